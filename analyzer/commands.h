@@ -1,0 +1,14 @@
+/* commands.h: the subcommands of the nettape analyzer; each lives in cmd_<name>.c. */
+#ifndef NETTAPE_COMMANDS_H
+#define NETTAPE_COMMANDS_H
+
+/* Each command gets argv with argv[0] = the command name ("info"), parses
+ * its own options with getopt_long, and returns the process exit code:
+ * 0 ok, 1 runtime failure (a one-line error already printed), 2 usage. */
+int cmd_info(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+
+#endif
