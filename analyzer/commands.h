@@ -10,5 +10,8 @@ int cmd_verify(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_query(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_pcap(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
 
 #endif

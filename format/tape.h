@@ -162,6 +162,9 @@ struct tape_writer_opts {
 	void *cb_ctx;
 	/* Clock source for tests (NULL = clock_gettime(CLOCK_BOOTTIME)). */
 	uint64_t (*now_ns)(void *ctx);
+	/* Added: realtime clock for the clock pairs (tests, synthetic tapes);
+	 * NULL = clock_gettime(CLOCK_REALTIME). */
+	uint64_t (*realtime_ns)(void *ctx);
 };
 
 /* Opens a writer; creates the first chunk ("chunk-00000001.ntc.partial").
@@ -248,6 +251,10 @@ struct tape_record {
 	const struct tape_source *src;
 	uint64_t frame_offset;       /* file offset of the frame holding it */
 };
+/* Added: rec->flags bits. */
+#define TAPE_REC_F_SHORT 0x0001      /* stored payload was shorter than the known
+				      * layout (nt_rec_min_size); data is a
+				      * zero-filled copy of len = min size */
 
 /* Per-frame information, for verify/info/seek. */
 struct tape_frame_info {
@@ -264,7 +271,7 @@ struct tape_frame_info {
 struct tape_chunk_reader;
 
 /* Opens one chunk file and reads its header and metadata frame(s).
- * Returns NULL with errno set and *err = -TAPE_E_*/-errno on failure
+ * Returns NULL with errno set and *err = -TAPE_E_* or -errno on failure
  * (a bad header is fatal for the chunk). Caller frees with
  * tape_chunk_reader__free(). */
 struct tape_chunk_reader *tape_chunk_reader__open(const char *path, int *err);

@@ -1,0 +1,1262 @@
+/* anonymize.c: pseudonym tables, record and packet rewriting, and the pcap/bundle selection helpers. */
+#include "anonymize.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+/* ------------------------------------------------------------------ */
+/* Pseudonym tables.                                                  */
+/* ------------------------------------------------------------------ */
+
+/* Internal kinds after the public enum anon_kind. */
+enum {
+	K_ADDR4 = ANON_KIND_MAX,
+	K_ADDR6,
+	K_PORT,
+	K_MAC,
+	K_KSYM,
+	K_CGCOMP,   /* one cgroup path component */
+	K_COUNT,
+};
+
+struct entry {
+	uint64_t hash;
+	uint8_t *key;      /* NULL = empty slot */
+	uint32_t len;
+	uint8_t kind;
+	uint32_t id;       /* 0-based counter within the kind */
+	char *name;        /* pseudonym for the name kinds */
+};
+
+struct anon {
+	struct entry *tab;
+	size_t cap, n;
+	uint32_t next_id[K_COUNT];
+	uint8_t *out;       /* anon_record() output */
+	size_t outcap;
+};
+
+static uint64_t hash_key(int kind, const void *key, size_t len)
+{
+	uint64_t h = 1469598103934665603ull ^ (uint64_t)kind; /* FNV-1a */
+	const uint8_t *p = key;
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+struct anon *anon__new(void)
+{
+	struct anon *a = calloc(1, sizeof(*a));
+	if (!a) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	a->cap = 256;
+	a->tab = calloc(a->cap, sizeof(*a->tab));
+	if (!a->tab) {
+		free(a);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return a;
+}
+
+void anon__free(struct anon *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->cap; i++) {
+		free(a->tab[i].key);
+		free(a->tab[i].name);
+	}
+	free(a->tab);
+	free(a->out);
+	free(a);
+}
+
+static int grow(struct anon *a)
+{
+	size_t ncap = a->cap * 2;
+	struct entry *nt = calloc(ncap, sizeof(*nt));
+	if (!nt)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->cap; i++) {
+		if (!a->tab[i].key)
+			continue;
+		size_t j = a->tab[i].hash & (ncap - 1);
+		while (nt[j].key)
+			j = (j + 1) & (ncap - 1);
+		nt[j] = a->tab[i];
+	}
+	free(a->tab);
+	a->tab = nt;
+	a->cap = ncap;
+	return 0;
+}
+
+/* Finds or inserts (kind, key). *e receives the entry (valid until the next
+ * insertion). Returns 1 if inserted (id assigned, name NULL), 0 if found, <0. */
+static int table_get(struct anon *a, int kind, const void *key, size_t len, struct entry **e)
+{
+	uint64_t h = hash_key(kind, key, len);
+	size_t j = h & (a->cap - 1);
+	while (a->tab[j].key) {
+		struct entry *t = &a->tab[j];
+		if (t->hash == h && t->kind == kind && t->len == len && !memcmp(t->key, key, len)) {
+			*e = t;
+			return 0;
+		}
+		j = (j + 1) & (a->cap - 1);
+	}
+	if ((a->n + 1) * 2 > a->cap) {
+		int err = grow(a);
+		if (err)
+			return err;
+		return table_get(a, kind, key, len, e);
+	}
+	uint8_t *k = malloc(len ? len : 1);
+	if (!k)
+		return -ENOMEM;
+	if (len)
+		memcpy(k, key, len);
+	struct entry *t = &a->tab[j];
+	t->hash = h;
+	t->key = k;
+	t->len = (uint32_t)len;
+	t->kind = (uint8_t)kind;
+	t->id = a->next_id[kind]++;
+	t->name = NULL;
+	a->n++;
+	*e = t;
+	return 1;
+}
+
+static int random_bytes(uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t r = getrandom(p, n, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static const char *const kind_prefix[ANON_KIND_MAX] = {
+	[ANON_HOST] = "host",
+	[ANON_BOOT_ID] = "boot",
+	[ANON_COMM] = "comm",
+	[ANON_CMDLINE] = "cmdline",
+	[ANON_CGROUP] = "cg",
+	[ANON_CONTAINER] = "ctr",
+	[ANON_NETNS] = "netns",
+	[ANON_IFACE] = "if",
+};
+
+/* Maps "/a/b/c" component by component to "/cg-1/cg-2/cg-3". */
+static char *map_cgroup(struct anon *a, const char *s, size_t len)
+{
+	size_t cap = len * 2 + 32, n = 0;
+	char *out = malloc(cap);
+	if (!out)
+		return NULL;
+	size_t i = 0;
+	while (i < len) {
+		if (s[i] == '/') {
+			out[n++] = '/';
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j < len && s[j] != '/')
+			j++;
+		struct entry *e;
+		if (table_get(a, K_CGCOMP, s + i, j - i, &e) < 0) {
+			free(out);
+			return NULL;
+		}
+		char comp[32];
+		int cl = snprintf(comp, sizeof(comp), "cg-%" PRIu32, e->id + 1);
+		if (n + (size_t)cl + 2 > cap) {
+			cap = (n + (size_t)cl + 2) * 2;
+			char *no = realloc(out, cap);
+			if (!no) {
+				free(out);
+				return NULL;
+			}
+			out = no;
+		}
+		memcpy(out + n, comp, (size_t)cl);
+		n += (size_t)cl;
+		i = j;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+const char *anon_name(struct anon *a, enum anon_kind kind, const char *s, size_t len)
+{
+	if (!a || kind < ANON_HOST || kind >= ANON_KIND_MAX || (len && !s)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* generic names that identify nothing stay as they are */
+	if ((kind == ANON_IFACE && len == 2 && !memcmp(s, "lo", 2)) ||
+	    (kind == ANON_NETNS && len == 4 && !memcmp(s, "init", 4)) ||
+	    len == 0)
+		return len == 0 ? "" : (kind == ANON_IFACE ? "lo" : "init");
+	struct entry *e;
+	int r = table_get(a, kind, s, len, &e);
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	if (e->name)
+		return e->name;
+	char *name = NULL;
+	if (kind == ANON_CGROUP) {
+		/* table_get may move entries: remember the key and look it up again */
+		char *mapped = map_cgroup(a, s, len);
+		if (!mapped) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		if (table_get(a, kind, s, len, &e) < 0) {
+			free(mapped);
+			errno = ENOMEM;
+			return NULL;
+		}
+		e->name = mapped;
+		return e->name;
+	}
+	if (kind == ANON_BOOT_ID) {
+		uint8_t u[16];
+		if (random_bytes(u, sizeof(u)) < 0) {
+			/* no entropy source: a counter is still a consistent pseudonym */
+			memset(u, 0, sizeof(u));
+			memcpy(u + 12, &e->id, 4);
+		}
+		u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
+		u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
+		name = malloc(37);
+		if (name)
+			snprintf(name, 37,
+				 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+				 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10],
+				 u[11], u[12], u[13], u[14], u[15]);
+	} else {
+		name = malloc(32);
+		if (name)
+			snprintf(name, 32, "%s-%" PRIu32, kind_prefix[kind], e->id + 1);
+	}
+	if (!name) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	e->name = name;
+	return name;
+}
+
+static int v4_keep(const uint8_t *a4)
+{
+	static const uint8_t zero[4], bcast[4] = { 255, 255, 255, 255 };
+	return !memcmp(a4, zero, 4) || !memcmp(a4, bcast, 4) || a4[0] == 127;
+}
+
+static int anon_v4(struct anon *a, uint8_t *a4)
+{
+	if (v4_keep(a4))
+		return 0;
+	struct entry *e;
+	int r = table_get(a, K_ADDR4, a4, 4, &e);
+	if (r < 0)
+		return r;
+	uint32_t v = 0xF0000000u + ((e->id + 1) & 0x0fffffffu); /* 240.0.0.0/4 */
+	a4[0] = (uint8_t)(v >> 24);
+	a4[1] = (uint8_t)(v >> 16);
+	a4[2] = (uint8_t)(v >> 8);
+	a4[3] = (uint8_t)v;
+	return 0;
+}
+
+static int is_v4mapped(const uint8_t *a6)
+{
+	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	return !memcmp(a6, pfx, 12);
+}
+
+static int anon_v6(struct anon *a, uint8_t *a6)
+{
+	static const uint8_t zero[16];
+	static const uint8_t one[16] = { [15] = 1 };
+	if (!memcmp(a6, zero, 16) || !memcmp(a6, one, 16))
+		return 0;
+	if (is_v4mapped(a6))
+		return anon_v4(a, a6 + 12);
+	struct entry *e;
+	int r = table_get(a, K_ADDR6, a6, 16, &e);
+	if (r < 0)
+		return r;
+	static const uint8_t pfx[8] = { 0xfd, 0x6e, 0x74, 0x74, 0x61, 0x70, 0, 0 };
+	memcpy(a6, pfx, 8);
+	uint64_t n = (uint64_t)e->id + 1;
+	for (int i = 0; i < 8; i++)
+		a6[15 - i] = (uint8_t)(n >> (8 * i));
+	return 0;
+}
+
+int anon_addr(struct anon *a, uint8_t family, uint8_t addr[16])
+{
+	if (family == 2)
+		return anon_v4(a, addr);
+	if (family == 10)
+		return anon_v6(a, addr);
+	return 0;
+}
+
+uint16_t anon_port(struct anon *a, uint16_t port, int *err)
+{
+	if (port < 1024)
+		return port;
+	struct entry *e;
+	int r = table_get(a, K_PORT, &port, 2, &e);
+	if (r < 0) {
+		if (err)
+			*err = r;
+		return 0;
+	}
+	/* 61000-65535 first (above Linux's default ephemeral range), then 1024 up */
+	uint32_t n = e->id;
+	if (n < 4536)
+		return (uint16_t)(61000 + n);
+	return (uint16_t)(1024 + (n - 4536) % (61000 - 1024));
+}
+
+int anon_conn(struct anon *a, struct nt_conn *c)
+{
+	int err = anon_addr(a, c->family, c->saddr);
+	if (!err)
+		err = anon_addr(a, c->family, c->daddr);
+	if (!err)
+		c->sport = anon_port(a, c->sport, &err);
+	if (!err)
+		c->dport = anon_port(a, c->dport, &err);
+	return err;
+}
+
+static int anon_mac(struct anon *a, uint8_t *m)
+{
+	static const uint8_t zero[6], bcast[6] = { 255, 255, 255, 255, 255, 255 };
+	if (!memcmp(m, zero, 6) || !memcmp(m, bcast, 6))
+		return 0;
+	struct entry *e;
+	int r = table_get(a, K_MAC, m, 6, &e);
+	if (r < 0)
+		return r;
+	uint32_t n = e->id + 1;
+	m[0] = 0x02; /* locally administered, unicast */
+	m[1] = 0;
+	m[2] = 0;
+	m[3] = (uint8_t)(n >> 16);
+	m[4] = (uint8_t)(n >> 8);
+	m[5] = (uint8_t)n;
+	return 0;
+}
+
+uint64_t anon_ksym(struct anon *a, uint64_t sym_addr, int *err)
+{
+	struct entry *e;
+	int r = table_get(a, K_KSYM, &sym_addr, 8, &e);
+	if (r < 0) {
+		if (err)
+			*err = r;
+		return 0;
+	}
+	return 0xfff0000000000000ull + (((uint64_t)e->id + 1) << 24);
+}
+
+/* ------------------------------------------------------------------ */
+/* Packet layout.                                                     */
+/* ------------------------------------------------------------------ */
+
+struct layout {
+	uint32_t link_len;    /* bytes of link header */
+	uint32_t mac_off[2];  /* offsets of 6-byte MACs to rewrite, 0 = none */
+	uint32_t lladdr_off, lladdr_len; /* SLL/SLL2 address field */
+	uint16_t ethertype;   /* 0x0800, 0x86dd, other, 0 unknown */
+	uint32_t l3_off;
+	uint32_t l3_hlen;     /* IPv4 IHL*4 or 40 */
+	uint32_t l4_off;      /* 0 when the transport header is not reached */
+	uint8_t proto;
+	int frag_later;       /* not the first fragment: no transport header */
+};
+
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+
+/* Link layer. Returns 0 or -EINVAL for an unknown link type. */
+static int parse_link(uint16_t linktype, const uint8_t *p, uint32_t caplen, struct layout *L)
+{
+	memset(L, 0, sizeof(*L));
+	switch (linktype) {
+	case NT_LINKTYPE_ETHERNET: {
+		if (caplen < 14)
+			return 0;
+		L->mac_off[0] = 0 + 1; /* stored +1 so 0 means none */
+		L->mac_off[1] = 6 + 1;
+		uint32_t off = 12;
+		uint16_t et = rd16(p + off);
+		while ((et == 0x8100 || et == 0x88a8) && off + 6 <= caplen) {
+			off += 4;
+			et = rd16(p + off);
+		}
+		if (off + 2 > caplen)
+			return 0;
+		L->ethertype = et;
+		L->link_len = off + 2;
+		return 0;
+	}
+	case NT_LINKTYPE_LINUX_SLL:
+		if (caplen < 16)
+			return 0;
+		L->lladdr_off = 6;
+		L->lladdr_len = 8;
+		L->ethertype = rd16(p + 14);
+		L->link_len = 16;
+		return 0;
+	case NT_LINKTYPE_LINUX_SLL2:
+		if (caplen < 20)
+			return 0;
+		L->lladdr_off = 12;
+		L->lladdr_len = 8;
+		L->ethertype = rd16(p + 0);
+		L->link_len = 20;
+		return 0;
+	case NT_LINKTYPE_NULL: {
+		if (caplen < 4)
+			return 0;
+		uint32_t fam;
+		memcpy(&fam, p, 4); /* host byte order of the capturing machine */
+		if (fam > 0xffff)
+			fam = __builtin_bswap32(fam);
+		L->ethertype = fam == 2 ? 0x0800 : (fam == 24 || fam == 28 || fam == 30) ? 0x86dd : 1;
+		L->link_len = 4;
+		return 0;
+	}
+	case NT_LINKTYPE_RAW:
+	case NT_LINKTYPE_RAW_OLD:
+		if (caplen < 1)
+			return 0;
+		L->ethertype = (p[0] >> 4) == 4 ? 0x0800 : (p[0] >> 4) == 6 ? 0x86dd : 1;
+		return 0;
+	case NT_LINKTYPE_IPV4:
+		L->ethertype = 0x0800;
+		return 0;
+	case NT_LINKTYPE_IPV6:
+		L->ethertype = 0x86dd;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Network layer: fills l3 and l4 offsets as far as captured. */
+static void parse_l3(const uint8_t *p, uint32_t caplen, struct layout *L)
+{
+	uint32_t o = L->link_len;
+	if (L->ethertype == 0x0800) {
+		if (o + 20 > caplen || (p[o] >> 4) != 4)
+			return;
+		uint32_t ihl = (uint32_t)(p[o] & 0x0f) * 4;
+		if (ihl < 20)
+			return;
+		L->l3_off = o;
+		L->l3_hlen = ihl;
+		L->proto = p[o + 9];
+		L->frag_later = (rd16(p + o + 6) & 0x1fff) != 0;
+		if (!L->frag_later && o + ihl <= caplen)
+			L->l4_off = o + ihl;
+	} else if (L->ethertype == 0x86dd) {
+		if (o + 40 > caplen || (p[o] >> 4) != 6)
+			return;
+		L->l3_off = o;
+		L->l3_hlen = 40;
+		uint8_t nh = p[o + 6];
+		uint32_t q = o + 40;
+		for (int guard = 0; guard < 16; guard++) {
+			if (nh == 0 || nh == 43 || nh == 60) {
+				if (q + 8 > caplen)
+					return;
+				uint32_t elen = ((uint32_t)p[q + 1] + 1) * 8;
+				nh = p[q];
+				q += elen;
+			} else if (nh == 44) {
+				if (q + 8 > caplen)
+					return;
+				if (rd16(p + q + 2) & 0xfff8)
+					L->frag_later = 1;
+				nh = p[q];
+				q += 8;
+			} else {
+				break;
+			}
+		}
+		L->proto = nh;
+		if (!L->frag_later && q <= caplen)
+			L->l4_off = q;
+	}
+}
+
+int pkt_parse(uint16_t linktype, const uint8_t *p, uint32_t caplen, struct pkt_info *pi)
+{
+	memset(pi, 0, sizeof(*pi));
+	struct layout L;
+	int err = parse_link(linktype, p, caplen, &L);
+	if (err)
+		return err;
+	parse_l3(p, caplen, &L);
+	if (!L.l3_off && L.ethertype != 0x0800 && L.ethertype != 0x86dd)
+		return 0;
+	if (!L.l3_hlen)
+		return 0;
+	uint32_t o = L.l3_off;
+	if (L.ethertype == 0x0800) {
+		pi->family = 2;
+		memcpy(pi->saddr, p + o + 12, 4);
+		memcpy(pi->daddr, p + o + 16, 4);
+	} else {
+		pi->family = 10;
+		memcpy(pi->saddr, p + o + 8, 16);
+		memcpy(pi->daddr, p + o + 24, 16);
+	}
+	pi->l3_off = o;
+	pi->proto = L.proto;
+	if (L.l4_off && (L.proto == 6 || L.proto == 17) && L.l4_off + 4 <= caplen) {
+		pi->l4_off = L.l4_off;
+		pi->sport = rd16(p + L.l4_off);
+		pi->dport = rd16(p + L.l4_off + 2);
+		pi->has_ports = 1;
+		if (L.proto == 6 && L.l4_off + 14 <= caplen) {
+			pi->tcp_flags = p[L.l4_off + 13];
+			uint32_t doff = (uint32_t)(p[L.l4_off + 12] >> 4) * 4;
+			if (doff >= 20)
+				pi->payload_off = L.l4_off + doff;
+		}
+	}
+	return 0;
+}
+
+static void zero_from(uint8_t *p, uint32_t caplen, uint32_t off)
+{
+	if (off < caplen)
+		memset(p + off, 0, caplen - off);
+}
+
+static void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void ipv4_checksum(uint8_t *h, uint32_t hlen)
+{
+	h[10] = h[11] = 0;
+	uint32_t sum = 0;
+	for (uint32_t i = 0; i + 1 < hlen; i += 2)
+		sum += rd16(h + i);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	wr16(h + 10, (uint16_t)~sum);
+}
+
+/* Keeps MSS(2), WS(3), SACK-permitted(4), SACK(5), timestamps(8); other options
+ * become NOPs; malformed option lists are cut with EOL (zeros). */
+static void sanitize_tcp_options(uint8_t *p, uint32_t from, uint32_t to)
+{
+	uint32_t i = from;
+	while (i < to) {
+		uint8_t kind = p[i];
+		if (kind == 0) {
+			memset(p + i, 0, to - i);
+			return;
+		}
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= to || p[i + 1] < 2 || i + p[i + 1] > to) {
+			memset(p + i, 0, to - i);
+			return;
+		}
+		uint32_t len = p[i + 1];
+		if (kind != 2 && kind != 3 && kind != 4 && kind != 5 && kind != 8)
+			memset(p + i, 1, len);
+		i += len;
+	}
+}
+
+int anon_packet(struct anon *a, uint16_t linktype, uint8_t *p, uint32_t caplen)
+{
+	struct layout L;
+	int err = parse_link(linktype, p, caplen, &L);
+	if (err) {
+		/* unknown link type: nothing can be kept safely */
+		memset(p, 0, caplen);
+		return 0;
+	}
+	for (int i = 0; i < 2; i++)
+		if (L.mac_off[i] && L.mac_off[i] - 1 + 6 <= caplen &&
+		    (err = anon_mac(a, p + L.mac_off[i] - 1)))
+			return err;
+	if (L.lladdr_len && L.lladdr_off + L.lladdr_len <= caplen) {
+		uint16_t alen = rd16(p + L.lladdr_off - 2);
+		if (linktype == NT_LINKTYPE_LINUX_SLL2)
+			alen = p[L.lladdr_off - 1];
+		if (alen == 6) {
+			if ((err = anon_mac(a, p + L.lladdr_off)))
+				return err;
+			memset(p + L.lladdr_off + 6, 0, L.lladdr_len - 6);
+		} else {
+			memset(p + L.lladdr_off, 0, L.lladdr_len);
+		}
+	}
+	if (!L.link_len && !L.ethertype) {
+		memset(p, 0, caplen); /* link header not even captured */
+		return 0;
+	}
+	parse_l3(p, caplen, &L);
+	if (!L.l3_hlen) {
+		/* not IP (ARP carries addresses) or a cut IP header: keep only the link header */
+		zero_from(p, caplen, L.link_len);
+		return 0;
+	}
+	uint32_t o = L.l3_off;
+	if (L.ethertype == 0x0800) {
+		if ((err = anon_v4(a, p + o + 12)) || (err = anon_v4(a, p + o + 16)))
+			return err;
+		uint32_t hend = o + L.l3_hlen < caplen ? o + L.l3_hlen : caplen;
+		if (hend > o + 20)
+			memset(p + o + 20, 0, hend - (o + 20)); /* options: record route etc. */
+		if (o + L.l3_hlen <= caplen)
+			ipv4_checksum(p + o, L.l3_hlen);
+	} else {
+		if ((err = anon_v6(a, p + o + 8)) || (err = anon_v6(a, p + o + 24)))
+			return err;
+		/* extension headers: keep next-header and length, zero the contents
+		 * (routing headers carry addresses) */
+		uint8_t nh = p[o + 6];
+		uint32_t q = o + 40;
+		while ((nh == 0 || nh == 43 || nh == 60 || nh == 44) && q + 8 <= caplen) {
+			uint32_t elen = nh == 44 ? 8 : ((uint32_t)p[q + 1] + 1) * 8;
+			uint8_t next = p[q];
+			if (nh != 44) {
+				uint32_t end = q + elen < caplen ? q + elen : caplen;
+				memset(p + q + 2, 0, end - (q + 2));
+			}
+			nh = next;
+			q += elen;
+		}
+	}
+	uint32_t l4 = L.l4_off;
+	if (!l4 || (L.proto != 6 && L.proto != 17)) {
+		zero_from(p, caplen, l4 ? l4 : o + L.l3_hlen);
+		return 0;
+	}
+	if (l4 + 4 > caplen) {
+		zero_from(p, caplen, l4);
+		return 0;
+	}
+	wr16(p + l4, anon_port(a, rd16(p + l4), &err));
+	if (!err)
+		wr16(p + l4 + 2, anon_port(a, rd16(p + l4 + 2), &err));
+	if (err)
+		return err;
+	if (L.proto == 17) {
+		zero_from(p, caplen, l4 + 8);
+		return 0;
+	}
+	if (l4 + 20 > caplen)
+		return 0;
+	uint32_t doff = (uint32_t)(p[l4 + 12] >> 4) * 4;
+	if (doff < 20) {
+		zero_from(p, caplen, l4 + 20);
+		return 0;
+	}
+	uint32_t oend = l4 + doff < caplen ? l4 + doff : caplen;
+	sanitize_tcp_options(p, l4 + 20, oend);
+	zero_from(p, caplen, l4 + doff);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Records.                                                           */
+/* ------------------------------------------------------------------ */
+
+static uint8_t *out_reserve(struct anon *a, size_t n)
+{
+	if (n > a->outcap) {
+		uint8_t *no = realloc(a->out, n);
+		if (!no)
+			return NULL;
+		a->out = no;
+		a->outcap = n;
+	}
+	return a->out;
+}
+
+static int is_known_event(uint16_t t)
+{
+	return t >= NT_REC_DROP && t <= NT_REC_LISTEN;
+}
+
+int anon_record(struct anon *a, uint16_t type, const void *data, uint32_t len,
+		anon_sym_lookup_fn lookup, void *lookup_ctx,
+		const void **out, uint32_t *outlen)
+{
+	uint32_t min = nt_rec_min_size(type);
+	if (!min || !(is_known_event(type) || nt_rec_is_meta(type) || type == NT_REC_PACKET))
+		return 0; /* unknown: cannot tell what it holds */
+	if (len < min)
+		return -EINVAL;
+	if (type == NT_REC_CONFIG)
+		return 0; /* recorder settings may name addresses, ports, processes */
+
+	const char *text = (const char *)data + min; /* trailing string, where there is one */
+	size_t tlen = len - min;
+	const char *nm;
+	uint8_t *o;
+	int err = 0;
+
+	switch (type) {
+	case NT_REC_PROCESS: {
+		struct nt_rec_process pr;
+		memcpy(&pr, data, sizeof(pr));
+		nm = anon_name(a, ANON_COMM, pr.comm, strnlen(pr.comm, sizeof(pr.comm)));
+		if (!nm)
+			return -errno;
+		memset(pr.comm, 0, sizeof(pr.comm));
+		strncpy(pr.comm, nm, sizeof(pr.comm) - 1);
+		const char *cmd = anon_name(a, ANON_CMDLINE, text, strnlen(text, tlen));
+		if (!cmd)
+			return -errno;
+		size_t cl = strlen(cmd);
+		if (!(o = out_reserve(a, sizeof(pr) + cl)))
+			return -ENOMEM;
+		memcpy(o, &pr, sizeof(pr));
+		memcpy(o + sizeof(pr), cmd, cl);
+		*outlen = (uint32_t)(sizeof(pr) + cl);
+		break;
+	}
+	case NT_REC_CGROUP: {
+		struct nt_rec_cgroup cg;
+		memcpy(&cg, data, sizeof(cg));
+		size_t pl = cg.path_len <= tlen ? cg.path_len : tlen;
+		size_t ctl = cg.container_len <= tlen - pl ? cg.container_len : tlen - pl;
+		const char *path = anon_name(a, ANON_CGROUP, text, pl);
+		if (!path)
+			return -errno;
+		/* copy: the next anon_name call may not move it (names are stable), but be explicit */
+		size_t npl = strlen(path);
+		const char *ctr = anon_name(a, ANON_CONTAINER, text + pl, ctl);
+		if (!ctr)
+			return -errno;
+		size_t nctl = strlen(ctr);
+		if (npl > 0xffff || nctl > 0xffff)
+			return -EINVAL;
+		cg.path_len = (uint16_t)npl;
+		cg.container_len = (uint16_t)nctl;
+		if (!(o = out_reserve(a, sizeof(cg) + npl + nctl)))
+			return -ENOMEM;
+		memcpy(o, &cg, sizeof(cg));
+		memcpy(o + sizeof(cg), path, npl);
+		memcpy(o + sizeof(cg) + npl, ctr, nctl);
+		*outlen = (uint32_t)(sizeof(cg) + npl + nctl);
+		break;
+	}
+	case NT_REC_NETNS:
+	case NT_REC_IFACE: {
+		nm = anon_name(a, type == NT_REC_NETNS ? ANON_NETNS : ANON_IFACE, text,
+			       strnlen(text, tlen));
+		if (!nm)
+			return -errno;
+		size_t nl = strlen(nm);
+		if (!(o = out_reserve(a, min + nl)))
+			return -ENOMEM;
+		memcpy(o, data, min);
+		memcpy(o + min, nm, nl);
+		*outlen = (uint32_t)(min + nl);
+		break;
+	}
+	case NT_REC_SYMBOL: {
+		struct nt_rec_symbol sy;
+		memcpy(&sy, data, sizeof(sy));
+		sy.addr = anon_ksym(a, sy.addr, &err);
+		if (err)
+			return err;
+		if (!(o = out_reserve(a, len)))
+			return -ENOMEM;
+		memcpy(o, data, len);
+		memcpy(o, &sy, sizeof(sy));
+		*outlen = len;
+		break;
+	}
+	case NT_REC_PIN:
+		/* the description is free text written by the recorder (may name peers) */
+		if (!(o = out_reserve(a, min)))
+			return -ENOMEM;
+		memcpy(o, data, min);
+		*outlen = min;
+		break;
+	case NT_REC_PACKET: {
+		struct nt_rec_packet pk;
+		memcpy(&pk, data, sizeof(pk));
+		if (!(o = out_reserve(a, len)))
+			return -ENOMEM;
+		memcpy(o, data, len);
+		err = anon_packet(a, pk.linktype, o + sizeof(pk), len - (uint32_t)sizeof(pk));
+		if (err)
+			return err;
+		*outlen = len;
+		break;
+	}
+	case NT_REC_SOCKET:
+	default:
+		if (!(o = out_reserve(a, len)))
+			return -ENOMEM;
+		memcpy(o, data, len);
+		if (type == NT_REC_SOCKET || is_known_event(type)) {
+			struct nt_conn c;
+			memcpy(&c, o, sizeof(c));
+			if ((err = anon_conn(a, &c)))
+				return err;
+			memcpy(o, &c, sizeof(c));
+		}
+		if (type == NT_REC_DROP) {
+			struct nt_ev_drop d;
+			memcpy(&d, o, sizeof(d));
+			uint64_t sym = d.location;
+			if (!lookup || lookup(lookup_ctx, d.location, &sym) != 0)
+				sym = d.location;
+			uint64_t off = d.location - sym;
+			d.location = anon_ksym(a, sym, &err) + (off < (1u << 24) ? off : 0);
+			if (err)
+				return err;
+			memcpy(o, &d, sizeof(d));
+		}
+		/* CLOCK, ENUM_NAME, LOSS: nothing identifying */
+		*outlen = len;
+		break;
+	}
+	*out = a->out;
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* --conn.                                                            */
+/* ------------------------------------------------------------------ */
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	if (!*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -EINVAL;
+	*v = x;
+	return 0;
+}
+
+static int parse_port(const char *s, uint16_t *port)
+{
+	uint64_t v;
+	if (parse_u64(s, &v) || v == 0 || v > 65535)
+		return -EINVAL;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static int parse_endpoint(const char *s, struct conn_endpoint *ep)
+{
+	char buf[128];
+	memset(ep, 0, sizeof(*ep));
+	if (strlen(s) >= sizeof(buf) || !*s)
+		return -EINVAL;
+	strcpy(buf, s);
+	if (buf[0] == '[') {
+		char *close = strchr(buf, ']');
+		if (!close)
+			return -EINVAL;
+		*close = '\0';
+		if (inet_pton(AF_INET6, buf + 1, ep->addr) != 1)
+			return -EINVAL;
+		ep->family = 10;
+		if (close[1] == ':') {
+			if (parse_port(close + 2, &ep->port))
+				return -EINVAL;
+			ep->has_port = 1;
+		} else if (close[1]) {
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (buf[0] == ':') {
+		if (parse_port(buf + 1, &ep->port))
+			return -EINVAL;
+		ep->has_port = 1;
+		return 0;
+	}
+	char *colon = strchr(buf, ':');
+	if (colon && strchr(colon + 1, ':')) { /* bare IPv6 */
+		if (inet_pton(AF_INET6, buf, ep->addr) != 1)
+			return -EINVAL;
+		ep->family = 10;
+		return 0;
+	}
+	if (colon) {
+		*colon = '\0';
+		if (parse_port(colon + 1, &ep->port))
+			return -EINVAL;
+		ep->has_port = 1;
+	}
+	if (inet_pton(AF_INET, buf, ep->addr) != 1)
+		return -EINVAL;
+	ep->family = 2;
+	return 0;
+}
+
+/* v4-mapped IPv6 addresses compare as IPv4. */
+static void norm_addr(uint8_t family, const uint8_t *in, uint8_t *fam_out, uint8_t *out)
+{
+	if (family == 10 && is_v4mapped(in)) {
+		*fam_out = 2;
+		memset(out, 0, 16);
+		memcpy(out, in + 12, 4);
+		return;
+	}
+	*fam_out = family;
+	memcpy(out, in, 16);
+}
+
+static int ep_match(const struct conn_endpoint *ep, uint8_t family, const uint8_t *addr,
+		    uint16_t port)
+{
+	if (ep->has_port && ep->port != port)
+		return 0;
+	if (!ep->family)
+		return 1;
+	uint8_t f, na[16];
+	norm_addr(family, addr, &f, na);
+	if (f != ep->family)
+		return 0;
+	return !memcmp(na, ep->addr, f == 2 ? 4 : 16);
+}
+
+static int tuple_match(const struct conn_filter *f, uint8_t family, const uint8_t *sa,
+		       uint16_t sp, const uint8_t *da, uint16_t dp)
+{
+	if (f->nep == 1)
+		return ep_match(&f->ep[0], family, sa, sp) || ep_match(&f->ep[0], family, da, dp);
+	return (ep_match(&f->ep[0], family, sa, sp) && ep_match(&f->ep[1], family, da, dp)) ||
+	       (ep_match(&f->ep[0], family, da, dp) && ep_match(&f->ep[1], family, sa, sp));
+}
+
+int conn_filter_parse(const char *s, struct conn_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (!s || !*s)
+		return -EINVAL;
+	uint64_t v;
+	if (!strncmp(s, "cookie:", 7)) {
+		if (parse_u64(s + 7, &v))
+			return -EINVAL;
+		f->active = f->by_cookie = 1;
+		f->cookie = v;
+		return 0;
+	}
+	if (isdigit((unsigned char)s[0]) && !strchr(s, '.') && !strchr(s, ':') &&
+	    !strchr(s, '-') && !parse_u64(s, &v)) {
+		f->active = f->by_cookie = 1;
+		f->cookie = v;
+		return 0;
+	}
+	const char *dash = strchr(s, '-');
+	if (dash) {
+		if (strchr(dash + 1, '-'))
+			return -EINVAL;
+		char a[128];
+		size_t n = (size_t)(dash - s);
+		if (n >= sizeof(a))
+			return -EINVAL;
+		memcpy(a, s, n);
+		a[n] = '\0';
+		if (parse_endpoint(a, &f->ep[0]) || parse_endpoint(dash + 1, &f->ep[1]))
+			return -EINVAL;
+		f->nep = 2;
+	} else {
+		if (parse_endpoint(s, &f->ep[0]))
+			return -EINVAL;
+		f->nep = 1;
+	}
+	f->active = 1;
+	return 0;
+}
+
+void conn_filter_free(struct conn_filter *f)
+{
+	if (!f)
+		return;
+	free(f->cookies);
+	f->cookies = NULL;
+	f->ncookies = f->capcookies = 0;
+}
+
+int conn_filter_has_cookie(const struct conn_filter *f, uint64_t cookie)
+{
+	if (!f->active)
+		return 1;
+	if (!cookie)
+		return 0;
+	if (f->by_cookie)
+		return cookie == f->cookie;
+	for (size_t i = 0; i < f->ncookies; i++)
+		if (f->cookies[i] == cookie)
+			return 1;
+	return 0;
+}
+
+static void learn_cookie(struct conn_filter *f, uint64_t cookie)
+{
+	if (!cookie || conn_filter_has_cookie(f, cookie))
+		return;
+	if (f->ncookies == f->capcookies) {
+		size_t nc = f->capcookies ? f->capcookies * 2 : 16;
+		uint64_t *n = realloc(f->cookies, nc * sizeof(*n));
+		if (!n)
+			return; /* learning is best effort: tuples still match */
+		f->cookies = n;
+		f->capcookies = nc;
+	}
+	f->cookies[f->ncookies++] = cookie;
+}
+
+int conn_filter_match_conn(struct conn_filter *f, const struct nt_conn *c)
+{
+	if (!f->active)
+		return 1;
+	if (f->by_cookie) {
+		if (c->cookie != f->cookie)
+			return 0;
+		if (!f->have_tuple && c->family) {
+			f->tuple = *c;
+			f->have_tuple = 1;
+		}
+		return 1;
+	}
+	if (tuple_match(f, c->family, c->saddr, c->sport, c->daddr, c->dport)) {
+		learn_cookie(f, c->cookie);
+		return 1;
+	}
+	return conn_filter_has_cookie(f, c->cookie);
+}
+
+int conn_filter_match_packet(struct conn_filter *f, uint64_t cookie, const struct pkt_info *pi)
+{
+	if (!f->active)
+		return 1;
+	if (cookie && conn_filter_has_cookie(f, cookie))
+		return 1;
+	if (!pi->family)
+		return 0;
+	uint16_t sp = pi->has_ports ? pi->sport : 0, dp = pi->has_ports ? pi->dport : 0;
+	if (f->by_cookie) {
+		if (!f->have_tuple || !pi->has_ports)
+			return 0;
+		const struct nt_conn *t = &f->tuple;
+		uint8_t tf, ts[16], td[16], pf, ps[16], pd[16];
+		norm_addr(t->family, t->saddr, &tf, ts);
+		norm_addr(t->family, t->daddr, &tf, td);
+		norm_addr(pi->family, pi->saddr, &pf, ps);
+		norm_addr(pi->family, pi->daddr, &pf, pd);
+		if (tf != pf)
+			return 0;
+		return (!memcmp(ts, ps, 16) && !memcmp(td, pd, 16) && t->sport == sp && t->dport == dp) ||
+		       (!memcmp(ts, pd, 16) && !memcmp(td, ps, 16) && t->sport == dp && t->dport == sp);
+	}
+	/* an endpoint with a port cannot match a packet whose ports were not captured */
+	return tuple_match(f, pi->family, pi->saddr, sp, pi->daddr, dp);
+}
+
+static void format_endpoint(const struct conn_endpoint *ep0, struct anon *a, char *buf, size_t len)
+{
+	struct conn_endpoint ep = *ep0;
+	char addr[INET6_ADDRSTRLEN] = "";
+	if (a) {
+		if (ep.family)
+			anon_addr(a, ep.family, ep.addr);
+		if (ep.has_port)
+			ep.port = anon_port(a, ep.port, NULL);
+	}
+	if (ep.family)
+		inet_ntop(ep.family == 2 ? AF_INET : AF_INET6, ep.addr, addr, sizeof(addr));
+	if (ep.family == 10 && ep.has_port)
+		snprintf(buf, len, "[%s]:%u", addr, ep.port);
+	else if (ep.has_port)
+		snprintf(buf, len, "%s:%u", addr, ep.port);
+	else
+		snprintf(buf, len, "%s", addr);
+}
+
+void conn_filter_format(const struct conn_filter *f, struct anon *a, char *buf, size_t len)
+{
+	if (!f->active) {
+		snprintf(buf, len, "(all connections)");
+		return;
+	}
+	if (f->by_cookie) {
+		snprintf(buf, len, "cookie:%" PRIu64, f->cookie);
+		return;
+	}
+	char e0[80], e1[80];
+	format_endpoint(&f->ep[0], a, e0, sizeof(e0));
+	if (f->nep == 2) {
+		format_endpoint(&f->ep[1], a, e1, sizeof(e1));
+		snprintf(buf, len, "%s-%s", e0, e1);
+	} else {
+		snprintf(buf, len, "%s", e0);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* --from / --to.                                                     */
+/* ------------------------------------------------------------------ */
+
+/* Reads exactly n digits. */
+static int digits(const char **s, int n, int *v)
+{
+	int x = 0;
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*s)[i]))
+			return -1;
+		x = x * 10 + ((*s)[i] - '0');
+	}
+	*s += n;
+	*v = x;
+	return 0;
+}
+
+static int fraction_ns(const char **s, uint64_t *ns)
+{
+	uint64_t v = 0;
+	int n = 0;
+	if (!isdigit((unsigned char)**s))
+		return -1;
+	while (isdigit((unsigned char)**s)) {
+		if (n < 9) {
+			v = v * 10 + (uint64_t)(**s - '0');
+			n++;
+		}
+		(*s)++;
+	}
+	while (n++ < 9)
+		v *= 10;
+	*ns = v;
+	return 0;
+}
+
+int parse_time_arg(const char *s, uint64_t *ns)
+{
+	if (!s || !*s)
+		return -EINVAL;
+	const char *p = s;
+	/* epoch seconds: digits with an optional fraction */
+	size_t nd = strspn(p, "0123456789");
+	if (nd && (p[nd] == '\0' || p[nd] == '.')) {
+		if (nd > 11)
+			return -EINVAL;
+		uint64_t sec = strtoull(p, NULL, 10), frac = 0;
+		p += nd;
+		if (*p == '.') {
+			p++;
+			if (fraction_ns(&p, &frac) || *p)
+				return -EINVAL;
+		}
+		*ns = sec * 1000000000ull + frac;
+		return 0;
+	}
+	int Y, M, D, h, m, sec = 0;
+	uint64_t frac = 0;
+	if (digits(&p, 4, &Y) || *p++ != '-' || digits(&p, 2, &M) || *p++ != '-' ||
+	    digits(&p, 2, &D))
+		return -EINVAL;
+	h = m = 0;
+	if (*p == 'T' || *p == 't' || *p == ' ') {
+		p++;
+		if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &m))
+			return -EINVAL;
+		if (*p == ':') {
+			p++;
+			if (digits(&p, 2, &sec))
+				return -EINVAL;
+			if (*p == '.' || *p == ',') {
+				p++;
+				if (fraction_ns(&p, &frac))
+					return -EINVAL;
+			}
+		}
+	}
+	long offset = 0;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
+		if (digits(&p, 2, &oh))
+			return -EINVAL;
+		if (*p == ':')
+			p++;
+		if (*p && digits(&p, 2, &om))
+			return -EINVAL;
+		offset = sign * (oh * 3600L + om * 60L);
+	}
+	if (*p || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60 || Y < 1970)
+		return -EINVAL;
+	struct tm tm = { 0 };
+	tm.tm_year = Y - 1900;
+	tm.tm_mon = M - 1;
+	tm.tm_mday = D;
+	tm.tm_hour = h;
+	tm.tm_min = m;
+	tm.tm_sec = sec;
+	time_t t = timegm(&tm);
+	if (t == (time_t)-1 || (long long)t - offset < 0)
+		return -EINVAL;
+	*ns = (uint64_t)((long long)t - offset) * 1000000000ull + frac;
+	return 0;
+}
+
+void format_time_ns(uint64_t ns, char *buf, size_t len)
+{
+	time_t t = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+	if (!gmtime_r(&t, &tm)) {
+		snprintf(buf, len, "%" PRIu64, ns);
+		return;
+	}
+	char d[32];
+	strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%09" PRIu64 "Z", d, (uint64_t)(ns % 1000000000u));
+}

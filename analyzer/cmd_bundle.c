@@ -1,0 +1,882 @@
+/* cmd_bundle.c: 'nettape bundle' packs a time/connection slice of a tape, its report and a README into one tar file. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "anonymize.h"
+#include "commands.h"
+#include "tape.h"
+#include "tar_writer.h"
+
+extern char **environ;
+
+static void bundle_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: nettape bundle TAPE --from T --to T [--conn C] [--anonymize] -o FILE\n"
+		"\n"
+		"Cut a time (and optionally connection) slice out of a tape and pack it, with its\n"
+		"report and a README, into one tar file to attach to a bug. The slice is itself a\n"
+		"valid tape carrying only the metadata its records refer to. Layout and the\n"
+		"anonymization rules: docs/BUNDLE.md.\n"
+		"\n"
+		"Options:\n"
+		"  -o, --output FILE    tar file to write (members under BASENAME/, see below)\n"
+		"      --from T         window start: ISO-8601 UTC (2026-11-22T02:03:04Z) or epoch s\n"
+		"      --to T           window end (inclusive), same forms\n"
+		"      --conn C         only one connection: a socket cookie (12345, 0x3039) or a\n"
+		"                       tuple fragment (198.18.0.2:443, :443, [2001:db8::1]:443, A-B)\n"
+		"      --anonymize      pseudonymise addresses, ports >= 1024, host name, boot id,\n"
+		"                       process names and command lines, cgroups, containers,\n"
+		"                       netns and interface names; zero packet payloads\n"
+		"      --no-report      do not run 'nettape import' + 'report' on the slice\n"
+		"  -h, --help           this help\n"
+		"\n"
+		"The archive holds BASENAME/README.txt, BASENAME/report.txt and\n"
+		"BASENAME/tape/chunk-*.ntc, where BASENAME is FILE's name without .tar.\n"
+		"\n"
+		"Examples:\n"
+		"  nettape bundle /var/lib/nettape --from 2026-11-22T02:03:00Z \\\n"
+		"      --to 2026-11-22T02:08:00Z -o incident.tar\n"
+		"  nettape bundle /var/lib/nettape --from 1763776980 --to 1763777280 \\\n"
+		"      --conn 198.18.0.2:443 --anonymize -o stall-anon.tar\n"
+		"  tar xf incident.tar && nettape report incident/tape\n"
+		"\n"
+		"Exit status: 0 ok (also for an empty window: a warning), 1 the tape could not be\n"
+		"read or the bundle not written, 2 usage error.\n");
+}
+
+/* A selected record, kept until the slice is written. */
+struct sel {
+	uint16_t type;
+	uint64_t ts, real;
+	uint32_t len;
+	size_t off;                   /* into bundle.blob */
+	const struct tape_source *src;
+};
+
+struct bundle {
+	struct sel *v;
+	size_t n, cap;
+	uint8_t *blob;
+	size_t blen, bcap;
+	struct tape_meta *meta;       /* original metadata the slice refers to */
+	struct tape_meta *ameta;      /* its anonymized copy (with --anonymize) */
+	struct anon *anon;
+	struct conn_filter cf;
+	uint64_t cur_boot, cur_real;  /* clock pair handed to the writer */
+	uint64_t nevents, npackets, nloss, npins, nclocks;
+	uint64_t first_real, last_real;
+	int err;
+};
+
+static int sel_add(struct bundle *b, const struct tape_record *rec, uint64_t real)
+{
+	if (b->n == b->cap) {
+		size_t nc = b->cap ? b->cap * 2 : 256;
+		struct sel *nv = realloc(b->v, nc * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		b->v = nv;
+		b->cap = nc;
+	}
+	if (b->blen + rec->len > b->bcap) {
+		size_t nc = b->bcap ? b->bcap : 65536;
+		while (nc < b->blen + rec->len)
+			nc *= 2;
+		uint8_t *nb = realloc(b->blob, nc);
+		if (!nb)
+			return -ENOMEM;
+		b->blob = nb;
+		b->bcap = nc;
+	}
+	struct sel *s = &b->v[b->n++];
+	s->type = rec->type;
+	s->ts = rec->ts;
+	s->real = real;
+	s->len = rec->len;
+	s->off = b->blen;
+	s->src = rec->src;
+	if (rec->len)
+		memcpy(b->blob + b->blen, rec->data, rec->len);
+	b->blen += rec->len;
+	if (!b->first_real || real < b->first_real)
+		b->first_real = real;
+	if (real > b->last_real)
+		b->last_real = real;
+	return 0;
+}
+
+/* ---- metadata the slice refers to, copied from the source's tables ---- */
+
+static int add_meta(struct bundle *b, uint16_t type, const void *hdr, size_t hlen,
+		    const char *s1, size_t l1, const char *s2, size_t l2)
+{
+	size_t len = hlen + l1 + l2;
+	if (len > 65000)
+		return -E2BIG;
+	uint8_t *buf = malloc(len ? len : 1);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, hdr, hlen);
+	if (l1)
+		memcpy(buf + hlen, s1, l1);
+	if (l2)
+		memcpy(buf + hlen + l1, s2, l2);
+	int err = tape_meta__add(b->meta, type, buf, (uint32_t)len);
+	free(buf);
+	return err;
+}
+
+static int ref_cgroup(struct bundle *b, const struct tape_meta *m, uint64_t id)
+{
+	if (!id || tape_meta__cgroup_path(b->meta, id) || tape_meta__container(b->meta, id))
+		return 0;
+	const char *path = tape_meta__cgroup_path(m, id), *ctr = tape_meta__container(m, id);
+	if (!path && !ctr)
+		return 0;
+	size_t pl = path ? strlen(path) : 0, cl = ctr ? strlen(ctr) : 0;
+	if (pl > 0xffff || cl > 0xffff)
+		return 0;
+	struct nt_rec_cgroup cg = { .id = id, .path_len = (uint16_t)pl, .container_len = (uint16_t)cl };
+	return add_meta(b, NT_REC_CGROUP, &cg, sizeof(cg), path, pl, ctr, cl);
+}
+
+static int ref_process(struct bundle *b, const struct tape_meta *m, uint32_t pid)
+{
+	if (!pid || tape_meta__process(b->meta, pid, NULL))
+		return 0;
+	const char *cmd = NULL;
+	const struct nt_rec_process *p = tape_meta__process(m, pid, &cmd);
+	if (!p)
+		return 0;
+	struct nt_rec_process pr = *p;
+	int err = add_meta(b, NT_REC_PROCESS, &pr, sizeof(pr), cmd, cmd ? strlen(cmd) : 0, NULL, 0);
+	if (!err)
+		err = ref_cgroup(b, m, pr.cgroup);
+	return err;
+}
+
+static int ref_netns(struct bundle *b, const struct tape_meta *m, uint32_t inode)
+{
+	if (!inode || tape_meta__netns_name(b->meta, inode))
+		return 0;
+	const char *name = tape_meta__netns_name(m, inode);
+	if (!name)
+		return 0;
+	struct nt_rec_netns ns = { .inode = inode };
+	return add_meta(b, NT_REC_NETNS, &ns, sizeof(ns), name, strlen(name), NULL, 0);
+}
+
+static int ref_iface(struct bundle *b, const struct tape_meta *m, uint32_t netns, uint32_t ifindex)
+{
+	int err = ref_netns(b, m, netns);
+	if (err || !ifindex || tape_meta__iface_name(b->meta, netns, ifindex))
+		return err;
+	const char *name = tape_meta__iface_name(m, netns, ifindex);
+	if (!name)
+		return 0;
+	struct nt_rec_iface fi = { .netns = netns, .ifindex = ifindex };
+	return add_meta(b, NT_REC_IFACE, &fi, sizeof(fi), name, strlen(name), NULL, 0);
+}
+
+static int ref_conn(struct bundle *b, const struct tape_meta *m, const struct nt_conn *c);
+
+static int ref_socket(struct bundle *b, const struct tape_meta *m, uint64_t cookie)
+{
+	if (!cookie || tape_meta__socket(b->meta, cookie))
+		return 0;
+	const struct nt_ev_state *so = tape_meta__socket(m, cookie);
+	if (!so)
+		return 0;
+	struct nt_ev_state st = *so;
+	int err = tape_meta__add(b->meta, NT_REC_SOCKET, &st, sizeof(st));
+	if (!err)
+		err = ref_conn(b, m, &st.c);
+	return err;
+}
+
+static int ref_conn(struct bundle *b, const struct tape_meta *m, const struct nt_conn *c)
+{
+	int err = ref_process(b, m, c->pid);
+	if (!err)
+		err = ref_cgroup(b, m, c->cgroup);
+	if (!err)
+		err = ref_netns(b, m, c->netns);
+	if (!err)
+		err = ref_socket(b, m, c->cookie);
+	return err;
+}
+
+static int ref_symbol(struct bundle *b, const struct tape_meta *m, uint64_t addr)
+{
+	uint64_t off = 0;
+	const char *name = tape_meta__symbol(m, addr, &off);
+	if (!name)
+		return 0;
+	uint64_t base = addr - off, boff;
+	const char *have = tape_meta__symbol(b->meta, base, &boff);
+	if (have && boff == 0)
+		return 0;
+	struct nt_rec_symbol sy = { .addr = base };
+	return add_meta(b, NT_REC_SYMBOL, &sy, sizeof(sy), name, strlen(name), NULL, 0);
+}
+
+static int ref_record(struct bundle *b, const struct tape_record *rec)
+{
+	const struct tape_meta *m = rec->src ? rec->src->meta : NULL;
+	if (!m)
+		return 0;
+	if (rec->type == NT_REC_PACKET) {
+		struct nt_rec_packet pk;
+		memcpy(&pk, rec->data, sizeof(pk));
+		int err = ref_iface(b, m, pk.netns, pk.ifindex);
+		if (!err)
+			err = ref_socket(b, m, pk.cookie);
+		return err;
+	}
+	struct nt_conn c;
+	memcpy(&c, rec->data, sizeof(c));
+	int err = ref_conn(b, m, &c);
+	if (!err && rec->type == NT_REC_DROP) {
+		struct nt_ev_drop d;
+		memcpy(&d, rec->data, sizeof(d));
+		err = ref_symbol(b, m, d.location);
+		if (!err)
+			err = ref_iface(b, m, c.netns, d.ifindex);
+	}
+	return err;
+}
+
+static int copy_enum_cb(void *ctx, uint16_t type, const void *data, uint32_t len)
+{
+	struct bundle *b = ctx;
+	if (type == NT_REC_ENUM_NAME || (type == NT_REC_CONFIG && !b->anon))
+		return tape_meta__add(b->meta, type, data, len);
+	return 0;
+}
+
+static int anon_lookup(void *ctx, uint64_t addr, uint64_t *sym)
+{
+	const struct tape_meta *m = ctx;
+	uint64_t off;
+	if (!tape_meta__symbol(m, addr, &off))
+		return -ENOENT;
+	*sym = addr - off;
+	return 0;
+}
+
+static int anon_meta_cb(void *ctx, uint16_t type, const void *data, uint32_t len)
+{
+	struct bundle *b = ctx;
+	const void *out;
+	uint32_t olen;
+	int r = anon_record(b->anon, type, data, len, anon_lookup, b->meta, &out, &olen);
+	if (r <= 0)
+		return r;
+	return tape_meta__add(b->ameta, type, out, olen);
+}
+
+/* ---- writer clock: the original (boottime, realtime) of the record being written ---- */
+
+static uint64_t bundle_now(void *ctx)
+{
+	return ((struct bundle *)ctx)->cur_boot;
+}
+
+static uint64_t bundle_real(void *ctx)
+{
+	return ((struct bundle *)ctx)->cur_real;
+}
+
+/* ---- files ---- */
+
+static void rm_tree(const char *dir, int depth)
+{
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			char p[PATH_MAX];
+			if (snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) >= (int)sizeof(p))
+				continue;
+			struct stat st;
+			if (lstat(p, &st))
+				continue;
+			if (S_ISDIR(st.st_mode) && depth > 0)
+				rm_tree(p, depth - 1);
+			else
+				unlink(p);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+static char *read_small_file(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = malloc(max + 1);
+	size_t n = buf ? fread(buf, 1, max, f) : 0;
+	fclose(f);
+	if (buf) {
+		buf[n] = '\0';
+		*len = n;
+	}
+	return buf;
+}
+
+/* Runs this program with args, stdout to out_path and stderr to err_path.
+ * Returns the exit status, or -1 when it could not run. */
+static int run_self(char *const args[], const char *out_path, const char *err_path)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	posix_spawn_file_actions_t fa;
+	if (posix_spawn_file_actions_init(&fa))
+		return -1;
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+	posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+	char *argv[16];
+	int i = 0;
+	argv[i++] = exe;
+	for (int j = 0; args[j] && i < 15; j++)
+		argv[i++] = args[j];
+	argv[i] = NULL;
+	pid_t pid;
+	int rc = posix_spawn(&pid, exe, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc)
+		return -1;
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+/* First line of a log, for the note in report.txt. */
+static void first_line(const char *path, char *buf, size_t len)
+{
+	size_t n = 0;
+	char *s = read_small_file(path, 4096, &n);
+	buf[0] = '\0';
+	if (!s)
+		return;
+	char *nl = strchr(s, '\n');
+	if (nl)
+		*nl = '\0';
+	snprintf(buf, len, "%s", s);
+	free(s);
+}
+
+/* Produces tmp/report.txt by running 'nettape import' and 'nettape report' on the slice. */
+static void make_report(const char *tmp, const char *tape_dir, int skip)
+{
+	char db[PATH_MAX], rep[PATH_MAX], log[PATH_MAX], note[1024] = "";
+	snprintf(db, sizeof(db), "%s/slice.db", tmp);
+	snprintf(rep, sizeof(rep), "%s/report.txt", tmp);
+	snprintf(log, sizeof(log), "%s/analyzer.log", tmp);
+	if (skip) {
+		snprintf(note, sizeof(note), "No report: the bundle was made with --no-report.\n");
+	} else {
+		char *imp[] = { "import", (char *)tape_dir, "-o", db, NULL };
+		int rc = run_self(imp, log, log);
+		if (rc != 0) {
+			char l[512];
+			first_line(log, l, sizeof(l));
+			snprintf(note, sizeof(note),
+				 "No report: 'nettape import' on the slice failed (exit %d): %s\n", rc,
+				 l[0] ? l : "(no message)");
+		} else {
+			char *rp[] = { "report", db, NULL };
+			rc = run_self(rp, rep, log);
+			if (rc == 0)
+				return;
+			char l[512];
+			first_line(log, l, sizeof(l));
+			snprintf(note, sizeof(note),
+				 "No report: 'nettape report' on the slice failed (exit %d): %s\n", rc,
+				 l[0] ? l : "(no message)");
+		}
+	}
+	FILE *f = fopen(rep, "w");
+	if (!f)
+		return;
+	fprintf(f, "%sMake it from the extracted bundle with:\n"
+		   "  nettape import tape -o bundle.db && nettape report bundle.db\n", note);
+	fclose(f);
+}
+
+static const char *base_name(const char *path, char *buf, size_t len)
+{
+	const char *s = strrchr(path, '/');
+	s = s ? s + 1 : path;
+	snprintf(buf, len, "%s", s);
+	size_t n = strlen(buf);
+	if (n > 4 && !strcmp(buf + n - 4, ".tar"))
+		buf[n - 4] = '\0';
+	for (char *p = buf; *p; p++)
+		if (*p == ' ' || *p == '\\' || (unsigned char)*p < 0x20)
+			*p = '_';
+	if (!buf[0] || !strcmp(buf, ".") || !strcmp(buf, ".."))
+		snprintf(buf, len, "nettape-bundle");
+	return buf;
+}
+
+static int write_readme(struct bundle *b, FILE *f, const struct tape_header *h,
+			const char *tape_path, uint64_t from, uint64_t to, const char *top,
+			const char *hostname)
+{
+	char t1[64], t2[64], now[64], filt[256];
+	format_time_ns(from, t1, sizeof(t1));
+	format_time_ns(to, t2, sizeof(t2));
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	format_time_ns((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, now, sizeof(now));
+	conn_filter_format(&b->cf, b->anon, filt, sizeof(filt));
+	fprintf(f, "nettape bundle\n==============\n\n");
+	fprintf(f, "A slice of a nettape tape, made by 'nettape bundle' (nettape %s) at %s.\n\n",
+		NETTAPE_VERSION, now);
+	fprintf(f, "Window:      %s .. %s (UTC, inclusive)\n", t1, t2);
+	fprintf(f, "Connection:  %s\n", filt);
+	fprintf(f, "Host:        %s%s\n", hostname, b->anon ? " (pseudonym)" : "");
+	fprintf(f, "Kernel:      %s\n", h->kernel[0] ? h->kernel : "?");
+	fprintf(f, "Recorder:    %s\n", h->version[0] ? h->version : "?");
+	if (!b->anon) {
+		fprintf(f, "Source tape: %s, recording ", tape_path);
+		for (int i = 0; i < 16; i++)
+			fprintf(f, "%02x", h->recording_id[i]);
+		fprintf(f, "\n");
+	}
+	fprintf(f, "Records:     %" PRIu64 " events, %" PRIu64 " packet snippets, %" PRIu64
+		" loss records, %" PRIu64 " trigger pins\n",
+		b->nevents, b->npackets, b->nloss, b->npins);
+	fprintf(f, "Metadata:    %zu processes, %zu cgroups, %zu netns, %zu interfaces, %zu sockets, "
+		"%zu symbols, %zu enum names\n",
+		tape_meta__count(b->meta, NT_REC_PROCESS), tape_meta__count(b->meta, NT_REC_CGROUP),
+		tape_meta__count(b->meta, NT_REC_NETNS), tape_meta__count(b->meta, NT_REC_IFACE),
+		tape_meta__count(b->meta, NT_REC_SOCKET), tape_meta__count(b->meta, NT_REC_SYMBOL),
+		tape_meta__count(b->meta, NT_REC_ENUM_NAME));
+	if (b->anon)
+		fprintf(f, "\nANONYMIZED. IP addresses, ports from 1024 up, MAC addresses, the host name,\n"
+			   "boot id, recorder command line, process names and command lines, cgroup\n"
+			   "paths, container ids, netns and interface names are replaced by consistent\n"
+			   "pseudonyms (the same original -> the same pseudonym within this bundle; the\n"
+			   "mapping is not stored anywhere). Ports below 1024 are kept. Packet snippets\n"
+			   "keep only IP/TCP headers (payload zeroed). Kernel text addresses are moved\n"
+			   "to a fake range (symbol names kept). Recorder settings are left out.\n");
+	fprintf(f, "\nContents:\n"
+		   "  %s/README.txt   this file\n"
+		   "  %s/report.txt   'nettape report' of the slice (or why there is none)\n"
+		   "  %s/tape/        the slice: a nettape tape (chunk-*.ntc)\n",
+		top, top, top);
+	fprintf(f, "\nUse:\n"
+		   "  tar xf %s.tar && cd %s\n"
+		   "  nettape info tape && nettape verify tape\n"
+		   "  nettape import tape -o bundle.db && nettape report bundle.db\n"
+		   "  nettape pcap tape -o bundle.pcapng     # packet snippets for Wireshark\n",
+		top, top);
+	return ferror(f) ? -EIO : 0;
+}
+
+int cmd_bundle(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output",    required_argument, NULL, 'o' },
+		{ "conn",      required_argument, NULL, 'c' },
+		{ "from",      required_argument, NULL, 'f' },
+		{ "to",        required_argument, NULL, 't' },
+		{ "anonymize", no_argument,       NULL, 'a' },
+		{ "anonymise", no_argument,       NULL, 'a' },
+		{ "no-report", no_argument,       NULL, 'R' },
+		{ "help",      no_argument,       NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *out = NULL, *conn_arg = NULL;
+	uint64_t from_ns = 0, to_ns = 0;
+	int anonymize = 0, no_report = 0, have_from = 0, have_to = 0, opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'o': out = optarg; break;
+		case 'c': conn_arg = optarg; break;
+		case 'f':
+		case 't':
+			if (parse_time_arg(optarg, opt == 'f' ? &from_ns : &to_ns)) {
+				fprintf(stderr, "nettape bundle: bad --%s '%s'; use ISO-8601 UTC "
+					"(2026-11-22T02:03:04Z) or epoch seconds\n",
+					opt == 'f' ? "from" : "to", optarg);
+				return 2;
+			}
+			if (opt == 'f')
+				have_from = 1;
+			else
+				have_to = 1;
+			break;
+		case 'a': anonymize = 1; break;
+		case 'R': no_report = 1; break;
+		case 'h': bundle_usage(stdout); return 0;
+		default:
+			fprintf(stderr, "nettape bundle: run 'nettape bundle --help' for the options\n");
+			return 2;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "nettape bundle: give exactly one tape; usage: nettape bundle TAPE "
+			"--from T --to T -o FILE\n");
+		return 2;
+	}
+	if (!have_from || !have_to) {
+		fprintf(stderr, "nettape bundle: a bundle needs a window; add --from T and --to T\n");
+		return 2;
+	}
+	if (from_ns > to_ns) {
+		fprintf(stderr, "nettape bundle: --from is after --to; swap them\n");
+		return 2;
+	}
+	if (!out) {
+		fprintf(stderr, "nettape bundle: no output file; add -o FILE (e.g. -o incident.tar)\n");
+		return 2;
+	}
+	const char *tape_path = argv[optind];
+
+	struct bundle b;
+	memset(&b, 0, sizeof(b));
+	if (conn_arg && conn_filter_parse(conn_arg, &b.cf)) {
+		fprintf(stderr, "nettape bundle: bad --conn '%s'; use a socket cookie (12345) or "
+			"ADDR:PORT, ADDR, :PORT, [V6]:PORT, A-B\n", conn_arg);
+		return 2;
+	}
+
+	int ret = 1, err = 0, r;
+	char tmp[PATH_MAX] = "", tape_dir[PATH_MAX], partial[PATH_MAX];
+	struct tape_reader *rd = NULL;
+	struct tape_writer *w = NULL;
+	FILE *tf = NULL;
+	struct tar_writer *tw = NULL;
+	char **chunks = NULL;
+	int nchunks = 0;
+	partial[0] = '\0';
+	const char *const paths[1] = { tape_path };
+	/* a reader may start a frame a little before from_ns; every record is checked again */
+	struct tape_reader_opts ro = { .from_ns = from_ns, .to_ns = to_ns, .skip_meta = 0 };
+	struct tape_record rec;
+
+	b.meta = tape_meta__new();
+	if (!b.meta || (anonymize && (!(b.anon = anon__new()) || !(b.ameta = tape_meta__new())))) {
+		fprintf(stderr, "nettape bundle: out of memory\n");
+		goto cleanup;
+	}
+
+	/* Pass 0 (with --conn): learn the connection's cookies and tuple first, so
+	 * that records stored before the first event that names them still match. */
+	if (b.cf.active) {
+		rd = tape_reader__open(paths, 1, &ro, &err);
+		if (!rd)
+			goto open_failed;
+		while ((r = tape_reader__next(rd, &rec)) > 0) {
+			if ((nt_rec_is_event(rec.type) || rec.type == NT_REC_SOCKET) &&
+			    rec.len >= sizeof(struct nt_conn)) {
+				struct nt_conn c;
+				memcpy(&c, rec.data, sizeof(c));
+				uint64_t t = tape_record_realtime(&rec);
+				if (rec.type == NT_REC_SOCKET || (t >= from_ns && t <= to_ns))
+					conn_filter_match_conn(&b.cf, &c);
+			}
+		}
+		tape_reader__free(rd);
+		rd = NULL;
+		if (r < 0) {
+			err = r;
+			goto read_failed;
+		}
+	}
+
+	/* Pass 1: select the records of the slice and the metadata they refer to. */
+	rd = tape_reader__open(paths, 1, &ro, &err);
+	if (!rd)
+		goto open_failed;
+	while ((r = tape_reader__next(rd, &rec)) > 0) {
+		uint64_t t = tape_record_realtime(&rec);
+		if (t < from_ns || t > to_ns)
+			continue;
+		if (rec.flags & TAPE_REC_F_SHORT)
+			continue; /* an older/shorter layout: the zero-filled copy is not the original */
+		int keep = 0;
+		if (nt_rec_is_meta(rec.type)) {
+			if (rec.type == NT_REC_LOSS) {
+				keep = 1;
+				b.nloss++;
+			} else if (rec.type == NT_REC_PIN && rec.len >= sizeof(struct nt_rec_pin)) {
+				struct nt_rec_pin pin;
+				memcpy(&pin, rec.data, sizeof(pin));
+				keep = !pin.cookie || conn_filter_has_cookie(&b.cf, pin.cookie);
+				b.npins += keep;
+			} else if (rec.type == NT_REC_CLOCK) {
+				keep = 1;
+				b.nclocks++;
+			}
+			/* other tables are carried only where the slice refers to them */
+		} else if (nt_rec_is_event(rec.type) && nt_rec_min_size(rec.type) &&
+			   rec.len >= sizeof(struct nt_conn)) {
+			struct nt_conn c;
+			memcpy(&c, rec.data, sizeof(c));
+			keep = conn_filter_match_conn(&b.cf, &c);
+			b.nevents += keep;
+		} else if (rec.type == NT_REC_PACKET && rec.len >= sizeof(struct nt_rec_packet)) {
+			struct nt_rec_packet pk;
+			struct pkt_info pi;
+			memcpy(&pk, rec.data, sizeof(pk));
+			if (b.cf.active && pkt_parse(pk.linktype, (const uint8_t *)rec.data + sizeof(pk),
+						     rec.len - (uint32_t)sizeof(pk), &pi))
+				memset(&pi, 0, sizeof(pi));
+			keep = !b.cf.active || conn_filter_match_packet(&b.cf, pk.cookie, &pi);
+			b.npackets += keep;
+		}
+		/* unknown record types are left out: the slice only carries what it can vouch for */
+		if (!keep)
+			continue;
+		if ((err = sel_add(&b, &rec, t)) ||
+		    (!nt_rec_is_meta(rec.type) && (err = ref_record(&b, &rec)))) {
+			fprintf(stderr, "nettape bundle: %s\n", tape_strerror(err));
+			goto cleanup;
+		}
+	}
+	if (r < 0) {
+		err = r;
+		goto read_failed;
+	}
+	if (!tape_reader__nsources(rd)) {
+		fprintf(stderr, "nettape bundle: %s holds no chunk; check the path\n", tape_path);
+		goto cleanup;
+	}
+	const struct tape_source *src0 = tape_reader__source(rd, 0);
+	for (size_t i = 0; i < tape_reader__nsources(rd); i++) {
+		const struct tape_source *s = tape_reader__source(rd, i);
+		if (s && (err = tape_meta__foreach(s->meta, copy_enum_cb, &b))) {
+			fprintf(stderr, "nettape bundle: %s\n", tape_strerror(err));
+			goto cleanup;
+		}
+	}
+	for (size_t i = 0; i < tape_reader__ndamage(rd); i++) {
+		const struct tape_damage *d = tape_reader__damage(rd, i);
+		fprintf(stderr, "nettape bundle: warning: %s at offset %" PRIu64 ": %s (%" PRIu64
+			" bytes skipped)\n", d->path, d->offset, d->reason, d->lost_bytes);
+	}
+	if (!b.nevents && !b.npackets)
+		fprintf(stderr, "nettape bundle: warning: no events or packets between --from and "
+			"--to%s; the bundle holds an empty slice\n", b.cf.active ? " for --conn" : "");
+
+	/* Pass 2: write the slice as a tape into a temporary directory. */
+	const char *tdir = getenv("TMPDIR");
+	snprintf(tmp, sizeof(tmp), "%s/nettape-bundle-XXXXXX", tdir && *tdir ? tdir : "/tmp");
+	if (!mkdtemp(tmp)) {
+		fprintf(stderr, "nettape bundle: cannot create a temporary directory in %s: %s; set "
+			"TMPDIR to a writable directory\n", tdir && *tdir ? tdir : "/tmp", strerror(errno));
+		tmp[0] = '\0';
+		goto cleanup;
+	}
+	snprintf(tape_dir, sizeof(tape_dir), "%s/tape", tmp);
+
+	const struct tape_header *h = &src0->hdr;
+	char hostname[256];
+	snprintf(hostname, sizeof(hostname), "%s", h->hostname);
+	const char *boot_id = h->boot_id, *cmdline = h->cmdline;
+	if (b.anon) {
+		const char *hn = anon_name(b.anon, ANON_HOST, h->hostname, strlen(h->hostname));
+		boot_id = anon_name(b.anon, ANON_BOOT_ID, h->boot_id, strlen(h->boot_id));
+		cmdline = "(removed by nettape bundle --anonymize)";
+		if (!hn || !boot_id || (err = tape_meta__foreach(b.meta, anon_meta_cb, &b))) {
+			fprintf(stderr, "nettape bundle: anonymizing the metadata failed: %s\n",
+				err ? tape_strerror(err) : strerror(errno));
+			goto cleanup;
+		}
+		snprintf(hostname, sizeof(hostname), "%s", hn);
+	}
+	b.cur_boot = b.n ? b.v[0].ts : h->created_boot_ns;
+	b.cur_real = b.n ? b.v[0].real : h->created_real_ns;
+	struct tape_writer_opts wo = {
+		.dir = tape_dir,
+		.chunk_size = 256ull << 20,
+		.chunk_time_ns = 1000000000ull * 3600 * 24 * 365 * 10, /* never by time */
+		.zstd_level = 12,       /* bundles are shipped: smaller beats faster */
+		.hostname = hostname,
+		.boot_id = boot_id,
+		.kernel = h->kernel,
+		.version = h->version,
+		.cmdline = cmdline,
+		.snaplen = h->snaplen,
+		.hdr_flags = h->flags | (b.anon ? TAPE_HDR_F_ANONYMIZED | TAPE_HDR_F_REDACT_PAYLOAD : 0),
+		.meta = b.anon ? b.ameta : b.meta,
+		.cb_ctx = &b,
+		.now_ns = bundle_now,
+		.realtime_ns = bundle_real,
+	};
+	w = tape_writer__open(&wo);
+	if (!w) {
+		fprintf(stderr, "nettape bundle: cannot write the slice in %s: %s\n", tape_dir,
+			strerror(errno));
+		goto cleanup;
+	}
+	for (size_t i = 0; i < b.n; i++) {
+		const struct sel *s = &b.v[i];
+		const void *data = b.blob + s->off;
+		uint32_t len = s->len;
+		b.cur_boot = s->ts;
+		b.cur_real = s->real;
+		if (b.anon) {
+			r = anon_record(b.anon, s->type, data, len, anon_lookup, s->src->meta, &data, &len);
+			if (r < 0) {
+				err = r;
+				fprintf(stderr, "nettape bundle: anonymizing a %s record failed: %s\n",
+					nt_rec_type_name(s->type), strerror(-err));
+				goto cleanup;
+			}
+			if (r == 0)
+				continue;
+		}
+		if (s->type == NT_REC_LOSS) {
+			struct nt_rec_loss l;
+			memcpy(&l, data, sizeof(l));
+			err = tape_writer__loss(w, l.rec_type, l.cpu, l.count, l.from_ns, l.to_ns);
+		} else {
+			err = tape_writer__append(w, s->type, s->ts, data, len);
+		}
+		if (err) {
+			fprintf(stderr, "nettape bundle: writing the slice failed: %s\n",
+				tape_strerror(err));
+			goto cleanup;
+		}
+	}
+	err = tape_writer__close(w);
+	w = NULL;
+	if (err) {
+		fprintf(stderr, "nettape bundle: writing the slice failed: %s; check free space in %s\n",
+			tape_strerror(err), tmp);
+		goto cleanup;
+	}
+
+	/* The report of the slice, by this same program (import + report). */
+	make_report(tmp, tape_dir, no_report);
+
+	/* Pack: BASENAME/README.txt, BASENAME/report.txt, BASENAME/tape/chunk-*.ntc */
+	char top[256], name[PATH_MAX], path[PATH_MAX];
+	base_name(out, top, sizeof(top));
+	snprintf(partial, sizeof(partial), "%s.partial", out);
+	tf = fopen(partial, "wb");
+	if (!tf) {
+		fprintf(stderr, "nettape bundle: cannot create %s: %s; check the directory exists and "
+			"is writable\n", partial, strerror(errno));
+		partial[0] = '\0';
+		goto cleanup;
+	}
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	tw = tar_writer__open(tf, (uint64_t)now.tv_sec);
+	char *readme = NULL;
+	size_t readme_len = 0;
+	FILE *rm = open_memstream(&readme, &readme_len);
+	if (!tw || !rm) {
+		if (rm)
+			fclose(rm);
+		free(readme);
+		fprintf(stderr, "nettape bundle: out of memory\n");
+		goto cleanup;
+	}
+	write_readme(&b, rm, h, tape_path, from_ns, to_ns, top, hostname);
+	fclose(rm);
+	snprintf(name, sizeof(name), "%s", top);
+	err = tar_writer__add_dir(tw, name, 0755);
+	snprintf(name, sizeof(name), "%s/README.txt", top);
+	if (!err)
+		err = tar_writer__add_mem(tw, name, readme, readme_len, 0644);
+	free(readme);
+	snprintf(name, sizeof(name), "%s/report.txt", top);
+	snprintf(path, sizeof(path), "%s/report.txt", tmp);
+	if (!err)
+		err = tar_writer__add_file(tw, name, path, 0644);
+	snprintf(name, sizeof(name), "%s/tape", top);
+	if (!err)
+		err = tar_writer__add_dir(tw, name, 0755);
+	nchunks = err ? 0 : tape_list_chunks(tape_dir, &chunks);
+	if (nchunks < 0) {
+		err = nchunks;
+		nchunks = 0;
+	}
+	for (int i = 0; !err && i < nchunks; i++) {
+		const char *cb = strrchr(chunks[i], '/');
+		snprintf(name, sizeof(name), "%s/tape/%s", top, cb ? cb + 1 : chunks[i]);
+		err = tar_writer__add_file(tw, name, chunks[i], 0644);
+	}
+	if (!err)
+		err = tar_writer__finish(tw);
+	if (!err && fclose(tf) != 0)
+		err = -errno;
+	tf = NULL;
+	if (!err && rename(partial, out) != 0)
+		err = -errno;
+	if (err) {
+		fprintf(stderr, "nettape bundle: writing %s failed: %s; check free space\n", out,
+			tape_strerror(err));
+		goto cleanup;
+	}
+	partial[0] = '\0';
+	struct stat st;
+	if (!stat(out, &st))
+		fprintf(stderr, "nettape bundle: wrote %s (%lld bytes): %" PRIu64 " events, %" PRIu64
+			" packets%s\n", out, (long long)st.st_size, b.nevents, b.npackets,
+			b.anon ? ", anonymized" : "");
+	ret = 0;
+	goto cleanup;
+
+open_failed:
+	if (!err)
+		err = -errno;
+	fprintf(stderr, "nettape bundle: cannot read %s: %s; check that it is a tape directory or "
+		"chunk file\n", tape_path, tape_strerror(err));
+	goto cleanup;
+read_failed:
+	fprintf(stderr, "nettape bundle: reading %s failed: %s\n", tape_path, tape_strerror(err));
+cleanup:
+	if (w)
+		tape_writer__close(w);
+	tar_writer__free(tw);
+	if (tf)
+		fclose(tf);
+	if (partial[0])
+		unlink(partial);
+	tape_list_free(chunks, nchunks);
+	if (tmp[0])
+		rm_tree(tmp, 1);
+	tape_reader__free(rd);
+	conn_filter_free(&b.cf);
+	anon__free(b.anon);
+	tape_meta__free(b.ameta);
+	tape_meta__free(b.meta);
+	free(b.v);
+	free(b.blob);
+	return ret;
+}

@@ -1,0 +1,344 @@
+/* cmd_pcap.c: 'nettape pcap' writes a tape's packet snippets as pcapng (or classic pcap) for Wireshark. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "anonymize.h"
+#include "commands.h"
+#include "pcapng_writer.h"
+#include "tape.h"
+
+static void pcap_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: nettape pcap TAPE... -o FILE [--conn C] [--from T] [--to T] [-F pcapng|pcap]\n"
+		"\n"
+		"Write the packet snippets recorded in one or more tapes to a capture file that\n"
+		"Wireshark and tshark open. Times are the recorded wall-clock times (ns).\n"
+		"\n"
+		"Options:\n"
+		"  -o, --output FILE    capture file to write ('-' = standard output)\n"
+		"  -F, --format FMT     pcapng (default; one interface per netns/ifindex/link type,\n"
+		"                       with names and direction flags) or pcap (classic, ns\n"
+		"                       timestamps; default when FILE ends in .pcap)\n"
+		"      --conn C         only one connection: a socket cookie (12345, 0x3039,\n"
+		"                       cookie:12345) or a tuple fragment (198.18.0.2:443,\n"
+		"                       198.18.0.2, :443, [2001:db8::1]:443, A-B for both ends)\n"
+		"      --from T         first time: ISO-8601 UTC (2026-11-22T02:03:04Z) or epoch s\n"
+		"      --to T           last time, same forms (inclusive)\n"
+		"  -h, --help           this help\n"
+		"\n"
+		"Examples:\n"
+		"  nettape pcap /var/lib/nettape -o all.pcapng\n"
+		"  nettape pcap /var/lib/nettape --conn 198.18.0.2:443 \\\n"
+		"      --from 2026-11-22T02:03:00Z --to 2026-11-22T02:08:00Z -o stall.pcapng\n"
+		"  nettape pcap host-a/ host-b/ --conn 0x3039 -F pcap -o conn.pcap\n"
+		"  nettape pcap /var/lib/nettape -o - | tshark -r - -Y tcp.analysis.zero_window\n"
+		"\n"
+		"Exit status: 0 ok (also when no packet matched: an empty capture and a warning),\n"
+		"1 a tape could not be read or the file not written, 2 usage error.\n");
+}
+
+/* One pcapng interface per (tape, netns, ifindex, linktype). */
+struct pcap_iface {
+	unsigned tape_no;
+	uint32_t netns, ifindex;
+	uint16_t linktype;
+	int id;               /* pcapng interface id, or <0 = refused (classic pcap) */
+};
+
+struct pcap_ctx {
+	struct pcapng_writer *w;
+	struct pcap_iface *ifs;
+	size_t nifs, capifs;
+	uint64_t skipped_linktype, short_records;
+};
+
+static int pcap_iface_id(struct pcap_ctx *c, const struct tape_record *rec,
+			 const struct nt_rec_packet *pk)
+{
+	unsigned tape_no = rec->src ? rec->src->tape_no : 0;
+	for (size_t i = 0; i < c->nifs; i++) {
+		struct pcap_iface *f = &c->ifs[i];
+		if (f->tape_no == tape_no && f->netns == pk->netns && f->ifindex == pk->ifindex &&
+		    f->linktype == pk->linktype)
+			return f->id;
+	}
+	if (c->nifs == c->capifs) {
+		size_t ncap = c->capifs ? c->capifs * 2 : 8;
+		struct pcap_iface *n = realloc(c->ifs, ncap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		c->ifs = n;
+		c->capifs = ncap;
+	}
+	const struct tape_meta *m = rec->src ? rec->src->meta : NULL;
+	const char *ifname = tape_meta__iface_name(m, pk->netns, pk->ifindex);
+	const char *nsname = tape_meta__netns_name(m, pk->netns);
+	char namebuf[32], desc[512];
+	if (!ifname) {
+		snprintf(namebuf, sizeof(namebuf), "if%" PRIu32, pk->ifindex);
+		ifname = namebuf;
+	}
+	char nsbuf[32];
+	if (!nsname) {
+		snprintf(nsbuf, sizeof(nsbuf), "ns:%" PRIu32, pk->netns);
+		nsname = nsbuf;
+	}
+	snprintf(desc, sizeof(desc), "host %s, netns %s, ifindex %" PRIu32,
+		 rec->src && rec->src->hdr.hostname[0] ? rec->src->hdr.hostname : "?", nsname,
+		 pk->ifindex);
+	int id = pcapng_writer__add_iface(c->w, pk->linktype, ifname, desc);
+	if (id < 0 && id != -EPROTOTYPE)
+		return id;
+	struct pcap_iface *f = &c->ifs[c->nifs++];
+	f->tape_no = tape_no;
+	f->netns = pk->netns;
+	f->ifindex = pk->ifindex;
+	f->linktype = pk->linktype;
+	f->id = id;
+	return id;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+int cmd_pcap(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "conn",   required_argument, NULL, 'c' },
+		{ "from",   required_argument, NULL, 'f' },
+		{ "to",     required_argument, NULL, 't' },
+		{ "help",   no_argument,       NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *out = NULL, *fmt_arg = NULL, *conn_arg = NULL;
+	uint64_t from_ns = 0, to_ns = 0;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:F:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'o': out = optarg; break;
+		case 'F': fmt_arg = optarg; break;
+		case 'c': conn_arg = optarg; break;
+		case 'f':
+			if (parse_time_arg(optarg, &from_ns)) {
+				fprintf(stderr, "nettape pcap: bad --from '%s'; use ISO-8601 UTC "
+					"(2026-11-22T02:03:04Z) or epoch seconds\n", optarg);
+				return 2;
+			}
+			break;
+		case 't':
+			if (parse_time_arg(optarg, &to_ns)) {
+				fprintf(stderr, "nettape pcap: bad --to '%s'; use ISO-8601 UTC "
+					"(2026-11-22T02:08:00Z) or epoch seconds\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': pcap_usage(stdout); return 0;
+		default:
+			fprintf(stderr, "nettape pcap: run 'nettape pcap --help' for the options\n");
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "nettape pcap: no tape given; usage: nettape pcap TAPE... -o FILE\n");
+		return 2;
+	}
+	if (!out) {
+		fprintf(stderr, "nettape pcap: no output file; add -o FILE (or -o - for stdout)\n");
+		return 2;
+	}
+	enum pcap_out_format fmt = ends_with(out, ".pcap") ? PCAP_OUT_PCAP : PCAP_OUT_PCAPNG;
+	if (fmt_arg) {
+		if (!strcmp(fmt_arg, "pcapng"))
+			fmt = PCAP_OUT_PCAPNG;
+		else if (!strcmp(fmt_arg, "pcap"))
+			fmt = PCAP_OUT_PCAP;
+		else {
+			fprintf(stderr, "nettape pcap: unknown format '%s'; use -F pcapng or -F pcap\n",
+				fmt_arg);
+			return 2;
+		}
+	}
+	if (from_ns && to_ns && from_ns > to_ns) {
+		fprintf(stderr, "nettape pcap: --from is after --to; swap them\n");
+		return 2;
+	}
+	struct conn_filter cf;
+	memset(&cf, 0, sizeof(cf));
+	if (conn_arg && conn_filter_parse(conn_arg, &cf)) {
+		fprintf(stderr, "nettape pcap: bad --conn '%s'; use a socket cookie (12345) or "
+			"ADDR:PORT, ADDR, :PORT, [V6]:PORT, A-B\n", conn_arg);
+		return 2;
+	}
+
+	int ret = 1, err = 0, r;
+	char *tmp = NULL;
+	FILE *f = NULL;
+	struct pcap_ctx c;
+	memset(&c, 0, sizeof(c));
+	const char *const *paths = (const char *const *)(argv + optind);
+	size_t npaths = (size_t)(argc - optind);
+	struct tape_reader_opts ro = { .from_ns = from_ns, .to_ns = to_ns, .skip_meta = 0 };
+	struct tape_reader *rd = tape_reader__open(paths, npaths, &ro, &err);
+	if (!rd) {
+		if (!err)
+			err = -errno;
+		fprintf(stderr, "nettape pcap: cannot read %s: %s; check that it is a tape directory "
+			"or chunk file\n", npaths == 1 ? paths[0] : "the tapes", tape_strerror(err));
+		goto cleanup;
+	}
+
+	if (!strcmp(out, "-")) {
+		f = stdout;
+	} else {
+		size_t n = strlen(out) + 16;
+		tmp = malloc(n);
+		if (!tmp) {
+			fprintf(stderr, "nettape pcap: out of memory\n");
+			goto cleanup;
+		}
+		snprintf(tmp, n, "%s.partial", out);
+		f = fopen(tmp, "wb");
+		if (!f) {
+			fprintf(stderr, "nettape pcap: cannot create %s: %s; check the directory exists "
+				"and is writable\n", tmp, strerror(errno));
+			free(tmp);
+			tmp = NULL;
+			goto cleanup;
+		}
+	}
+	uint32_t snaplen = 0;
+	for (size_t i = 0; i < tape_reader__nsources(rd); i++) {
+		const struct tape_source *s = tape_reader__source(rd, i);
+		if (s && s->hdr.snaplen > snaplen)
+			snaplen = s->hdr.snaplen;
+	}
+	struct utsname un;
+	char os[200] = "";
+	if (!uname(&un))
+		snprintf(os, sizeof(os), "%s %s", un.sysname, un.release);
+	c.w = pcapng_writer__open(f, fmt, snaplen, "nettape " NETTAPE_VERSION, os, NULL);
+	if (!c.w) {
+		fprintf(stderr, "nettape pcap: cannot write %s: %s\n", out, strerror(errno));
+		goto cleanup;
+	}
+
+	struct tape_record rec;
+	while ((r = tape_reader__next(rd, &rec)) > 0) {
+		if (cf.active && nt_rec_is_event(rec.type) && rec.len >= sizeof(struct nt_conn)) {
+			struct nt_conn conn;
+			memcpy(&conn, rec.data, sizeof(conn));
+			conn_filter_match_conn(&cf, &conn); /* learns cookies and tuples */
+			continue;
+		}
+		if (rec.type != NT_REC_PACKET)
+			continue;
+		if (rec.len < sizeof(struct nt_rec_packet) || (rec.flags & TAPE_REC_F_SHORT)) {
+			c.short_records++;
+			continue;
+		}
+		uint64_t t = tape_record_realtime(&rec);
+		if ((from_ns && t < from_ns) || (to_ns && t > to_ns))
+			continue;
+		struct nt_rec_packet pk;
+		memcpy(&pk, rec.data, sizeof(pk));
+		const uint8_t *bytes = (const uint8_t *)rec.data + sizeof(pk);
+		uint32_t caplen = rec.len - (uint32_t)sizeof(pk);
+		if (cf.active) {
+			struct pkt_info pi;
+			if (cf.by_cookie && !cf.have_tuple && rec.src) {
+				const struct nt_ev_state *so = tape_meta__socket(rec.src->meta, cf.cookie);
+				if (so)
+					conn_filter_match_conn(&cf, &so->c);
+			}
+			if (pkt_parse(pk.linktype, bytes, caplen, &pi))
+				memset(&pi, 0, sizeof(pi));
+			if (!conn_filter_match_packet(&cf, pk.cookie, &pi))
+				continue;
+		}
+		int id = pcap_iface_id(&c, &rec, &pk);
+		if (id == -EPROTOTYPE) {
+			c.skipped_linktype++;
+			continue;
+		}
+		if (id < 0) {
+			err = id;
+			break;
+		}
+		enum pcap_dir dir = pk.dir == 1 ? PCAP_DIR_INBOUND :
+				    pk.dir == 2 ? PCAP_DIR_OUTBOUND : PCAP_DIR_UNKNOWN;
+		err = pcapng_writer__packet(c.w, id, t, bytes, caplen, pk.orig_len, dir);
+		if (err)
+			break;
+	}
+	if (r < 0) {
+		fprintf(stderr, "nettape pcap: reading the tape failed: %s\n", tape_strerror(r));
+		goto cleanup;
+	}
+	if (!err)
+		err = pcapng_writer__finish(c.w);
+	if (err) {
+		fprintf(stderr, "nettape pcap: writing %s failed: %s; check free space\n", out,
+			strerror(-err));
+		goto cleanup;
+	}
+	if (f != stdout) {
+		FILE *ff = f;
+		f = NULL;
+		if (fclose(ff) != 0) {
+			fprintf(stderr, "nettape pcap: writing %s failed: %s\n", out, strerror(errno));
+			goto cleanup;
+		}
+		if (rename(tmp, out) != 0) {
+			fprintf(stderr, "nettape pcap: cannot rename %s to %s: %s\n", tmp, out,
+				strerror(errno));
+			goto cleanup;
+		}
+		free(tmp);
+		tmp = NULL;
+	}
+
+	for (size_t i = 0; i < tape_reader__ndamage(rd); i++) {
+		const struct tape_damage *d = tape_reader__damage(rd, i);
+		fprintf(stderr, "nettape pcap: warning: %s at offset %" PRIu64 ": %s (%" PRIu64
+			" bytes skipped)\n", d->path, d->offset, d->reason, d->lost_bytes);
+	}
+	if (c.skipped_linktype)
+		fprintf(stderr, "nettape pcap: warning: %" PRIu64 " packets of another link type "
+			"left out (classic pcap holds one link type); use -F pcapng to keep them\n",
+			c.skipped_linktype);
+	if (c.short_records)
+		fprintf(stderr, "nettape pcap: warning: %" PRIu64 " malformed packet records "
+			"skipped\n", c.short_records);
+	uint64_t n = pcapng_writer__npackets(c.w);
+	if (!n)
+		fprintf(stderr, "nettape pcap: warning: no packet snippets matched%s; wrote an empty "
+			"capture (the recorder keeps snippets only around triggers: check "
+			"--from/--to/--conn)\n", (from_ns || to_ns || cf.active) ? " the selection" : "");
+	ret = 0;
+cleanup:
+	if (f && f != stdout)
+		fclose(f);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	pcapng_writer__free(c.w);
+	free(c.ifs);
+	tape_reader__free(rd);
+	conn_filter_free(&cf);
+	return ret;
+}

@@ -1,0 +1,218 @@
+/* detect_retrans.c: retransmission detector: RTO (TCP_CA_Loss) episodes versus fast retransmits (TCP_CA_Recovery). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "detect.h"
+#include "timefmt.h"
+
+#define CA_RECOVERY 3
+#define CA_LOSS 4
+#define NS 1000000000LL
+
+struct rconn {
+	int64_t conn_id, host_id;
+	uint32_t pid;
+	/* From congestion-state transitions. */
+	uint64_t loss_eps, rec_eps;
+	int64_t loss_ns, rec_ns, loss_longest;
+	int64_t loss_start, rec_start;       /* open episode start, 0 = none */
+	/* From retransmit events (data only). */
+	uint64_t rto_retrans, fast_retrans, other_retrans;
+	int64_t max_backoff, max_rto_us;
+	int64_t rto_first, rto_last, fast_first, fast_last;
+	int64_t last_rto_ts;                 /* for clustering when no cong events */
+	uint64_t rto_clusters;
+	int64_t last_ts;
+};
+
+static struct rconn *get(struct rconn **v, size_t *n, size_t *cap, int64_t conn)
+{
+	if (*n && (*v)[*n - 1].conn_id == conn)
+		return &(*v)[*n - 1];
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i].conn_id == conn)
+			return &(*v)[i];
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		struct rconn *nv = realloc(*v, ncap * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		*v = nv;
+		*cap = ncap;
+	}
+	struct rconn *r = &(*v)[(*n)++];
+	memset(r, 0, sizeof(*r));
+	r->conn_id = conn;
+	return r;
+}
+
+static void span(int64_t *first, int64_t *last, int64_t ts)
+{
+	if (!*first || ts < *first)
+		*first = ts;
+	if (ts > *last)
+		*last = ts;
+}
+
+int nt_detect_retrans(struct nt_detect_ctx *c)
+{
+	const struct nt_detect_opts *o = c->opts;
+	struct rconn *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *s;
+	int rc, ret = -1;
+
+	/* Congestion-state episodes, per connection in time order. */
+	s = nt_detect_prepare(c,
+		"SELECT t.conn_id, t.ts, t.new_state, c.host_id, c.pid, c.last_ts FROM cong t JOIN connections c USING (conn_id)"
+		" WHERE" NT_FILTER_SQL("t", "c") " ORDER BY t.conn_id, t.ts");
+	if (!s)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct rconn *r = get(&v, &n, &cap, sqlite3_column_int64(s, 0));
+		int64_t ts = sqlite3_column_int64(s, 1);
+		int st = sqlite3_column_int(s, 2);
+		if (!r)
+			goto oom;
+		r->host_id = sqlite3_column_int64(s, 3);
+		r->pid = (uint32_t)sqlite3_column_int64(s, 4);
+		r->last_ts = sqlite3_column_int64(s, 5);
+		if (r->loss_start && st != CA_LOSS) {
+			int64_t d = ts - r->loss_start;
+			r->loss_ns += d;
+			if (d > r->loss_longest)
+				r->loss_longest = d;
+			r->loss_start = 0;
+		}
+		if (r->rec_start && st != CA_RECOVERY) {
+			r->rec_ns += ts - r->rec_start;
+			r->rec_start = 0;
+		}
+		if (st == CA_LOSS && !r->loss_start) {
+			r->loss_eps++;
+			r->loss_start = ts;
+			span(&r->rto_first, &r->rto_last, ts);
+		} else if (st == CA_RECOVERY && !r->rec_start) {
+			r->rec_eps++;
+			r->rec_start = ts;
+			span(&r->fast_first, &r->fast_last, ts);
+		}
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].loss_start) {
+			int64_t d = v[i].last_ts - v[i].loss_start;
+			v[i].loss_ns += d;
+			if (d > v[i].loss_longest)
+				v[i].loss_longest = d;
+		}
+		if (v[i].rec_start)
+			v[i].rec_ns += v[i].last_ts - v[i].rec_start;
+	}
+
+	/* Data retransmits by congestion state (SYN/SYN-ACK belong to the listen detector). */
+	s = nt_detect_prepare(c,
+		"SELECT t.conn_id, t.ts, t.ca_state, t.backoff, t.rto_us, c.host_id, c.pid FROM retransmits t"
+		" JOIN connections c USING (conn_id) WHERE t.kind = 0 AND" NT_FILTER_SQL("t", "c")
+		" ORDER BY t.conn_id, t.ts");
+	if (!s)
+		goto out;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct rconn *r = get(&v, &n, &cap, sqlite3_column_int64(s, 0));
+		int64_t ts = sqlite3_column_int64(s, 1);
+		int ca = sqlite3_column_int(s, 2);
+		if (!r)
+			goto oom;
+		r->host_id = sqlite3_column_int64(s, 5);
+		r->pid = (uint32_t)sqlite3_column_int64(s, 6);
+		if (sqlite3_column_int64(s, 3) > r->max_backoff)
+			r->max_backoff = sqlite3_column_int64(s, 3);
+		if (sqlite3_column_int64(s, 4) > r->max_rto_us)
+			r->max_rto_us = sqlite3_column_int64(s, 4);
+		if (ca == CA_LOSS) {
+			r->rto_retrans++;
+			if (!r->last_rto_ts || ts - r->last_rto_ts > NS)
+				r->rto_clusters++;
+			r->last_rto_ts = ts;
+			span(&r->rto_first, &r->rto_last, ts);
+		} else if (ca == CA_RECOVERY) {
+			r->fast_retrans++;
+			span(&r->fast_first, &r->fast_last, ts);
+		} else {
+			r->other_retrans++;
+			span(&r->fast_first, &r->fast_last, ts);
+		}
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
+
+	for (size_t i = 0; i < n; i++) {
+		struct rconn *r = &v[i];
+		uint64_t eps = r->loss_eps ? r->loss_eps : r->rto_clusters;
+		char d1[32], d2[32];
+		if (eps && (double)eps >= o->rto_min_episodes) {
+			struct nt_finding *f = nt_findings_add(c->out, NT_F_RTO);
+			if (!f)
+				goto oom;
+			f->conn_id = r->conn_id;
+			f->host_id = r->host_id;
+			f->pid = r->pid;
+			f->t_start = r->rto_first;
+			f->t_end = r->rto_last > r->rto_first ? r->rto_last : r->rto_first;
+			if (r->loss_eps && r->rto_first + r->loss_ns > f->t_end)
+				f->t_end = r->rto_first + r->loss_ns;
+			f->count = eps;
+			f->count2 = r->rto_retrans;
+			f->duration_ns = r->loss_ns;
+			f->max_ns = r->loss_longest;
+			f->value = (double)r->max_backoff;
+			f->baseline = (double)r->max_rto_us / 1000.0;
+			snprintf(f->what, sizeof(f->what), "retransmission timeout");
+			snprintf(f->summary, sizeof(f->summary),
+				 "%llu RTO episode%s (TCP_CA_Loss), %s in loss state, longest %s, %llu timeout retransmit%s, "
+				 "max backoff %lld, RTO up to %.0f ms",
+				 (unsigned long long)eps, eps == 1 ? "" : "s", nt_dur_fmt(r->loss_ns, d1, sizeof(d1)),
+				 nt_dur_fmt(r->loss_longest, d2, sizeof(d2)), (unsigned long long)r->rto_retrans,
+				 r->rto_retrans == 1 ? "" : "s", (long long)r->max_backoff, f->baseline);
+			f->impact = 5.0 * (double)eps + 10.0 * (double)r->loss_ns / 1e9;
+		}
+		uint64_t fast = r->fast_retrans + r->other_retrans;
+		if ((fast && (double)fast >= o->fast_min_retrans) || (r->rec_eps && (double)r->rec_eps >= o->fast_min_episodes)) {
+			struct nt_finding *f = nt_findings_add(c->out, NT_F_FAST_RETRANS);
+			if (!f)
+				goto oom;
+			f->conn_id = r->conn_id;
+			f->host_id = r->host_id;
+			f->pid = r->pid;
+			f->t_start = r->fast_first;
+			f->t_end = r->fast_last;
+			f->count = fast;
+			f->count2 = r->rec_eps;
+			f->duration_ns = r->rec_ns;
+			snprintf(f->what, sizeof(f->what), "fast retransmits");
+			snprintf(f->summary, sizeof(f->summary),
+				 "%llu fast retransmit%s, %llu fast-recovery episode%s (%s in recovery): packets were lost "
+				 "but the connection recovered without a timeout",
+				 (unsigned long long)fast, fast == 1 ? "" : "s", (unsigned long long)r->rec_eps,
+				 r->rec_eps == 1 ? "" : "s", nt_dur_fmt(r->rec_ns, d1, sizeof(d1)));
+			f->impact = 0.05 * (double)fast + 0.5 * (double)r->rec_eps;
+		}
+	}
+	ret = 0;
+	goto out;
+oom:
+	sqlite3_finalize(s);
+	snprintf(c->err, NT_ERRLEN, "out of memory");
+	goto out;
+sqlerr:
+	snprintf(c->err, NT_ERRLEN, "retransmit detector: %s", sqlite3_errmsg(c->db));
+out:
+	free(v);
+	return ret;
+}

@@ -1,0 +1,674 @@
+/* incident.c: groups findings into incidents, names each incident's cause and fix, and ranks them by impact. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "hmap.h"
+#include "incident.h"
+#include "timefmt.h"
+
+#define NS 1000000000LL
+
+const char *nt_fkind_title(enum nt_fkind k)
+{
+	switch (k) {
+	case NT_F_ZERO_WINDOW: return "zero-window stalls";
+	case NT_F_NO_WSCALE: return "window scaling not negotiated";
+	case NT_F_RWND_LIMITED: return "receive-window-limited sender";
+	case NT_F_DROPS: return "packet drops";
+	case NT_F_LISTEN_OVERFLOW: return "listen queue overflow";
+	case NT_F_SYN_RETRANS: return "unanswered connection attempts";
+	case NT_F_RTO: return "retransmission timeouts";
+	case NT_F_FAST_RETRANS: return "fast retransmits";
+	case NT_F_RTT_SPIKE: return "RTT spike";
+	case NT_F_READ_STALL: return "read stalls";
+	case NT_F_SLOW_RESPONSE: return "slow responses";
+	case NT_F_RESET: return "connection resets";
+	case NT_F_RECORDER_LOSS: return "recorder lost events";
+	default: return "finding";
+	}
+}
+
+char *nt_proc_label(const char *comm, uint32_t pid, char *buf, size_t len)
+{
+	if (pid && comm && *comm)
+		snprintf(buf, len, "%s[%u]", comm, pid);
+	else if (pid)
+		snprintf(buf, len, "pid %u", pid);
+	else
+		snprintf(buf, len, "unknown process");
+	return buf;
+}
+
+const struct nt_conninfo *nt_analysis_conn(const struct nt_analysis *a, int64_t conn_id)
+{
+	size_t lo = 0, hi = a->nconns;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (a->conns[mid].conn_id < conn_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < a->nconns && a->conns[lo].conn_id == conn_id ? &a->conns[lo] : NULL;
+}
+
+char *nt_conn_label(const struct nt_analysis *a, int64_t conn_id, char *buf, size_t len)
+{
+	const struct nt_conninfo *c = conn_id ? nt_analysis_conn(a, conn_id) : NULL;
+
+	if (!c)
+		snprintf(buf, len, "%s", conn_id ? "?" : "");
+	else if (c->listener)
+		snprintf(buf, len, "listener %s", c->local);
+	else
+		snprintf(buf, len, "%s -> %s", c->local, c->remote);
+	return buf;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static void endpoint(char *buf, size_t len, int family, const char *addr, int port)
+{
+	if (family == 10)
+		snprintf(buf, len, "[%s]:%d", addr ? addr : "?", port);
+	else
+		snprintf(buf, len, "%s:%d", addr ? addr : "?", port);
+}
+
+static int load_conns(sqlite3 *db, struct nt_analysis *a, char *err)
+{
+	int64_t *ids = NULL;
+	size_t n = 0;
+	sqlite3_stmt *s;
+	int ret = -1;
+
+	for (size_t i = 0; i < a->ninc; i++)
+		n += a->inc[i].nconns;
+	ids = malloc((n ? n : 1) * sizeof(*ids));
+	if (!ids)
+		goto oom;
+	n = 0;
+	for (size_t i = 0; i < a->ninc; i++)
+		for (size_t j = 0; j < a->inc[i].nconns; j++)
+			ids[n++] = a->inc[i].conns[j];
+	qsort(ids, n, sizeof(*ids), cmp_i64);
+	a->conns = calloc(n ? n : 1, sizeof(*a->conns));
+	if (!a->conns)
+		goto oom;
+	s = nt_db_prepare(db,
+		"SELECT c.conn_id, c.host_id, h.hostname, c.family, c.laddr, c.lport, c.raddr, c.rport, c.pid, c.comm,"
+		" c.container, c.wscale_ok, c.snd_wscale, c.rcv_wscale, c.listener, c.first_ts, c.last_ts,"
+		" c.bytes_acked, c.bytes_received, c.retransmits, c.rtt_min_us, c.rtt_avg_us, c.rtt_max_us"
+		" FROM connections c JOIN hosts h USING (host_id) WHERE c.conn_id = ?", err);
+	if (!s)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (i && ids[i] == ids[i - 1])
+			continue;
+		sqlite3_bind_int64(s, 1, ids[i]);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			struct nt_conninfo *c = &a->conns[a->nconns++];
+#define T(i) ((const char *)sqlite3_column_text(s, i))
+#define I(i, d) (sqlite3_column_type(s, i) == SQLITE_NULL ? (d) : sqlite3_column_int64(s, i))
+			c->conn_id = ids[i];
+			c->host_id = I(1, 0);
+			snprintf(c->host, sizeof(c->host), "%s", T(2) ? T(2) : "");
+			endpoint(c->local, sizeof(c->local), (int)I(3, 2), T(4), (int)I(5, 0));
+			endpoint(c->remote, sizeof(c->remote), (int)I(3, 2), T(6), (int)I(7, 0));
+			c->pid = (uint32_t)I(8, 0);
+			snprintf(c->comm, sizeof(c->comm), "%s", T(9) ? T(9) : "");
+			snprintf(c->container, sizeof(c->container), "%s", T(10) ? T(10) : "");
+			c->wscale_ok = (int)I(11, -1);
+			c->snd_wscale = (int)I(12, -1);
+			c->rcv_wscale = (int)I(13, -1);
+			c->listener = (int)I(14, 0);
+			c->first_ts = I(15, 0);
+			c->last_ts = I(16, 0);
+			c->bytes_acked = I(17, 0);
+			c->bytes_received = I(18, 0);
+			c->retransmits = I(19, 0);
+			c->rtt_min_us = I(20, -1);
+			c->rtt_avg_us = I(21, -1);
+			c->rtt_max_us = I(22, -1);
+#undef T
+#undef I
+		}
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	ret = 0;
+	goto out;
+oom:
+	snprintf(err, NT_ERRLEN, "out of memory");
+out:
+	free(ids);
+	return ret;
+}
+
+/* ---- grouping ---- */
+
+struct item {
+	uint64_t key;
+	int64_t t;
+	size_t idx;
+};
+
+static int cmp_item(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static uint64_t group_key(const struct nt_finding *f)
+{
+	char buf[256];
+
+	if (f->pid)
+		snprintf(buf, sizeof(buf), "p|%lld|%u", (long long)f->host_id, f->pid);
+	else if (f->conn_id)
+		snprintf(buf, sizeof(buf), "c|%lld", (long long)f->conn_id);
+	else
+		snprintf(buf, sizeof(buf), "w|%lld|%d|%s", (long long)f->host_id, f->kind, f->what);
+	return hash_bytes(buf, strlen(buf), 11);
+}
+
+static struct nt_incident *inc_new(struct nt_analysis *a, size_t *cap)
+{
+	if (a->ninc == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct nt_incident *v = realloc(a->inc, ncap * sizeof(*v));
+		if (!v)
+			return NULL;
+		a->inc = v;
+		*cap = ncap;
+	}
+	struct nt_incident *in = &a->inc[a->ninc++];
+	memset(in, 0, sizeof(*in));
+	return in;
+}
+
+static int inc_add(struct nt_incident *in, size_t idx)
+{
+	size_t *v = realloc(in->find, (in->nfind + 1) * sizeof(*v));
+
+	if (!v)
+		return -1;
+	in->find = v;
+	in->find[in->nfind++] = idx;
+	return 0;
+}
+
+static int inc_has_conn(const struct nt_analysis *a, const struct nt_incident *in, int64_t conn)
+{
+	for (size_t i = 0; i < in->nfind; i++)
+		if (a->findings.v[in->find[i]].conn_id == conn)
+			return 1;
+	return 0;
+}
+
+/* ---- cause chain ---- */
+
+struct kstat {
+	int n[NT_F__COUNT];
+	const struct nt_finding *top[NT_F__COUNT]; /* highest impact of each kind */
+	int64_t zw_rcv_ns, zw_snd_ns, zw_ns;
+	uint64_t zw_eps, drops, retrans, rto_eps, resets_sent, resets_recv;
+	int netfilter;
+	int nowscale_conns;
+};
+
+static const char *drop_hint(const char *what)
+{
+	static const struct {
+		const char *reason, *hint;
+	} hints[] = {
+		{ "NETFILTER_DROP", "list the firewall rules with their counters (nft list ruleset; iptables -L -v -n) and fix the rule that matches this traffic" },
+		{ "NO_SOCKET", "packets arrived for a port without a socket: the service was down or restarting, or clients use a wrong port" },
+		{ "TCP_OLD_SEQUENCE", "old or duplicate segments (spurious retransmits or zero-window probes); usually harmless" },
+		{ "SOCKET_RCVBUFF", "the socket receive buffer was full: the process reads too slowly; raise net.ipv4.tcp_rmem or read faster" },
+		{ "SOCKET_BACKLOG", "the socket backlog was full while the process held the socket: look for long critical sections or softirq overload" },
+		{ "PROTO_MEM", "TCP memory pressure: check net.ipv4.tcp_mem and the sockets holding memory (ss -tm)" },
+		{ "TCP_CSUM", "corrupted segments: check the NIC, cabling and checksum offloads (ethtool -S)" },
+		{ "IP_CSUM", "corrupted packets: check the NIC, cabling and checksum offloads (ethtool -S)" },
+		{ "QDISC_DROP", "a queueing discipline dropped packets: the link is saturated (tc -s qdisc)" },
+		{ "TCP_ZEROWINDOW", "data arrived beyond a zero window: the receiver stopped reading" },
+		{ "TCP_OFO_DROP", "out-of-order queue full: heavy reordering or loss; raise tcp_rmem" },
+	};
+
+	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++)
+		if (!strncmp(what, hints[i].reason, strlen(hints[i].reason)) && what[strlen(hints[i].reason)] == ' ')
+			return hints[i].hint;
+	return "look the reason up in include/net/dropreason-core.h; the location names the kernel function that dropped";
+}
+
+static void cause_chain(struct nt_analysis *a, struct nt_incident *in)
+{
+	struct kstat k;
+	char proc[64], d1[32], d2[32], peer[96] = "the peer";
+	const struct nt_finding *f;
+
+	memset(&k, 0, sizeof(k));
+	for (size_t i = 0; i < in->nfind; i++) {
+		f = &a->findings.v[in->find[i]];
+		k.n[f->kind]++;
+		if (!k.top[f->kind] || f->impact > k.top[f->kind]->impact)
+			k.top[f->kind] = f;
+		switch (f->kind) {
+		case NT_F_ZERO_WINDOW:
+			k.zw_ns += f->duration_ns;
+			k.zw_eps += f->count;
+			if (!strcmp(f->side, "rcv"))
+				k.zw_rcv_ns += f->duration_ns;
+			else
+				k.zw_snd_ns += f->duration_ns;
+			break;
+		case NT_F_DROPS:
+			k.drops += f->count;
+			if (strstr(f->what, "NETFILTER") || strstr(f->what, "nf_hook"))
+				k.netfilter = 1;
+			break;
+		case NT_F_RTO: k.rto_eps += f->count; k.retrans += f->count2; break;
+		case NT_F_FAST_RETRANS: k.retrans += f->count; break;
+		case NT_F_RESET: k.resets_sent += f->count; k.resets_recv += f->count2; break;
+		default: break;
+		}
+	}
+	/* A connection without scaling and a zero window on it belong together. */
+	for (size_t i = 0; i < in->nconns; i++) {
+		const struct nt_conninfo *c = nt_analysis_conn(a, in->conns[i]);
+		if (c && c->wscale_ok == 0 && !c->listener)
+			k.nowscale_conns++;
+	}
+	if (in->nconns == 1) {
+		const struct nt_conninfo *c = nt_analysis_conn(a, in->conns[0]);
+		if (c)
+			snprintf(peer, sizeof(peer), "the peer %s", c->remote);
+	}
+	nt_proc_label(in->comm, in->pid, proc, sizeof(proc));
+
+	if (k.n[NT_F_ZERO_WINDOW] && k.nowscale_conns) {
+		in->primary = NT_F_ZERO_WINDOW;
+		snprintf(in->cause, sizeof(in->cause),
+			 "%llu zero-window episodes (%s in total) on %d connection%s where window scaling was not negotiated: "
+			 "the window is capped at 64 KiB, so any pause in reading stops the sender",
+			 (unsigned long long)k.zw_eps, nt_dur_fmt(k.zw_ns, d1, sizeof(d1)), k.nowscale_conns,
+			 k.nowscale_conns == 1 ? "" : "s");
+		snprintf(in->fix, sizeof(in->fix),
+			 "check net.ipv4.tcp_window_scaling on %s (it must be 1 on both ends) and any middlebox that strips the "
+			 "TCP window-scale option; then look at why %s pauses reading", peer, proc);
+	} else if (k.n[NT_F_LISTEN_OVERFLOW]) {
+		f = k.top[NT_F_LISTEN_OVERFLOW];
+		in->primary = NT_F_LISTEN_OVERFLOW;
+		snprintf(in->cause, sizeof(in->cause),
+			 "the accept queue of %s (owned by %s, max backlog %.0f) overflowed: %llu overflow drops, %llu SYN/SYN-ACK "
+			 "retransmits; the process did not accept() connections fast enough",
+			 f->what, proc, f->value, (unsigned long long)f->count, (unsigned long long)f->count2);
+		snprintf(in->fix, sizeof(in->fix),
+			 "make %s accept faster (more acceptor threads or workers), or raise its listen() backlog together with "
+			 "net.core.somaxconn and net.ipv4.tcp_max_syn_backlog; check with ss -lnt (Recv-Q vs Send-Q)", proc);
+	} else if (k.n[NT_F_ZERO_WINDOW] && k.zw_rcv_ns >= k.zw_snd_ns) {
+		in->primary = NT_F_ZERO_WINDOW;
+		snprintf(in->cause, sizeof(in->cause),
+			 "%s stopped reading: this host advertised a zero receive window %llu times, %s in total",
+			 proc, (unsigned long long)k.zw_eps, nt_dur_fmt(k.zw_ns, d1, sizeof(d1)));
+		snprintf(in->fix, sizeof(in->fix),
+			 "look at what %s was doing at those times (CPU saturation, blocking calls, GC pauses, lock contention); "
+			 "a larger SO_RCVBUF / net.ipv4.tcp_rmem only buys time", proc);
+	} else if (k.n[NT_F_ZERO_WINDOW]) {
+		in->primary = NT_F_ZERO_WINDOW;
+		snprintf(in->cause, sizeof(in->cause),
+			 "%s stopped reading: it advertised a zero window %llu times, %s in total, so %s could not send",
+			 peer, (unsigned long long)k.zw_eps, nt_dur_fmt(k.zw_ns, d1, sizeof(d1)), proc);
+		snprintf(in->fix, sizeof(in->fix),
+			 "investigate the receiving application on %s (a slow consumer); this side only waits for it", peer);
+	} else if (k.n[NT_F_DROPS] && k.netfilter) {
+		f = k.top[NT_F_DROPS];
+		in->primary = NT_F_DROPS;
+		snprintf(in->cause, sizeof(in->cause),
+			 "a netfilter rule dropped %llu packets (%s)%s%s", (unsigned long long)k.drops, f->what,
+			 k.retrans ? ", which the sender had to retransmit" : "",
+			 k.rto_eps ? " after retransmission timeouts" : "");
+		if (k.retrans)
+			snprintf(in->cause + strlen(in->cause), sizeof(in->cause) - strlen(in->cause), " (%llu retransmits)",
+				 (unsigned long long)k.retrans);
+		snprintf(in->fix, sizeof(in->fix), "%s", drop_hint("NETFILTER_DROP "));
+	} else if (k.n[NT_F_RTO]) {
+		f = k.top[NT_F_RTO];
+		in->primary = NT_F_RTO;
+		snprintf(in->cause, sizeof(in->cause),
+			 "the path stopped delivering packets for longer than the retransmission timeout: %llu RTO episode%s, %s "
+			 "in loss state%s", (unsigned long long)k.rto_eps, k.rto_eps == 1 ? "" : "s",
+			 nt_dur_fmt(f->duration_ns, d1, sizeof(d1)), k.drops ? " after drops on this connection" : "");
+		snprintf(in->fix, sizeof(in->fix),
+			 "look for a blackhole between the hosts: firewall rules, link flaps, a failing next hop, MTU blackholing "
+			 "(tracepath); compare with drops on this host and the peer's");
+	} else if (k.n[NT_F_DROPS]) {
+		f = k.top[NT_F_DROPS];
+		in->primary = NT_F_DROPS;
+		snprintf(in->cause, sizeof(in->cause), "the kernel dropped %llu packets (%s)%s",
+			 (unsigned long long)k.drops, f->what, k.retrans ? " and the sender retransmitted" : "");
+		snprintf(in->fix, sizeof(in->fix), "%s", drop_hint(f->what));
+	} else if (k.n[NT_F_SYN_RETRANS]) {
+		f = k.top[NT_F_SYN_RETRANS];
+		in->primary = NT_F_SYN_RETRANS;
+		snprintf(in->cause, sizeof(in->cause),
+			 "connection attempts from %s to %s were not answered in time (%llu SYN retransmits)", proc, f->what,
+			 (unsigned long long)f->count);
+		snprintf(in->fix, sizeof(in->fix),
+			 "the server %s was down, overloaded (full accept queue: ss -lnt on the server) or a firewall drops SYNs; "
+			 "record the server too to see which", f->what);
+	} else if (k.n[NT_F_RWND_LIMITED]) {
+		f = k.top[NT_F_RWND_LIMITED];
+		in->primary = NT_F_RWND_LIMITED;
+		snprintf(in->cause, sizeof(in->cause),
+			 "%s was limited by the receiver's advertised window in %.0f%% of its samples%s", proc, 100 * f->value,
+			 k.nowscale_conns ? "; window scaling was not negotiated, so the window is capped at 64 KiB" : "");
+		snprintf(in->fix, sizeof(in->fix), k.nowscale_conns ?
+			 "enable net.ipv4.tcp_window_scaling on %s (and check middleboxes that strip the option)" :
+			 "raise the receive buffer limits on %s (net.ipv4.tcp_rmem max, net.core.rmem_max) or make the receiver "
+			 "read faster", peer);
+	} else if (k.n[NT_F_RTT_SPIKE]) {
+		f = k.top[NT_F_RTT_SPIKE];
+		in->primary = NT_F_RTT_SPIKE;
+		snprintf(in->cause, sizeof(in->cause),
+			 "the round-trip time rose from a median of %.1f ms to %.1f ms for %s: packets queued on the path "
+			 "(bufferbloat) or the peer answered late", f->baseline, f->value,
+			 nt_dur_fmt(f->duration_ns, d1, sizeof(d1)));
+		snprintf(in->fix, sizeof(in->fix),
+			 "check the queues on the path (tc -s qdisc: backlog and drops; consider fq_codel or cake), link saturation, "
+			 "and the CPU of %s", peer);
+	} else if (k.n[NT_F_FAST_RETRANS]) {
+		in->primary = NT_F_FAST_RETRANS;
+		snprintf(in->cause, sizeof(in->cause),
+			 "packets were lost on the path (%llu fast retransmits) and recovered without timeouts",
+			 (unsigned long long)k.retrans);
+		snprintf(in->fix, sizeof(in->fix),
+			 "look for congestion or a lossy link: interface errors (ethtool -S, ip -s link), tc -s qdisc drops; this "
+			 "costs throughput rather than seconds");
+	} else if (k.n[NT_F_READ_STALL] || k.n[NT_F_SLOW_RESPONSE]) {
+		int rd = k.n[NT_F_READ_STALL] != 0;
+		f = k.top[rd ? NT_F_READ_STALL : NT_F_SLOW_RESPONSE];
+		in->primary = rd ? NT_F_READ_STALL : NT_F_SLOW_RESPONSE;
+		snprintf(in->cause, sizeof(in->cause), rd ?
+			 "%s left received data unread for up to %s (%s in total): the network delivered it in time" :
+			 "%s took up to %s to answer requests (%s in total): the network delivered them in time",
+			 proc, nt_dur_fmt(f->max_ns, d1, sizeof(d1)), nt_dur_fmt(f->duration_ns, d2, sizeof(d2)));
+		snprintf(in->fix, sizeof(in->fix),
+			 "profile %s at those times (off-CPU time, blocking I/O, a saturated thread pool, GC pauses)", proc);
+	} else if (k.n[NT_F_RESET]) {
+		f = k.top[NT_F_RESET];
+		in->primary = NT_F_RESET;
+		snprintf(in->cause, sizeof(in->cause), "connections of %s were reset (%llu sent, %llu received)%s%s", proc,
+			 (unsigned long long)k.resets_sent, (unsigned long long)k.resets_recv, f->what[0] ? "; reason " : "",
+			 f->what);
+		snprintf(in->fix, sizeof(in->fix), k.resets_sent ?
+			 "a reset sent by this host usually means the application closed a socket with unread data (read to EOF "
+			 "before close) or aborted it; check %s's close path" :
+			 "resets received come from the peer or a middlebox (idle timeouts, a restarted peer): check %s", k.resets_sent ? proc : peer);
+	} else if (k.n[NT_F_RECORDER_LOSS]) {
+		f = k.top[NT_F_RECORDER_LOSS];
+		in->primary = NT_F_RECORDER_LOSS;
+		snprintf(in->cause, sizeof(in->cause), "%s", f->summary);
+		snprintf(in->fix, sizeof(in->fix),
+			 "give the recorder a larger ring buffer or narrow its filters (ports, netns, cgroup) and keep it off "
+			 "saturated CPUs; do not read a quiet period in this window as healthy");
+	} else if (k.n[NT_F_NO_WSCALE]) {
+		in->primary = NT_F_NO_WSCALE;
+		snprintf(in->cause, sizeof(in->cause),
+			 "%d connection%s of %s did not negotiate window scaling: windows are capped at 64 KiB, so throughput is at "
+			 "most 64 KiB per round trip", k.n[NT_F_NO_WSCALE], k.n[NT_F_NO_WSCALE] == 1 ? "" : "s", proc);
+		snprintf(in->fix, sizeof(in->fix),
+			 "check net.ipv4.tcp_window_scaling on both ends (%s) and middleboxes that strip TCP options", peer);
+	}
+	{
+		char subj[160] = "";
+		if (in->primary == NT_F_LISTEN_OVERFLOW || in->primary == NT_F_SYN_RETRANS)
+			snprintf(subj, sizeof(subj), " %s", k.top[in->primary]->what);
+		else if (in->nconns == 1)
+			nt_conn_label(a, in->conns[0], subj + 1, sizeof(subj) - 1), subj[0] = ' ';
+		else if (in->nconns > 1)
+			snprintf(subj, sizeof(subj), " %zu connections", in->nconns);
+		snprintf(in->title, sizeof(in->title), "%s%s%s%s", nt_fkind_title(in->primary), subj[0] ? " on" : "",
+			 subj, in->pid ? "" : "");
+		if (in->pid || in->comm[0])
+			snprintf(in->title + strlen(in->title), sizeof(in->title) - strlen(in->title), " (%s)", proc);
+	}
+}
+
+static int cmp_inc(const void *a, const void *b)
+{
+	const struct nt_incident *x = a, *y = b;
+	if (x->impact != y->impact)
+		return x->impact < y->impact ? 1 : -1;
+	return x->t_start < y->t_start ? -1 : x->t_start > y->t_start;
+}
+
+static int cmp_find_time(const void *a, const void *b, void *ctx)
+{
+	const struct nt_finding *v = ctx;
+	const struct nt_finding *x = &v[*(const size_t *)a], *y = &v[*(const size_t *)b];
+	if (x->t_start != y->t_start)
+		return x->t_start < y->t_start ? -1 : 1;
+	return x->impact < y->impact ? 1 : x->impact > y->impact ? -1 : 0;
+}
+
+static void lookup_names(sqlite3 *db, struct nt_incident *in)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(db, "SELECT hostname FROM hosts WHERE host_id = ?", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, in->host_id);
+		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+			snprintf(in->host, sizeof(in->host), "%s", (const char *)sqlite3_column_text(s, 0));
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (!in->pid || in->comm[0])
+		return;
+	if (sqlite3_prepare_v2(db, "SELECT comm, container FROM processes WHERE host_id = ? AND pid = ?", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, in->host_id);
+		sqlite3_bind_int64(s, 2, in->pid);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			if (sqlite3_column_text(s, 0))
+				snprintf(in->comm, sizeof(in->comm), "%s", (const char *)sqlite3_column_text(s, 0));
+			if (sqlite3_column_text(s, 1))
+				snprintf(in->container, sizeof(in->container), "%s", (const char *)sqlite3_column_text(s, 1));
+		}
+	}
+	sqlite3_finalize(s);
+}
+
+static void data_summary(sqlite3 *db, struct nt_analysis *a)
+{
+	sqlite3_stmt *s = NULL;
+
+	a->data_first = nt_db_int(db, "SELECT min(first_ts) FROM chunks", 0);
+	a->data_last = nt_db_int(db, "SELECT max(last_ts) FROM chunks", 0);
+	a->events = nt_db_int(db, "SELECT sum(events) FROM chunks", 0);
+	a->chunks = nt_db_int(db, "SELECT count(*) FROM chunks", 0);
+	a->connections = nt_db_int(db, "SELECT count(*) FROM connections", 0);
+	a->lost_events = nt_db_int(db, "SELECT sum(count) FROM losses", 0);
+	if (sqlite3_prepare_v2(db, "SELECT group_concat(hostname, ', ') FROM (SELECT DISTINCT hostname FROM hosts ORDER BY hostname)",
+			       -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		snprintf(a->hosts, sizeof(a->hosts), "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+}
+
+int nt_analyze(sqlite3 *db, const struct nt_filter *flt, const struct nt_detect_opts *o,
+	       struct nt_analysis *a, char *err)
+{
+	struct item *items = NULL;
+	size_t nitems = 0, cap = 0;
+	const struct nt_findings *F;
+	int64_t gap = (int64_t)(o->incident_gap_s * 1e9);
+	int ret = -1;
+
+	memset(a, 0, sizeof(*a));
+	a->filter = *flt;
+	a->opts = *o;
+	data_summary(db, a);
+	if (nt_detect_all(db, flt, o, &a->findings, err))
+		return -1;
+	F = &a->findings;
+	items = malloc((F->n ? F->n : 1) * sizeof(*items));
+	if (!items)
+		goto oom;
+	for (size_t i = 0; i < F->n; i++) {
+		if (F->v[i].kind == NT_F_NO_WSCALE || F->v[i].kind == NT_F_RECORDER_LOSS)
+			continue;
+		items[nitems++] = (struct item){ group_key(&F->v[i]), F->v[i].t_start, i };
+	}
+	qsort(items, nitems, sizeof(*items), cmp_item);
+	/* 1. Events of one owner close in time. */
+	{
+		struct nt_incident *in = NULL;
+		uint64_t key = 0;
+		int64_t end = 0;
+		for (size_t i = 0; i < nitems; i++) {
+			const struct nt_finding *f = &F->v[items[i].idx];
+			if (!in || items[i].key != key || f->t_start > end + gap) {
+				in = inc_new(a, &cap);
+				if (!in)
+					goto oom;
+				key = items[i].key;
+				end = f->t_end;
+				in->host_id = f->host_id;
+				in->pid = f->pid;
+				in->t_start = f->t_start;
+			}
+			if (inc_add(in, items[i].idx))
+				goto oom;
+			if (f->t_end > end)
+				end = f->t_end;
+		}
+	}
+	/* 2. Missing window scaling joins its connection's incident, else one per owner. */
+	for (size_t i = 0; i < F->n; i++) {
+		const struct nt_finding *f = &F->v[i];
+		struct nt_incident *target = NULL;
+		if (f->kind != NT_F_NO_WSCALE)
+			continue;
+		for (size_t j = 0; j < a->ninc && !target; j++)
+			if (a->inc[j].primary != NT_F_NO_WSCALE && inc_has_conn(a, &a->inc[j], f->conn_id))
+				target = &a->inc[j];
+		for (size_t j = 0; j < a->ninc && !target; j++) {
+			struct nt_incident *in = &a->inc[j];
+			if (in->primary == NT_F_NO_WSCALE && in->host_id == f->host_id && in->pid == f->pid)
+				target = in;
+		}
+		if (!target) {
+			target = inc_new(a, &cap);
+			if (!target)
+				goto oom;
+			target->host_id = f->host_id;
+			target->pid = f->pid;
+			target->primary = NT_F_NO_WSCALE; /* marks "scaling only" until cause_chain */
+		}
+		if (inc_add(target, i))
+			goto oom;
+	}
+	/* 3. Recorder losses: an incident of their own. */
+	for (size_t i = 0; i < F->n; i++) {
+		if (F->v[i].kind != NT_F_RECORDER_LOSS)
+			continue;
+		struct nt_incident *in = inc_new(a, &cap);
+		if (!in || inc_add(in, i))
+			goto oom;
+		in->host_id = F->v[i].host_id;
+	}
+	/* 4. Times, connections, impact; then names and causes. */
+	for (size_t j = 0; j < a->ninc; j++) {
+		struct nt_incident *in = &a->inc[j];
+		double impact = 0;
+		in->t_start = INT64_MAX;
+		in->t_end = INT64_MIN;
+		in->conns = malloc(in->nfind * sizeof(*in->conns));
+		if (!in->conns)
+			goto oom;
+		qsort_r(in->find, in->nfind, sizeof(*in->find), cmp_find_time, F->v);
+		for (size_t i = 0; i < in->nfind; i++) {
+			const struct nt_finding *f = &F->v[in->find[i]];
+			int seen = 0;
+			if (f->t_start && f->t_start < in->t_start)
+				in->t_start = f->t_start;
+			if (f->t_end > in->t_end)
+				in->t_end = f->t_end;
+			impact += f->impact;
+			if (!in->pid && f->pid)
+				in->pid = f->pid;
+			for (size_t c = 0; c < in->nconns; c++)
+				seen |= in->conns[c] == f->conn_id;
+			if (f->conn_id && !seen)
+				in->conns[in->nconns++] = f->conn_id;
+		}
+		if (in->t_start == INT64_MAX)
+			in->t_start = 0;
+		if (in->t_end < in->t_start)
+			in->t_end = in->t_start;
+		in->impact = impact * (1.0 + 0.1 * (double)(in->nconns > 1 ? (in->nconns - 1 < 20 ? in->nconns - 1 : 20) : 0));
+	}
+	if (load_conns(db, a, err))
+		goto out;
+	for (size_t j = 0; j < a->ninc; j++) {
+		struct nt_incident *in = &a->inc[j];
+		for (size_t i = 0; i < in->nconns && !in->comm[0]; i++) {
+			const struct nt_conninfo *c = nt_analysis_conn(a, in->conns[i]);
+			if (c && c->pid == in->pid && c->comm[0]) {
+				snprintf(in->comm, sizeof(in->comm), "%s", c->comm);
+				snprintf(in->container, sizeof(in->container), "%s", c->container);
+			}
+		}
+		lookup_names(db, in);
+		cause_chain(a, in);
+	}
+	/* Caveats: recorder losses overlapping an incident of the same host. */
+	for (size_t i = 0; i < F->n; i++) {
+		const struct nt_finding *l = &F->v[i];
+		char t1[32], t2[32];
+		if (l->kind != NT_F_RECORDER_LOSS)
+			continue;
+		for (size_t j = 0; j < a->ninc; j++) {
+			struct nt_incident *in = &a->inc[j];
+			if (in->primary == NT_F_RECORDER_LOSS || in->host_id != l->host_id)
+				continue;
+			if (l->t_end + gap < in->t_start || l->t_start - gap > in->t_end)
+				continue;
+			snprintf(in->caveat, sizeof(in->caveat),
+				 "the recorder lost %llu events on this host between %s and %s: this incident may be incomplete",
+				 (unsigned long long)l->count, nt_time_hms(l->t_start, t1, sizeof(t1)),
+				 nt_time_hms(l->t_end, t2, sizeof(t2)));
+		}
+	}
+	qsort(a->inc, a->ninc, sizeof(*a->inc), cmp_inc);
+	for (size_t j = 0; j < a->ninc; j++)
+		a->inc[j].id = (int)j + 1;
+	ret = 0;
+	goto out;
+oom:
+	snprintf(err, NT_ERRLEN, "out of memory");
+out:
+	free(items);
+	return ret;
+}
+
+void nt_analysis_free(struct nt_analysis *a)
+{
+	for (size_t i = 0; i < a->ninc; i++) {
+		free(a->inc[i].find);
+		free(a->inc[i].conns);
+	}
+	free(a->inc);
+	free(a->conns);
+	nt_findings_free(&a->findings);
+	memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,977 @@
+/* nettape.bpf.c: kernel side of nettape-record: TCP tracepoints -> filtered, attributed, reduced ring-buffer events. */
+#include <vmlinux.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+
+#include "core_fixes.bpf.h"
+#include "nettape.h"
+
+/*
+ * Rules of this file:
+ * - Only tp_btf programs (plus one iter/tcp for sockets open at start).
+ * - The owner of a socket {tgid, comm, cgroup} is bound in its socket
+ *   storage from process-context hooks only (connect, listen, send, recv);
+ *   softirq hooks read it back and never call bpf_get_current_pid_tgid().
+ *   The storage is BPF_F_CLONE, so sockets accepted from a listener start
+ *   with the listener's owner.
+ * - tcp_probe runs for every received segment: its fast path is one socket
+ *   storage lookup, three tcp_sock loads and a few compares.
+ * - A failed ring-buffer reservation is counted per CPU and class in
+ *   "losses"; nothing else is ever silently dropped.
+ */
+
+#define AF_INET     2
+#define AF_INET6    10
+#define ETH_P_IP    0x0800
+#define ETH_P_IPV6  0x86DD
+#define IPPROTO_TCP 6
+
+/* TCP states (include/net/tcp_states.h), stable kernel ABI. */
+#define NT_TCP_ESTABLISHED 1
+#define NT_TCP_SYN_SENT    2
+#define NT_TCP_SYN_RECV    3
+#define NT_TCP_CLOSE       7
+#define NT_TCP_LISTEN      10
+
+/* ---------------------------------------------------------------- */
+/* Configuration, set by the recorder before load.                  */
+/* ---------------------------------------------------------------- */
+
+const volatile __u64 sample_period_ns = 1000000000ULL;
+const volatile __u32 rtt_spike_mult = 4;          /* srtt >= mult * min ...  */
+const volatile __u32 rtt_spike_min_us = 5000;     /* ... and >= min + this   */
+const volatile __u64 stall_ns = 200000000ULL;     /* read stall threshold, 0 = off */
+const volatile __u64 response_ns = 500000000ULL;  /* response time threshold, 0 = off */
+const volatile __u32 wakeup_bytes = 1 << 20;      /* wake user space above this backlog */
+/* For icsk_rto (jiffies). libbpf reads it from /proc/config.gz or /boot;
+ * without a kernel config it is 0 and HZ=1000 is assumed. */
+extern unsigned int CONFIG_HZ __kconfig __weak;
+
+const volatile __u32 nr_ports = 0;
+const volatile __u16 ports[NTB_MAX_PORTS] = {};
+const volatile __u32 nr_netns = 0;
+const volatile __u32 netns_ids[NTB_MAX_NETNS] = {};
+const volatile __u32 nr_pids = 0;
+const volatile __u32 pids[NTB_MAX_PIDS] = {};
+const volatile __u32 nr_cgroups = 0;
+const volatile __u64 cgroup_ids[NTB_MAX_CGROUPS] = {};
+const volatile __u32 cgroup_levels[NTB_MAX_CGROUPS] = {};
+/* Drop reasons that are noise (bit set = not recorded). */
+const volatile __u64 noise[NTB_NOISE_BITS / 64] = {};
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* ---------------------------------------------------------------- */
+/* Maps.                                                            */
+/* ---------------------------------------------------------------- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);  /* resized by the recorder */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NTB_NCLASS);
+	__type(key, __u32);
+	__type(value, __u64);
+} losses SEC(".maps");
+
+/* Owners already announced with an NTB_OWNER event (tgid -> cgroup). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} announced SEC(".maps");
+
+#define SK_MATCH_UNKNOWN 0
+#define SK_MATCH_YES     1
+#define SK_MATCH_NO      2
+
+/* Per-socket state. Kernel-only, so not in nettape.h. */
+struct sk_state {
+	/* owner, bound in process context */
+	__u32 tgid;
+	__u8  match;        /* SK_MATCH_*: filter verdict cached for tcp_probe */
+	__u8  cg_match;     /* owner is under one of the filter cgroups */
+	__u8  passive;      /* accepted (SYN_RECV -> ESTABLISHED): response times apply */
+	__u8  resp_pending; /* a read happened, no send yet */
+	__u64 cgroup;
+	/* tcp_probe reduction */
+	__u64 last_sample_ns;
+	__u32 min_rtt_us;
+	__u8  rcv_zero;
+	__u8  snd_zero;
+	__u8  in_spike;
+	__u8  pad;
+	/* stalls */
+	__u64 rx_since_ns;   /* unread data waiting since */
+	__u64 last_read_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__type(key, int);
+	__type(value, struct sk_state);
+} socks SEC(".maps");
+
+/* ---------------------------------------------------------------- */
+/* Helpers.                                                         */
+/* ---------------------------------------------------------------- */
+
+static __always_inline void count_loss(__u32 cls)
+{
+	__u64 *v = bpf_map_lookup_elem(&losses, &cls);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline void *reserve(__u32 size, __u32 cls)
+{
+	struct ntb_hdr *h = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!h) {
+		count_loss(cls);
+		return NULL;
+	}
+	h->ts = bpf_ktime_get_boot_ns();
+	h->type = cls;
+	h->cpu = bpf_get_smp_processor_id();
+	h->pad = 0;
+	return h;
+}
+
+/* Wake the reader only when enough has piled up; it polls every 100 ms
+ * anyway. Saves one wakeup per event. */
+static __always_inline void submit(void *ev)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	bpf_ringbuf_submit(ev, avail >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline int is_tcp_sk(const struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	return sk_protocol_of(sk) == IPPROTO_TCP;
+}
+
+static __always_inline __u32 netns_of_sk(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+/* Tuple of a socket (any struct sock_common: full, request or timewait). */
+static __always_inline void conn_from_sk(struct ntb_conn *c, const struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	c->family = family;
+	c->proto = IPPROTO_TCP;
+	c->flags = 0;
+	c->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	c->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	c->netns = netns_of_sk(sk);
+	__builtin_memset(c->saddr, 0, sizeof(c->saddr));
+	__builtin_memset(c->daddr, 0, sizeof(c->daddr));
+	if (family == AF_INET6) {
+		BPF_CORE_READ_INTO(&c->saddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&c->daddr, sk, __sk_common.skc_v6_daddr);
+	} else {
+		BPF_CORE_READ_INTO((__u32 *)c->saddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)c->daddr, sk, __sk_common.skc_daddr);
+	}
+}
+
+static __always_inline void conn_owner(struct ntb_conn *c, const struct sk_state *st)
+{
+	c->pid = st ? st->tgid : 0;
+	c->cgroup = st ? st->cgroup : 0;
+}
+
+static __always_inline int have_filters(void)
+{
+	return nr_ports || nr_netns || nr_pids || nr_cgroups;
+}
+
+/* Filter verdict for an event with tuple c and owner state st (may be NULL). */
+static __noinline int conn_match(const struct ntb_conn *c, const struct sk_state *st)
+{
+	__u32 i;
+	int ok;
+
+	if (nr_ports) {
+		ok = 0;
+		for (i = 0; i < NTB_MAX_PORTS && i < nr_ports; i++)
+			if (ports[i] == c->sport || ports[i] == c->dport)
+				ok = 1;
+		if (!ok)
+			return 0;
+	}
+	if (nr_netns) {
+		ok = 0;
+		for (i = 0; i < NTB_MAX_NETNS && i < nr_netns; i++)
+			if (netns_ids[i] == c->netns)
+				ok = 1;
+		if (!ok)
+			return 0;
+	}
+	if (nr_pids) {
+		ok = 0;
+		for (i = 0; i < NTB_MAX_PIDS && i < nr_pids; i++)
+			if (st && st->tgid && pids[i] == st->tgid)
+				ok = 1;
+		if (!ok)
+			return 0;
+	}
+	if (nr_cgroups && !(st && st->cg_match))
+		return 0;
+	return 1;
+}
+
+static __always_inline struct sk_state *sk_state_of(const struct sock *sk)
+{
+	return bpf_sk_storage_get(&socks, (void *)sk, 0, 0);
+}
+
+/* Process context only: bind the current task as the socket's owner. */
+static __always_inline struct sk_state *bind_owner(struct sock *sk)
+{
+	struct sk_state *st;
+	struct ntb_owner *ev;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	__u64 cg, *known;
+	__u32 i;
+
+	st = bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st || st->tgid == tgid)
+		return st;
+	cg = bpf_get_current_cgroup_id();
+	st->tgid = tgid;
+	st->cgroup = cg;
+	st->match = SK_MATCH_UNKNOWN;
+	st->cg_match = 0;
+	for (i = 0; i < NTB_MAX_CGROUPS && i < nr_cgroups; i++)
+		if (bpf_get_current_ancestor_cgroup_id(cgroup_levels[i]) == cgroup_ids[i])
+			st->cg_match = 1;
+
+	known = bpf_map_lookup_elem(&announced, &tgid);
+	if (known && *known == cg)
+		return st;
+	bpf_map_update_elem(&announced, &tgid, &cg, BPF_ANY);
+	ev = reserve(sizeof(*ev), NTB_OWNER);
+	if (!ev)
+		return st;
+	ev->cookie = bpf_get_socket_cookie(sk);
+	ev->cgroup = cg;
+	ev->pid = tgid;
+	ev->tid = (__u32)id;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	submit(ev);
+	return st;
+}
+
+/* ---------------------------------------------------------------- */
+/* Lifecycle: sock:inet_sock_set_state                              */
+/* ---------------------------------------------------------------- */
+
+static __always_inline void fill_tcp_details(struct ntb_state *ev, const struct sock *sk, int state)
+{
+	const struct tcp_sock *tp = (const void *)sk;
+	const struct tcp_options_received *rx = &tp->rx_opt;
+
+	ev->rcvbuf = BPF_CORE_READ(sk, sk_rcvbuf);
+	ev->sndbuf = BPF_CORE_READ(sk, sk_sndbuf);
+	ev->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	ev->total_retrans = BPF_CORE_READ(tp, total_retrans);
+	ev->snd_cwnd = BPF_CORE_READ(tp, snd_cwnd);
+	ev->mss = BPF_CORE_READ(tp, mss_cache);
+	ev->advmss = BPF_CORE_READ(tp, advmss);
+	ev->wscale_ok = BPF_CORE_READ_BITFIELD_PROBED(rx, wscale_ok);
+	ev->snd_wscale = BPF_CORE_READ_BITFIELD_PROBED(rx, snd_wscale);
+	ev->rcv_wscale = BPF_CORE_READ_BITFIELD_PROBED(rx, rcv_wscale);
+	ev->sack_ok = BPF_CORE_READ_BITFIELD_PROBED(rx, sack_ok);
+	ev->ts_ok = BPF_CORE_READ_BITFIELD_PROBED(rx, tstamp_ok);
+	ev->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
+	ev->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	if (state == NT_TCP_LISTEN) {
+		ev->backlog = BPF_CORE_READ(sk, sk_ack_backlog);
+		ev->max_backlog = BPF_CORE_READ(sk, sk_max_ack_backlog);
+		ev->flags |= NTB_STATE_F_LISTENER;
+	}
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
+{
+	struct sk_state *st;
+	struct ntb_state *ev;
+	struct ntb_conn c;
+
+	if (sk_protocol_of(sk) != IPPROTO_TCP)
+		return 0;
+	/* connect() and listen() run in the owner's process context. */
+	if (newstate == NT_TCP_SYN_SENT || newstate == NT_TCP_LISTEN)
+		st = bind_owner(sk);
+	else
+		st = sk_state_of(sk);
+	if (st && oldstate == NT_TCP_SYN_RECV && newstate == NT_TCP_ESTABLISHED)
+		st->passive = 1;
+
+	conn_from_sk(&c, sk);
+	conn_owner(&c, st);
+	if (have_filters() && !conn_match(&c, st))
+		return 0;
+	ev = reserve(sizeof(*ev), NTB_STATE);
+	if (!ev)
+		return 0;
+	__builtin_memset((char *)ev + sizeof(ev->h), 0, sizeof(*ev) - sizeof(ev->h));
+	ev->c = c;
+	ev->c.cookie = bpf_get_socket_cookie(sk);
+	ev->old_state = oldstate;
+	ev->new_state = newstate;
+	if (newstate == NT_TCP_ESTABLISHED || newstate == NT_TCP_CLOSE ||
+	    newstate == NT_TCP_LISTEN) {
+		fill_tcp_details(ev, sk, newstate);
+		ev->flags |= newstate == NT_TCP_CLOSE ? NTB_STATE_F_TOTALS : NTB_STATE_F_HANDSHAKE;
+	}
+	submit(ev);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Windows and RTT: tcp:tcp_probe (hot)                             */
+/* ---------------------------------------------------------------- */
+
+/* Slow path of tcp_probe: reads everything again (cold, a few per second). */
+static __noinline int emit_sample(struct sock *sk, struct sk_state *st, __u32 kind)
+{
+	const struct tcp_sock *tp = (const void *)sk;
+	struct ntb_sample *ev;
+	struct ntb_conn c;
+
+	if (!sk || !st)
+		return 0;
+	conn_from_sk(&c, sk);
+	conn_owner(&c, st);
+	ev = reserve(sizeof(*ev), NTB_SAMPLE);
+	if (!ev)
+		return 0;
+	ev->c = c;
+	ev->c.cookie = bpf_get_socket_cookie(sk);
+	ev->kind = kind;
+	ev->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	ev->ca_state = ca_state_of(sk);
+	ev->pad = 0;
+	ev->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	ev->min_rtt_us = st->min_rtt_us;
+	ev->rcv_wnd = BPF_CORE_READ(tp, rcv_wnd);
+	ev->snd_wnd = BPF_CORE_READ(tp, snd_wnd);
+	ev->snd_cwnd = BPF_CORE_READ(tp, snd_cwnd);
+	ev->ssthresh = BPF_CORE_READ(tp, snd_ssthresh);
+	ev->packets_out = BPF_CORE_READ(tp, packets_out);
+	ev->rcv_queue = BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq);
+	ev->snd_queue = BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);
+	ev->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
+	ev->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	submit(ev);
+	return 0;
+}
+
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
+{
+	struct sk_state *st;
+	struct tcp_sock *tp;
+	__u32 srtt, rwnd, swnd, kind;
+	__u64 now;
+	__u8 z;
+
+	st = bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st)
+		return 0;
+	if (have_filters() && st->match != SK_MATCH_YES) {
+		struct ntb_conn c;
+
+		if (st->match == SK_MATCH_NO)
+			return 0;
+		conn_from_sk(&c, sk);
+		conn_owner(&c, st);
+		st->match = conn_match(&c, st) ? SK_MATCH_YES : SK_MATCH_NO;
+		if (st->match == SK_MATCH_NO)
+			return 0;
+	}
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return 0;
+	srtt = tp->srtt_us >> 3;
+	rwnd = tp->rcv_wnd;
+	swnd = tp->snd_wnd;
+	now = bpf_ktime_get_boot_ns();
+
+	/* Unread data starts waiting: remember when (read stalls). */
+	if (stall_ns && !st->rx_since_ns && tp->rcv_nxt != tp->copied_seq)
+		st->rx_since_ns = now;
+
+	if (srtt && (srtt < st->min_rtt_us || !st->min_rtt_us))
+		st->min_rtt_us = srtt;
+
+	z = rwnd == 0;
+	if (z != st->rcv_zero) {
+		st->rcv_zero = z;
+		kind = z ? NTB_SAMPLE_RCV_ZERO_START : NTB_SAMPLE_RCV_ZERO_END;
+		goto emit;
+	}
+	z = swnd == 0;
+	if (z != st->snd_zero) {
+		st->snd_zero = z;
+		kind = z ? NTB_SAMPLE_SND_ZERO_START : NTB_SAMPLE_SND_ZERO_END;
+		goto emit;
+	}
+	if (srtt >= st->min_rtt_us * rtt_spike_mult &&
+	    srtt >= st->min_rtt_us + rtt_spike_min_us) {
+		if (!st->in_spike) {
+			st->in_spike = 1;
+			kind = NTB_SAMPLE_RTT_SPIKE;
+			goto emit;
+		}
+	} else if (st->in_spike && srtt < 2 * st->min_rtt_us) {
+		st->in_spike = 0;
+	}
+	if (now - st->last_sample_ns < sample_period_ns)
+		return 0;
+	kind = NTB_SAMPLE_PERIODIC;
+emit:
+	st->last_sample_ns = now;
+	emit_sample(sk, st, kind);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Process context: send/recv bind the owner; stalls, response time */
+/* ---------------------------------------------------------------- */
+
+static __noinline int emit_stall(struct sock *sk, struct sk_state *st, __u32 kind,
+				 __u64 wait, __u32 bytes)
+{
+	struct ntb_stall *ev;
+	struct ntb_conn c;
+
+	if (!sk || !st)
+		return 0;
+	conn_from_sk(&c, sk);
+	conn_owner(&c, st);
+	if (have_filters() && !conn_match(&c, st))
+		return 0;
+	ev = reserve(sizeof(*ev), NTB_STALL);
+	if (!ev)
+		return 0;
+	ev->c = c;
+	ev->c.cookie = bpf_get_socket_cookie(sk);
+	ev->kind = kind;
+	ev->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	ev->pad = 0;
+	ev->bytes = bytes;
+	ev->wait_ns = wait;
+	submit(ev);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(sock_recv_length, struct sock *sk, int ret, int flags)
+{
+	struct sk_state *st;
+	struct tcp_sock *tp;
+	__u64 now;
+
+	if (ret <= 0 || !sk || !is_tcp_sk(sk))
+		return 0;
+	st = bind_owner(sk);
+	if (!st)
+		return 0;
+	if (!stall_ns && !response_ns)
+		return 0;
+	now = bpf_ktime_get_boot_ns();
+	if (stall_ns && st->rx_since_ns) {
+		__u64 wait = now - st->rx_since_ns;
+
+		tp = bpf_skc_to_tcp_sock(sk);
+		if (!tp)
+			return 0;
+		/* Data still queued after this read waits from now on. */
+		st->rx_since_ns = tp->rcv_nxt != tp->copied_seq ? now : 0;
+		if (wait >= stall_ns)
+			emit_stall(sk, st, NTB_STALL_READ, wait, ret);
+	}
+	if (response_ns && st->passive) {
+		st->last_read_ns = now;
+		st->resp_pending = 1;
+	}
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(sock_send_length, struct sock *sk, int ret, int flags)
+{
+	struct sk_state *st;
+
+	if (ret <= 0 || !sk || !is_tcp_sk(sk))
+		return 0;
+	st = bind_owner(sk);
+	if (!st || !response_ns || !st->resp_pending)
+		return 0;
+	st->resp_pending = 0;
+	{
+		__u64 wait = bpf_ktime_get_boot_ns() - st->last_read_ns;
+
+		if (wait >= response_ns)
+			emit_stall(sk, st, NTB_STALL_RESPONSE, wait, ret);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Drops: skb:kfree_skb                                             */
+/* ---------------------------------------------------------------- */
+
+static __always_inline int is_noise(__u32 reason)
+{
+	__u64 r = reason;
+
+	/* Keep the compiler from folding the bound check into a 32-bit
+	 * compare the verifier cannot carry over to the index. */
+	asm volatile("" : "+r"(r));
+	if (r >= NTB_NOISE_BITS)
+		return 0;
+	return (noise[r >> 6] >> (r & 63)) & 1;
+}
+
+/* Parses the IP and TCP headers of skb into ev. Returns 0 for a TCP packet,
+ * -1 otherwise. */
+static __always_inline int parse_skb(struct ntb_drop *ev, const struct sk_buff *skb)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 th = BPF_CORE_READ(skb, transport_header);
+	struct tcphdr tcp;
+	__u8 ver, proto, ihl;
+
+	if (nh == (__u16)~0U)
+		return -1;
+	if (bpf_probe_read_kernel(&ver, 1, head + nh))
+		return -1;
+	ver >>= 4;
+	if (ver == 4) {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
+			return -1;
+		proto = ip.protocol;
+		ihl = ip.ihl;
+		ev->c.family = AF_INET;
+		__builtin_memcpy(ev->c.saddr, &ip.saddr, 4);
+		__builtin_memcpy(ev->c.daddr, &ip.daddr, 4);
+		if (th == (__u16)~0U || th <= nh)
+			th = nh + ihl * 4;
+	} else if (ver == 6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
+			return -1;
+		proto = ip6.nexthdr;  /* extension headers are not followed */
+		ev->c.family = AF_INET6;
+		__builtin_memcpy(ev->c.saddr, &ip6.saddr, 16);
+		__builtin_memcpy(ev->c.daddr, &ip6.daddr, 16);
+		if (th == (__u16)~0U || th <= nh)
+			th = nh + sizeof(ip6);
+	} else {
+		return -1;
+	}
+	if (proto != IPPROTO_TCP)
+		return -1;
+	ev->c.proto = IPPROTO_TCP;
+	if (bpf_probe_read_kernel(&tcp, sizeof(tcp), head + th))
+		return 0;  /* tuple without ports is still worth having */
+	ev->c.sport = bpf_ntohs(tcp.source);
+	ev->c.dport = bpf_ntohs(tcp.dest);
+	ev->seq = bpf_ntohl(tcp.seq);
+	ev->ack_seq = bpf_ntohl(tcp.ack_seq);
+	ev->window = bpf_ntohs(tcp.window);
+	ev->tcp_flags = ((__u8 *)&tcp)[13];
+	return 0;
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+{
+	struct sock *sk = NULL;
+	const struct sock *txsk = NULL;
+	struct sk_state *st = NULL;
+	struct ntb_drop *ev;
+	struct net_device *dev;
+
+	if (is_noise(reason))
+		return 0;
+	if (kfree_skb_has_rx_sk())
+		sk = (struct sock *)ctx[3];
+	if (!sk)
+		/* skb->sk is an RCU pointer that the cookie and storage helpers
+		 * refuse: read it through CO-RE only (no owner from the
+		 * kernel; the recorder attributes by cookie). */
+		txsk = BPF_CORE_READ(skb, sk);
+
+	ev = reserve(sizeof(*ev), NTB_DROP);
+	if (!ev)
+		return 0;
+	__builtin_memset((char *)ev + sizeof(ev->h), 0, sizeof(*ev) - sizeof(ev->h));
+	if (parse_skb(ev, skb) < 0 && !(sk && is_tcp_sk(sk)) && !(txsk && is_tcp_sk(txsk)))
+		goto discard;
+	ev->location = (__u64)location;
+	ev->reason = reason;
+	ev->skb_len = BPF_CORE_READ(skb, len);
+	dev = BPF_CORE_READ(skb, dev);
+	if (dev) {
+		ev->ifindex = BPF_CORE_READ(dev, ifindex);
+		BPF_CORE_READ_STR_INTO(&ev->ifname, dev, name);
+		ev->c.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	}
+	if (sk && is_tcp_sk(sk)) {
+		__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+
+		ev->sk_state = state;
+		ev->c.cookie = bpf_get_socket_cookie(sk);
+		ev->c.netns = netns_of_sk(sk);
+		if (state == NT_TCP_LISTEN) {
+			st = sk_state_of(sk);
+			ev->c.flags |= NTB_CONN_F_PKT_ORDER;
+		} else if (state == 6 /* TIME_WAIT */ || state == 12 /* NEW_SYN_RECV */) {
+			ev->c.flags |= NTB_CONN_F_PKT_ORDER;
+		} else {
+			st = sk_state_of(sk);
+			conn_from_sk(&ev->c, sk);
+		}
+	} else if (txsk && is_tcp_sk(txsk)) {
+		__u8 state = BPF_CORE_READ(txsk, __sk_common.skc_state);
+
+		ev->sk_state = state;
+		ev->c.cookie = BPF_CORE_READ(txsk, __sk_common.skc_cookie.counter);
+		ev->c.netns = netns_of_sk(txsk);
+		if (state != NT_TCP_LISTEN && state != 6 && state != 12)
+			conn_from_sk(&ev->c, txsk);
+		else
+			ev->c.flags |= NTB_CONN_F_PKT_ORDER;
+	} else {
+		ev->c.flags |= NTB_CONN_F_PKT_ORDER;
+	}
+	conn_owner(&ev->c, st);
+	if (have_filters() && !conn_match(&ev->c, st))
+		goto discard;
+	submit(ev);
+	return 0;
+discard:
+	bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Retransmits and congestion state                                 */
+/* ---------------------------------------------------------------- */
+
+static __always_inline int retrans_fill(struct ntb_retrans *ev, const struct sock *sk)
+{
+	const struct tcp_sock *tp = (const void *)sk;
+	const struct inet_connection_sock *icsk = (const void *)sk;
+
+	ev->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	ev->rto_us = (__u64)BPF_CORE_READ(icsk, icsk_rto) * 1000000 / (CONFIG_HZ ? CONFIG_HZ : 1000);
+	ev->snd_wnd = BPF_CORE_READ(tp, snd_wnd);
+	ev->snd_cwnd = BPF_CORE_READ(tp, snd_cwnd);
+	ev->total_retrans = BPF_CORE_READ(tp, total_retrans);
+	ev->ca_state = ca_state_of(sk);
+	ev->backoff = BPF_CORE_READ(icsk, icsk_backoff);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(tcp_retransmit_skb, const struct sock *sk, const struct sk_buff *skb)
+{
+	struct sk_state *st = sk_state_of(sk);
+	struct ntb_retrans *ev;
+	struct ntb_conn c;
+	__u32 seq = 0;
+
+	conn_from_sk(&c, sk);
+	conn_owner(&c, st);
+	if (have_filters() && !conn_match(&c, st))
+		return 0;
+	ev = reserve(sizeof(*ev), NTB_RETRANS);
+	if (!ev)
+		return 0;
+	ev->c = c;
+	ev->c.cookie = bpf_get_socket_cookie((void *)sk);
+	/* TCP_SKB_CB(skb)->seq is the first word of skb->cb. */
+	bpf_probe_read_kernel(&seq, sizeof(seq), &skb->cb[0]);
+	ev->seq = seq;
+	ev->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	ev->kind = ev->state == NT_TCP_SYN_SENT ? NTB_RETRANS_SYN : NTB_RETRANS_DATA;
+	ev->pad = 0;
+	retrans_fill(ev, sk);
+	submit(ev);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(tcp_retransmit_synack, const struct sock *sk, const struct request_sock *req)
+{
+	struct sk_state *st = sk_state_of(sk);  /* the listener */
+	struct ntb_retrans *ev;
+	struct ntb_conn c;
+
+	conn_from_sk(&c, (const struct sock *)req);
+	c.netns = netns_of_sk(sk);
+	conn_owner(&c, st);
+	if (have_filters() && !conn_match(&c, st))
+		return 0;
+	ev = reserve(sizeof(*ev), NTB_RETRANS);
+	if (!ev)
+		return 0;
+	__builtin_memset((char *)ev + sizeof(ev->h), 0, sizeof(*ev) - sizeof(ev->h));
+	ev->c = c;
+	ev->c.cookie = bpf_get_socket_cookie((void *)sk);
+	ev->seq = BPF_CORE_READ((const struct tcp_request_sock *)req, snt_isn);
+	ev->state = NT_TCP_SYN_RECV;
+	ev->kind = NTB_RETRANS_SYNACK;
+	ev->total_retrans = BPF_CORE_READ(req, num_retrans);
+	ev->backoff = BPF_CORE_READ_BITFIELD_PROBED(req, num_timeout);
+	submit(ev);
+	return 0;
+}
+
+SEC("tp_btf/tcp_cong_state_set")
+int BPF_PROG(tcp_cong_state_set, struct sock *sk, __u8 ca_state)
+{
+	const struct tcp_sock *tp = (const void *)sk;
+	struct sk_state *st;
+	struct ntb_cong *ev;
+	struct ntb_conn c;
+	__u8 old = ca_state_of(sk);
+
+	if (old == ca_state)
+		return 0;
+	st = sk_state_of(sk);
+	conn_from_sk(&c, sk);
+	conn_owner(&c, st);
+	if (have_filters() && !conn_match(&c, st))
+		return 0;
+	ev = reserve(sizeof(*ev), NTB_CONG);
+	if (!ev)
+		return 0;
+	ev->c = c;
+	ev->c.cookie = bpf_get_socket_cookie(sk);
+	ev->old_state = old;
+	ev->new_state = ca_state;
+	ev->pad = 0;
+	ev->snd_cwnd = BPF_CORE_READ(tp, snd_cwnd);
+	ev->ssthresh = BPF_CORE_READ(tp, snd_ssthresh);
+	ev->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	ev->packets_out = BPF_CORE_READ(tp, packets_out);
+	ev->retrans_out = BPF_CORE_READ(tp, retrans_out);
+	submit(ev);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Resets                                                           */
+/* ---------------------------------------------------------------- */
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(tcp_send_reset, const struct sock *sk, const struct sk_buff *skb)
+{
+	struct sk_state *st = NULL;
+	struct ntb_reset *ev;
+	struct ntb_drop tmp;
+
+	ev = reserve(sizeof(*ev), NTB_RESET);
+	if (!ev)
+		return 0;
+	__builtin_memset((char *)ev + sizeof(ev->h), 0, sizeof(*ev) - sizeof(ev->h));
+	if (sk) {
+		__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+
+		ev->state = state;
+		conn_from_sk(&ev->c, sk);
+		ev->c.cookie = bpf_get_socket_cookie((void *)sk);
+		if (state != 6 /* TIME_WAIT */ && state != 12 /* NEW_SYN_RECV */)
+			st = sk_state_of(sk);
+	} else if (skb) {
+		/* No socket: the segment that caused the reset, packet order. */
+		__builtin_memset(&tmp, 0, sizeof(tmp));
+		if (parse_skb(&tmp, skb) == 0) {
+			ev->c = tmp.c;
+			ev->c.flags |= NTB_CONN_F_PKT_ORDER;
+		}
+		if (skb->dev)
+			ev->c.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	}
+	if (send_reset_has_reason())
+		ev->reason = (__u32)ctx[2];
+	ev->kind = NTB_RESET_SENT;
+	conn_owner(&ev->c, st);
+	if (have_filters() && !conn_match(&ev->c, st)) {
+		bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	submit(ev);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(tcp_receive_reset, struct sock *sk)
+{
+	struct sk_state *st = sk_state_of(sk);
+	struct ntb_reset *ev;
+	struct ntb_conn c;
+
+	conn_from_sk(&c, sk);
+	conn_owner(&c, st);
+	if (have_filters() && !conn_match(&c, st))
+		return 0;
+	ev = reserve(sizeof(*ev), NTB_RESET);
+	if (!ev)
+		return 0;
+	ev->c = c;
+	ev->c.cookie = bpf_get_socket_cookie(sk);
+	ev->kind = NTB_RESET_RECEIVED;
+	ev->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	ev->pad = 0;
+	ev->reason = 0;
+	submit(ev);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Buffer pressure                                                  */
+/* ---------------------------------------------------------------- */
+
+static __always_inline int emit_buffer(struct sock *sk, __u32 kind, __u32 value, __u32 limit)
+{
+	struct sk_state *st = sk_state_of(sk);
+	struct ntb_buffer *ev;
+	struct ntb_conn c;
+
+	conn_from_sk(&c, sk);
+	conn_owner(&c, st);
+	if (have_filters() && !conn_match(&c, st))
+		return 0;
+	ev = reserve(sizeof(*ev), NTB_BUFFER);
+	if (!ev)
+		return 0;
+	ev->c = c;
+	ev->c.cookie = bpf_get_socket_cookie(sk);
+	ev->kind = kind;
+	ev->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	ev->pad = 0;
+	ev->value = value;
+	ev->limit = limit;
+	ev->rcvbuf = BPF_CORE_READ(sk, sk_rcvbuf);
+	ev->sndbuf = BPF_CORE_READ(sk, sk_sndbuf);
+	ev->pad2 = 0;
+	submit(ev);
+	return 0;
+}
+
+SEC("tp_btf/sock_exceed_buf_limit")
+int BPF_PROG(sock_exceed_buf_limit, struct sock *sk, struct proto *prot, long allocated, int kind)
+{
+	long *mem;
+	long limit = 0;
+
+	if (!is_tcp_sk(sk))
+		return 0;
+	/* prot->sysctl_mem[2]: the hard limit, in pages. */
+	mem = BPF_CORE_READ(prot, sysctl_mem);
+	if (mem)
+		bpf_probe_read_kernel(&limit, sizeof(limit), mem + 2);
+	return emit_buffer(sk, NTB_BUFFER_EXCEED_LIMIT, allocated, limit);
+}
+
+SEC("tp_btf/tcp_rcvbuf_grow")
+int BPF_PROG(tcp_rcvbuf_grow, struct sock *sk, int time)
+{
+	int rmem2 = BPF_CORE_READ(sk, __sk_common.skc_net.net, ipv4.sysctl_tcp_rmem[2]);
+
+	return emit_buffer(sk, NTB_BUFFER_RCVBUF_GROW, BPF_CORE_READ(sk, sk_rcvbuf), rmem2);
+}
+
+/* ---------------------------------------------------------------- */
+/* Sockets open at start (and at each chunk): iter/task_file        */
+/* ---------------------------------------------------------------- */
+
+/*
+ * Walks every process's fd table (one visit per fd table) and dumps the TCP
+ * sockets in it, in every network namespace, with the process that holds
+ * them. A socket without an owner yet is bound to that process: the fd
+ * table is a fact, not a guess. Sockets held by no fd (orphans, timewait,
+ * kernel sockets) are not listed.
+ */
+SEC("iter/task_file")
+int dump_socks(struct bpf_iter__task_file *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct ntb_sockdump d;
+	struct sk_state *st;
+	struct tcp_sock *tp;
+	struct socket *sock;
+	struct sock *sk;
+	__u8 state;
+
+	if (!task || !file)
+		return 0;
+	sock = bpf_sock_from_file(file);
+	if (!sock || !sock->sk)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(sock->sk);
+	if (!tp)
+		return 0;
+	sk = (struct sock *)tp;
+	__builtin_memset(&d, 0, sizeof(d));
+	d.pid = BPF_CORE_READ(task, tgid);
+	d.cgroup = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	BPF_CORE_READ_STR_INTO(&d.comm, task, comm);
+	st = bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (st && !st->tgid) {
+		st->tgid = d.pid;
+		st->cgroup = d.cgroup;
+		st->match = SK_MATCH_UNKNOWN;
+		/* cg_match needs the task's ancestors: left 0, so a socket bound
+		 * here passes a --cgroup filter only after a process-context
+		 * hook has seen it. */
+	}
+	conn_from_sk(&d.s.c, sk);
+	conn_owner(&d.s.c, st);
+	if (have_filters() && !conn_match(&d.s.c, st))
+		return 0;
+	d.s.h.ts = bpf_ktime_get_boot_ns();
+	d.s.h.type = NTB_STATE;
+	d.s.c.cookie = bpf_get_socket_cookie(sk);
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	d.s.old_state = state;
+	d.s.new_state = state;
+	fill_tcp_details(&d.s, sk, state);
+	d.s.flags |= NTB_STATE_F_TOTALS;
+	if (state == NT_TCP_ESTABLISHED)
+		d.s.flags |= NTB_STATE_F_HANDSHAKE;
+	bpf_seq_write(seq, &d, sizeof(d));
+	return 0;
+}

@@ -1,0 +1,526 @@
+/* capture.c: loads and attaches bpf/nettape.bpf.c, drains its ring buffer into the tape, counts losses, dumps open sockets. */
+#include "capture.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "decode.h"
+#include "kmeta.h"
+#include "log.h"
+#include "nettape.skel.h"
+#include "util.h"
+
+/* Attribution by cookie in user space, for events where the kernel could
+ * not read the socket storage (drops on the transmit path): the owner
+ * the kernel bound earlier for that cookie. Direct-mapped, overwriting. */
+#define OWNER_CACHE 65536
+
+struct owner_slot {
+	uint64_t cookie;
+	uint64_t cgroup;
+	uint32_t pid;
+	uint32_t pad;
+};
+
+struct capture {
+	struct nettape *skel;
+	struct ring_buffer *rb;
+	struct tape_writer *w;
+	struct kmeta *k;
+	struct capture_stats st;
+	int last_err;
+	/* loss accounting */
+	int ncpu;
+	uint64_t *loss_prev;  /* [class][cpu] */
+	uint64_t loss_ns;
+	struct owner_slot *owners;
+	const char *progs[32];
+};
+
+struct prog_desc {
+	const char *name;       /* program name in nettape.bpf.c */
+	const char *tp;         /* category:event, for messages */
+	int cls;                /* NTB_* it produces, -1 = attribution */
+	int required;
+};
+
+static const struct prog_desc progs[] = {
+	{ "inet_sock_set_state",   "sock:inet_sock_set_state",   NTB_STATE,   1 },
+	{ "tcp_probe",             "tcp:tcp_probe",              NTB_SAMPLE,  0 },
+	{ "sock_recv_length",      "sock:sock_recv_length",      -1,          0 },
+	{ "sock_send_length",      "sock:sock_send_length",      -1,          0 },
+	{ "kfree_skb",             "skb:kfree_skb",              NTB_DROP,    0 },
+	{ "tcp_retransmit_skb",    "tcp:tcp_retransmit_skb",     NTB_RETRANS, 0 },
+	{ "tcp_retransmit_synack", "tcp:tcp_retransmit_synack",  NTB_RETRANS, 0 },
+	{ "tcp_cong_state_set",    "tcp:tcp_cong_state_set",     NTB_CONG,    0 },
+	{ "tcp_send_reset",        "tcp:tcp_send_reset",         NTB_RESET,   0 },
+	{ "tcp_receive_reset",     "tcp:tcp_receive_reset",      NTB_RESET,   0 },
+	{ "sock_exceed_buf_limit", "sock:sock_exceed_buf_limit", NTB_BUFFER,  0 },
+	{ "tcp_rcvbuf_grow",       "tcp:tcp_rcvbuf_grow",        NTB_BUFFER,  0 },
+};
+
+static int libbpf_debug;
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* libbpf's own messages (verifier logs included) are detail: our
+	 * caller prints the one-line reason; -v shows libbpf's. */
+	if (!libbpf_debug)
+		return 0;
+	log_vmsg(LOG_LVL_DEBUG, fmt, ap);
+	(void)level;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Preflight                                                          */
+
+static int has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return (d[cap / 32].effective >> (cap % 32)) & 1;
+}
+
+/* One-line reason in err when the process lacks what loading needs. */
+static int check_caps(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[2];
+	int admin;
+
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d))
+		return 0;  /* cannot tell: let the load fail with its own error */
+	admin = has_cap(d, CAP_SYS_ADMIN);
+	if (!admin && !has_cap(d, 39 /* CAP_BPF */)) {
+		snprintf(err, errlen, "missing capability CAP_BPF (run as root or grant CAP_BPF, "
+			 "CAP_PERFMON; see nettape-record.service)");
+		return -EPERM;
+	}
+	if (!admin && !has_cap(d, 38 /* CAP_PERFMON */)) {
+		snprintf(err, errlen, "missing capability CAP_PERFMON (needed to attach tracepoints; "
+			 "see nettape-record.service)");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Configures which programs load: classes switched off and tracepoints
+ * this kernel does not have. */
+static int choose_programs(struct capture *c, const struct capture_opts *o, const struct btf *vmlinux,
+			   char *err, size_t errlen)
+{
+	size_t i, np = 0;
+
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		const struct prog_desc *d = &progs[i];
+		struct bpf_program *p = bpf_object__find_program_by_name(c->skel->obj, d->name);
+		const char *ev = strchr(d->tp, ':') + 1;
+		char tname[128];
+		int on = d->cls < 0 || (o->classes & (1u << d->cls));
+
+		if (!p)
+			continue;
+		snprintf(tname, sizeof(tname), "btf_trace_%s", ev);
+		if (on && btf__find_by_name_kind(vmlinux, tname, BTF_KIND_TYPEDEF) < 0) {
+			if (d->required) {
+				snprintf(err, errlen, "tracepoint %s not found in this kernel "
+					 "(needs Linux >= 4.16 with BTF)", d->tp);
+				return -ENOENT;
+			}
+			log_warn("tracepoint %s not in this kernel: %s", d->tp,
+				 d->cls < 0 ? "owners are bound at connect/listen only"
+					    : "those events are not recorded");
+			on = 0;
+		}
+		bpf_program__set_autoload(p, on);
+		if (on && np < sizeof(c->progs) / sizeof(c->progs[0]) - 2)
+			c->progs[np++] = d->name;
+	}
+	c->progs[np++] = "dump_socks";
+	c->progs[np] = NULL;
+	return 0;
+}
+
+static void configure(struct capture *c, const struct capture_opts *o)
+{
+	struct nettape__rodata *r = c->skel->rodata;
+	uint32_t i;
+
+	r->sample_period_ns = o->sample_period_ns;
+	r->rtt_spike_mult = o->rtt_spike_mult;
+	r->rtt_spike_min_us = o->rtt_spike_min_us;
+	r->stall_ns = (o->classes & (1u << NTB_STALL)) ? o->stall_ns : 0;
+	r->response_ns = (o->classes & (1u << NTB_STALL)) ? o->response_ns : 0;
+	r->wakeup_bytes = (uint32_t)(o->ring_size / 4);
+	r->nr_ports = o->nports;
+	for (i = 0; i < o->nports && i < NTB_MAX_PORTS; i++)
+		r->ports[i] = o->ports[i];
+	r->nr_netns = o->nnetns;
+	for (i = 0; i < o->nnetns && i < NTB_MAX_NETNS; i++)
+		r->netns_ids[i] = o->netns[i];
+	r->nr_pids = o->npids;
+	for (i = 0; i < o->npids && i < NTB_MAX_PIDS; i++)
+		r->pids[i] = o->pids[i];
+	r->nr_cgroups = o->ncgroups;
+	for (i = 0; i < o->ncgroups && i < NTB_MAX_CGROUPS; i++) {
+		r->cgroup_ids[i] = o->cgroups[i];
+		r->cgroup_levels[i] = o->cgroup_levels[i];
+	}
+	for (i = 0; i < NTB_NOISE_BITS / 64; i++)
+		r->noise[i] = o->noise[i];
+	bpf_map__set_max_entries(c->skel->maps.events, (uint32_t)o->ring_size);
+}
+
+static int on_event(void *ctx, void *data, size_t size);
+
+struct capture *capture__open(const struct capture_opts *o, char *err, size_t errlen)
+{
+	struct capture *c = calloc(1, sizeof(*c));
+	struct btf *vmlinux = NULL;
+	int e;
+
+	err[0] = '\0';
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	libbpf_debug = o->bpf_debug;
+	libbpf_set_print(print_libbpf);
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		e = -errno;
+		snprintf(err, errlen, "kernel BTF missing (/sys/kernel/btf/vmlinux: %s): "
+			 "needs a kernel built with CONFIG_DEBUG_INFO_BTF=y", strerror(-e));
+		goto fail;
+	}
+	e = check_caps(err, errlen);
+	if (e)
+		goto fail;
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux) {
+		e = -errno;
+		snprintf(err, errlen, "cannot read kernel BTF: %s", strerror(-e));
+		goto fail;
+	}
+	c->owners = calloc(OWNER_CACHE, sizeof(*c->owners));
+	c->ncpu = libbpf_num_possible_cpus();
+	if (!c->owners || c->ncpu <= 0) {
+		e = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	c->loss_prev = calloc((size_t)NTB_NCLASS * (size_t)c->ncpu, sizeof(uint64_t));
+	if (!c->loss_prev) {
+		e = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	c->skel = nettape__open();
+	if (!c->skel) {
+		e = -errno;
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-e));
+		goto fail;
+	}
+	e = choose_programs(c, o, vmlinux, err, errlen);
+	if (e)
+		goto fail;
+	configure(c, o);
+	e = nettape__load(c->skel);
+	if (e) {
+		if (e == -EPERM || e == -EACCES)
+			snprintf(err, errlen, "permission denied loading the BPF programs (%s): "
+				 "run as root or with CAP_BPF, CAP_PERFMON (run with -v for the "
+				 "verifier log)", strerror(-e));
+		else
+			snprintf(err, errlen, "cannot load the BPF programs: %s (run with -v for "
+				 "details)", strerror(-e));
+		goto fail;
+	}
+	e = nettape__attach(c->skel);
+	if (e) {
+		snprintf(err, errlen, "cannot attach the tracepoints: %s (run with -v for details)",
+			 strerror(-e));
+		goto fail;
+	}
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_event, c, NULL);
+	if (!c->rb) {
+		e = -errno;
+		snprintf(err, errlen, "cannot map the ring buffer: %s", strerror(-e));
+		goto fail;
+	}
+	c->loss_ns = now_boot_ns();
+	btf__free(vmlinux);
+	return c;
+fail:
+	btf__free(vmlinux);
+	capture__free(c);
+	errno = -e;
+	return NULL;
+}
+
+void capture__free(struct capture *c)
+{
+	if (!c)
+		return;
+	ring_buffer__free(c->rb);
+	nettape__destroy(c->skel);
+	free(c->loss_prev);
+	free(c->owners);
+	free(c);
+}
+
+void capture__set_output(struct capture *c, struct tape_writer *w, struct kmeta *k)
+{
+	c->w = w;
+	c->k = k;
+}
+
+/* ------------------------------------------------------------------ */
+/* Events                                                             */
+
+static struct owner_slot *owner_slot(struct capture *c, uint64_t cookie)
+{
+	return &c->owners[mix64(cookie) & (OWNER_CACHE - 1)];
+}
+
+static void append(struct capture *c, uint16_t type, uint64_t ts, const void *data, uint32_t len)
+{
+	int err;
+
+	if (!c->w)
+		return;
+	err = tape_writer__append(c->w, type, ts, data, len);
+	if (err) {
+		c->last_err = err;
+		if (err == -ENOSPC)
+			c->st.refused++;
+	}
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct capture *c = ctx;
+	unsigned char out[DECODE_MAX];
+	const struct ntb_hdr *h = data;
+	struct nt_conn *conn = (struct nt_conn *)out;
+	uint16_t type;
+	uint64_t ts;
+	int len;
+
+	if (size < sizeof(*h) || h->type >= NTB_NCLASS) {
+		c->st.bad++;
+		return 0;
+	}
+	c->st.events[h->type]++;
+	if (h->type == NTB_OWNER) {
+		const struct ntb_owner *o = data;
+		struct owner_slot *s;
+
+		if (size < sizeof(*o))
+			return 0;
+		s = owner_slot(c, o->cookie);
+		s->cookie = o->cookie;
+		s->pid = o->pid;
+		s->cgroup = o->cgroup;
+		if (c->k)
+			kmeta__note_process(c->k, o->pid, o->comm, o->cgroup, o->h.ts);
+		return 0;
+	}
+	len = decode_event(data, size, &type, &ts, out);
+	if (len <= 0) {
+		if (len < 0)
+			c->st.bad++;
+		return 0;
+	}
+	/* All event records start with struct nt_conn. */
+	if (conn->cookie) {
+		struct owner_slot *s = owner_slot(c, conn->cookie);
+
+		if (conn->pid) {
+			s->cookie = conn->cookie;
+			s->pid = conn->pid;
+			s->cgroup = conn->cgroup;
+		} else if (s->cookie == conn->cookie) {
+			conn->pid = s->pid;
+			conn->cgroup = s->cgroup;
+		}
+	}
+	if (c->k) {
+		kmeta__note_netns(c->k, conn->netns, ts);
+		kmeta__note_cgroup(c->k, conn->cgroup, ts);
+		if (h->type == NTB_DROP) {
+			const struct ntb_drop *d = data;
+
+			kmeta__note_symbol(c->k, d->location, ts);
+			kmeta__note_iface(c->k, d->c.netns, d->ifindex, d->ifname, ts);
+		}
+	}
+	append(c, type, ts, out, (uint32_t)len);
+	return 0;
+}
+
+int capture__poll(struct capture *c, int timeout_ms)
+{
+	int n = ring_buffer__poll(c->rb, timeout_ms);
+
+	if (n == -EINTR)
+		n = 0;
+	if (n < 0)
+		return n;
+	/* Events submitted without a wakeup are only seen by consuming. */
+	{
+		int m = ring_buffer__consume(c->rb);
+
+		if (m > 0)
+			n += m;
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Losses                                                             */
+
+void capture__loss_poll(struct capture *c)
+{
+	uint64_t *vals = calloc((size_t)c->ncpu, sizeof(uint64_t));
+	uint64_t now = now_boot_ns();
+	uint32_t cls;
+	int cpu;
+
+	if (!vals)
+		return;
+	for (cls = 0; cls < NTB_NCLASS; cls++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.losses), &cls, vals))
+			continue;
+		for (cpu = 0; cpu < c->ncpu; cpu++) {
+			uint64_t *prev = &c->loss_prev[cls * (uint32_t)c->ncpu + (uint32_t)cpu];
+			uint64_t d = vals[cpu] - *prev;
+
+			if (!d)
+				continue;
+			*prev = vals[cpu];
+			c->st.lost[cls] += d;
+			if (c->w) {
+				int err = tape_writer__loss(c->w, decode_rec_type(cls), (uint16_t)cpu, d,
+							    c->loss_ns, now);
+				if (err)
+					c->last_err = err;
+			}
+		}
+	}
+	c->loss_ns = now;
+	free(vals);
+}
+
+/* ------------------------------------------------------------------ */
+/* Open sockets                                                       */
+
+int capture__dump_sockets(struct capture *c, struct tape_writer *w)
+{
+	struct bpf_link *link = c->skel->links.dump_socks;
+	struct u64set seen = { 0 };
+	struct ntb_sockdump buf[64];
+	size_t have = 0;
+	int fd, n = 0;
+	uint64_t ts = now_boot_ns();
+
+	if (!link)
+		return -ENOENT;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t r = read(fd, (char *)buf + have, sizeof(buf) - have);
+		size_t i, cnt;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			n = -errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		have += (size_t)r;
+		cnt = have / sizeof(buf[0]);
+		for (i = 0; i < cnt; i++) {
+			const struct ntb_sockdump *d = &buf[i];
+			struct nt_ev_state s;
+			int err;
+
+			if (u64set_add(&seen, d->s.c.cookie) != 1)
+				continue;  /* the same socket in several fd tables */
+			if (c->k) {
+				kmeta__note_process(c->k, d->pid, d->comm, d->cgroup, ts);
+				kmeta__note_netns(c->k, d->s.c.netns, ts);
+			}
+			decode_state(&d->s, &s);
+			if (!s.c.pid) {
+				s.c.pid = d->pid;
+				s.c.cgroup = d->cgroup;
+			}
+			err = tape_writer__append(w, NT_REC_SOCKET, ts, &s, sizeof(s));
+			if (err) {
+				c->last_err = err;
+				break;
+			}
+			n++;
+		}
+		memmove(buf, (char *)buf + cnt * sizeof(buf[0]), have - cnt * sizeof(buf[0]));
+		have -= cnt * sizeof(buf[0]);
+	}
+	close(fd);
+	u64set_free(&seen);
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+
+void capture__stats(const struct capture *c, struct capture_stats *st)
+{
+	*st = c->st;
+}
+
+int capture__take_error(struct capture *c)
+{
+	int err = c->last_err;
+
+	c->last_err = 0;
+	return err;
+}
+
+int capture__prog_stats(const struct capture *c, const char *prog, uint64_t *run_ns,
+			uint64_t *run_cnt)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(c->skel->obj, prog);
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	int fd;
+
+	if (!p)
+		return -ENOENT;
+	fd = bpf_program__fd(p);
+	if (fd < 0)
+		return -ENOENT;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*run_ns = info.run_time_ns;
+	*run_cnt = info.run_cnt;
+	return 0;
+}
+
+const char *const *capture__programs(const struct capture *c)
+{
+	return c->progs;
+}

@@ -1,0 +1,90 @@
+/* capture.h: the kernel side of the recorder: load and attach bpf/nettape.bpf.c, drain its ring buffer into the tape. */
+#ifndef NETTAPE_RECORDER_CAPTURE_H
+#define NETTAPE_RECORDER_CAPTURE_H
+
+/*
+ * Lifecycle: capture__open (checks, configures .rodata, loads, attaches),
+ * capture__set_output (writer + metadata), then capture__poll /
+ * capture__loss_poll from the main loop, capture__free at the end.
+ * Nothing here prints except through log.h; errors come back as a
+ * negative errno with a one-line explanation in the caller's buffer.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nettape.h"
+#include "tape.h"
+
+struct kmeta;
+
+/* Event classes that can be switched off (bit = 1 << NTB_*). */
+#define CAPTURE_ALL_CLASSES ((1u << NTB_NCLASS) - 1)
+
+struct capture_opts {
+	unsigned classes;             /* CAPTURE_ALL_CLASSES by default */
+	uint64_t ring_size;           /* bytes, power of two */
+	uint64_t sample_period_ns;
+	uint64_t stall_ns;            /* 0 = off */
+	uint64_t response_ns;         /* 0 = off */
+	uint32_t rtt_spike_mult;
+	uint32_t rtt_spike_min_us;
+	uint16_t ports[NTB_MAX_PORTS];
+	uint32_t nports;
+	uint32_t netns[NTB_MAX_NETNS];
+	uint32_t nnetns;
+	uint32_t pids[NTB_MAX_PIDS];
+	uint32_t npids;
+	uint64_t cgroups[NTB_MAX_CGROUPS];
+	uint32_t cgroup_levels[NTB_MAX_CGROUPS];
+	uint32_t ncgroups;
+	uint64_t noise[NTB_NOISE_BITS / 64];
+	int bpf_debug;                /* libbpf debug output to the log */
+};
+
+struct capture_stats {
+	uint64_t events[NTB_NCLASS];  /* events received per class */
+	uint64_t lost[NTB_NCLASS];    /* events the kernel could not deliver */
+	uint64_t refused;             /* records the writer refused (disk full) */
+	uint64_t bad;                 /* malformed ring-buffer events */
+};
+
+struct capture;
+
+/* Loads and attaches. On failure returns NULL, sets errno and writes a
+ * one-line reason ("kernel BTF missing ...", "tracepoint tcp:tcp_probe not
+ * found ...", "permission denied ...") into err. */
+struct capture *capture__open(const struct capture_opts *o, char *err, size_t errlen);
+void capture__free(struct capture *c);
+
+/* Where events go from now on. meta holds the per-chunk snapshot tables. */
+void capture__set_output(struct capture *c, struct tape_writer *w, struct kmeta *k);
+
+/* Waits up to timeout_ms for events and writes them. Returns the number of
+ * events handled or a negative errno (EINTR is not an error: returns 0). */
+int capture__poll(struct capture *c, int timeout_ms);
+
+/* Reads the per-CPU loss counters and writes the increase since the last
+ * call as NT_REC_LOSS records (one per CPU and class). */
+void capture__loss_poll(struct capture *c);
+
+/* Lists the TCP sockets held open by processes (all netns) into w as
+ * NT_REC_SOCKET records, noting their owners. Returns the count or a
+ * negative errno. */
+int capture__dump_sockets(struct capture *c, struct tape_writer *w);
+
+void capture__stats(const struct capture *c, struct capture_stats *st);
+
+/* The last error the writer returned for an event or loss record since the
+ * previous call (-ENOSPC when the disk is full), 0 if none; clears it. */
+int capture__take_error(struct capture *c);
+
+/* Kernel-side cost of one program (needs kernel.bpf_stats_enabled=1):
+ * returns 0 and run time / count, or a negative errno. */
+int capture__prog_stats(const struct capture *c, const char *prog, uint64_t *run_ns,
+			uint64_t *run_cnt);
+
+/* Names of the attached programs (static strings), NULL-terminated. */
+const char *const *capture__programs(const struct capture *c);
+
+#endif /* NETTAPE_RECORDER_CAPTURE_H */
