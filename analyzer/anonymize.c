@@ -22,9 +22,16 @@ enum {
 	K_PORT,
 	K_MAC,
 	K_KSYM,
+	K_KADDR,    /* a kernel address without a known symbol */
 	K_CGCOMP,   /* one cgroup path component */
 	K_COUNT,
 };
+
+/* Fake kernel text addresses: symbols at KSYM_BASE + n * KSYM_STRIDE (offsets
+ * inside a symbol kept), addresses without a symbol in a range below them. */
+#define KSYM_BASE   0xfff0000000000000ull
+#define KSYM_STRIDE (1ull << 24)
+#define KADDR_BASE  0xffe0000000000000ull
 
 struct entry {
 	uint64_t hash;
@@ -386,7 +393,7 @@ uint64_t anon_ksym(struct anon *a, uint64_t sym_addr, int *err)
 			*err = r;
 		return 0;
 	}
-	return 0xfff0000000000000ull + (((uint64_t)e->id + 1) << 24);
+	return KSYM_BASE + ((uint64_t)e->id + 1) * KSYM_STRIDE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -848,10 +855,17 @@ int anon_record(struct anon *a, uint16_t type, const void *data, uint32_t len,
 			struct nt_ev_drop d;
 			memcpy(&d, o, sizeof(d));
 			uint64_t sym = d.location;
-			if (!lookup || lookup(lookup_ctx, d.location, &sym) != 0)
-				sym = d.location;
-			uint64_t off = d.location - sym;
-			d.location = anon_ksym(a, sym, &err) + (off < (1u << 24) ? off : 0);
+			if (lookup && lookup(lookup_ctx, d.location, &sym) == 0 &&
+			    d.location - sym < KSYM_STRIDE) {
+				d.location = anon_ksym(a, sym, &err) + (d.location - sym);
+			} else {
+				/* no symbol: below every fake symbol, so no lookup names it wrongly */
+				struct entry *e;
+				int r = table_get(a, K_KADDR, &d.location, 8, &e);
+				if (r < 0)
+					return r;
+				d.location = KADDR_BASE + ((uint64_t)e->id + 1) * 16;
+			}
 			if (err)
 				return err;
 			memcpy(o, &d, sizeof(d));

@@ -18,7 +18,12 @@
  * - Names map to "<kind>-<n>" ("host-1", "comm-2", "if-3", "netns-1", ...);
  *   "lo" and "init" are kept; cgroup paths are mapped per path component.
  * - Kernel text addresses (drop locations, symbols) move to a fake address
- *   space (no KASLR offset leaks) keeping "symbol+offset".
+ *   space (no KASLR offset leaks) keeping "symbol+offset"; a location without
+ *   a known symbol moves below every fake symbol, so no lookup misnames it.
+ * - Kept: socket cookies, pids, cgroup ids, netns inodes, ifindexes (kernel
+ *   counters that name nothing outside the machine), times, TCP sequence
+ *   numbers, windows and counters; CLOCK, ENUM_NAME and LOSS records as they are.
+ *   PIN descriptions are dropped, CONFIG and unknown record types left out.
  * - Packet snippets: addresses and ports rewritten in the IP and TCP headers
  *   (IPv4 header checksum recomputed, TCP checksum left stale), TCP options
  *   other than MSS/WS/SACK/TS replaced by NOPs, IP options and IPv6 extension

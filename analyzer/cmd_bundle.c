@@ -43,7 +43,8 @@ static void bundle_usage(FILE *f)
 		"      --no-report      do not run 'nettape import' + 'report' on the slice\n"
 		"  -h, --help           this help\n"
 		"\n"
-		"The archive holds BASENAME/README.txt, BASENAME/report.txt and\n"
+		"The archive holds BASENAME/README.txt, BASENAME/report.txt,\n"
+		"BASENAME/packets.pcapng (when there are packet snippets) and\n"
 		"BASENAME/tape/chunk-*.ntc, where BASENAME is FILE's name without .tar.\n"
 		"\n"
 		"Examples:\n"
@@ -51,72 +52,40 @@ static void bundle_usage(FILE *f)
 		"      --to 2026-11-22T02:08:00Z -o incident.tar\n"
 		"  nettape bundle /var/lib/nettape --from 1763776980 --to 1763777280 \\\n"
 		"      --conn 198.18.0.2:443 --anonymize -o stall-anon.tar\n"
-		"  tar xf incident.tar && nettape report incident/tape\n"
+		"  tar xf incident.tar && cat incident/report.txt\n"
+		"  nettape import incident/tape -o incident.db && nettape report incident.db -f html \\\n"
+		"      -o incident.html\n"
 		"\n"
 		"Exit status: 0 ok (also for an empty window: a warning), 1 the tape could not be\n"
 		"read or the bundle not written, 2 usage error.\n");
 }
 
-/* A selected record, kept until the slice is written. */
-struct sel {
-	uint16_t type;
-	uint64_t ts, real;
-	uint32_t len;
-	size_t off;                   /* into bundle.blob */
-	const struct tape_source *src;
-};
-
+/* The slice is made in passes over the window of the tape (the records are
+ * never held in memory, only the metadata they refer to): learn (with --conn),
+ * select (counts, references, first clock pair), write (the same selection,
+ * anonymized, into a temporary tape), pack. */
 struct bundle {
-	struct sel *v;
-	size_t n, cap;
-	uint8_t *blob;
-	size_t blen, bcap;
 	struct tape_meta *meta;       /* original metadata the slice refers to */
 	struct tape_meta *ameta;      /* its anonymized copy (with --anonymize) */
 	struct anon *anon;
 	struct conn_filter cf;
 	uint64_t cur_boot, cur_real;  /* clock pair handed to the writer */
 	uint64_t nevents, npackets, nloss, npins, nclocks;
-	uint64_t first_real, last_real;
-	int err;
+	int counting;                 /* bundle_keep() counts (the select pass only) */
+	int have_first;
+	uint64_t first_boot, first_real; /* the first selected record's clock pair */
+	struct tape_header hdr;       /* the source's first chunk header */
+	/* settings */
+	const char *tape_path, *out;
+	uint64_t from_ns, to_ns;
+	int no_report;
+	/* the slice's header fields (pseudonyms with --anonymize) */
+	char hostname[256];
+	const char *boot_id, *cmdline;
+	char tmp[1024];               /* temporary directory, "" when none (short: paths are made from it) */
+	int have_pcap;                /* tmp/packets.pcapng was made */
+	char tape_dir[PATH_MAX];
 };
-
-static int sel_add(struct bundle *b, const struct tape_record *rec, uint64_t real)
-{
-	if (b->n == b->cap) {
-		size_t nc = b->cap ? b->cap * 2 : 256;
-		struct sel *nv = realloc(b->v, nc * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		b->v = nv;
-		b->cap = nc;
-	}
-	if (b->blen + rec->len > b->bcap) {
-		size_t nc = b->bcap ? b->bcap : 65536;
-		while (nc < b->blen + rec->len)
-			nc *= 2;
-		uint8_t *nb = realloc(b->blob, nc);
-		if (!nb)
-			return -ENOMEM;
-		b->blob = nb;
-		b->bcap = nc;
-	}
-	struct sel *s = &b->v[b->n++];
-	s->type = rec->type;
-	s->ts = rec->ts;
-	s->real = real;
-	s->len = rec->len;
-	s->off = b->blen;
-	s->src = rec->src;
-	if (rec->len)
-		memcpy(b->blob + b->blen, rec->data, rec->len);
-	b->blen += rec->len;
-	if (!b->first_real || real < b->first_real)
-		b->first_real = real;
-	if (real > b->last_real)
-		b->last_real = real;
-	return 0;
-}
 
 /* ---- metadata the slice refers to, copied from the source's tables ---- */
 
@@ -391,6 +360,19 @@ static void first_line(const char *path, char *buf, size_t len)
 	free(s);
 }
 
+/* Writes tmp/packets.pcapng with 'nettape pcap' when the slice has packets.
+ * Returns 1 when the file was made. */
+static int make_pcap(const char *tmp, const char *tape_dir, uint64_t npackets)
+{
+	char cap[PATH_MAX], log[PATH_MAX];
+	if (!npackets)
+		return 0;
+	snprintf(cap, sizeof(cap), "%s/packets.pcapng", tmp);
+	snprintf(log, sizeof(log), "%s/pcap.log", tmp);
+	char *args[] = { "pcap", (char *)tape_dir, "-o", cap, NULL };
+	return run_self(args, log, log) == 0;
+}
+
 /* Produces tmp/report.txt by running 'nettape import' and 'nettape report' on the slice. */
 static void make_report(const char *tmp, const char *tape_dir, int skip)
 {
@@ -488,10 +470,13 @@ static int write_readme(struct bundle *b, FILE *f, const struct tape_header *h,
 			   "keep only IP/TCP headers (payload zeroed). Kernel text addresses are moved\n"
 			   "to a fake range (symbol names kept). Recorder settings are left out.\n");
 	fprintf(f, "\nContents:\n"
-		   "  %s/README.txt   this file\n"
-		   "  %s/report.txt   'nettape report' of the slice (or why there is none)\n"
-		   "  %s/tape/        the slice: a nettape tape (chunk-*.ntc)\n",
-		top, top, top);
+		   "  %s/README.txt      this file\n"
+		   "  %s/report.txt      'nettape report' of the slice (or why there is none)\n",
+		top, top);
+	if (b->have_pcap)
+		fprintf(f, "  %s/packets.pcapng  the packet snippets, for Wireshark ('nettape pcap')\n",
+			top);
+	fprintf(f, "  %s/tape/           the slice: a nettape tape (chunk-*.ntc)\n", top);
 	fprintf(f, "\nUse:\n"
 		   "  tar xf %s.tar && cd %s\n"
 		   "  nettape info tape && nettape verify tape\n"
@@ -499,6 +484,346 @@ static int write_readme(struct bundle *b, FILE *f, const struct tape_header *h,
 		   "  nettape pcap tape -o bundle.pcapng     # packet snippets for Wireshark\n",
 		top, top);
 	return ferror(f) ? -EIO : 0;
+}
+
+/* Pass 0 (with --conn): learns the connection's cookies and tuple, so that
+ * records stored before the first event that names them still match.
+ * Returns 0 or a negative code. */
+static int bundle_learn(struct bundle *b, const struct tape_reader_opts *ro)
+{
+	const char *const paths[1] = { b->tape_path };
+	struct tape_record rec;
+	int err = 0, r;
+	struct tape_reader *rd = tape_reader__open(paths, 1, ro, &err);
+	if (!rd)
+		return err ? err : -errno;
+	while ((r = tape_reader__next(rd, &rec)) > 0) {
+		if (!(nt_rec_is_event(rec.type) || rec.type == NT_REC_SOCKET) ||
+		    rec.len < sizeof(struct nt_conn))
+			continue;
+		struct nt_conn c;
+		memcpy(&c, rec.data, sizeof(c));
+		uint64_t t = tape_record_realtime(&rec);
+		if (rec.type == NT_REC_SOCKET || (t >= b->from_ns && t <= b->to_ns))
+			conn_filter_match_conn(&b->cf, &c);
+	}
+	tape_reader__free(rd);
+	return r < 0 ? r : 0;
+}
+
+/* Whether a record belongs to the slice (and counts it). */
+static int bundle_keep(struct bundle *b, const struct tape_record *rec)
+{
+	int keep = 0;
+	if (nt_rec_is_meta(rec->type)) {
+		/* tables are carried only where the slice refers to them (ref_record);
+		 * the window's losses, pins and clock pairs go in as they are */
+		if (rec->type == NT_REC_LOSS) {
+			keep = 1;
+			b->nloss += (uint64_t)b->counting;
+		} else if (rec->type == NT_REC_PIN && rec->len >= sizeof(struct nt_rec_pin)) {
+			struct nt_rec_pin pin;
+			memcpy(&pin, rec->data, sizeof(pin));
+			keep = !pin.cookie || conn_filter_has_cookie(&b->cf, pin.cookie);
+			b->npins += (uint64_t)(keep && b->counting);
+		} else if (rec->type == NT_REC_CLOCK) {
+			keep = 1;
+			b->nclocks += (uint64_t)b->counting;
+		}
+	} else if (nt_rec_is_event(rec->type) && nt_rec_min_size(rec->type) &&
+		   rec->len >= sizeof(struct nt_conn)) {
+		struct nt_conn c;
+		memcpy(&c, rec->data, sizeof(c));
+		keep = conn_filter_match_conn(&b->cf, &c);
+		b->nevents += (uint64_t)(keep && b->counting);
+	} else if (rec->type == NT_REC_PACKET && rec->len >= sizeof(struct nt_rec_packet)) {
+		struct nt_rec_packet pk;
+		struct pkt_info pi;
+		memcpy(&pk, rec->data, sizeof(pk));
+		if (b->cf.active && pkt_parse(pk.linktype, (const uint8_t *)rec->data + sizeof(pk),
+					      rec->len - (uint32_t)sizeof(pk), &pi))
+			memset(&pi, 0, sizeof(pi));
+		keep = !b->cf.active || conn_filter_match_packet(&b->cf, pk.cookie, &pi);
+		b->npackets += (uint64_t)(keep && b->counting);
+	}
+	/* unknown record types are left out: the slice only carries what it can vouch for */
+	return keep;
+}
+
+/* Whether a record read from the tape is in the slice; *real receives its wall-clock time. */
+static int in_slice(struct bundle *b, const struct tape_record *rec, uint64_t *real)
+{
+	*real = tape_record_realtime(rec);
+	if (*real < b->from_ns || *real > b->to_ns)
+		return 0;
+	if (rec->flags & TAPE_REC_F_SHORT)
+		return 0; /* an older/shorter layout: the zero-filled copy is not the original */
+	return bundle_keep(b, rec);
+}
+
+/* Pass 1: counts the records of the slice and collects the metadata they
+ * refer to. Returns 0 or -1 (a one-line error printed). */
+static int bundle_select(struct bundle *b, struct tape_reader *rd)
+{
+	struct tape_record rec;
+	uint64_t t;
+	int err, r;
+	b->counting = 1;
+	while ((r = tape_reader__next(rd, &rec)) > 0) {
+		if (!in_slice(b, &rec, &t))
+			continue;
+		if (!b->have_first) {
+			b->have_first = 1;
+			b->first_boot = rec.ts;
+			b->first_real = t;
+		}
+		if (!nt_rec_is_meta(rec.type) && (err = ref_record(b, &rec))) {
+			fprintf(stderr, "nettape bundle: %s\n", tape_strerror(err));
+			return -1;
+		}
+	}
+	b->counting = 0;
+	if (r < 0) {
+		fprintf(stderr, "nettape bundle: reading %s failed: %s\n", b->tape_path,
+			tape_strerror(r));
+		return -1;
+	}
+	if (!tape_reader__nsources(rd)) {
+		const struct tape_damage *d = tape_reader__damage(rd, 0);
+		fprintf(stderr, "nettape bundle: cannot read %s: %s; check that it is a tape "
+			"directory or chunk file\n", d ? d->path : b->tape_path,
+			d ? d->reason : "no chunk found");
+		return -1;
+	}
+	b->hdr = tape_reader__source(rd, 0)->hdr;
+	for (size_t i = 0; i < tape_reader__nsources(rd); i++) {
+		const struct tape_source *s = tape_reader__source(rd, i);
+		if (s && (err = tape_meta__foreach(s->meta, copy_enum_cb, b))) {
+			fprintf(stderr, "nettape bundle: %s\n", tape_strerror(err));
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < tape_reader__ndamage(rd); i++) {
+		const struct tape_damage *d = tape_reader__damage(rd, i);
+		fprintf(stderr, "nettape bundle: warning: %s at offset %" PRIu64 ": %s (%" PRIu64
+			" bytes skipped)\n", d->path, d->offset, d->reason, d->lost_bytes);
+	}
+	if (!b->nevents && !b->npackets)
+		fprintf(stderr, "nettape bundle: warning: no events or packets between --from and "
+			"--to%s; the bundle holds an empty slice\n", b->cf.active ? " for --conn" : "");
+	return 0;
+}
+
+/* Appends one record of the slice to w, anonymized with --anonymize.
+ * Returns 0 or -1 (a one-line error printed). */
+static int write_record(struct bundle *b, struct tape_writer *w, const struct tape_record *rec,
+			uint64_t real)
+{
+	const void *data = rec->data;
+	uint32_t len = rec->len;
+	int err;
+	b->cur_boot = rec->ts;
+	b->cur_real = real;
+	if (b->anon) {
+		int r = anon_record(b->anon, rec->type, data, len, anon_lookup,
+				    rec->src ? rec->src->meta : NULL, &data, &len);
+		if (r < 0) {
+			fprintf(stderr, "nettape bundle: anonymizing a %s record failed: %s\n",
+				nt_rec_type_name(rec->type), strerror(-r));
+			return -1;
+		}
+		if (r == 0)
+			return 0;
+	}
+	if (rec->type == NT_REC_LOSS) {
+		struct nt_rec_loss l;
+		memcpy(&l, data, sizeof(l));
+		err = tape_writer__loss(w, l.rec_type, l.cpu, l.count, l.from_ns, l.to_ns);
+	} else {
+		err = tape_writer__append(w, rec->type, rec->ts, data, len);
+	}
+	if (err) {
+		fprintf(stderr, "nettape bundle: writing the slice failed: %s; check free space in "
+			"%s\n", tape_strerror(err), b->tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Pass 2: reads the window again and writes the same selection as a tape into
+ * b->tape_dir (a new temporary directory). Returns 0 or -1 (a one-line error printed). */
+static int bundle_write_slice(struct bundle *b, const struct tape_reader_opts *ro)
+{
+	const struct tape_header *h = &b->hdr;
+	int err = 0;
+	const char *tdir = getenv("TMPDIR");
+	if (!tdir || !*tdir)
+		tdir = "/tmp";
+	int n = snprintf(b->tmp, sizeof(b->tmp), "%s/nettape-bundle-XXXXXX", tdir);
+	int toolong = n < 0 || n >= (int)sizeof(b->tmp);
+	if (toolong || !mkdtemp(b->tmp)) {
+		fprintf(stderr, "nettape bundle: cannot create a temporary directory in %s: %s; set "
+			"TMPDIR to a writable directory\n", tdir, strerror(toolong ? ENAMETOOLONG : errno));
+		b->tmp[0] = '\0';
+		return -1;
+	}
+	snprintf(b->tape_dir, sizeof(b->tape_dir), "%s/tape", b->tmp);
+
+	snprintf(b->hostname, sizeof(b->hostname), "%s", h->hostname);
+	b->boot_id = h->boot_id;
+	b->cmdline = h->cmdline;
+	if (b->anon) {
+		const char *hn = anon_name(b->anon, ANON_HOST, h->hostname, strlen(h->hostname));
+		b->boot_id = anon_name(b->anon, ANON_BOOT_ID, h->boot_id, strlen(h->boot_id));
+		b->cmdline = "(removed by nettape bundle --anonymize)";
+		if (!hn || !b->boot_id || (err = tape_meta__foreach(b->meta, anon_meta_cb, b))) {
+			fprintf(stderr, "nettape bundle: anonymizing the metadata failed: %s\n",
+				err ? tape_strerror(err) : strerror(errno));
+			return -1;
+		}
+		snprintf(b->hostname, sizeof(b->hostname), "%s", hn);
+	}
+	b->cur_boot = b->have_first ? b->first_boot : h->created_boot_ns;
+	b->cur_real = b->have_first ? b->first_real : h->created_real_ns;
+	struct tape_writer_opts wo = {
+		.dir = b->tape_dir,
+		.chunk_size = 256ull << 20,
+		.chunk_time_ns = 1000000000ull * 3600 * 24 * 365 * 10, /* never by time */
+		.zstd_level = 12,       /* bundles are shipped: smaller beats faster */
+		.hostname = b->hostname,
+		.boot_id = b->boot_id,
+		.kernel = h->kernel,
+		.version = h->version,
+		.cmdline = b->cmdline,
+		.snaplen = h->snaplen,
+		.hdr_flags = h->flags | (b->anon ? TAPE_HDR_F_ANONYMIZED | TAPE_HDR_F_REDACT_PAYLOAD : 0),
+		.meta = b->anon ? b->ameta : b->meta,
+		.cb_ctx = b,
+		.now_ns = bundle_now,
+		.realtime_ns = bundle_real,
+	};
+	struct tape_writer *w = tape_writer__open(&wo);
+	if (!w) {
+		fprintf(stderr, "nettape bundle: cannot write the slice in %s: %s\n", b->tape_dir,
+			strerror(errno));
+		return -1;
+	}
+	const char *const paths[1] = { b->tape_path };
+	struct tape_reader *rd = tape_reader__open(paths, 1, ro, &err);
+	if (!rd) {
+		fprintf(stderr, "nettape bundle: cannot read %s again: %s\n", b->tape_path,
+			tape_strerror(err ? err : -errno));
+		tape_writer__close(w);
+		return -1;
+	}
+	struct tape_record rec;
+	uint64_t t;
+	int r, failed = 0;
+	while (!failed && (r = tape_reader__next(rd, &rec)) > 0)
+		if (in_slice(b, &rec, &t) && write_record(b, w, &rec, t))
+			failed = 1;
+	if (!failed && r < 0) {
+		fprintf(stderr, "nettape bundle: reading %s failed: %s\n", b->tape_path,
+			tape_strerror(r));
+		failed = 1;
+	}
+	tape_reader__free(rd);
+	if (failed) {
+		tape_writer__close(w);
+		return -1;
+	}
+	err = tape_writer__close(w);
+	if (err) {
+		fprintf(stderr, "nettape bundle: writing the slice failed: %s; check free space in %s\n",
+			tape_strerror(err), b->tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes the archive: BASENAME/README.txt, BASENAME/report.txt,
+ * BASENAME/tape/chunk-*.ntc, as OUT.partial renamed to OUT.
+ * Returns 0 or -1 (a one-line error printed; no partial file left). */
+static int bundle_pack(struct bundle *b, const struct tape_header *h)
+{
+	char top[256], name[PATH_MAX], path[PATH_MAX], partial[PATH_MAX];
+	char *readme = NULL, **chunks = NULL;
+	size_t readme_len = 0;
+	int nchunks = 0, err = 0, ret = -1;
+	struct tar_writer *tw = NULL;
+	FILE *rm = NULL;
+
+	base_name(b->out, top, sizeof(top));
+	snprintf(partial, sizeof(partial), "%s.partial", b->out);
+	FILE *tf = fopen(partial, "wb");
+	if (!tf) {
+		fprintf(stderr, "nettape bundle: cannot create %s: %s; check the directory exists and "
+			"is writable\n", partial, strerror(errno));
+		return -1;
+	}
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	tw = tar_writer__open(tf, (uint64_t)now.tv_sec);
+	rm = open_memstream(&readme, &readme_len);
+	if (!tw || !rm) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	err = write_readme(b, rm, h, b->tape_path, b->from_ns, b->to_ns, top, b->hostname);
+	if (fclose(rm) && !err)
+		err = -ENOMEM;
+	rm = NULL;
+	if (!err)
+		err = tar_writer__add_dir(tw, top, 0755);
+	snprintf(name, sizeof(name), "%s/README.txt", top);
+	if (!err)
+		err = tar_writer__add_mem(tw, name, readme, readme_len, 0644);
+	snprintf(name, sizeof(name), "%s/report.txt", top);
+	snprintf(path, sizeof(path), "%s/report.txt", b->tmp);
+	if (!err)
+		err = tar_writer__add_file(tw, name, path, 0644);
+	snprintf(name, sizeof(name), "%s/packets.pcapng", top);
+	snprintf(path, sizeof(path), "%s/packets.pcapng", b->tmp);
+	if (!err && b->have_pcap)
+		err = tar_writer__add_file(tw, name, path, 0644);
+	snprintf(name, sizeof(name), "%s/tape", top);
+	if (!err)
+		err = tar_writer__add_dir(tw, name, 0755);
+	if (!err && (nchunks = tape_list_chunks(b->tape_dir, &chunks)) < 0) {
+		err = nchunks;
+		nchunks = 0;
+	}
+	for (int i = 0; !err && i < nchunks; i++) {
+		const char *cb = strrchr(chunks[i], '/');
+		snprintf(name, sizeof(name), "%s/tape/%s", top, cb ? cb + 1 : chunks[i]);
+		err = tar_writer__add_file(tw, name, chunks[i], 0644);
+	}
+	if (!err)
+		err = tar_writer__finish(tw);
+	if (!err) {
+		FILE *f = tf;
+		tf = NULL;
+		if (fclose(f) != 0)
+			err = -errno;
+	}
+	if (!err && rename(partial, b->out) != 0)
+		err = -errno;
+	if (!err)
+		ret = 0;
+cleanup:
+	if (err)
+		fprintf(stderr, "nettape bundle: writing %s failed: %s; check free space\n", b->out,
+			tape_strerror(err));
+	if (rm)
+		fclose(rm);
+	free(readme);
+	tape_list_free(chunks, nchunks);
+	tar_writer__free(tw);
+	if (tf)
+		fclose(tf);
+	if (ret)
+		unlink(partial);
+	return ret;
 }
 
 int cmd_bundle(int argc, char **argv)
@@ -519,7 +844,8 @@ int cmd_bundle(int argc, char **argv)
 	int anonymize = 0, no_report = 0, have_from = 0, have_to = 0, opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	opterr = 0; /* one error line, ours */
+	while ((opt = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'o': out = optarg; break;
 		case 'c': conn_arg = optarg; break;
@@ -539,8 +865,17 @@ int cmd_bundle(int argc, char **argv)
 		case 'a': anonymize = 1; break;
 		case 'R': no_report = 1; break;
 		case 'h': bundle_usage(stdout); return 0;
+		case ':':
+			fprintf(stderr, "nettape bundle: option '%s' needs a value; run 'nettape bundle "
+				"--help' for the options\n", argv[optind - 1]);
+			return 2;
 		default:
-			fprintf(stderr, "nettape bundle: run 'nettape bundle --help' for the options\n");
+			if (optopt)
+				fprintf(stderr, "nettape bundle: unknown option '-%c'; run 'nettape bundle "
+					"--help' for the options\n", optopt);
+			else
+				fprintf(stderr, "nettape bundle: unknown option '%s'; run 'nettape bundle "
+					"--help' for the options\n", argv[optind - 1]);
 			return 2;
 		}
 	}
@@ -561,289 +896,48 @@ int cmd_bundle(int argc, char **argv)
 		fprintf(stderr, "nettape bundle: no output file; add -o FILE (e.g. -o incident.tar)\n");
 		return 2;
 	}
-	const char *tape_path = argv[optind];
 
 	struct bundle b;
 	memset(&b, 0, sizeof(b));
+	b.tape_path = argv[optind];
+	b.out = out;
+	b.from_ns = from_ns;
+	b.to_ns = to_ns;
+	b.no_report = no_report;
 	if (conn_arg && conn_filter_parse(conn_arg, &b.cf)) {
 		fprintf(stderr, "nettape bundle: bad --conn '%s'; use a socket cookie (12345) or "
 			"ADDR:PORT, ADDR, :PORT, [V6]:PORT, A-B\n", conn_arg);
 		return 2;
 	}
 
-	int ret = 1, err = 0, r;
-	char tmp[PATH_MAX] = "", tape_dir[PATH_MAX], partial[PATH_MAX];
-	struct tape_reader *rd = NULL;
-	struct tape_writer *w = NULL;
-	FILE *tf = NULL;
-	struct tar_writer *tw = NULL;
-	char **chunks = NULL;
-	int nchunks = 0;
-	partial[0] = '\0';
-	const char *const paths[1] = { tape_path };
-	/* a reader may start a frame a little before from_ns; every record is checked again */
+	int ret = 1, err = 0;
+	const char *const paths[1] = { b.tape_path };
+	/* the reader may hand out records a little outside the window: each is checked again */
 	struct tape_reader_opts ro = { .from_ns = from_ns, .to_ns = to_ns, .skip_meta = 0 };
-	struct tape_record rec;
+	struct tape_reader *rd = NULL;
 
 	b.meta = tape_meta__new();
 	if (!b.meta || (anonymize && (!(b.anon = anon__new()) || !(b.ameta = tape_meta__new())))) {
 		fprintf(stderr, "nettape bundle: out of memory\n");
 		goto cleanup;
 	}
-
-	/* Pass 0 (with --conn): learn the connection's cookies and tuple first, so
-	 * that records stored before the first event that names them still match. */
-	if (b.cf.active) {
-		rd = tape_reader__open(paths, 1, &ro, &err);
-		if (!rd)
-			goto open_failed;
-		while ((r = tape_reader__next(rd, &rec)) > 0) {
-			if ((nt_rec_is_event(rec.type) || rec.type == NT_REC_SOCKET) &&
-			    rec.len >= sizeof(struct nt_conn)) {
-				struct nt_conn c;
-				memcpy(&c, rec.data, sizeof(c));
-				uint64_t t = tape_record_realtime(&rec);
-				if (rec.type == NT_REC_SOCKET || (t >= from_ns && t <= to_ns))
-					conn_filter_match_conn(&b.cf, &c);
-			}
-		}
-		tape_reader__free(rd);
-		rd = NULL;
-		if (r < 0) {
-			err = r;
-			goto read_failed;
-		}
-	}
-
-	/* Pass 1: select the records of the slice and the metadata they refer to. */
+	if (b.cf.active && (err = bundle_learn(&b, &ro)))
+		goto read_failed;
 	rd = tape_reader__open(paths, 1, &ro, &err);
-	if (!rd)
-		goto open_failed;
-	while ((r = tape_reader__next(rd, &rec)) > 0) {
-		uint64_t t = tape_record_realtime(&rec);
-		if (t < from_ns || t > to_ns)
-			continue;
-		if (rec.flags & TAPE_REC_F_SHORT)
-			continue; /* an older/shorter layout: the zero-filled copy is not the original */
-		int keep = 0;
-		if (nt_rec_is_meta(rec.type)) {
-			if (rec.type == NT_REC_LOSS) {
-				keep = 1;
-				b.nloss++;
-			} else if (rec.type == NT_REC_PIN && rec.len >= sizeof(struct nt_rec_pin)) {
-				struct nt_rec_pin pin;
-				memcpy(&pin, rec.data, sizeof(pin));
-				keep = !pin.cookie || conn_filter_has_cookie(&b.cf, pin.cookie);
-				b.npins += keep;
-			} else if (rec.type == NT_REC_CLOCK) {
-				keep = 1;
-				b.nclocks++;
-			}
-			/* other tables are carried only where the slice refers to them */
-		} else if (nt_rec_is_event(rec.type) && nt_rec_min_size(rec.type) &&
-			   rec.len >= sizeof(struct nt_conn)) {
-			struct nt_conn c;
-			memcpy(&c, rec.data, sizeof(c));
-			keep = conn_filter_match_conn(&b.cf, &c);
-			b.nevents += keep;
-		} else if (rec.type == NT_REC_PACKET && rec.len >= sizeof(struct nt_rec_packet)) {
-			struct nt_rec_packet pk;
-			struct pkt_info pi;
-			memcpy(&pk, rec.data, sizeof(pk));
-			if (b.cf.active && pkt_parse(pk.linktype, (const uint8_t *)rec.data + sizeof(pk),
-						     rec.len - (uint32_t)sizeof(pk), &pi))
-				memset(&pi, 0, sizeof(pi));
-			keep = !b.cf.active || conn_filter_match_packet(&b.cf, pk.cookie, &pi);
-			b.npackets += keep;
-		}
-		/* unknown record types are left out: the slice only carries what it can vouch for */
-		if (!keep)
-			continue;
-		if ((err = sel_add(&b, &rec, t)) ||
-		    (!nt_rec_is_meta(rec.type) && (err = ref_record(&b, &rec)))) {
-			fprintf(stderr, "nettape bundle: %s\n", tape_strerror(err));
-			goto cleanup;
-		}
-	}
-	if (r < 0) {
-		err = r;
+	if (!rd) {
+		err = err ? err : -errno;
 		goto read_failed;
 	}
-	if (!tape_reader__nsources(rd)) {
-		fprintf(stderr, "nettape bundle: %s holds no chunk; check the path\n", tape_path);
+	if (bundle_select(&b, rd))
 		goto cleanup;
-	}
-	const struct tape_source *src0 = tape_reader__source(rd, 0);
-	for (size_t i = 0; i < tape_reader__nsources(rd); i++) {
-		const struct tape_source *s = tape_reader__source(rd, i);
-		if (s && (err = tape_meta__foreach(s->meta, copy_enum_cb, &b))) {
-			fprintf(stderr, "nettape bundle: %s\n", tape_strerror(err));
-			goto cleanup;
-		}
-	}
-	for (size_t i = 0; i < tape_reader__ndamage(rd); i++) {
-		const struct tape_damage *d = tape_reader__damage(rd, i);
-		fprintf(stderr, "nettape bundle: warning: %s at offset %" PRIu64 ": %s (%" PRIu64
-			" bytes skipped)\n", d->path, d->offset, d->reason, d->lost_bytes);
-	}
-	if (!b.nevents && !b.npackets)
-		fprintf(stderr, "nettape bundle: warning: no events or packets between --from and "
-			"--to%s; the bundle holds an empty slice\n", b.cf.active ? " for --conn" : "");
-
-	/* Pass 2: write the slice as a tape into a temporary directory. */
-	const char *tdir = getenv("TMPDIR");
-	snprintf(tmp, sizeof(tmp), "%s/nettape-bundle-XXXXXX", tdir && *tdir ? tdir : "/tmp");
-	if (!mkdtemp(tmp)) {
-		fprintf(stderr, "nettape bundle: cannot create a temporary directory in %s: %s; set "
-			"TMPDIR to a writable directory\n", tdir && *tdir ? tdir : "/tmp", strerror(errno));
-		tmp[0] = '\0';
+	tape_reader__free(rd); /* its tables were copied where the slice refers to them */
+	rd = NULL;
+	if (bundle_write_slice(&b, &ro))
 		goto cleanup;
-	}
-	snprintf(tape_dir, sizeof(tape_dir), "%s/tape", tmp);
-
-	const struct tape_header *h = &src0->hdr;
-	char hostname[256];
-	snprintf(hostname, sizeof(hostname), "%s", h->hostname);
-	const char *boot_id = h->boot_id, *cmdline = h->cmdline;
-	if (b.anon) {
-		const char *hn = anon_name(b.anon, ANON_HOST, h->hostname, strlen(h->hostname));
-		boot_id = anon_name(b.anon, ANON_BOOT_ID, h->boot_id, strlen(h->boot_id));
-		cmdline = "(removed by nettape bundle --anonymize)";
-		if (!hn || !boot_id || (err = tape_meta__foreach(b.meta, anon_meta_cb, &b))) {
-			fprintf(stderr, "nettape bundle: anonymizing the metadata failed: %s\n",
-				err ? tape_strerror(err) : strerror(errno));
-			goto cleanup;
-		}
-		snprintf(hostname, sizeof(hostname), "%s", hn);
-	}
-	b.cur_boot = b.n ? b.v[0].ts : h->created_boot_ns;
-	b.cur_real = b.n ? b.v[0].real : h->created_real_ns;
-	struct tape_writer_opts wo = {
-		.dir = tape_dir,
-		.chunk_size = 256ull << 20,
-		.chunk_time_ns = 1000000000ull * 3600 * 24 * 365 * 10, /* never by time */
-		.zstd_level = 12,       /* bundles are shipped: smaller beats faster */
-		.hostname = hostname,
-		.boot_id = boot_id,
-		.kernel = h->kernel,
-		.version = h->version,
-		.cmdline = cmdline,
-		.snaplen = h->snaplen,
-		.hdr_flags = h->flags | (b.anon ? TAPE_HDR_F_ANONYMIZED | TAPE_HDR_F_REDACT_PAYLOAD : 0),
-		.meta = b.anon ? b.ameta : b.meta,
-		.cb_ctx = &b,
-		.now_ns = bundle_now,
-		.realtime_ns = bundle_real,
-	};
-	w = tape_writer__open(&wo);
-	if (!w) {
-		fprintf(stderr, "nettape bundle: cannot write the slice in %s: %s\n", tape_dir,
-			strerror(errno));
+	make_report(b.tmp, b.tape_dir, b.no_report);
+	b.have_pcap = make_pcap(b.tmp, b.tape_dir, b.npackets);
+	if (bundle_pack(&b, &b.hdr))
 		goto cleanup;
-	}
-	for (size_t i = 0; i < b.n; i++) {
-		const struct sel *s = &b.v[i];
-		const void *data = b.blob + s->off;
-		uint32_t len = s->len;
-		b.cur_boot = s->ts;
-		b.cur_real = s->real;
-		if (b.anon) {
-			r = anon_record(b.anon, s->type, data, len, anon_lookup, s->src->meta, &data, &len);
-			if (r < 0) {
-				err = r;
-				fprintf(stderr, "nettape bundle: anonymizing a %s record failed: %s\n",
-					nt_rec_type_name(s->type), strerror(-err));
-				goto cleanup;
-			}
-			if (r == 0)
-				continue;
-		}
-		if (s->type == NT_REC_LOSS) {
-			struct nt_rec_loss l;
-			memcpy(&l, data, sizeof(l));
-			err = tape_writer__loss(w, l.rec_type, l.cpu, l.count, l.from_ns, l.to_ns);
-		} else {
-			err = tape_writer__append(w, s->type, s->ts, data, len);
-		}
-		if (err) {
-			fprintf(stderr, "nettape bundle: writing the slice failed: %s\n",
-				tape_strerror(err));
-			goto cleanup;
-		}
-	}
-	err = tape_writer__close(w);
-	w = NULL;
-	if (err) {
-		fprintf(stderr, "nettape bundle: writing the slice failed: %s; check free space in %s\n",
-			tape_strerror(err), tmp);
-		goto cleanup;
-	}
-
-	/* The report of the slice, by this same program (import + report). */
-	make_report(tmp, tape_dir, no_report);
-
-	/* Pack: BASENAME/README.txt, BASENAME/report.txt, BASENAME/tape/chunk-*.ntc */
-	char top[256], name[PATH_MAX], path[PATH_MAX];
-	base_name(out, top, sizeof(top));
-	snprintf(partial, sizeof(partial), "%s.partial", out);
-	tf = fopen(partial, "wb");
-	if (!tf) {
-		fprintf(stderr, "nettape bundle: cannot create %s: %s; check the directory exists and "
-			"is writable\n", partial, strerror(errno));
-		partial[0] = '\0';
-		goto cleanup;
-	}
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	tw = tar_writer__open(tf, (uint64_t)now.tv_sec);
-	char *readme = NULL;
-	size_t readme_len = 0;
-	FILE *rm = open_memstream(&readme, &readme_len);
-	if (!tw || !rm) {
-		if (rm)
-			fclose(rm);
-		free(readme);
-		fprintf(stderr, "nettape bundle: out of memory\n");
-		goto cleanup;
-	}
-	write_readme(&b, rm, h, tape_path, from_ns, to_ns, top, hostname);
-	fclose(rm);
-	snprintf(name, sizeof(name), "%s", top);
-	err = tar_writer__add_dir(tw, name, 0755);
-	snprintf(name, sizeof(name), "%s/README.txt", top);
-	if (!err)
-		err = tar_writer__add_mem(tw, name, readme, readme_len, 0644);
-	free(readme);
-	snprintf(name, sizeof(name), "%s/report.txt", top);
-	snprintf(path, sizeof(path), "%s/report.txt", tmp);
-	if (!err)
-		err = tar_writer__add_file(tw, name, path, 0644);
-	snprintf(name, sizeof(name), "%s/tape", top);
-	if (!err)
-		err = tar_writer__add_dir(tw, name, 0755);
-	nchunks = err ? 0 : tape_list_chunks(tape_dir, &chunks);
-	if (nchunks < 0) {
-		err = nchunks;
-		nchunks = 0;
-	}
-	for (int i = 0; !err && i < nchunks; i++) {
-		const char *cb = strrchr(chunks[i], '/');
-		snprintf(name, sizeof(name), "%s/tape/%s", top, cb ? cb + 1 : chunks[i]);
-		err = tar_writer__add_file(tw, name, chunks[i], 0644);
-	}
-	if (!err)
-		err = tar_writer__finish(tw);
-	if (!err && fclose(tf) != 0)
-		err = -errno;
-	tf = NULL;
-	if (!err && rename(partial, out) != 0)
-		err = -errno;
-	if (err) {
-		fprintf(stderr, "nettape bundle: writing %s failed: %s; check free space\n", out,
-			tape_strerror(err));
-		goto cleanup;
-	}
-	partial[0] = '\0';
 	struct stat st;
 	if (!stat(out, &st))
 		fprintf(stderr, "nettape bundle: wrote %s (%lld bytes): %" PRIu64 " events, %" PRIu64
@@ -852,31 +946,16 @@ int cmd_bundle(int argc, char **argv)
 	ret = 0;
 	goto cleanup;
 
-open_failed:
-	if (!err)
-		err = -errno;
-	fprintf(stderr, "nettape bundle: cannot read %s: %s; check that it is a tape directory or "
-		"chunk file\n", tape_path, tape_strerror(err));
-	goto cleanup;
 read_failed:
-	fprintf(stderr, "nettape bundle: reading %s failed: %s\n", tape_path, tape_strerror(err));
+	fprintf(stderr, "nettape bundle: cannot read %s: %s; check that it is a tape directory or "
+		"chunk file\n", b.tape_path, tape_strerror(err));
 cleanup:
-	if (w)
-		tape_writer__close(w);
-	tar_writer__free(tw);
-	if (tf)
-		fclose(tf);
-	if (partial[0])
-		unlink(partial);
-	tape_list_free(chunks, nchunks);
-	if (tmp[0])
-		rm_tree(tmp, 1);
+	if (b.tmp[0])
+		rm_tree(b.tmp, 1);
 	tape_reader__free(rd);
 	conn_filter_free(&b.cf);
 	anon__free(b.anon);
 	tape_meta__free(b.ameta);
 	tape_meta__free(b.meta);
-	free(b.v);
-	free(b.blob);
 	return ret;
 }

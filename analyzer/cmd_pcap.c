@@ -127,7 +127,8 @@ int cmd_pcap(int argc, char **argv)
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:F:h", opts, NULL)) != -1) {
+	opterr = 0; /* one error line, ours */
+	while ((opt = getopt_long(argc, argv, ":o:F:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'o': out = optarg; break;
 		case 'F': fmt_arg = optarg; break;
@@ -147,8 +148,17 @@ int cmd_pcap(int argc, char **argv)
 			}
 			break;
 		case 'h': pcap_usage(stdout); return 0;
+		case ':':
+			fprintf(stderr, "nettape pcap: option '%s' needs a value; run 'nettape pcap "
+				"--help' for the options\n", argv[optind - 1]);
+			return 2;
 		default:
-			fprintf(stderr, "nettape pcap: run 'nettape pcap --help' for the options\n");
+			if (optopt)
+				fprintf(stderr, "nettape pcap: unknown option '-%c'; run 'nettape pcap "
+					"--help' for the options\n", optopt);
+			else
+				fprintf(stderr, "nettape pcap: unknown option '%s'; run 'nettape pcap "
+					"--help' for the options\n", argv[optind - 1]);
 			return 2;
 		}
 	}
@@ -192,7 +202,23 @@ int cmd_pcap(int argc, char **argv)
 	const char *const *paths = (const char *const *)(argv + optind);
 	size_t npaths = (size_t)(argc - optind);
 	struct tape_reader_opts ro = { .from_ns = from_ns, .to_ns = to_ns, .skip_meta = 0 };
-	struct tape_reader *rd = tape_reader__open(paths, npaths, &ro, &err);
+	struct tape_reader *rd = NULL;
+	struct tape_record rec;
+	/* With --conn, a first pass learns the connection's cookies and tuple from
+	 * its events, so that packets stored before those events match too. */
+	if (cf.active) {
+		rd = tape_reader__open(paths, npaths, &ro, &err);
+		while (rd && (r = tape_reader__next(rd, &rec)) > 0) {
+			if ((nt_rec_is_event(rec.type) || rec.type == NT_REC_SOCKET) &&
+			    rec.len >= sizeof(struct nt_conn)) {
+				struct nt_conn conn;
+				memcpy(&conn, rec.data, sizeof(conn));
+				conn_filter_match_conn(&cf, &conn);
+			}
+		}
+		tape_reader__free(rd);
+	}
+	rd = tape_reader__open(paths, npaths, &ro, &err);
 	if (!rd) {
 		if (!err)
 			err = -errno;
@@ -220,23 +246,18 @@ int cmd_pcap(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	uint32_t snaplen = 0;
-	for (size_t i = 0; i < tape_reader__nsources(rd); i++) {
-		const struct tape_source *s = tape_reader__source(rd, i);
-		if (s && s->hdr.snaplen > snaplen)
-			snaplen = s->hdr.snaplen;
-	}
 	struct utsname un;
 	char os[200] = "";
 	if (!uname(&un))
 		snprintf(os, sizeof(os), "%s %s", un.sysname, un.release);
-	c.w = pcapng_writer__open(f, fmt, snaplen, "nettape " NETTAPE_VERSION, os, NULL);
+	/* snaplen 0 = the writer's 262144: the tapes' snaplens may differ from each
+	 * other and from a snippet's length; caplen < orig_len marks the cut */
+	c.w = pcapng_writer__open(f, fmt, 0, "nettape " NETTAPE_VERSION, os, NULL);
 	if (!c.w) {
 		fprintf(stderr, "nettape pcap: cannot write %s: %s\n", out, strerror(errno));
 		goto cleanup;
 	}
 
-	struct tape_record rec;
 	while ((r = tape_reader__next(rd, &rec)) > 0) {
 		if (cf.active && nt_rec_is_event(rec.type) && rec.len >= sizeof(struct nt_conn)) {
 			struct nt_conn conn;
@@ -286,6 +307,12 @@ int cmd_pcap(int argc, char **argv)
 	}
 	if (r < 0) {
 		fprintf(stderr, "nettape pcap: reading the tape failed: %s\n", tape_strerror(r));
+		goto cleanup;
+	}
+	if (!tape_reader__nsources(rd)) {
+		const struct tape_damage *d = tape_reader__damage(rd, 0);
+		fprintf(stderr, "nettape pcap: cannot read %s: %s; check that it is a tape directory "
+			"or chunk file\n", d ? d->path : paths[0], d ? d->reason : "no chunk found");
 		goto cleanup;
 	}
 	if (!err)

@@ -23,7 +23,8 @@
  * Damage found while reading is reported on stderr, one line each, with
  * the chunk path and byte offset, where it happens in the stream.
  * Exit: 0 (also after Ctrl-C or a closed pipe, and with damage warnings),
- * 1 when no tape can be opened or reading fails, 2 usage.
+ * 1 when no tape can be opened, nothing in it is readable, or reading
+ * fails, 2 usage.
  */
 
 #define REPLAY_MAX_CONN 16
@@ -568,8 +569,10 @@ static void emit_body(struct emit *e, const struct tape_record *rec, const struc
 			f_u64(e, "reason_code", v->reason);
 		fmt_location(t3, sizeof(t3), m, v->location);
 		f_str(e, "location", t3);
-		if (e->json)
-			f_u64(e, "location_addr", v->location);
+		if (e->json) {
+			snprintf(t3, sizeof(t3), "0x%" PRIx64, v->location);
+			f_str(e, "location_addr", t3); /* a string: 64-bit addresses exceed JSON's safe integers */
+		}
 		f_str(e, "sk_state", v->sk_state ? state_name(m, v->sk_state, t2, sizeof(t2)) : NULL);
 		fmt_tcp_flags(t1, sizeof(t1), v->tcp_flags);
 		f_str(e, "flags", t1);
@@ -786,6 +789,46 @@ static void emit_body(struct emit *e, const struct tape_record *rec, const struc
 		}
 		break;
 	}
+	case NT_REC_SYMBOL: {
+		const struct nt_rec_symbol *v = d;
+		size_t nl = rec->len - sizeof(*v);
+
+		snprintf(t3, sizeof(t3), "0x%" PRIx64, v->addr);
+		f_str(e, "addr", t3);
+		snprintf(t3, sizeof(t3), "%.*s", (int)(nl > 150 ? 150 : nl), (const char *)d + sizeof(*v));
+		f_str(e, "name", t3);
+		break;
+	}
+	case NT_REC_ENUM_NAME: {
+		const struct nt_rec_enum_name *v = d;
+		size_t nl = rec->len - sizeof(*v);
+
+		f_u64(e, "kind", v->kind);
+		f_u64(e, "value", v->value);
+		snprintf(t3, sizeof(t3), "%.*s", (int)(nl > 150 ? 150 : nl), (const char *)d + sizeof(*v));
+		f_str(e, "name", t3);
+		break;
+	}
+	case NT_REC_NETNS: {
+		const struct nt_rec_netns *v = d;
+		size_t nl = rec->len - sizeof(*v);
+
+		f_u64(e, "inode", v->inode);
+		snprintf(t3, sizeof(t3), "%.*s", (int)(nl > 150 ? 150 : nl), (const char *)d + sizeof(*v));
+		f_str(e, "name", t3);
+		break;
+	}
+	case NT_REC_CLOCK: {
+		const struct nt_rec_clock *v = d;
+
+		f_u64(e, "boottime_ns", v->boottime_ns);
+		f_u64(e, "realtime_ns", v->realtime_ns);
+		break;
+	}
+	case NT_REC_CONFIG:
+		snprintf(t3, sizeof(t3), "%.*s", (int)(rec->len > 150 ? 150 : rec->len), (const char *)d);
+		f_str(e, "text", t3);
+		break;
 	default:
 		f_u64(e, "len", rec->len);
 		break;
@@ -906,9 +949,9 @@ static void report_damage(const struct tape_reader *r, size_t *seen)
 	for (; *seen < n; (*seen)++) {
 		const struct tape_damage *d = tape_reader__damage(r, *seen);
 
-		fprintf(stderr, "nettape replay: warning: %s: offset %" PRIu64 ": %s (%s; %" PRIu64
-			" bytes skipped)\n", d->path, d->offset, d->reason[0] ? d->reason : "damaged",
-			tape_strerror(d->err), d->lost_bytes);
+		fprintf(stderr, "nettape replay: warning: %s: offset %" PRIu64 ": %s; %" PRIu64
+			" bytes skipped\n", d->path, d->offset,
+			d->reason[0] ? d->reason : tape_strerror(d->err), d->lost_bytes);
 	}
 }
 
@@ -933,7 +976,7 @@ int cmd_replay(int argc, char **argv)
 	struct tape_reader *r = NULL;
 	struct sigaction sa = { 0 }, old_int, old_term, old_pipe;
 	struct line *l = NULL;
-	uint64_t first_rt = 0, start_mono = 0, shown = 0;
+	uint64_t first_rt = 0, start_mono = 0, shown = 0, nread = 0;
 	size_t seen_damage = 0, ntapes;
 	int c, err = 0, ret = 0;
 	char *end;
@@ -1061,6 +1104,7 @@ int cmd_replay(int argc, char **argv)
 			ret = 1;
 			break;
 		}
+		nread++;
 		if (rec.len < nt_rec_min_size(rec.type))
 			continue; /* the reader zero-fills short known records; be safe anyway */
 		if (!want_record(o, &rec))
@@ -1082,6 +1126,11 @@ int cmd_replay(int argc, char **argv)
 		if (fwrite(l->buf, 1, l->n, stdout) != l->n)
 			break; /* EPIPE: the reader of our output went away; not an error */
 		shown++;
+	}
+	if (!nread && seen_damage && ret == 0) {
+		/* Nothing readable at all: not a tape (the warnings said where). */
+		fprintf(stderr, "nettape replay: no readable record in the given tape(s)\n");
+		ret = 1;
 	}
 	if (fflush(stdout) == EOF && errno != EPIPE && ret == 0) {
 		fprintf(stderr, "nettape replay: writing output: %s\n", strerror(errno));

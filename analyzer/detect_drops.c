@@ -347,9 +347,9 @@ int nt_detect_listen(struct nt_detect_ctx *c)
 		snprintf(f->what, sizeof(f->what), "%s%s%s:%d", strchr(l->laddr, ':') ? "[" : "", l->laddr,
 			 strchr(l->laddr, ':') ? "]" : "", l->lport);
 		snprintf(f->summary, sizeof(f->summary),
-			 "listener %s: %llu overflow drop%s (%llu TCP_LISTEN_OVERFLOW drops, %llu counted by samples), "
+			 "%llu overflow drop%s (%llu TCP_LISTEN_OVERFLOW drops, %llu counted by samples), "
 			 "%llu samples with a full accept queue (backlog %lld of max %lld), %llu client SYN and %llu SYN-ACK retransmits",
-			 f->what, (unsigned long long)f->count, f->count == 1 ? "" : "s", (unsigned long long)l->drops,
+			 (unsigned long long)f->count, f->count == 1 ? "" : "s", (unsigned long long)l->drops,
 			 (unsigned long long)l->overflows, (unsigned long long)l->full, (long long)l->peak,
 			 (long long)l->max_backlog, (unsigned long long)l->syn, (unsigned long long)l->synack);
 		f->impact = 2.0 + 0.5 * (double)(f->count + f->count2) + 0.2 * (double)l->full;

@@ -33,20 +33,24 @@ struct iconn {
 	uint64_t rtt_samples, rtt_sum, send_samples, rwnd_limited;
 	int64_t rtt_min, rtt_max;
 	int dirty, in_db;
+	const struct tape_meta *comm_meta; /* metadata last searched for a missing comm */
 };
 
 enum {
-	S_DROP, S_RETRANS, S_CONG, S_STATE, S_SAMPLE, S_RESET, S_STALL, S_BUFFER, S_LISTEN, S_PACKET,
+	S_DROP, S_RETRANS, S_CONG, S_STATE, S_RESET, S_STALL, S_BUFFER, S_LISTEN, S_PACKET,
 	S_LOSS, S_PIN, S_PROC, S_CGROUP, S_NETNS, S_IFACE, S_CONFIG, S_REASON, S_SYMBOL,
-	S_CONN_INS, S_CONN_UPD, S_CHUNK_UPD, S_DAMAGE, S_COUNT
+	S_CONN_INS, S_CONN_UPD, S_CHUNK_UPD, S_DAMAGE, S_SAMPLE_MULTI, S_COUNT
 };
+
+/* Samples dominate every tape: they are inserted this many rows per statement. */
+#define SAMPLE_BATCH 1024
+#define SAMPLE_COLS 13
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_DROP] = "INSERT INTO drops VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_RETRANS] = "INSERT INTO retransmits VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_CONG] = "INSERT INTO cong VALUES (?,?,?,?,?,?,?,?,?,?,?)",
 	[S_STATE] = "INSERT INTO states VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	[S_SAMPLE] = "INSERT INTO samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_RESET] = "INSERT INTO resets VALUES (?,?,?,?,?,?,?,?)",
 	[S_STALL] = "INSERT INTO stalls VALUES (?,?,?,?,?,?,?,?)",
 	[S_BUFFER] = "INSERT INTO buffers VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -78,6 +82,7 @@ static const char *const stmt_sql[S_COUNT] = {
 			" events=events+?4, partial=?5, has_index=?6, damaged_bytes=?7, imported_at=?8,"
 			" last_frame_offset=?9, complete=?10 WHERE chunk_id=?1",
 	[S_DAMAGE] = "INSERT INTO damage VALUES (?,?,?,?,?)",
+	[S_SAMPLE_MULTI] = NULL, /* "INSERT INTO samples SELECT * FROM nt_sample_feed" */
 };
 
 struct importer {
@@ -106,6 +111,11 @@ struct importer {
 	uint64_t done_bytes, total_bytes, cur_chunk_size;
 	int indexes_dropped;
 	struct timespec last_progress;
+	char first_failure[NT_ERRLEN - 100];
+	uint64_t last_cookie;       /* one-entry cache of conn_of() */
+	int64_t last_host, last_idx;
+	int64_t sbuf[SAMPLE_BATCH][SAMPLE_COLS]; /* pending sample rows; conn_id < 0 = NULL */
+	unsigned sn;
 };
 
 static int fail_sql(struct importer *im, const char *what)
@@ -216,7 +226,8 @@ static void set_owner(struct importer *im, struct iconn *c, uint32_t pid, uint64
 			c->comm[0] = 0;
 		}
 		c->dirty = 1;
-	} else if (pid && !c->comm[0] && im->meta) {
+	} else if (pid && !c->comm[0] && im->meta && c->comm_meta != im->meta) {
+		c->comm_meta = im->meta; /* look a missing name up once per chunk, not per event */
 		const struct nt_rec_process *p = tape_meta__process(im->meta, pid, NULL);
 		if (p) {
 			memcpy(c->comm, p->comm, 16);
@@ -237,16 +248,37 @@ static void set_owner(struct importer *im, struct iconn *c, uint32_t pid, uint64
  * tuple-only connection unless may_create is 0 (drops keep their own tuple).
  * Returns the index or -1.
  */
-static int64_t conn_of(struct importer *im, const struct nt_conn *ec, int64_t ts, int may_create)
+/* IPv4-mapped IPv6 (a dual-stack socket's v4 peer) as plain IPv4, so that it
+ * matches the IPv4 tuples parsed from packets. Returns ec or tmp. */
+static const struct nt_conn *unmap_v4(const struct nt_conn *ec, struct nt_conn *tmp)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (ec->family != 10 || memcmp(ec->saddr, mapped, 12) || memcmp(ec->daddr, mapped, 12))
+		return ec;
+	*tmp = *ec;
+	tmp->family = 2;
+	memset(tmp->saddr, 0, 16);
+	memset(tmp->daddr, 0, 16);
+	memcpy(tmp->saddr, ec->saddr + 12, 4);
+	memcpy(tmp->daddr, ec->daddr + 12, 4);
+	return tmp;
+}
+
+static int64_t conn_of(struct importer *im, const struct nt_conn *orig, int64_t ts, int may_create)
 {
 	int64_t idx = -1;
 	struct iconn *c;
-	uint64_t tk = tuple_key(im->host_id, ec->netns, ec->family, ec->saddr, ec->sport, ec->daddr, ec->dport);
+	struct nt_conn tmp;
+	const struct nt_conn *ec = unmap_v4(orig, &tmp);
 
-	if (ec->cookie) {
+	if (ec->cookie && ec->cookie == im->last_cookie && im->host_id == im->last_host) {
+		idx = im->last_idx; /* events of one connection come in runs */
+	} else if (ec->cookie) {
 		if (!hmap_get(&im->by_cookie, cookie_key(im->host_id, ec->cookie), &idx))
 			idx = -1;
-	} else if (!hmap_get(&im->by_tuple, tk, &idx)) {
+	} else if (!hmap_get(&im->by_tuple, tuple_key(im->host_id, ec->netns, ec->family, ec->saddr, ec->sport,
+						      ec->daddr, ec->dport), &idx)) {
 		idx = -1;
 	}
 	if (idx < 0) {
@@ -278,22 +310,22 @@ static int64_t conn_of(struct importer *im, const struct nt_conn *ec, int64_t ts
 		im->st->connections++;
 		conn_index(im, (size_t)idx);
 	}
+	if (ec->cookie) {
+		im->last_cookie = ec->cookie;
+		im->last_host = im->host_id;
+		im->last_idx = idx;
+	}
 	c = &im->conns[idx];
-	if (ec->cookie && !c->tuple_known && !(ec->flags & NT_CONN_F_PKT_ORDER) && (ec->sport || ec->dport)) {
+	/* The tuple becomes complete later (a SYN_SENT record before the local
+	 * port was bound, a drop seen before the socket): take the full one. */
+	if (ec->cookie && !(ec->flags & NT_CONN_F_PKT_ORDER) && ec->sport && ec->dport &&
+	    (!c->tuple_known || !c->lport || !c->rport) && (ec->sport != c->lport || ec->dport != c->rport)) {
 		memcpy(c->laddr, ec->saddr, 16);
 		c->lport = ec->sport;
 		memcpy(c->raddr, ec->daddr, 16);
 		c->rport = ec->dport;
 		c->family = ec->family;
 		c->tuple_known = 1;
-		conn_index(im, (size_t)idx);
-	} else if (ec->cookie && c->tuple_known && (ec->sport != c->lport || ec->dport != c->rport) &&
-		   !(ec->flags & NT_CONN_F_PKT_ORDER) && ec->sport && ec->dport && !c->rport) {
-		/* A listener-less socket whose tuple became known (connect after bind). */
-		memcpy(c->raddr, ec->daddr, 16);
-		c->rport = ec->dport;
-		memcpy(c->laddr, ec->saddr, 16);
-		c->lport = ec->sport;
 		conn_index(im, (size_t)idx);
 	}
 	if (ts) {
@@ -437,12 +469,128 @@ static void apply_handshake(struct iconn *c, const struct nt_ev_state *e)
 	c->dirty = 1;
 }
 
+/*
+ * Sample rows reach SQLite through an eponymous virtual table that reads
+ * the pending buffer ("INSERT INTO samples SELECT * FROM nt_sample_feed"):
+ * one statement per SAMPLE_BATCH rows, and no sqlite3_bind_*() per column,
+ * which costs more than the insert itself on the bulk path.
+ */
+struct feed_cursor {
+	sqlite3_vtab_cursor base;
+	unsigned row;
+};
+
+static int feed_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out, char **err)
+{
+	sqlite3_vtab *v;
+	int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(c0,c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,c11,c12)");
+
+	if (rc != SQLITE_OK)
+		return rc;
+	v = sqlite3_malloc(sizeof(*v));
+	if (!v)
+		return SQLITE_NOMEM;
+	memset(v, 0, sizeof(*v));
+	*out = v;
+	return SQLITE_OK;
+}
+
+static int feed_disconnect(sqlite3_vtab *v)
+{
+	sqlite3_free(v);
+	return SQLITE_OK;
+}
+
+static int feed_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
+{
+	info->estimatedCost = SAMPLE_BATCH;
+	info->estimatedRows = SAMPLE_BATCH;
+	return SQLITE_OK;
+}
+
+static int feed_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
+{
+	struct feed_cursor *c = sqlite3_malloc(sizeof(*c));
+
+	if (!c)
+		return SQLITE_NOMEM;
+	memset(c, 0, sizeof(*c));
+	*out = &c->base;
+	return SQLITE_OK;
+}
+
+static int feed_close(sqlite3_vtab_cursor *c)
+{
+	sqlite3_free(c);
+	return SQLITE_OK;
+}
+
+static struct importer *feed_importer; /* the import running on this thread (one at a time) */
+
+static int feed_filter(sqlite3_vtab_cursor *c, int idx, const char *idxs, int argc, sqlite3_value **argv)
+{
+	((struct feed_cursor *)c)->row = 0;
+	return SQLITE_OK;
+}
+
+static int feed_next(sqlite3_vtab_cursor *c)
+{
+	((struct feed_cursor *)c)->row++;
+	return SQLITE_OK;
+}
+
+static int feed_eof(sqlite3_vtab_cursor *c)
+{
+	return ((struct feed_cursor *)c)->row >= feed_importer->sn;
+}
+
+static int feed_column(sqlite3_vtab_cursor *c, sqlite3_context *ctx, int col)
+{
+	int64_t v = feed_importer->sbuf[((struct feed_cursor *)c)->row][col];
+
+	if (col == 1 && v < 0)
+		sqlite3_result_null(ctx);
+	else
+		sqlite3_result_int64(ctx, v);
+	return SQLITE_OK;
+}
+
+static int feed_rowid(sqlite3_vtab_cursor *c, sqlite3_int64 *rowid)
+{
+	*rowid = ((struct feed_cursor *)c)->row;
+	return SQLITE_OK;
+}
+
+static const sqlite3_module feed_module = {
+	.xConnect = feed_connect,
+	.xBestIndex = feed_best_index,
+	.xDisconnect = feed_disconnect,
+	.xOpen = feed_open,
+	.xClose = feed_close,
+	.xFilter = feed_filter,
+	.xNext = feed_next,
+	.xEof = feed_eof,
+	.xColumn = feed_column,
+	.xRowid = feed_rowid,
+};
+
+/* Writes the pending sample rows. */
+static int flush_samples(struct importer *im)
+{
+	int rc;
+
+	if (!im->sn)
+		return 0;
+	feed_importer = im;
+	rc = step(im, im->s[S_SAMPLE_MULTI], "insert samples");
+	im->sn = 0;
+	return rc;
+}
+
 static int ev_sample(struct importer *im, const struct tape_record *rec, int64_t ts)
 {
 	const struct nt_ev_sample *e = rec->data;
 	int64_t idx = conn_of(im, &e->c, ts, 1);
-	sqlite3_stmt *s = im->s[S_SAMPLE];
-
 	if (idx >= 0) {
 		struct iconn *c = &im->conns[idx];
 		if (e->srtt_us) {
@@ -464,20 +612,21 @@ static int ev_sample(struct importer *im, const struct tape_record *rec, int64_t
 				c->rwnd_limited++;
 		}
 	}
-	bind_head(im, s, idx, ts, rec->ts);
-	BI(s, 5, e->kind);
-	BI(s, 6, e->ca_state);
-	BI(s, 7, e->srtt_us);
-	BI(s, 8, e->min_rtt_us);
-	BI(s, 9, e->rcv_wnd);
-	BI(s, 10, e->snd_wnd);
-	BI(s, 11, e->snd_cwnd);
-	BI(s, 12, e->packets_out);
-	BI(s, 13, e->rcv_queue);
-	BI(s, 14, e->snd_queue);
-	BI(s, 15, e->bytes_acked);
-	BI(s, 16, e->bytes_received);
-	return step(im, s, "insert sample");
+	int64_t *r = im->sbuf[im->sn++];
+	r[0] = im->chunk_id;
+	r[1] = idx < 0 ? -1 : im->conns[idx].conn_id;
+	r[2] = ts;
+	r[3] = (int64_t)rec->ts;
+	r[4] = e->kind;
+	r[5] = e->ca_state;
+	r[6] = e->srtt_us;
+	r[7] = e->rcv_wnd;
+	r[8] = e->snd_wnd;
+	r[9] = e->snd_cwnd;
+	r[10] = e->rcv_queue;
+	r[11] = e->snd_queue;
+	r[12] = (int64_t)e->bytes_acked;
+	return im->sn == SAMPLE_BATCH ? flush_samples(im) : 0;
 }
 
 static int ev_drop(struct importer *im, const struct tape_record *rec, int64_t ts)
@@ -1094,7 +1243,7 @@ static int begin_batch(struct importer *im)
 
 static int commit_batch(struct importer *im)
 {
-	if (conn_flush(im))
+	if (flush_samples(im) || conn_flush(im))
 		return -1;
 	if (nt_db_exec(im->db, "COMMIT", "commit", im->err))
 		return -1;
@@ -1135,7 +1284,9 @@ static int import_chunk(struct importer *im, const char *path, uint64_t fsize)
 	int have_frame = 0;
 
 	if (!r) {
-		warn(im, "%s: %s; skipping this chunk", path, tape_strerror(e ? e : -errno));
+		if (!im->st->chunks_failed)
+			snprintf(im->first_failure, sizeof(im->first_failure), "%s: %s", path,
+				 tape_strerror(e ? e : -errno));
 		im->st->chunks_failed++;
 		return 0;
 	}
@@ -1223,8 +1374,10 @@ static int import_chunk(struct importer *im, const char *path, uint64_t fsize)
 	for (size_t i = 0; i < tape_chunk_reader__ndamage(r); i++) {
 		const struct tape_damage *d = tape_chunk_reader__damage(r, i);
 		sqlite3_stmt *s = im->s[S_DAMAGE];
-		warn(im, "%s: damaged at offset %llu: %s (%llu bytes skipped); the rest was imported", path,
-		     (unsigned long long)d->offset, d->reason, (unsigned long long)d->lost_bytes);
+		/* A chunk still being written ends inside a frame: that is not damage worth a warning. */
+		if (!(src->partial && d->err == -TAPE_E_TRUNCATED))
+			warn(im, "%s: damaged at offset %llu: %s (%llu bytes skipped); the rest was imported", path,
+			     (unsigned long long)d->offset, d->reason, (unsigned long long)d->lost_bytes);
 		damaged += d->lost_bytes;
 		im->st->damaged++;
 		BI(s, 1, im->chunk_id);
@@ -1339,7 +1492,15 @@ int nt_import(sqlite3 *db, const char *const *paths, size_t npaths,
 		       "set pragmas", err))
 		goto out;
 	for (int i = 0; i < S_COUNT; i++) {
-		im.s[i] = nt_db_prepare(db, stmt_sql[i], err);
+		if (i == S_SAMPLE_MULTI) {
+			if (sqlite3_create_module(db, "nt_sample_feed", &feed_module, NULL) != SQLITE_OK) {
+				snprintf(err, NT_ERRLEN, "register the sample feed: %s", sqlite3_errmsg(db));
+				goto out;
+			}
+			im.s[i] = nt_db_prepare(db, "INSERT INTO samples SELECT * FROM nt_sample_feed", err);
+		} else {
+			im.s[i] = nt_db_prepare(db, stmt_sql[i], err);
+		}
 		if (!im.s[i])
 			goto out;
 	}
@@ -1360,12 +1521,15 @@ int nt_import(sqlite3 *db, const char *const *paths, size_t npaths,
 	in_tx = 0;
 	if (im.indexes_dropped && nt_db_exec(db, nt_schema_indexes, "build indexes", err))
 		goto out;
-	if (im.indexes_dropped && nt_db_exec(db, "ANALYZE", "analyze", err))
+	if (im.indexes_dropped && nt_db_exec(db, "PRAGMA analysis_limit = 1000; ANALYZE", "analyze", err))
 		goto out;
 	if (n && st->chunks_failed == n) {
-		snprintf(err, NT_ERRLEN, "no chunk could be read (%zu unreadable); is this a nettape tape?", n);
+		snprintf(err, NT_ERRLEN, "%s; no chunk could be read, is this a nettape tape?", im.first_failure);
 		goto out;
 	}
+	if (st->chunks_failed)
+		warn(&im, "%llu of %zu chunks unreadable and skipped, first: %s", (unsigned long long)st->chunks_failed, n,
+		     im.first_failure);
 	ret = 0;
 out:
 	if (in_tx)

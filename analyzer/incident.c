@@ -97,7 +97,8 @@ static int load_conns(sqlite3 *db, struct nt_analysis *a, char *err)
 	for (size_t i = 0; i < a->ninc; i++)
 		for (size_t j = 0; j < a->inc[i].nconns; j++)
 			ids[n++] = a->inc[i].conns[j];
-	qsort(ids, n, sizeof(*ids), cmp_i64);
+	if (n)
+		qsort(ids, n, sizeof(*ids), cmp_i64);
 	a->conns = calloc(n ? n : 1, sizeof(*a->conns));
 	if (!a->conns)
 		goto oom;
@@ -243,6 +244,7 @@ static const char *drop_hint(const char *what)
 		{ "QDISC_DROP", "a queueing discipline dropped packets: the link is saturated (tc -s qdisc)" },
 		{ "TCP_ZEROWINDOW", "data arrived beyond a zero window: the receiver stopped reading" },
 		{ "TCP_OFO_DROP", "out-of-order queue full: heavy reordering or loss; raise tcp_rmem" },
+		{ "TCP_OLD_DATA", "data that had already arrived was sent again (retransmits after loss, or spurious ones): look at what made the sender retransmit" },
 	};
 
 	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++)
@@ -289,12 +291,18 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in)
 		if (c && c->wscale_ok == 0 && !c->listener)
 			k.nowscale_conns++;
 	}
-	if (in->nconns == 1) {
-		const struct nt_conninfo *c = nt_analysis_conn(a, in->conns[0]);
-		if (c)
+	nt_proc_label(in->comm, in->pid, proc, sizeof(proc));
+	/* The peer: a recorded process at the other end, else the single remote address. */
+	for (size_t i = 0; i < in->nconns; i++) {
+		const struct nt_conninfo *c = nt_analysis_conn(a, in->conns[i]);
+		if (c && c->pid && c->pid != in->pid) {
+			nt_proc_label(c->comm, c->pid, d1, sizeof(d1));
+			snprintf(peer, sizeof(peer), "the peer %s (%s)", d1, c->local);
+			break;
+		}
+		if (c && in->nconns == 1)
 			snprintf(peer, sizeof(peer), "the peer %s", c->remote);
 	}
-	nt_proc_label(in->comm, in->pid, proc, sizeof(proc));
 
 	if (k.n[NT_F_ZERO_WINDOW] && k.nowscale_conns) {
 		in->primary = NT_F_ZERO_WINDOW;
@@ -438,8 +446,9 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in)
 			nt_conn_label(a, in->conns[0], subj + 1, sizeof(subj) - 1), subj[0] = ' ';
 		else if (in->nconns > 1)
 			snprintf(subj, sizeof(subj), " %zu connections", in->nconns);
-		snprintf(in->title, sizeof(in->title), "%s%s%s%s", nt_fkind_title(in->primary), subj[0] ? " on" : "",
-			 subj, in->pid ? "" : "");
+		snprintf(in->title, sizeof(in->title), "%s%s%s", nt_fkind_title(in->primary), subj[0] ? " on" : "", subj);
+		if (in->primary == NT_F_RECORDER_LOSS && in->host[0])
+			snprintf(in->title + strlen(in->title), sizeof(in->title) - strlen(in->title), " on %s", in->host);
 		if (in->pid || in->comm[0])
 			snprintf(in->title + strlen(in->title), sizeof(in->title) - strlen(in->title), " (%s)", proc);
 	}
@@ -488,12 +497,21 @@ static void lookup_names(sqlite3 *db, struct nt_incident *in)
 	sqlite3_finalize(s);
 }
 
+void nt_data_range(sqlite3 *db, int64_t *first, int64_t *last)
+{
+	*first = nt_db_int(db, "SELECT min(t) FROM (SELECT min(first_ts) AS t FROM chunks UNION ALL"
+			       " SELECT min(from_ts) FROM losses UNION ALL SELECT min(created_ts) FROM chunks)", 0);
+	*last = nt_db_int(db, "SELECT max(t) FROM (SELECT max(last_ts) AS t FROM chunks UNION ALL"
+			      " SELECT max(to_ts) FROM losses)", 0);
+	if (*last < *first)
+		*last = *first;
+}
+
 static void data_summary(sqlite3 *db, struct nt_analysis *a)
 {
 	sqlite3_stmt *s = NULL;
 
-	a->data_first = nt_db_int(db, "SELECT min(first_ts) FROM chunks", 0);
-	a->data_last = nt_db_int(db, "SELECT max(last_ts) FROM chunks", 0);
+	nt_data_range(db, &a->data_first, &a->data_last);
 	a->events = nt_db_int(db, "SELECT sum(events) FROM chunks", 0);
 	a->chunks = nt_db_int(db, "SELECT count(*) FROM chunks", 0);
 	a->connections = nt_db_int(db, "SELECT count(*) FROM connections", 0);
@@ -502,6 +520,97 @@ static void data_summary(sqlite3 *db, struct nt_analysis *a)
 			       -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
 		snprintf(a->hosts, sizeof(a->hosts), "%s", (const char *)sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
+}
+
+/* Time window, connections and impact of an incident, from its findings. */
+static int inc_compute(struct nt_analysis *a, struct nt_incident *in)
+{
+	const struct nt_findings *F = &a->findings;
+	double impact = 0;
+
+	in->t_start = INT64_MAX;
+	in->t_end = INT64_MIN;
+	free(in->conns);
+	in->nconns = 0;
+	in->conns = malloc((in->nfind ? in->nfind : 1) * sizeof(*in->conns));
+	if (!in->conns)
+		return -1;
+	qsort_r(in->find, in->nfind, sizeof(*in->find), cmp_find_time, F->v);
+	for (size_t i = 0; i < in->nfind; i++) {
+		const struct nt_finding *f = &F->v[in->find[i]];
+		int seen = 0;
+		/* A condition (no window scaling) does not stretch an incident's window. */
+		int cond_only = f->kind == NT_F_NO_WSCALE && in->primary != NT_F_NO_WSCALE;
+		if (!cond_only && f->t_start && f->t_start < in->t_start)
+			in->t_start = f->t_start;
+		if (!cond_only && f->t_end > in->t_end)
+			in->t_end = f->t_end;
+		impact += f->impact;
+		if (!in->pid && f->pid)
+			in->pid = f->pid;
+		for (size_t c = 0; c < in->nconns; c++)
+			seen |= in->conns[c] == f->conn_id;
+		if (f->conn_id && !seen)
+			in->conns[in->nconns++] = f->conn_id;
+	}
+	if (in->t_start == INT64_MAX)
+		in->t_start = 0;
+	if (in->t_end < in->t_start)
+		in->t_end = in->t_start;
+	in->impact = impact * (1.0 + 0.1 * (double)(in->nconns > 1 ? (in->nconns - 1 < 20 ? in->nconns - 1 : 20) : 0));
+	return 0;
+}
+
+static int reverse_pair(const struct nt_conninfo *x, const struct nt_conninfo *y)
+{
+	return x && y && !x->listener && !y->listener && !strcmp(x->local, y->remote) && !strcmp(x->remote, y->local);
+}
+
+/*
+ * Both ends of a connection were recorded (two processes on one host, or a
+ * client and a server tape): incidents that overlap in time and hold the two
+ * sides of one connection become one incident, named after the larger.
+ */
+static int merge_peers(struct nt_analysis *a, int64_t gap)
+{
+	size_t w = 0;
+
+	if (a->ninc > 500)
+		return 0; /* quadratic; a tape with this many incidents is read by query anyway */
+	for (size_t i = 0; i < a->ninc; i++) {
+		struct nt_incident *x = &a->inc[i];
+		for (size_t j = i + 1; j < a->ninc && x->nfind; j++) {
+			struct nt_incident *y = &a->inc[j];
+			int match = 0;
+			if (!y->nfind || y->t_start > x->t_end + gap || x->t_start > y->t_end + gap)
+				continue;
+			for (size_t p = 0; p < x->nconns && !match; p++)
+				for (size_t q = 0; q < y->nconns && !match; q++)
+					match = reverse_pair(nt_analysis_conn(a, x->conns[p]), nt_analysis_conn(a, y->conns[q]));
+			if (!match)
+				continue;
+			if (y->impact > x->impact) {
+				x->pid = y->pid;
+				x->host_id = y->host_id;
+			}
+			for (size_t k = 0; k < y->nfind; k++)
+				if (inc_add(x, y->find[k]))
+					return -1;
+			y->nfind = 0;
+			if (inc_compute(a, x))
+				return -1;
+		}
+	}
+	for (size_t i = 0; i < a->ninc; i++) {
+		if (a->inc[i].nfind) {
+			a->inc[w++] = a->inc[i];
+		} else {
+			free(a->inc[i].find);
+			free(a->inc[i].conns);
+		}
+	}
+	a->ninc = w;
+	return 0;
 }
 
 int nt_analyze(sqlite3 *db, const struct nt_filter *flt, const struct nt_detect_opts *o,
@@ -528,7 +637,8 @@ int nt_analyze(sqlite3 *db, const struct nt_filter *flt, const struct nt_detect_
 			continue;
 		items[nitems++] = (struct item){ group_key(&F->v[i]), F->v[i].t_start, i };
 	}
-	qsort(items, nitems, sizeof(*items), cmp_item);
+	if (nitems)
+		qsort(items, nitems, sizeof(*items), cmp_item);
 	/* 1. Events of one owner close in time. */
 	{
 		struct nt_incident *in = NULL;
@@ -579,46 +689,22 @@ int nt_analyze(sqlite3 *db, const struct nt_filter *flt, const struct nt_detect_
 	}
 	/* 3. Recorder losses: an incident of their own. */
 	for (size_t i = 0; i < F->n; i++) {
-		if (F->v[i].kind != NT_F_RECORDER_LOSS)
+		/* With a connection or process filter they only annotate (caveat) the incidents shown. */
+		if (F->v[i].kind != NT_F_RECORDER_LOSS || flt->conn_id || flt->pid)
 			continue;
 		struct nt_incident *in = inc_new(a, &cap);
 		if (!in || inc_add(in, i))
 			goto oom;
 		in->host_id = F->v[i].host_id;
 	}
-	/* 4. Times, connections, impact; then names and causes. */
-	for (size_t j = 0; j < a->ninc; j++) {
-		struct nt_incident *in = &a->inc[j];
-		double impact = 0;
-		in->t_start = INT64_MAX;
-		in->t_end = INT64_MIN;
-		in->conns = malloc(in->nfind * sizeof(*in->conns));
-		if (!in->conns)
+	/* 4. Times, connections, impact; then both ends of a connection; then names and causes. */
+	for (size_t j = 0; j < a->ninc; j++)
+		if (inc_compute(a, &a->inc[j]))
 			goto oom;
-		qsort_r(in->find, in->nfind, sizeof(*in->find), cmp_find_time, F->v);
-		for (size_t i = 0; i < in->nfind; i++) {
-			const struct nt_finding *f = &F->v[in->find[i]];
-			int seen = 0;
-			if (f->t_start && f->t_start < in->t_start)
-				in->t_start = f->t_start;
-			if (f->t_end > in->t_end)
-				in->t_end = f->t_end;
-			impact += f->impact;
-			if (!in->pid && f->pid)
-				in->pid = f->pid;
-			for (size_t c = 0; c < in->nconns; c++)
-				seen |= in->conns[c] == f->conn_id;
-			if (f->conn_id && !seen)
-				in->conns[in->nconns++] = f->conn_id;
-		}
-		if (in->t_start == INT64_MAX)
-			in->t_start = 0;
-		if (in->t_end < in->t_start)
-			in->t_end = in->t_start;
-		in->impact = impact * (1.0 + 0.1 * (double)(in->nconns > 1 ? (in->nconns - 1 < 20 ? in->nconns - 1 : 20) : 0));
-	}
 	if (load_conns(db, a, err))
 		goto out;
+	if (merge_peers(a, gap))
+		goto oom;
 	for (size_t j = 0; j < a->ninc; j++) {
 		struct nt_incident *in = &a->inc[j];
 		for (size_t i = 0; i < in->nconns && !in->comm[0]; i++) {
@@ -649,7 +735,8 @@ int nt_analyze(sqlite3 *db, const struct nt_filter *flt, const struct nt_detect_
 				 nt_time_hms(l->t_end, t2, sizeof(t2)));
 		}
 	}
-	qsort(a->inc, a->ninc, sizeof(*a->inc), cmp_inc);
+	if (a->ninc)
+		qsort(a->inc, a->ninc, sizeof(*a->inc), cmp_inc);
 	for (size_t j = 0; j < a->ninc; j++)
 		a->inc[j].id = (int)j + 1;
 	ret = 0;

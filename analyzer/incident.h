@@ -74,6 +74,9 @@ int nt_analyze(sqlite3 *db, const struct nt_filter *f, const struct nt_detect_op
 	       struct nt_analysis *a, char *err);
 void nt_analysis_free(struct nt_analysis *a);
 
+/* First and last wall-clock time of the data (events, losses, chunk creation). */
+void nt_data_range(sqlite3 *db, int64_t *first, int64_t *last);
+
 /* The connection record of conn_id, or NULL. */
 const struct nt_conninfo *nt_analysis_conn(const struct nt_analysis *a, int64_t conn_id);
 

@@ -60,7 +60,8 @@ int nt_report_text(FILE *out, const struct nt_analysis *a, char *err)
 		fprintf(out, "   when:     %s .. %s (%s) on %s\n", nt_time_iso(in->t_start, t1, sizeof(t1)),
 			nt_time_hms(in->t_end, t2, sizeof(t2)), nt_dur_fmt(in->t_end - in->t_start, d, sizeof(d)),
 			in->host[0] ? in->host : "?");
-		fprintf(out, "   process:  %s%s%s\n", nt_proc_label(in->comm, in->pid, proc, sizeof(proc)),
+		if (in->primary != NT_F_RECORDER_LOSS)
+			fprintf(out, "   process:  %s%s%s\n", nt_proc_label(in->comm, in->pid, proc, sizeof(proc)),
 			in->container[0] ? " in container " : "", in->container);
 		fprintf(out, "   impact:   %.1f\n", in->impact);
 		fprintf(out, "   cause:    %s\n", in->cause);
@@ -90,7 +91,7 @@ int nt_report_text(FILE *out, const struct nt_analysis *a, char *err)
 				fprintf(out, ", %lld retransmits\n", (long long)c->retransmits);
 			}
 			if (in->nconns > 10)
-				fprintf(out, "     ... and %zu more (nettape query DB --run incident-connections)\n", in->nconns - 10);
+				fprintf(out, "     ... and %zu more (--format json lists all)\n", in->nconns - 10);
 		}
 	}
 	if (ferror(out)) {

@@ -168,10 +168,21 @@ int nt_time_parse(const char *s, int64_t first_ns, int64_t last_ns, int64_t *out
 			else if (*p != '.')
 				goto bad;
 		}
-		if (digits > 15 && !strchr(s, '.'))
+		const char *dot = strchr(s, '.');
+		if (!digits || (dot && strchr(dot + 1, '.')))
+			goto bad;
+		if (digits > 15 && !dot) {
 			*out = strtoll(s, NULL, 10);
-		else
-			*out = (int64_t)(strtod(s, NULL) * 1e9);
+		} else {
+			/* whole seconds and the fraction apart, to keep nanoseconds exact */
+			int64_t sec = strtoll(s, NULL, 10), frac = 0, scale = NS;
+			if (dot)
+				for (const char *q = dot + 1; *q && scale > 1; q++) {
+					scale /= 10;
+					frac += (*q - '0') * scale;
+				}
+			*out = sec * NS + frac;
+		}
 		return 0;
 	}
 bad:

@@ -26,8 +26,11 @@ static __always_inline int kfree_skb_has_rx_sk(void)
 
 /* v6.10 ("tcp: add a reason to tcp_send_reset", enum sk_rst_reason): before,
  * tcp_send_reset had two arguments and no reason. */
+enum sk_rst_reason___x { SK_RST_REASON_NOT_SPECIFIED___x = 0 };
+
+/* The field must have the kernel's kind (an enum: an int would not match). */
 struct trace_event_raw_tcp_send_reset___x {
-	int reason;
+	enum sk_rst_reason___x reason;
 } __attribute__((preserve_access_index));
 
 static __always_inline int send_reset_has_reason(void)

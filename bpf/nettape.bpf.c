@@ -100,15 +100,10 @@ struct sk_state {
 	__u8  passive;      /* accepted (SYN_RECV -> ESTABLISHED): response times apply */
 	__u8  resp_pending; /* a read happened, no send yet */
 	__u64 cgroup;
-	/* tcp_probe reduction */
-	__u64 last_sample_ns;
-	__u32 min_rtt_us;
-	__u8  rcv_zero;
-	__u8  snd_zero;
-	__u8  in_spike;
-	__u8  pad;
-	/* stalls */
-	__u64 rx_since_ns;   /* unread data waiting since */
+	__u16 sport;        /* local port seen at ESTABLISHED (gone at CLOSE) */
+	__u16 pad16;
+	__u32 pad32;
+	/* response time */
 	__u64 last_read_ns;
 };
 
@@ -118,6 +113,72 @@ struct {
 	__type(key, int);
 	__type(value, struct sk_state);
 } socks SEC(".maps");
+
+/*
+ * Per-connection state of the tcp_probe reduction. Not socket storage: a
+ * socket storage lookup is a helper call and costs more than the whole
+ * budget of this hook (<= 100 ns per received segment); an array lookup is
+ * inlined by the verifier. Slots are direct-mapped by the socket's hash
+ * (skc_hash: the established-table hash of netns and 4-tuple, in the cache
+ * line the socket lookup just read) and tagged with hash and ports. A slot
+ * is freed at CLOSE, so a reused tuple starts clean. Two live connections
+ * mapping to one slot take it over in turn: a takeover starts a fresh state
+ * without emitting (no false edges), at worst delaying that connection's
+ * periodic sample. PROBE_SLOTS is sized for ~100k busy connections.
+ */
+#define PROBE_SLOTS (1 << 18)
+
+struct probe_slot {
+	__u64 tag;           /* skc_hash << 32 | skc_portpair; 0 = free */
+	__u64 last_sample;   /* jiffies of the last sample */
+	__u64 rx_since;      /* jiffies since unread data waits, 0 = none */
+	__u32 min_rtt_us;    /* running minimum of srtt */
+	__u8  rcv_zero;
+	__u8  snd_zero;
+	__u8  in_spike;
+	__u8  match;         /* SK_MATCH_* (filters) */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PROBE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct probe_slot);
+} probes SEC(".maps");
+
+static __always_inline __u64 probe_tag(const struct sock *sk)
+{
+	return (__u64)BPF_CORE_READ(sk, __sk_common.skc_hash) << 32 |
+	       BPF_CORE_READ(sk, __sk_common.skc_portpair);
+}
+
+/* Same, with plain loads: only for the trusted socket of a tracepoint. */
+static __always_inline __u64 probe_tag_fast(const struct sock *sk)
+{
+	return (__u64)sk->__sk_common.skc_hash << 32 | sk->__sk_common.skc_portpair;
+}
+
+static __always_inline struct probe_slot *probe_slot_of(__u64 tag)
+{
+	__u32 idx = (__u32)(tag >> 32) & (PROBE_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&probes, &idx);
+}
+
+/* Reads tcp_sock fields of a socket the tracepoint hands us without a
+ * helper call: bpf_rdonly_cast is rewritten into a plain move by the
+ * verifier and the loads become exception-handled loads. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+static __always_inline struct tcp_sock *tcp_sk_ro(const struct sock *sk)
+{
+	return bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+}
+
+static __always_inline __u64 jiffies_to_ns(__u64 j)
+{
+	return j * (1000000000ULL / (CONFIG_HZ ? CONFIG_HZ : 1000));
+}
 
 /* ---------------------------------------------------------------- */
 /* Helpers.                                                         */
@@ -326,9 +387,24 @@ int BPF_PROG(inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
 		st = sk_state_of(sk);
 	if (st && oldstate == NT_TCP_SYN_RECV && newstate == NT_TCP_ESTABLISHED)
 		st->passive = 1;
+	/* tcp_probe only sees ESTABLISHED sockets: free the slot on the way
+	 * in and out (ports are still set then), so a reused tuple starts
+	 * clean. */
+	if (newstate == NT_TCP_ESTABLISHED || oldstate == NT_TCP_ESTABLISHED) {
+		__u64 tag = probe_tag(sk);
+		struct probe_slot *ps = probe_slot_of(tag);
+
+		if (ps && ps->tag == tag)
+			ps->tag = 0;
+	}
 
 	conn_from_sk(&c, sk);
 	conn_owner(&c, st);
+	if (st && newstate == NT_TCP_ESTABLISHED)
+		st->sport = c.sport;
+	/* The local port is released before the move to CLOSE is traced. */
+	if (st && !c.sport)
+		c.sport = st->sport;
 	if (have_filters() && !conn_match(&c, st))
 		return 0;
 	ev = reserve(sizeof(*ev), NTB_STATE);
@@ -353,14 +429,16 @@ int BPF_PROG(inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
 /* ---------------------------------------------------------------- */
 
 /* Slow path of tcp_probe: reads everything again (cold, a few per second). */
-static __noinline int emit_sample(struct sock *sk, struct sk_state *st, __u32 kind)
+static __noinline int emit_sample(struct sock *sk, struct probe_slot *ps, __u32 kind)
 {
 	const struct tcp_sock *tp = (const void *)sk;
+	struct sk_state *st;
 	struct ntb_sample *ev;
 	struct ntb_conn c;
 
-	if (!sk || !st)
+	if (!sk || !ps)
 		return 0;
+	st = sk_state_of(sk);
 	conn_from_sk(&c, sk);
 	conn_owner(&c, st);
 	ev = reserve(sizeof(*ev), NTB_SAMPLE);
@@ -373,7 +451,7 @@ static __noinline int emit_sample(struct sock *sk, struct sk_state *st, __u32 ki
 	ev->ca_state = ca_state_of(sk);
 	ev->pad = 0;
 	ev->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
-	ev->min_rtt_us = st->min_rtt_us;
+	ev->min_rtt_us = ps->min_rtt_us;
 	ev->rcv_wnd = BPF_CORE_READ(tp, rcv_wnd);
 	ev->snd_wnd = BPF_CORE_READ(tp, snd_wnd);
 	ev->snd_cwnd = BPF_CORE_READ(tp, snd_cwnd);
@@ -387,73 +465,110 @@ static __noinline int emit_sample(struct sock *sk, struct sk_state *st, __u32 ki
 	return 0;
 }
 
-SEC("tp_btf/tcp_probe")
-int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
+/* Filter verdict of a connection, computed once per slot (cold). */
+static __noinline int probe_match(struct sock *sk, struct probe_slot *ps)
 {
-	struct sk_state *st;
-	struct tcp_sock *tp;
-	__u32 srtt, rwnd, swnd, kind;
-	__u64 now;
+	struct ntb_conn c;
+
+	if (!sk || !ps)
+		return 0;
+	conn_from_sk(&c, sk);
+	ps->match = conn_match(&c, sk_state_of(sk)) ? SK_MATCH_YES : SK_MATCH_NO;
+	return ps->match == SK_MATCH_YES;
+}
+
+/*
+ * Fast path, per received segment: one inlined array lookup, four loads
+ * from tcp_sock, jiffies (inlined), compares. No helper call unless an
+ * event is due.
+ */
+/* The part of tcp_probe that runs at most once per connection and jiffy. */
+static __noinline int probe_check(struct sock *sk, __u64 now)
+{
+	struct tcp_sock *tp = tcp_sk_ro(sk);
+	struct probe_slot *ps;
+	__u32 srtt, rwnd, swnd, kind, min;
+	__u64 tag;
 	__u8 z;
 
-	st = bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!st)
+	if (!sk || !tp)
 		return 0;
-	if (have_filters() && st->match != SK_MATCH_YES) {
-		struct ntb_conn c;
-
-		if (st->match == SK_MATCH_NO)
-			return 0;
-		conn_from_sk(&c, sk);
-		conn_owner(&c, st);
-		st->match = conn_match(&c, st) ? SK_MATCH_YES : SK_MATCH_NO;
-		if (st->match == SK_MATCH_NO)
-			return 0;
-	}
-	tp = bpf_skc_to_tcp_sock(sk);
-	if (!tp)
+	tag = probe_tag_fast(sk);
+	ps = probe_slot_of(tag);
+	if (!ps)
 		return 0;
 	srtt = tp->srtt_us >> 3;
 	rwnd = tp->rcv_wnd;
 	swnd = tp->snd_wnd;
-	now = bpf_ktime_get_boot_ns();
+	if (ps->tag != tag) {
+		/* First segment of this connection in this slot. */
+		ps->tag = tag;
+		ps->last_sample = now;
+		ps->rx_since = 0;
+		ps->min_rtt_us = srtt;
+		ps->rcv_zero = 0;
+		ps->snd_zero = 0;
+		ps->in_spike = 0;
+		ps->match = SK_MATCH_UNKNOWN;
+	}
+	if (have_filters() && ps->match != SK_MATCH_YES) {
+		if (ps->match == SK_MATCH_NO || !probe_match(sk, ps))
+			return 0;
+	}
 
 	/* Unread data starts waiting: remember when (read stalls). */
-	if (stall_ns && !st->rx_since_ns && tp->rcv_nxt != tp->copied_seq)
-		st->rx_since_ns = now;
+	if (stall_ns && !ps->rx_since && tp->rcv_nxt != tp->copied_seq)
+		ps->rx_since = now;
 
-	if (srtt && (srtt < st->min_rtt_us || !st->min_rtt_us))
-		st->min_rtt_us = srtt;
+	min = ps->min_rtt_us;
+	if (srtt && (srtt < min || !min))
+		ps->min_rtt_us = min = srtt;
 
 	z = rwnd == 0;
-	if (z != st->rcv_zero) {
-		st->rcv_zero = z;
+	if (z != ps->rcv_zero) {
+		ps->rcv_zero = z;
 		kind = z ? NTB_SAMPLE_RCV_ZERO_START : NTB_SAMPLE_RCV_ZERO_END;
 		goto emit;
 	}
 	z = swnd == 0;
-	if (z != st->snd_zero) {
-		st->snd_zero = z;
+	if (z != ps->snd_zero) {
+		ps->snd_zero = z;
 		kind = z ? NTB_SAMPLE_SND_ZERO_START : NTB_SAMPLE_SND_ZERO_END;
 		goto emit;
 	}
-	if (srtt >= st->min_rtt_us * rtt_spike_mult &&
-	    srtt >= st->min_rtt_us + rtt_spike_min_us) {
-		if (!st->in_spike) {
-			st->in_spike = 1;
+	if (srtt >= min * rtt_spike_mult && srtt >= min + rtt_spike_min_us) {
+		if (!ps->in_spike) {
+			ps->in_spike = 1;
 			kind = NTB_SAMPLE_RTT_SPIKE;
 			goto emit;
 		}
-	} else if (st->in_spike && srtt < 2 * st->min_rtt_us) {
-		st->in_spike = 0;
+	} else if (ps->in_spike && srtt < 2 * min) {
+		ps->in_spike = 0;
 	}
-	if (now - st->last_sample_ns < sample_period_ns)
+	/* (now - last) jiffies >= period: compared without a division. */
+	if ((now - ps->last_sample) * 1000000000ULL <
+	    sample_period_ns * (CONFIG_HZ ? CONFIG_HZ : 1000))
 		return 0;
 	kind = NTB_SAMPLE_PERIODIC;
 emit:
-	st->last_sample_ns = now;
-	emit_sample(sk, st, kind);
+	ps->last_sample = now;
+	emit_sample(sk, ps, kind);
 	return 0;
+}
+
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(tcp_probe, struct sock *sk, const struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk_ro(sk);
+	__u64 now = bpf_jiffies64();
+
+	/* At most one full check per connection and jiffy (4 ms at HZ=250):
+	 * when the previous segment (data: lrcvtime, ACK: rcv_tstamp) arrived
+	 * in this same jiffy, the kernel's own timestamps say we looked at
+	 * this connection moments ago. Two loads, no map access, no call. */
+	if (!tp || (__u32)now == tp->inet_conn.icsk_ack.lrcvtime || (__u32)now == tp->rcv_tstamp)
+		return 0;
+	return probe_check(sk, now);
 }
 
 /* ---------------------------------------------------------------- */
@@ -501,16 +616,22 @@ int BPF_PROG(sock_recv_length, struct sock *sk, int ret, int flags)
 	if (!stall_ns && !response_ns)
 		return 0;
 	now = bpf_ktime_get_boot_ns();
-	if (stall_ns && st->rx_since_ns) {
-		__u64 wait = now - st->rx_since_ns;
+	if (stall_ns) {
+		__u64 tag = probe_tag_fast(sk);
+		struct probe_slot *ps = probe_slot_of(tag);
 
-		tp = bpf_skc_to_tcp_sock(sk);
-		if (!tp)
-			return 0;
-		/* Data still queued after this read waits from now on. */
-		st->rx_since_ns = tp->rcv_nxt != tp->copied_seq ? now : 0;
-		if (wait >= stall_ns)
-			emit_stall(sk, st, NTB_STALL_READ, wait, ret);
+		if (ps && ps->tag == tag && ps->rx_since) {
+			__u64 nowj = bpf_jiffies64();
+			__u64 wait = nowj > ps->rx_since ? jiffies_to_ns(nowj - ps->rx_since) : 0;
+
+			tp = bpf_skc_to_tcp_sock(sk);
+			if (!tp)
+				return 0;
+			/* Data still queued after this read waits from now on. */
+			ps->rx_since = tp->rcv_nxt != tp->copied_seq ? nowj : 0;
+			if (wait >= stall_ns)
+				emit_stall(sk, st, NTB_STALL_READ, wait, ret);
+		}
 	}
 	if (response_ns && st->passive) {
 		st->last_read_ns = now;

@@ -1,6 +1,7 @@
 /* chunk_reader.c: reads one chunk file: header, metadata, frames and records, with damage reports and resync. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,10 +47,89 @@ struct tape_chunk_reader {
 	size_t ndmg, dmgcap;
 };
 
+/* Registry of live sources by the address of their header, so that
+ * tape_header__to_realtime(&src->hdr, ...) can use the chunk's clock pairs
+ * (sorted array: a few thousand chunks at most are open in one process). */
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct source_int **reg;
+static size_t reg_n, reg_cap;
+
+static size_t reg_pos(const void *hdr)
+{
+	size_t lo = 0, hi = reg_n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((uintptr_t)&reg[mid]->pub.hdr < (uintptr_t)hdr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int reg_add(struct source_int *s)
+{
+	size_t i;
+	pthread_mutex_lock(&reg_lock);
+	if (reg_n == reg_cap) {
+		size_t ncap = reg_cap ? reg_cap * 2 : 64;
+		struct source_int **n = realloc(reg, ncap * sizeof(*n));
+		if (!n) {
+			pthread_mutex_unlock(&reg_lock);
+			return -ENOMEM;
+		}
+		reg = n;
+		reg_cap = ncap;
+	}
+	i = reg_pos(&s->pub.hdr);
+	memmove(reg + i + 1, reg + i, (reg_n - i) * sizeof(*reg));
+	reg[i] = s;
+	reg_n++;
+	pthread_mutex_unlock(&reg_lock);
+	return 0;
+}
+
+static void reg_del(struct source_int *s)
+{
+	size_t i;
+	pthread_mutex_lock(&reg_lock);
+	i = reg_pos(&s->pub.hdr);
+	if (i < reg_n && reg[i] == s) {
+		memmove(reg + i, reg + i + 1, (reg_n - i - 1) * sizeof(*reg));
+		reg_n--;
+	}
+	if (!reg_n) {
+		free(reg);
+		reg = NULL;
+		reg_cap = 0;
+	}
+	pthread_mutex_unlock(&reg_lock);
+}
+
+uint64_t tape_header__to_realtime(const struct tape_header *h, uint64_t boot_ns)
+{
+	uint64_t rt;
+	size_t i;
+
+	if (!h)
+		return 0;
+	pthread_mutex_lock(&reg_lock);
+	i = reg_pos(h);
+	if (i < reg_n && &reg[i]->pub.hdr == h)
+		rt = clock_list_to_real(&reg[i]->clocks, boot_ns, h->created_boot_ns,
+					h->created_real_ns);
+	else
+		rt = header_to_realtime(h, boot_ns);
+	pthread_mutex_unlock(&reg_lock);
+	return rt;
+}
+
 void source_int_free(struct source_int *s)
 {
 	if (!s)
 		return;
+	if (s->registered)
+		reg_del(s);
 	tape_meta__free(s->pub.meta);
 	clock_list_free(&s->clocks);
 	free(s->path);
@@ -448,8 +528,9 @@ static int frame_next_record(struct tape_chunk_reader *r, struct tape_record *re
 		if (r->raw_pos >= r->cur.raw_len) {
 			if (r->rec_no != r->cur.nrecords)
 				damage(r, r->cur_off, 0, -TAPE_E_RECORD,
-				       "frame %u: holds %u records, header says %u",
-				       r->cur.frame_no, r->rec_no, r->cur.nrecords);
+				       "frame %u: holds %u records, header says %u "
+				       "(%u records before it)",
+				       r->cur.frame_no, r->rec_no, r->cur.nrecords, r->rec_no);
 			r->in_frame = 0;
 			break;
 		}
@@ -683,6 +764,10 @@ struct tape_chunk_reader *tape_chunk_reader__open(const char *path, int *err)
 		goto fail;
 	}
 	r->src->pub.path = r->src->path;
+	rc = reg_add(r->src);
+	if (rc)
+		goto fail;
+	r->src->registered = 1;
 	r->src->pub.partial = ends_with(path, ".partial");
 	r->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (r->fd < 0 || fstat(r->fd, &stbuf)) {

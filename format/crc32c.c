@@ -1,4 +1,5 @@
 /* crc32c.c: CRC32C (Castagnoli) checksums, with the SSE4.2 instruction when the CPU has it. */
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -7,8 +8,8 @@
 #define CRC32C_POLY 0x82f63b78u /* reflected Castagnoli polynomial */
 
 static uint32_t crc_table[8][256];
-static int crc_table_ready;
-static int crc_hw = -1; /* -1 unknown, 0 software, 1 SSE4.2 */
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+static int crc_hw; /* 1: SSE4.2 crc32 instruction; set once by crc_init */
 
 static void crc_table_init(void)
 {
@@ -25,14 +26,20 @@ static void crc_table_init(void)
 			crc_table[t][i] = c;
 		}
 	}
-	crc_table_ready = 1;
+}
+
+static void crc_init(void)
+{
+	crc_table_init();
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+	__builtin_cpu_init();
+	crc_hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+#endif
 }
 
 /* Slicing-by-8 software CRC on the raw (non-inverted) state. */
 static uint32_t crc_sw(uint32_t c, const uint8_t *p, size_t len)
 {
-	if (!crc_table_ready)
-		crc_table_init();
 	while (len && ((uintptr_t)p & 7)) {
 		c = crc_table[0][(c ^ *p++) & 0xff] ^ (c >> 8);
 		len--;
@@ -81,15 +88,16 @@ uint32_t tape_crc32c(uint32_t crc, const void *buf, size_t len)
 	uint32_t c = ~crc;
 	if (!len)
 		return crc;
+	pthread_once(&crc_once, crc_init);
 #ifdef HAVE_CRC_HW
-	if (crc_hw < 0) {
-		__builtin_cpu_init();
-		crc_hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
-	}
 	if (crc_hw)
 		return ~crc_hw_x86(c, buf, len);
-#else
-	(void)crc_hw;
 #endif
 	return ~crc_sw(c, buf, len);
+}
+
+uint32_t crc32c_portable(uint32_t crc, const void *buf, size_t len)
+{
+	pthread_once(&crc_once, crc_init);
+	return len ? ~crc_sw(~crc, buf, len) : crc;
 }

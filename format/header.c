@@ -128,7 +128,7 @@ static uint64_t pair_apply(uint64_t boot, uint64_t pb, uint64_t pr)
 	return pr > pb - boot ? pr - (pb - boot) : 0;
 }
 
-uint64_t tape_header__to_realtime(const struct tape_header *h, uint64_t boot_ns)
+uint64_t header_to_realtime(const struct tape_header *h, uint64_t boot_ns)
 {
 	if (!h)
 		return 0;

@@ -162,8 +162,10 @@ struct tape_writer_opts {
 	void *cb_ctx;
 	/* Clock source for tests (NULL = clock_gettime(CLOCK_BOOTTIME)). */
 	uint64_t (*now_ns)(void *ctx);
-	/* Added: realtime clock for the clock pairs (tests, synthetic tapes);
-	 * NULL = clock_gettime(CLOCK_REALTIME). */
+	/* Added: realtime clock for the clock pairs (tests, synthetic tapes).
+	 * NULL = clock_gettime(CLOCK_REALTIME); but when only now_ns is set,
+	 * realtime = now_ns() + (CLOCK_REALTIME - now_ns()) taken at open, so
+	 * that the pairs of a fake clock stay consistent. */
 	uint64_t (*realtime_ns)(void *ctx);
 };
 
@@ -328,6 +330,11 @@ const struct tape_source *tape_reader__source(const struct tape_reader *r, size_
 
 /* Wall-clock time of a record, through the clock pairs of its source. */
 uint64_t tape_record_realtime(const struct tape_record *rec);
+/* Added: wall-clock time of any boottime of a source, through the clock pairs
+ * of that chunk read so far (header, frames, NT_REC_CLOCK): the latest pair at
+ * or before boot_ns, else the earliest. Better than tape_header__to_realtime(),
+ * which only has the header's pair. */
+uint64_t tape_source__to_realtime(const struct tape_source *src, uint64_t boot_ns);
 
 /* Lists the chunk files of a tape directory sorted by sequence (including
  * .partial ones). *paths is malloc'd, each string too; free with

@@ -70,6 +70,9 @@ struct frame_hdr {
 	uint32_t payload_crc;
 };
 
+/* crc32c.c: the table-driven CRC32C, whatever the CPU has (for tests). */
+uint32_t crc32c_portable(uint32_t crc, const void *buf, size_t len);
+
 /* header.c */
 /* Encodes h into buf (cap bytes); returns the header length or -ENOSPC. */
 int chunk_hdr_encode(const struct tape_header *h, uint8_t *buf, size_t cap);
@@ -106,12 +109,15 @@ int clock_list_add(struct clock_list *cl, uint64_t boot, uint64_t real);
 uint64_t clock_list_to_real(const struct clock_list *cl, uint64_t boot, uint64_t hboot,
 			    uint64_t hreal);
 void clock_list_free(struct clock_list *cl);
+/* The header's own pair only. */
+uint64_t header_to_realtime(const struct tape_header *h, uint64_t boot_ns);
 
 /* The reader's source: the public part first, private state after it. */
 struct source_int {
 	struct tape_source pub;
 	char *path;
 	struct clock_list clocks;
+	int registered;              /* known to tape_header__to_realtime() */
 };
 void source_int_free(struct source_int *s);
 

@@ -151,6 +151,11 @@ struct tape_reader {
 	int started;
 };
 
+uint64_t tape_source__to_realtime(const struct tape_source *src, uint64_t boot_ns)
+{
+	return source_to_realtime(src, boot_ns);
+}
+
 uint64_t tape_record_realtime(const struct tape_record *rec)
 {
 	if (!rec)
@@ -273,6 +278,11 @@ static int cursor_fill(struct tape_reader *r, struct cursor *c, unsigned tape_no
 		}
 		if (r->o.skip_meta && nt_rec_is_meta(c->head.type))
 			continue;
+		/* one tape without a window needs no clock conversion (hot path) */
+		if (r->ncur == 1 && !r->o.from_ns && !r->o.to_ns) {
+			c->has_head = 1;
+			break;
+		}
 		c->head_rt = tape_record_realtime(&c->head);
 		if (r->o.from_ns && c->head_rt < r->o.from_ns)
 			continue;

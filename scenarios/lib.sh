@@ -95,6 +95,12 @@ nt_link() {
 	ip -n "$NT_PREFIX$b" link set "$ib" up
 }
 
+# nt_route HOST PREFIX GATEWAY: a route to PREFIX (never a default route).
+nt_route() { ip -n "$NT_PREFIX$1" route add "$2" via "$3"; }
+
+# nt_router HOST: lets HOST forward IPv4 between its links.
+nt_router() { nt_sysctl "$1" net.ipv4.ip_forward=1; }
+
 # nt_tbf HOST DEV RATE BURST LIMIT: token bucket on DEV's egress (e.g. 4mbit 16kb 512kb).
 nt_tbf() {
 	ip netns exec "$NT_PREFIX$1" tc qdisc replace dev "$2" root tbf rate "$3" burst "$4" limit "$5"

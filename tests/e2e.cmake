@@ -8,3 +8,32 @@ target_link_libraries(nt-replay-gentape PRIVATE nettape_format nettape_warnings)
 add_test(NAME replay.cli COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/replay/replay_test.sh)
 set_tests_properties(replay.cli PROPERTIES LABELS "cli;replay" TIMEOUT 120
   ENVIRONMENT "NETTAPE=$<TARGET_FILE:nettape>;GENTAPE=$<TARGET_FILE:nt-replay-gentape>")
+
+# The scenarios alone (no recorder): each must move the kernel counters it promises.
+foreach(sc zero-window listen-overflow firewall-loss rto reset queue-jitter window-scaling healthy-bulk)
+  add_test(NAME scenario.${sc} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/scenario_check.sh ${sc})
+  set_tests_properties(scenario.${sc} PROPERTIES LABELS "scenario" TIMEOUT 120 SKIP_RETURN_CODE 77
+    RUN_SERIAL TRUE
+    ENVIRONMENT "NT_TRAFFIC=$<TARGET_FILE:nt-traffic>;NT_SCENARIOS=${CMAKE_SOURCE_DIR}/scenarios")
+endforeach()
+
+# Recorder end-to-end tests: real traffic in network namespaces (scenarios/),
+# recorded by nettape-record, read back with 'nettape replay --json' and
+# compared with kernel oracles. Root, BTF and tracefs needed (else exit 77 = skip).
+if(TARGET nettape-record)
+  function(nettape_e2e name timeout)
+    add_test(NAME e2e.${name} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/${name}.sh)
+    set_tests_properties(e2e.${name} PROPERTIES LABELS "e2e" TIMEOUT ${timeout} SKIP_RETURN_CODE 77
+      RUN_SERIAL TRUE
+      ENVIRONMENT "NETTAPE=$<TARGET_FILE:nettape>;NETTAPE_RECORD=$<TARGET_FILE:nettape-record>;NT_TRAFFIC=$<TARGET_FILE:nt-traffic>;NT_SCENARIOS=${CMAKE_SOURCE_DIR}/scenarios")
+  endfunction()
+  nettape_e2e(zero_window 120)
+  nettape_e2e(window_scaling 150)
+  nettape_e2e(listen_overflow 150)
+  nettape_e2e(netfilter_loss 120)
+  nettape_e2e(rto 120)
+  nettape_e2e(rtt_spike 150)
+  nettape_e2e(reset 120)
+  nettape_e2e(kill9 150)
+  nettape_e2e(max_disk 150)
+endif()

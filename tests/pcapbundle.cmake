@@ -23,3 +23,38 @@ add_test(NAME pcapbundle.bundle_cli
   COMMAND bash ${NETTAPE_PB_DIR}/test_bundle.sh $<TARGET_FILE:nettape> $<TARGET_FILE:nt-pb-gen-tape>
           $<TARGET_FILE:nt-pb-dump-tape> ${CMAKE_CURRENT_BINARY_DIR}/pcapbundle-bundle)
 set_tests_properties(pcapbundle.bundle_cli PROPERTIES LABELS "cli" SKIP_RETURN_CODE 77)
+
+# Fuzzing anonymize.c (packet parser and rewriter, records, --conn/--from): the corpus
+# replayed by the plain driver under ctest, and with libFuzzer a short bounded run.
+add_executable(nt-pb-fuzz-anon-replay ${NETTAPE_PB_DIR}/fuzz_anonymize.c
+               ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_driver.c)
+target_link_libraries(nt-pb-fuzz-anon-replay PRIVATE nettape_analyzer nettape_warnings)
+add_test(NAME pcapbundle.fuzz_replay COMMAND nt-pb-fuzz-anon-replay ${NETTAPE_PB_DIR}/corpus)
+set_tests_properties(pcapbundle.fuzz_replay PROPERTIES LABELS "fuzz;unit")
+if(CMAKE_C_COMPILER_ID MATCHES "Clang")
+  include(CheckCSourceCompiles)
+  set(CMAKE_REQUIRED_FLAGS "-fsanitize=fuzzer")
+  check_c_source_compiles("#include <stdint.h>
+#include <stddef.h>
+int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }" NETTAPE_PB_HAVE_LIBFUZZER)
+  unset(CMAKE_REQUIRED_FLAGS)
+endif()
+if(NETTAPE_PB_HAVE_LIBFUZZER)
+  add_executable(nt-pb-fuzz-anon ${NETTAPE_PB_DIR}/fuzz_anonymize.c ${CMAKE_SOURCE_DIR}/analyzer/anonymize.c)
+  target_include_directories(nt-pb-fuzz-anon PRIVATE ${CMAKE_SOURCE_DIR}/analyzer)
+  target_compile_options(nt-pb-fuzz-anon PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(nt-pb-fuzz-anon PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(nt-pb-fuzz-anon PRIVATE nettape_format nettape_warnings)
+  set(NETTAPE_PB_FUZZ_WORK ${CMAKE_CURRENT_BINARY_DIR}/pcapbundle-fuzz)
+  add_test(NAME pcapbundle.fuzz_anon_short
+    COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1
+            $<TARGET_FILE:nt-pb-fuzz-anon> -runs=200000 -max_total_time=20 -max_len=2048
+            -rss_limit_mb=2048 -artifact_prefix=${NETTAPE_PB_FUZZ_WORK}/
+            ${NETTAPE_PB_FUZZ_WORK}/corpus ${NETTAPE_PB_DIR}/corpus)
+  set_tests_properties(pcapbundle.fuzz_anon_short PROPERTIES LABELS "fuzz" TIMEOUT 90
+    FIXTURES_REQUIRED nettape_pb_fuzz_work)
+  add_test(NAME pcapbundle.fuzz_work_setup
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${NETTAPE_PB_FUZZ_WORK}/corpus)
+  set_tests_properties(pcapbundle.fuzz_work_setup PROPERTIES FIXTURES_SETUP nettape_pb_fuzz_work
+    LABELS "fuzz")
+endif()

@@ -14,6 +14,7 @@
  *   B0 .. B0+3s  connection A (198.18.0.1:45678 -> 198.18.0.2:443, IPv4) handshake with
  *                window scaling, data, a zero window, a window update, data and its
  *                retransmission; connection B (IPv6) handshake; drop, pin, loss
+ *                (the tape rotates to a second chunk after the drop at B0 + 0.5 s)
  *   B0 + 200 s   connection C again (outside any window the tests use)
  * It prints shell assignments the test scripts source (times as epoch seconds).
  */
@@ -326,6 +327,10 @@ int main(int argc, char **argv)
 	dr.tcp_flags = 0x10;
 	dr.sk_state = 1;
 	put(NT_REC_DROP, B0 + 500 * MS, &dr, sizeof(dr));
+	/* a second chunk in the middle of the window: slices span chunks */
+	int rerr = tape_writer__rotate(w);
+	if (rerr)
+		die("rotate", rerr);
 	struct seg s6 = { 0, "198.18.0.2", "198.18.0.1", 443, 45678, 5001, 1101, 0x10, 502, 0, 0, 2, 7, 1002 };
 	packet(B0 + 1000 * MS, &s6);                               /* window update */
 	sm.kind = NT_SAMPLE_RCV_ZERO_END;

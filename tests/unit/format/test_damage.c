@@ -5,7 +5,7 @@
 #include "tape.h"
 #include "test_util.h"
 
-#define NREC 3000
+#define NREC 800
 
 struct orig {
 	uint16_t type;
@@ -149,7 +149,9 @@ static void test_cuts(const uint8_t *buf, size_t len, const struct tape_frame_in
 	}
 	/* every byte of the last frames, the index frame and the trailer */
 	for (uint64_t cut = from; cut <= len; cut++) {
-		int boundary = cut == len;
+		/* frame boundaries: every frame, the index frame, the trailer, the end */
+		int boundary = cut == len || cut == len - 32 ||
+			       cut == fi[nfi - 1].offset + 80 + fi[nfi - 1].disk_len;
 		for (size_t i = 0; i < nfi; i++)
 			if (fi[i].offset == cut)
 				boundary = 1;
@@ -214,6 +216,8 @@ static void test_enospc(void)
 	struct tape_record rec;
 	uint32_t expect = 0;
 	int errors = 0, err, rc;
+	static uint64_t exp_ts[4000];
+	static uint32_t exp_seq[4000];
 
 	signal(SIGXFSZ, SIG_IGN);
 	o.dir = dir;
@@ -242,8 +246,8 @@ static void test_enospc(void)
 			ev.seq = i; /* accepted */
 		else
 			continue;
-		recs[expect].ts = ck.boot;
-		recs[expect].len = i;
+		exp_ts[expect] = ck.boot;
+		exp_seq[expect] = i;
 		expect++;
 	}
 	tape_writer__stats(w, &st);
@@ -262,8 +266,8 @@ static void test_enospc(void)
 		CHECK(i < expect);
 		if (i >= expect)
 			break;
-		CHECK_EQ(d->seq, recs[i].len);
-		CHECK_EQ(rec.ts, recs[i].ts);
+		CHECK_EQ(d->seq, exp_seq[i]);
+		CHECK_EQ(rec.ts, exp_ts[i]);
 		if (i + 1 == expect)
 			CHECK_EQ(tape_reader__next(r, &rec), 0);
 	}
@@ -276,7 +280,7 @@ int main(int argc, char **argv)
 	struct tape_frame_info *fi;
 	size_t len, nfi;
 	uint8_t *buf;
-	int seeds = argc > 1 ? atoi(argv[1]) : 3000;
+	int seeds = argc > 1 ? atoi(argv[1]) : 1000;
 
 	tu_tmpdir(dir, sizeof(dir), "damage");
 	buf = make_chunk(&len, &fi, &nfi);

@@ -178,6 +178,91 @@ int main(void)
 	tu_rmtree(a);
 	tu_rmtree(b);
 
+	/* an NTP step of +10 s in the middle of a chunk: frames carry fresh clock
+	 * pairs, so records after the step get the new wall-clock time */
+	{
+		struct tu_clock ck = { .boot = 1000000000ull, .real_off = 1700000000000000000ull };
+		struct tape_writer_opts o = { 0 };
+		struct tape_writer *w;
+		struct nt_ev_drop ev = { 0 };
+		const char *paths[1];
+		struct tape_reader *r;
+		struct tape_record rec;
+		int err, n = 0;
+
+		tu_tmpdir(a, sizeof(a), "step");
+		o.dir = a;
+		o.now_ns = tu_clock_boot;
+		o.realtime_ns = tu_clock_real;
+		o.cb_ctx = &ck;
+		w = tape_writer__open(&o);
+		REQUIRE(w);
+		for (uint32_t i = 0; i < 200; i++) {
+			if (i == 100) {
+				CHECK_EQ(tape_writer__flush(w), 0);
+				ck.real_off += 10000000000ull;
+				CHECK_EQ(tape_writer__flush(w), 0); /* no-op: empty frame */
+			}
+			ck.boot += 1000000;
+			ev.seq = i;
+			CHECK_EQ(tape_writer__append(w, NT_REC_DROP, ck.boot, &ev, sizeof(ev)), 0);
+			if (i == 100)
+				CHECK_EQ(tape_writer__flush(w), 0); /* seals a frame with the new pair */
+		}
+		CHECK_EQ(tape_writer__close(w), 0);
+		paths[0] = a;
+		r = tape_reader__open(paths, 1, &(struct tape_reader_opts){ .skip_meta = 1 }, &err);
+		REQUIRE(r);
+		while (tape_reader__next(r, &rec) == 1) {
+			const struct nt_ev_drop *d = rec.data;
+			uint64_t want = rec.ts + 1700000000000000000ull +
+					(d->seq >= 100 ? 10000000000ull : 0);
+			CHECK_EQ(tape_record_realtime(&rec), want);
+			CHECK_EQ(tape_source__to_realtime(rec.src, rec.ts), want);
+			CHECK_EQ(tape_header__to_realtime(&rec.src->hdr, rec.ts), want);
+			n++;
+		}
+		CHECK_EQ(n, 200);
+		{
+			/* a header that is not a reader's: its own pair only */
+			struct tape_header h = { .created_boot_ns = 5, .created_real_ns = 105 };
+			CHECK_EQ(tape_header__to_realtime(&h, 10), 110);
+			CHECK_EQ(tape_header__to_realtime(&h, 2), 102);
+		}
+		tape_reader__free(r);
+		tu_rmtree(a);
+	}
+
+	/* a frame is written once it is older than flush_ms (tape_writer__poll) */
+	{
+		struct tu_clock ck = { .boot = 1000000000ull, .real_off = 1700000000000000000ull };
+		struct tape_writer_opts o = { 0 };
+		struct tape_writer_stats st0, st1, st2;
+		struct tape_writer *w;
+		struct nt_ev_drop ev = { 0 };
+
+		tu_tmpdir(a, sizeof(a), "flush");
+		o.dir = a;
+		o.flush_ms = 500;
+		o.now_ns = tu_clock_boot;
+		o.cb_ctx = &ck; /* realtime derived from the fake clock */
+		w = tape_writer__open(&o);
+		REQUIRE(w);
+		tape_writer__stats(w, &st0);
+		CHECK_EQ(tape_writer__append(w, NT_REC_DROP, ck.boot, &ev, sizeof(ev)), 0);
+		ck.boot += 400000000ull;
+		CHECK_EQ(tape_writer__poll(w), 0);
+		tape_writer__stats(w, &st1);
+		CHECK_EQ(st1.frames, st0.frames);
+		ck.boot += 100000000ull;
+		CHECK_EQ(tape_writer__poll(w), 0);
+		tape_writer__stats(w, &st2);
+		CHECK_EQ(st2.frames, st0.frames + 1);
+		CHECK(st2.cur_chunk_bytes > st1.cur_chunk_bytes);
+		CHECK_EQ(tape_writer__close(w), 0);
+		tu_rmtree(a);
+	}
+
 	/* errors of tape_reader__open */
 	{
 		const char *p[1] = { "/nonexistent/tape" };
@@ -188,6 +273,25 @@ int main(void)
 		p[0] = a;
 		CHECK(tape_reader__open(p, 1, NULL, &err) == NULL);
 		CHECK_EQ(err, -TAPE_E_NOCHUNKS);
+		/* two recordings in one directory */
+		for (int k = 0; k < 2; k++) {
+			struct tape_writer_opts o = { 0 };
+			struct tape_writer *w;
+			o.dir = a;
+			o.first_seq = 1 + (uint64_t)k * 5;
+			w = tape_writer__open(&o);
+			REQUIRE(w);
+			CHECK_EQ(tape_writer__close(w), 0);
+		}
+		CHECK(tape_reader__open(p, 1, NULL, &err) == NULL);
+		CHECK_EQ(err, -TAPE_E_MIXED);
+		/* a chunk that exists already is never overwritten */
+		{
+			struct tape_writer_opts o = { .dir = a, .first_seq = 1 };
+			errno = 0;
+			CHECK(tape_writer__open(&o) == NULL);
+			CHECK_EQ(errno, EEXIST);
+		}
 		tu_rmtree(a);
 	}
 	return tu_done("test_rotation");

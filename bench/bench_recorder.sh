@@ -1,0 +1,148 @@
+#!/bin/bash
+# bench_recorder.sh: cost of nettape-record on an iperf3 bulk transfer between two namespaces, against trace-cmd and perf record.
+#
+# Usage: bench_recorder.sh NETTAPE_RECORD [PAIRS] [SECONDS]
+#   PAIRS    paired runs (baseline, with recorder, baseline), default 3
+#   SECONDS  iperf3 duration, default 10
+# Prints one table: throughput ratio (median of paired runs, each measured
+# run against the mean of the baselines around it), CPU seconds of the tool,
+# events, lost, bytes on disk, bytes per event, tcp_probe ns (bpf_stats).
+# Needs root, iperf3; trace-cmd and perf rows are skipped when missing.
+set -u
+REC=$(readlink -f "$1")
+PAIRS=${2:-3}
+SECS=${3:-10}
+NS_A=ntrec-bench-a
+NS_B=ntrec-bench-b
+WORK=$(mktemp -d /tmp/ntrec-bench.XXXXXX)
+PIDS=()
+EVENTS="tcp:tcp_probe skb:kfree_skb tcp:tcp_retransmit_skb sock:inet_sock_set_state"
+TRACEFS=/sys/kernel/tracing
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do [ -n "$p" ] && wait "$p" 2>/dev/null; done
+	ip netns del $NS_A 2>/dev/null
+	ip netns del $NS_B 2>/dev/null
+	# trace-cmd -k leaves its events on: switch them off again.
+	for e in $EVENTS; do
+		[ -w "$TRACEFS/events/${e%%:*}/${e#*:}/enable" ] &&
+			echo 0 >"$TRACEFS/events/${e%%:*}/${e#*:}/enable"
+	done
+	[ -w $TRACEFS/tracing_on ] && echo 1 >$TRACEFS/tracing_on
+	[ -n "${OLD_STATS:-}" ] && sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+[ "$(id -u)" = 0 ] || { echo "bench_recorder: needs root"; exit 77; }
+command -v iperf3 >/dev/null || { echo "bench_recorder: needs iperf3"; exit 77; }
+[ -d $TRACEFS/events ] || mount -t tracefs nodev $TRACEFS 2>/dev/null
+
+ip netns del $NS_A 2>/dev/null; ip netns del $NS_B 2>/dev/null
+ip netns add $NS_A; ip netns add $NS_B
+ip link add ntrec-ba type veth peer name ntrec-bb
+ip link set ntrec-ba netns $NS_A; ip link set ntrec-bb netns $NS_B
+ip -n $NS_A addr add 198.18.2.1/30 dev ntrec-ba
+ip -n $NS_B addr add 198.18.2.2/30 dev ntrec-bb
+for ns in $NS_A $NS_B; do ip -n $ns link set lo up; done
+ip -n $NS_A link set ntrec-ba up; ip -n $NS_B link set ntrec-bb up
+
+ip netns exec $NS_B taskset -c 1 iperf3 -s -p 5201 >/dev/null 2>&1 &
+PIDS+=($!)
+sleep 0.5
+OLD_STATS=$(sysctl -n kernel.bpf_stats_enabled)
+sysctl -qw kernel.bpf_stats_enabled=1
+
+# iperf3 run; prints bits per second received.
+run_iperf() {
+	ip netns exec $NS_A taskset -c 0 iperf3 -c 198.18.2.2 -p 5201 -P4 -t "$SECS" -J 2>/dev/null |
+		python3 -c 'import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]))'
+}
+
+# CPU seconds (user+sys, children included) of a command run under time(1).
+cpu_of() { awk '{print $1 + $2}' "$1"; }
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+declare -A RATIO CPU EVENTS_N LOST BYTES PROBE
+
+measure() { # measure TOOL: one paired run, appends to the result lists
+	local tool=$1 b1 b2 m out=$WORK/$1.$2 rp
+	b1=$(run_iperf)
+	rm -rf "$out"; mkdir -p "$out"
+	case $tool in
+	nettape)
+		/usr/bin/time -f "%U %S" -o "$out.time" "$REC" -o "$out/tape" --status-interval 0 \
+			>"$out.log" 2>&1 &
+		rp=$!
+		for _ in $(seq 50); do grep -q "recording to" "$out.log" && break; sleep 0.1; done
+		;;
+	trace-cmd)
+		/usr/bin/time -f "%U %S" -o "$out.time" trace-cmd record -k -d --compression zstd \
+			$(for e in $EVENTS; do printf -- "-e %s " "$e"; done) -o "$out/trace.dat" \
+			>"$out.log" 2>&1 &
+		rp=$!
+		sleep 2
+		;;
+	perf)
+		/usr/bin/time -f "%U %S" -o "$out.time" perf record -a -q \
+			$(for e in $EVENTS; do printf -- "-e %s " "$e"; done) -o "$out/perf.data" \
+			>"$out.log" 2>&1 &
+		rp=$!
+		sleep 2
+		;;
+	esac
+	PIDS+=($rp)
+	m=$(run_iperf)
+	sleep 0.5
+	kill -INT $(pgrep -P $rp) 2>/dev/null
+	wait $rp
+	b2=$(run_iperf)
+	RATIO[$tool]+="$(python3 -c "print($m / (($b1 + $b2) / 2))") "
+	CPU[$tool]+="$(cpu_of "$out.time") "
+	BYTES[$tool]+="$(du -sb "$out" | cut -f1) "
+	case $tool in
+	nettape)
+		EVENTS_N[$tool]+="$(sed -n 's/.*stopped: \([0-9]*\) events.*/\1/p' "$out.log") "
+		LOST[$tool]+="$(sed -n 's/.*events, \([0-9]*\) lost.*/\1/p' "$out.log") "
+		PROBE[$tool]+="$(sed -n 's/.*tcp_probe \([0-9.]*\) ns.*/\1/p' "$out.log") "
+		;;
+	trace-cmd)
+		EVENTS_N[$tool]+="$(trace-cmd report -i "$out/trace.dat" 2>/dev/null | grep -c ': \(tcp_probe\|kfree_skb\|tcp_retransmit_skb\|inet_sock_set_state\):') "
+		LOST[$tool]+="? "
+		for e in $EVENTS; do echo 0 >"$TRACEFS/events/${e%%:*}/${e#*:}/enable"; done
+		echo 1 >$TRACEFS/tracing_on
+		;;
+	perf)
+		EVENTS_N[$tool]+="$(perf script -i "$out/perf.data" 2>/dev/null | wc -l) "
+		LOST[$tool]+="$(perf report -i "$out/perf.data" --stats 2>/dev/null | awk '/LOST/ {s+=$NF} END {print s+0}') "
+		;;
+	esac
+	rm -rf "$out"
+}
+
+TOOLS="nettape"
+command -v trace-cmd >/dev/null && TOOLS+=" trace-cmd"
+command -v perf >/dev/null && TOOLS+=" perf"
+for tool in $TOOLS; do
+	for i in $(seq "$PAIRS"); do
+		echo "bench_recorder: $tool run $i/$PAIRS" >&2
+		measure "$tool" "$i"
+	done
+done
+
+printf "\niperf3 -P4 -t%s between two namespaces, %s paired runs, medians\n" "$SECS" "$PAIRS"
+printf "%-10s %11s %8s %10s %8s %12s %9s %10s\n" tool throughput cpu_s events lost bytes bytes/ev tcp_probe
+for tool in $TOOLS; do
+	r=$(echo ${RATIO[$tool]} | tr ' ' '\n' | median)
+	c=$(echo ${CPU[$tool]} | tr ' ' '\n' | median)
+	n=$(echo ${EVENTS_N[$tool]} | tr ' ' '\n' | median)
+	b=$(echo ${BYTES[$tool]} | tr ' ' '\n' | median)
+	l=$(echo ${LOST[$tool]} | tr ' ' '\n' | sort | tail -1)
+	p=$( [ -n "${PROBE[$tool]:-}" ] && echo ${PROBE[$tool]} | tr ' ' '\n' | median || echo "-")
+	bpe=$(python3 -c "print(f'{$b / $n:.1f}' if $n else '-')")
+	printf "%-10s %10.3fx %8.2f %10s %8s %12s %9s %10s\n" "$tool" "$r" "$c" "$n" "$l" "$b" "$bpe" "${p:+$p ns}"
+done

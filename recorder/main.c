@@ -1,0 +1,866 @@
+/* main.c: nettape-record: options, start-up checks, the main loop (ring buffer, writer, budget, losses, status), signals. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "budget.h"
+#include "capture.h"
+#include "decode.h"
+#include "kmeta.h"
+#include "log.h"
+#include "tape.h"
+#include "util.h"
+
+#define DEFAULT_DIR "/var/lib/nettape"
+#define DEFAULT_MAX_DISK (1ULL << 30)
+#define DEFAULT_CHUNK_SIZE (64ULL << 20)
+#define DEFAULT_NOISE "NOT_SPECIFIED,SKB_CONSUMED,QUEUE_PURGE,PACKET_SOCK_ERROR,OTHERHOST"
+
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+static volatile sig_atomic_t sig_stop, sig_rotate, sig_status;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGINT || sig == SIGTERM)
+		sig_stop = 1;
+	else if (sig == SIGHUP)
+		sig_rotate = 1;
+	else if (sig == SIGUSR1)
+		sig_status = 1;
+}
+
+struct options {
+	const char *dir;
+	uint64_t duration_ns;
+	uint64_t max_disk;
+	int max_disk_set;
+	uint64_t chunk_size;
+	uint64_t chunk_time_ns;
+	uint64_t flush_ns;
+	uint64_t status_ns;
+	int zstd_level;
+	int fsync;
+	const char *events;
+	const char *noise;
+	const char *netns_args[NTB_MAX_NETNS];
+	const char *cgroup_args[NTB_MAX_CGROUPS];
+	struct capture_opts cap;
+	char cmdline[1024];
+};
+
+struct app {
+	struct options *o;
+	struct capture *c;
+	struct kmeta *k;
+	struct tape_meta *meta;
+	struct budget *b;
+	struct tape_writer *w;
+	int sockets_warned;
+	uint64_t budget_deleted_bytes;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: nettape-record [OPTIONS]\n"
+"Records the TCP stack of this host (drops, retransmits, congestion, connection\n"
+"lifecycle, windows and RTT, resets, stalls, buffer pressure) into a tape\n"
+"directory of compressed chunk files, until stopped. Analyse with `nettape`.\n"
+"\n"
+"Output and rotation:\n"
+"  -o, --output DIR            tape directory (default " DEFAULT_DIR ")\n"
+"  -d, --duration DUR          stop after DUR (default: run until SIGINT/SIGTERM)\n"
+"      --max-disk SIZE         hard budget for DIR, oldest unpinned chunks deleted\n"
+"                              first (default 1G; 0 = no limit)\n"
+"      --chunk-size SIZE       start a new chunk after SIZE (default 64M, at most\n"
+"                              max-disk/8)\n"
+"      --chunk-time DUR        start a new chunk after DUR (default 10m)\n"
+"      --flush-interval DUR    write buffered events at least this often (default 1s)\n"
+"      --zstd-level N          compression level 1-19 (default 3)\n"
+"      --fsync                 fdatasync every frame (default: at chunk close)\n"
+"Filters (applied in the kernel; repeat an option to allow several values):\n"
+"      --port PORT             local or remote TCP port\n"
+"      --netns NAME|PATH|INODE network namespace (/run/netns name, ns file, inode)\n"
+"      --cgroup PATH           processes in this cgroup v2 subtree own the socket\n"
+"      --pid PID               this process owns the socket\n"
+"Events:\n"
+"      --events LIST           classes to record (default all):\n"
+"                              drop,retrans,cong,state,sample,reset,stall,buffer\n"
+"      --noise LIST            drop reasons not recorded, or \"none\" (default\n"
+"                              " DEFAULT_NOISE ")\n"
+"      --sample-interval DUR   periodic window/RTT sample per connection (default 1s)\n"
+"      --rtt-spike N           RTT spike: srtt >= N x the connection's minimum and\n"
+"                              >= minimum + 5ms (default 4)\n"
+"      --stall-threshold DUR   unread data older than DUR is a read stall\n"
+"                              (default 200ms; 0 = off)\n"
+"      --response-threshold DUR  server read-to-reply time above DUR (default 500ms;\n"
+"                              0 = off)\n"
+"      --ring-size SIZE        kernel ring buffer (default 8M)\n"
+"Running:\n"
+"      --status-interval DUR   status line period on stderr (default 10s; 0 = off)\n"
+"  -v, --verbose               debug output (libbpf included)\n"
+"  -q, --quiet                 warnings and errors only\n"
+"  -h, --help                  this help\n"
+"  -V, --version               version\n"
+"\n"
+"Sizes take K, M, G (powers of 1024); durations s, m, h, d, ms (plain = seconds).\n"
+"Signals: SIGINT/SIGTERM stop cleanly, SIGHUP starts a new chunk, SIGUSR1 prints\n"
+"the status line. Exit status: 0 ok, 1 runtime failure, 2 usage error.\n"
+"\n"
+"Examples:\n"
+"  nettape-record                                 record everything to " DEFAULT_DIR "\n"
+"  nettape-record -o /tmp/tape -d 60s             one minute into /tmp/tape\n"
+"  nettape-record --port 443 --max-disk 10G       only HTTPS, keep up to 10 GiB\n"
+"  nettape-record --netns blue --events drop,retrans,state\n"
+"  nettape report /var/lib/nettape                analyse what was recorded\n");
+}
+
+static int fail_usage(const char *fmt, const char *arg)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	log_error("%s (see --help)", msg);
+	return -EINVAL;
+}
+
+enum {
+	OPT_MAX_DISK = 256, OPT_CHUNK_SIZE, OPT_CHUNK_TIME, OPT_FLUSH, OPT_ZSTD, OPT_FSYNC,
+	OPT_PORT, OPT_NETNS, OPT_CGROUP, OPT_PID, OPT_EVENTS, OPT_NOISE, OPT_SAMPLE,
+	OPT_SPIKE, OPT_STALL, OPT_RESPONSE, OPT_RING, OPT_STATUS,
+};
+
+static const struct option long_opts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "max-disk", required_argument, NULL, OPT_MAX_DISK },
+	{ "chunk-size", required_argument, NULL, OPT_CHUNK_SIZE },
+	{ "chunk-time", required_argument, NULL, OPT_CHUNK_TIME },
+	{ "flush-interval", required_argument, NULL, OPT_FLUSH },
+	{ "zstd-level", required_argument, NULL, OPT_ZSTD },
+	{ "fsync", no_argument, NULL, OPT_FSYNC },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "pid", required_argument, NULL, OPT_PID },
+	{ "events", required_argument, NULL, OPT_EVENTS },
+	{ "noise", required_argument, NULL, OPT_NOISE },
+	{ "sample-interval", required_argument, NULL, OPT_SAMPLE },
+	{ "rtt-spike", required_argument, NULL, OPT_SPIKE },
+	{ "stall-threshold", required_argument, NULL, OPT_STALL },
+	{ "response-threshold", required_argument, NULL, OPT_RESPONSE },
+	{ "ring-size", required_argument, NULL, OPT_RING },
+	{ "status-interval", required_argument, NULL, OPT_STATUS },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_events(const char *list, unsigned *classes)
+{
+	char buf[256], *save = NULL, *tok;
+	unsigned m = 1u << NTB_OWNER;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint32_t cls;
+
+		if (!strcmp(tok, "all")) {
+			m = CAPTURE_ALL_CLASSES;
+			continue;
+		}
+		for (cls = 0; cls < NTB_OWNER; cls++)
+			if (!strcmp(tok, decode_class_name(cls)))
+				break;
+		if (cls == NTB_OWNER)
+			return fail_usage("unknown event class '%s' (drop, retrans, cong, state, "
+					  "sample, reset, stall, buffer)", tok);
+		m |= 1u << cls;
+	}
+	*classes = m;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	uint64_t v;
+	size_t off = 0;
+	int i, c;
+
+	memset(o, 0, sizeof(*o));
+	o->dir = DEFAULT_DIR;
+	o->max_disk = DEFAULT_MAX_DISK;
+	o->chunk_time_ns = 600ULL * 1000000000ULL;
+	o->flush_ns = 1000000000ULL;
+	o->status_ns = 10ULL * 1000000000ULL;
+	o->zstd_level = 3;
+	o->noise = DEFAULT_NOISE;
+	o->cap.classes = CAPTURE_ALL_CLASSES;
+	o->cap.ring_size = 8ULL << 20;
+	o->cap.sample_period_ns = 1000000000ULL;
+	o->cap.stall_ns = 200000000ULL;
+	o->cap.response_ns = 500000000ULL;
+	o->cap.rtt_spike_mult = 4;
+	o->cap.rtt_spike_min_us = 5000;
+
+	for (i = 0; i < argc && off < sizeof(o->cmdline) - 1; i++)
+		off += (size_t)snprintf(o->cmdline + off, sizeof(o->cmdline) - off, "%s%s",
+					i ? " " : "", argv[i]);
+
+	while ((c = getopt_long(argc, argv, "o:d:vqhV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->dir = optarg;
+			break;
+		case 'd':
+			if (parse_duration(optarg, &o->duration_ns) || !o->duration_ns)
+				return fail_usage("bad --duration '%s' (e.g. 30s, 5m, 2h)", optarg);
+			break;
+		case OPT_MAX_DISK:
+			if (parse_size(optarg, &o->max_disk))
+				return fail_usage("bad --max-disk '%s' (e.g. 500M, 10G, 0)", optarg);
+			o->max_disk_set = 1;
+			break;
+		case OPT_CHUNK_SIZE:
+			if (parse_size(optarg, &o->chunk_size) || o->chunk_size < (64 << 10))
+				return fail_usage("bad --chunk-size '%s' (at least 64K, e.g. 16M)", optarg);
+			break;
+		case OPT_CHUNK_TIME:
+			if (parse_duration(optarg, &o->chunk_time_ns) || o->chunk_time_ns < 1000000000ULL)
+				return fail_usage("bad --chunk-time '%s' (at least 1s, e.g. 10m)", optarg);
+			break;
+		case OPT_FLUSH:
+			if (parse_duration(optarg, &o->flush_ns) || o->flush_ns < 10000000ULL ||
+			    o->flush_ns > 3600ULL * 1000000000ULL)
+				return fail_usage("bad --flush-interval '%s' (10ms to 1h)", optarg);
+			break;
+		case OPT_ZSTD:
+			if (parse_u64(optarg, 1, 19, &v))
+				return fail_usage("bad --zstd-level '%s' (1-19)", optarg);
+			o->zstd_level = (int)v;
+			break;
+		case OPT_FSYNC:
+			o->fsync = 1;
+			break;
+		case OPT_PORT:
+			if (parse_u64(optarg, 1, 65535, &v))
+				return fail_usage("bad --port '%s' (1-65535)", optarg);
+			if (o->cap.nports == NTB_MAX_PORTS)
+				return fail_usage("too many --port (at most %s)", "16");
+			o->cap.ports[o->cap.nports++] = (uint16_t)v;
+			break;
+		case OPT_NETNS:
+			if (o->cap.nnetns == NTB_MAX_NETNS)
+				return fail_usage("too many --netns (at most %s)", "8");
+			o->netns_args[o->cap.nnetns++] = optarg;
+			break;
+		case OPT_CGROUP:
+			if (o->cap.ncgroups == NTB_MAX_CGROUPS)
+				return fail_usage("too many --cgroup (at most %s)", "4");
+			o->cgroup_args[o->cap.ncgroups++] = optarg;
+			break;
+		case OPT_PID:
+			if (parse_u64(optarg, 1, 0x7fffffff, &v))
+				return fail_usage("bad --pid '%s'", optarg);
+			if (o->cap.npids == NTB_MAX_PIDS)
+				return fail_usage("too many --pid (at most %s)", "8");
+			o->cap.pids[o->cap.npids++] = (uint32_t)v;
+			break;
+		case OPT_EVENTS:
+			if (parse_events(optarg, &o->cap.classes))
+				return -EINVAL;
+			break;
+		case OPT_NOISE:
+			o->noise = optarg;
+			break;
+		case OPT_SAMPLE:
+			if (parse_duration(optarg, &o->cap.sample_period_ns) ||
+			    o->cap.sample_period_ns < 10000000ULL)
+				return fail_usage("bad --sample-interval '%s' (at least 10ms)", optarg);
+			break;
+		case OPT_SPIKE:
+			if (parse_u64(optarg, 2, 1000, &v))
+				return fail_usage("bad --rtt-spike '%s' (2-1000)", optarg);
+			o->cap.rtt_spike_mult = (uint32_t)v;
+			break;
+		case OPT_STALL:
+			if (parse_duration(optarg, &o->cap.stall_ns))
+				return fail_usage("bad --stall-threshold '%s' (e.g. 200ms, 0)", optarg);
+			break;
+		case OPT_RESPONSE:
+			if (parse_duration(optarg, &o->cap.response_ns))
+				return fail_usage("bad --response-threshold '%s' (e.g. 500ms, 0)", optarg);
+			break;
+		case OPT_RING:
+			if (parse_size(optarg, &o->cap.ring_size) || o->cap.ring_size < (64 << 10) ||
+			    o->cap.ring_size > (1ULL << 30) || (o->cap.ring_size & (o->cap.ring_size - 1)))
+				return fail_usage("bad --ring-size '%s' (a power of two, 64K-1G)", optarg);
+			break;
+		case OPT_STATUS:
+			if (parse_duration(optarg, &o->status_ns))
+				return fail_usage("bad --status-interval '%s' (e.g. 10s, 0)", optarg);
+			break;
+		case 'v':
+			log_verbosity = LOG_LVL_DEBUG;
+			o->cap.bpf_debug = 1;
+			break;
+		case 'q':
+			log_verbosity = LOG_LVL_WARN;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("nettape-record %s (tape format %d.%d)\n", NETTAPE_VERSION,
+			       TAPE_FORMAT_MAJOR, TAPE_FORMAT_MINOR);
+			exit(0);
+		default:
+			log_error("see --help");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc)
+		return fail_usage("unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+/* Frame size, the writer's worst case for one chunk, and checks the budget
+ * against it. */
+static uint32_t frame_size_for(uint64_t chunk_size)
+{
+	uint64_t f = chunk_size / 16;
+
+	if (f > (256 << 10))
+		f = 256 << 10;
+	if (f < (16 << 10))
+		f = 16 << 10;
+	return (uint32_t)f;
+}
+
+static uint64_t chunk_reserve(uint64_t chunk_size)
+{
+	/* Rotation happens after the frame that crosses chunk_size; up to the
+	 * 4 pending frames may follow it, then index and trailer. */
+	return chunk_size + 5ULL * frame_size_for(chunk_size) + (128 << 10);
+}
+
+static int resolve_sizes(struct options *o)
+{
+	char a[32], b[32];
+
+	if (!o->chunk_size) {
+		o->chunk_size = DEFAULT_CHUNK_SIZE;
+		if (o->max_disk && o->chunk_size > o->max_disk / 8)
+			o->chunk_size = o->max_disk / 8;
+		if (o->chunk_size < (64 << 10))
+			o->chunk_size = 64 << 10;
+	}
+	if (o->max_disk && o->max_disk < 3 * chunk_reserve(o->chunk_size)) {
+		log_error("--max-disk %s is too small for chunks of %s: it must hold three chunks "
+			  "and their slack (at least %s; see --help)",
+			  fmt_size(a, sizeof(a), o->max_disk), fmt_size(b, sizeof(b), o->chunk_size),
+			  fmt_size((char[32]){ 0 }, 32, 3 * chunk_reserve(o->chunk_size)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* --netns and --cgroup take names and paths; the kernel wants ids. */
+static int resolve_filters(struct options *o)
+{
+	struct stat st;
+	char path[4096];
+	uint32_t i;
+
+	for (i = 0; i < o->cap.nnetns; i++) {
+		const char *a = o->netns_args[i];
+		uint64_t v;
+
+		if (!parse_u64(a, 1, UINT32_MAX, &v)) {
+			o->cap.netns[i] = (uint32_t)v;
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s%s", strchr(a, '/') ? "" : "/run/netns/", a);
+		if (stat(path, &st))
+			return fail_usage("--netns: cannot find network namespace '%s'", a);
+		o->cap.netns[i] = (uint32_t)st.st_ino;
+	}
+	for (i = 0; i < o->cap.ncgroups; i++) {
+		const char *a = o->cgroup_args[i];
+		char root[4096] = "";
+		const char *p;
+		FILE *f = fopen("/proc/self/mountinfo", "re");
+		char line[4096];
+		uint32_t level = 0;
+
+		while (f && fgets(line, sizeof(line), f)) {
+			char *sep = strstr(line, " - ");
+			char fstype[64];
+
+			if (sep && sscanf(sep, " - %63s", fstype) == 1 && !strcmp(fstype, "cgroup2") &&
+			    sscanf(line, "%*s %*s %*s %*s %4095s", root) == 1)
+				break;
+			root[0] = '\0';
+		}
+		if (f)
+			fclose(f);
+		if (!root[0])
+			return fail_usage("--cgroup '%s': no cgroup2 hierarchy is mounted", a);
+		if (!strncmp(a, root, strlen(root)))
+			a += strlen(root);
+		snprintf(path, sizeof(path), "%s/%s", root, a[0] == '/' ? a + 1 : a);
+		if (stat(path, &st) || !S_ISDIR(st.st_mode))
+			return fail_usage("--cgroup: no cgroup '%s' under the cgroup2 mount", o->cgroup_args[i]);
+		for (p = a; *p; p++)
+			if (*p == '/' && p[1] && p[1] != '/')
+				level++;
+		if (a[0] && a[0] != '/')
+			level++;
+		o->cap.cgroups[i] = st.st_ino;
+		o->cap.cgroup_levels[i] = level;
+	}
+	return 0;
+}
+
+static int build_noise(struct options *o, struct kmeta *k)
+{
+	char buf[1024], *save = NULL, *tok;
+	int is_default = !strcmp(o->noise, DEFAULT_NOISE);
+
+	memset(o->cap.noise, 0, sizeof(o->cap.noise));
+	if (!strcasecmp(o->noise, "none"))
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", o->noise);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint32_t v;
+
+		if (kmeta__drop_reason(k, tok, &v)) {
+			/* SKB_CONSUMED has no SKB_DROP_REASON_ prefix in the kernel. */
+			if (is_default)
+				continue;
+			return fail_usage("--noise: this kernel has no drop reason '%s'", tok);
+		}
+		if (v < NTB_NOISE_BITS)
+			o->cap.noise[v / 64] |= 1ULL << (v % 64);
+	}
+	return 0;
+}
+
+static void add_config(struct tape_meta *m, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void add_config(struct tape_meta *m, const char *key, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n = snprintf(buf, sizeof(buf), "%s=", key);
+
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+	va_end(ap);
+	tape_meta__add(m, NT_REC_CONFIG, buf, (uint32_t)strlen(buf));
+}
+
+static void record_config(struct options *o, struct tape_meta *m)
+{
+	char list[512];
+	size_t off = 0;
+	uint32_t i;
+
+	add_config(m, "sample_interval_ns", "%llu", (unsigned long long)o->cap.sample_period_ns);
+	add_config(m, "rtt_spike", "%u x min, +%u us", o->cap.rtt_spike_mult, o->cap.rtt_spike_min_us);
+	add_config(m, "stall_threshold_ns", "%llu", (unsigned long long)o->cap.stall_ns);
+	add_config(m, "response_threshold_ns", "%llu", (unsigned long long)o->cap.response_ns);
+	add_config(m, "noise", "%s", o->noise);
+	for (i = 0; i < NTB_OWNER; i++)
+		if (o->cap.classes & (1u << i))
+			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", off ? "," : "",
+						decode_class_name(i));
+	add_config(m, "events", "%s", list);
+	off = 0;
+	list[0] = '\0';
+	for (i = 0; i < o->cap.nports; i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%u", i ? "," : "", o->cap.ports[i]);
+	add_config(m, "filter_ports", "%s", list);
+	off = 0;
+	list[0] = '\0';
+	for (i = 0; i < o->cap.nnetns; i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%u", i ? "," : "", o->cap.netns[i]);
+	add_config(m, "filter_netns", "%s", list);
+	off = 0;
+	list[0] = '\0';
+	for (i = 0; i < o->cap.npids; i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%u", i ? "," : "", o->cap.pids[i]);
+	add_config(m, "filter_pids", "%s", list);
+	off = 0;
+	list[0] = '\0';
+	for (i = 0; i < o->cap.ncgroups; i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", i ? "," : "", o->cgroup_args[i]);
+	add_config(m, "filter_cgroups", "%s", list);
+	add_config(m, "max_disk", "%llu", (unsigned long long)o->max_disk);
+}
+
+/* ------------------------------------------------------------------ */
+
+static int on_chunk_start(void *ctx, struct tape_writer *w)
+{
+	struct app *a = ctx;
+	int n;
+
+	kmeta__set_writer(a->k, w);
+	n = capture__dump_sockets(a->c, w);
+	if (n < 0 && !a->sockets_warned) {
+		log_warn("cannot list open sockets: %s (sockets open before recording are named "
+			 "only when they see traffic)", strerror(-n));
+		a->sockets_warned = 1;
+	} else if (n >= 0) {
+		log_debug("chunk start: %d open sockets listed", n);
+	}
+	return 0;
+}
+
+static void on_chunk_done(void *ctx, const char *path, uint64_t size)
+{
+	struct app *a = ctx;
+	uint64_t freed;
+	int n;
+
+	budget__chunk_done(a->b, path, size);
+	log_debug("chunk complete: %s (%llu bytes)", path, (unsigned long long)size);
+	/* The next chunk is not opened yet: make room for all of it now. */
+	n = budget__enforce(a->b, NULL, &freed);
+	if (n) {
+		a->budget_deleted_bytes += freed;
+		log_debug("disk budget: deleted %d oldest chunk(s), %llu bytes", n,
+			  (unsigned long long)freed);
+	}
+}
+
+/* Tape already in the directory: continue it (same recording id, next
+ * sequence number), so a restarted service keeps one tape. */
+static int continue_tape(struct budget *b, uint8_t rid[16], uint64_t *first_seq)
+{
+	struct tape_chunk_reader *r;
+	int err = 0;
+
+	if (!budget__last_seq(b))
+		return 0;
+	*first_seq = budget__last_seq(b) + 1;
+	r = tape_chunk_reader__open(budget__last_path(b), &err);
+	if (!r)
+		return 0;
+	memcpy(rid, tape_chunk_reader__source(r)->hdr.recording_id, 16);
+	tape_chunk_reader__free(r);
+	return 1;
+}
+
+static void print_status(struct app *a, struct capture_stats *prev, uint64_t *prev_ns,
+			 uint64_t *prev_probe_ns, uint64_t *prev_probe_cnt)
+{
+	struct capture_stats st;
+	struct tape_writer_stats ws;
+	uint64_t now = now_mono_ns(), total = 0, lost = 0, run_ns = 0, run_cnt = 0;
+	double secs = (double)(now - *prev_ns) / 1e9;
+	char line[1024], s1[32], s2[32], probe[64] = "";
+	size_t off = 0;
+	uint32_t i;
+
+	capture__stats(a->c, &st);
+	tape_writer__stats(a->w, &ws);
+	if (secs <= 0)
+		secs = 1;
+	for (i = 0; i < NTB_OWNER; i++) {
+		total += st.events[i] - prev->events[i];
+		lost += st.lost[i];
+	}
+	off += (size_t)snprintf(line + off, sizeof(line) - off, "%.0f ev/s (", (double)total / secs);
+	for (i = 0; i < NTB_OWNER; i++)
+		off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s %.0f", i ? ", " : "",
+					decode_class_name(i),
+					(double)(st.events[i] - prev->events[i]) / secs);
+	if (!capture__prog_stats(a->c, "tcp_probe", &run_ns, &run_cnt) && run_cnt > *prev_probe_cnt)
+		snprintf(probe, sizeof(probe), ", tcp_probe %.0f ns",
+			 (double)(run_ns - *prev_probe_ns) / (double)(run_cnt - *prev_probe_cnt));
+	log_info("%s), lost %llu, written %s, ratio %.1fx, disk %s%s%s", line,
+		 (unsigned long long)lost, fmt_size(s1, sizeof(s1), ws.disk_bytes),
+		 ws.disk_bytes ? (double)ws.raw_bytes / (double)ws.disk_bytes : 0.0,
+		 fmt_size(s2, sizeof(s2), budget__complete_bytes(a->b) + ws.cur_chunk_bytes),
+		 st.refused ? " (disk full: events refused)" : "", probe);
+	*prev = st;
+	*prev_ns = now;
+	*prev_probe_ns = run_ns;
+	*prev_probe_cnt = run_cnt;
+}
+
+/* A write failed: free the oldest chunk when the disk is full. */
+static void handle_write_error(struct app *a, int err, uint64_t *last_full_log)
+{
+	struct tape_writer_stats ws;
+	uint64_t freed = 0;
+	uint64_t now = now_mono_ns();
+
+	if (!err)
+		return;
+	if (err != -ENOSPC && err != -EDQUOT) {
+		if (now - *last_full_log > 10000000000ULL) {
+			log_warn("writing the tape failed: %s (retrying)", tape_strerror(err));
+			*last_full_log = now;
+		}
+		return;
+	}
+	tape_writer__stats(a->w, &ws);
+	if (budget__free_oldest(a->b, ws.cur_chunk_path, &freed)) {
+		char s[32];
+
+		log_warn("disk full: deleted the oldest chunk (%s) to make room; recording goes on",
+			 fmt_size(s, sizeof(s), freed));
+		return;
+	}
+	if (now - *last_full_log > 10000000000ULL) {
+		log_warn("disk full and no older chunk left to delete: events are being refused "
+			 "(%llu so far); recording goes on", (unsigned long long)ws.refused);
+		*last_full_log = now;
+	}
+}
+
+static int check_output_dir(const char *dir)
+{
+	char tmp[4096];
+	size_t i, n = strlen(dir);
+
+	if (n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	/* mkdir -p */
+	memcpy(tmp, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (tmp[i] == '/' || tmp[i] == '\0') {
+			char c = tmp[i];
+
+			tmp[i] = '\0';
+			if (mkdir(tmp, 0750) && errno != EEXIST)
+				return -errno;
+			tmp[i] = c;
+		}
+	}
+	if (access(dir, W_OK | X_OK))
+		return -errno;
+	/* access() can pass on a read-only mount; try for real. */
+	snprintf(tmp, sizeof(tmp), "%s/.nettape-write-test", dir);
+	{
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+
+		if (fd < 0)
+			return -errno;
+		close(fd);
+		unlink(tmp);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct app a;
+	struct tape_writer_opts wo;
+	struct capture_stats prev_st, st;
+	struct tape_writer_stats ws;
+	struct sigaction sa;
+	uint8_t rid[16];
+	uint64_t first_seq = 1, start, last_sec, prev_status_ns, last_status, last_refresh;
+	uint64_t prev_probe_ns = 0, prev_probe_cnt = 0, last_full_log = 0, freed;
+	char err[512], s1[32], s2[32];
+	int ret = EXIT_RUNTIME, e, have_rid = 0;
+	uint32_t i;
+
+	memset(&a, 0, sizeof(a));
+	if (parse_args(argc, argv, &o))
+		return EXIT_USAGE;
+	if (resolve_sizes(&o) || resolve_filters(&o))
+		return EXIT_USAGE;
+	a.o = &o;
+	umask(027);
+
+	e = check_output_dir(o.dir);
+	if (e) {
+		log_error("output directory %s is not writable: %s", o.dir, strerror(-e));
+		return EXIT_RUNTIME;
+	}
+
+	a.meta = tape_meta__new();
+	if (!a.meta) {
+		log_error("out of memory");
+		return EXIT_RUNTIME;
+	}
+	a.k = kmeta__new(a.meta);
+	if (!a.k) {
+		if (errno == ENOENT)
+			log_error("kernel BTF missing (/sys/kernel/btf/vmlinux): needs a kernel "
+				  "built with CONFIG_DEBUG_INFO_BTF=y");
+		else
+			log_error("cannot read kernel metadata: %s", strerror(errno));
+		goto cleanup;
+	}
+	if (build_noise(&o, a.k)) {
+		ret = EXIT_USAGE;
+		goto cleanup;
+	}
+	record_config(&o, a.meta);
+
+	a.c = capture__open(&o.cap, err, sizeof(err));
+	if (!a.c) {
+		log_error("%s", err);
+		goto cleanup;
+	}
+	capture__set_output(a.c, NULL, a.k);
+
+	a.b = budget__new(o.dir, o.max_disk, chunk_reserve(o.chunk_size));
+	if (!a.b) {
+		log_error("cannot read tape directory %s: %s", o.dir, strerror(errno));
+		goto cleanup;
+	}
+	have_rid = continue_tape(a.b, rid, &first_seq);
+	if (budget__last_seq(a.b))
+		log_info("%s already holds a tape (%llu chunks): %s at chunk %llu", o.dir,
+			 (unsigned long long)budget__nchunks(a.b),
+			 have_rid ? "continuing it" : "its last chunk is unreadable, new recording",
+			 (unsigned long long)first_seq);
+	/* Make room for the first chunk before it is written. */
+	budget__enforce(a.b, NULL, &freed);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&wo, 0, sizeof(wo));
+	wo.dir = o.dir;
+	wo.chunk_size = o.chunk_size;
+	wo.chunk_time_ns = o.chunk_time_ns;
+	wo.frame_size = frame_size_for(o.chunk_size);
+	wo.flush_ms = (uint32_t)(o.flush_ns / 1000000ULL);
+	wo.zstd_level = o.zstd_level;
+	wo.fsync = o.fsync;
+	wo.version = NETTAPE_VERSION;
+	wo.cmdline = o.cmdline;
+	wo.recording_id = have_rid ? rid : NULL;
+	wo.first_seq = first_seq;
+	wo.meta = a.meta;
+	wo.chunk_start_cb = on_chunk_start;
+	wo.chunk_done_cb = on_chunk_done;
+	wo.cb_ctx = &a;
+	a.w = tape_writer__open(&wo);
+	if (!a.w) {
+		e = errno;
+		if (e == ENOSPC || e == EDQUOT)
+			log_error("cannot start the tape in %s: disk full", o.dir);
+		else
+			log_error("cannot start the tape in %s: %s", o.dir, strerror(e));
+		goto cleanup;
+	}
+	kmeta__set_writer(a.k, a.w);
+	capture__set_output(a.c, a.w, a.k);
+
+	log_info("recording to %s (chunks %s / %llus, budget %s%s); %s",
+		 o.dir, fmt_size(s1, sizeof(s1), o.chunk_size),
+		 (unsigned long long)(o.chunk_time_ns / 1000000000ULL),
+		 o.max_disk ? fmt_size(s2, sizeof(s2), o.max_disk) : "none",
+		 kmeta__nsyms(a.k) ? "" : ", drop locations unnamed",
+		 o.duration_ns ? "stops after --duration or on Ctrl-C" : "Ctrl-C to stop");
+	for (i = 0; capture__programs(a.c)[i]; i++)
+		log_debug("attached %s", capture__programs(a.c)[i]);
+
+	memset(&prev_st, 0, sizeof(prev_st));
+	start = now_mono_ns();
+	last_sec = last_status = last_refresh = prev_status_ns = start;
+	while (!sig_stop) {
+		uint64_t now;
+
+		e = capture__poll(a.c, 100);
+		if (e < 0) {
+			log_error("reading the ring buffer failed: %s", strerror(-e));
+			break;
+		}
+		handle_write_error(&a, capture__take_error(a.c), &last_full_log);
+		handle_write_error(&a, tape_writer__poll(a.w), &last_full_log);
+		now = now_mono_ns();
+		if (sig_rotate) {
+			sig_rotate = 0;
+			e = tape_writer__rotate(a.w);
+			if (e)
+				handle_write_error(&a, e, &last_full_log);
+			else
+				log_info("SIGHUP: started a new chunk");
+		}
+		if (now - last_sec >= 1000000000ULL) {
+			tape_writer__stats(a.w, &ws);
+			capture__loss_poll(a.c);
+			if (budget__enforce(a.b, ws.cur_chunk_path, &freed))
+				a.budget_deleted_bytes += freed;
+			last_sec = now;
+		}
+		if (now - last_refresh >= 10000000000ULL) {
+			kmeta__refresh(a.k, now_boot_ns());
+			last_refresh = now;
+		}
+		if (sig_status || (o.status_ns && now - last_status >= o.status_ns)) {
+			sig_status = 0;
+			print_status(&a, &prev_st, &prev_status_ns, &prev_probe_ns, &prev_probe_cnt);
+			last_status = now;
+		}
+		if (o.duration_ns && now - start >= o.duration_ns)
+			break;
+	}
+
+	/* Drain what the kernel still holds, count the last losses, close. */
+	capture__poll(a.c, 0);
+	capture__loss_poll(a.c);
+	capture__set_output(a.c, NULL, NULL);
+	kmeta__set_writer(a.k, NULL);
+	tape_writer__stats(a.w, &ws);
+	e = tape_writer__close(a.w);
+	a.w = NULL;
+	capture__stats(a.c, &st);
+	{
+		uint64_t total = 0, lost = 0, run_ns = 0, run_cnt = 0;
+		char probe[64] = "";
+
+		for (i = 0; i < NTB_OWNER; i++) {
+			total += st.events[i];
+			lost += st.lost[i];
+		}
+		/* Kernel-side cost, when kernel.bpf_stats_enabled=1 was set. */
+		if (!capture__prog_stats(a.c, "tcp_probe", &run_ns, &run_cnt) && run_cnt)
+			snprintf(probe, sizeof(probe), "; tcp_probe %.1f ns x %llu",
+				 (double)run_ns / (double)run_cnt, (unsigned long long)run_cnt);
+		log_info("stopped: %llu events, %llu lost, %s written in %llu chunk(s)%s%s",
+			 (unsigned long long)total, (unsigned long long)lost,
+			 fmt_size(s1, sizeof(s1), ws.disk_bytes), (unsigned long long)ws.chunks, probe,
+			 e ? "; closing the last chunk failed" : "");
+	}
+	if (e)
+		log_error("closing the tape: %s", tape_strerror(e));
+	ret = e ? EXIT_RUNTIME : 0;
+cleanup:
+	if (a.w)
+		tape_writer__close(a.w);
+	capture__free(a.c);
+	budget__free(a.b);
+	kmeta__free(a.k);
+	tape_meta__free(a.meta);
+	return ret;
+}

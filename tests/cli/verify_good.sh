@@ -1,0 +1,9 @@
+# verify_good.sh: a clean tape of 3 chunks verifies OK (exit 0); -q prints nothing.
+"$MKTAPE" -q -o tape --events 50000 --conns 200 --chunk-time 1 --rate 20000 --seed 11
+"$NETTAPE" verify tape; echo "exit=$?"
+"$NETTAPE" verify -q tape; echo "exit=$?"
+"$NETTAPE" verify tape/chunk-00000002.ntc; echo "exit=$?"
+# kill -9 while recording: the last chunk stays .partial, without index, and is still clean
+"$MKTAPE" -q -o crashed --events 5000 --conns 50 --seed 12 --crash
+ls crashed
+"$NETTAPE" verify crashed; echo "exit=$?"
