@@ -887,8 +887,12 @@ static int parse_u64(const char *s, uint64_t *v)
 	if (!*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
 		return -EINVAL;
 	char *end;
+	int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	const char *d = hex ? s + 2 : s; /* "0x3039" is hex, "010" is ten */
+	if (!(hex ? isxdigit((unsigned char)*d) : isdigit((unsigned char)*d)))
+		return -EINVAL;
 	errno = 0;
-	unsigned long long x = strtoull(s, &end, 0);
+	unsigned long long x = strtoull(d, &end, hex ? 16 : 10);
 	if (errno || *end)
 		return -EINVAL;
 	*v = x;
@@ -996,14 +1000,16 @@ int conn_filter_parse(const char *s, struct conn_filter *f)
 		return -EINVAL;
 	uint64_t v;
 	if (!strncmp(s, "cookie:", 7)) {
-		if (parse_u64(s + 7, &v))
+		if (parse_u64(s + 7, &v) || !v) /* 0 means "no socket" in the records */
 			return -EINVAL;
 		f->active = f->by_cookie = 1;
 		f->cookie = v;
 		return 0;
 	}
 	if (isdigit((unsigned char)s[0]) && !strchr(s, '.') && !strchr(s, ':') &&
-	    !strchr(s, '-') && !parse_u64(s, &v)) {
+	    !strchr(s, '-')) {
+		if (parse_u64(s, &v) || !v)
+			return -EINVAL;
 		f->active = f->by_cookie = 1;
 		f->cookie = v;
 		return 0;

@@ -10,6 +10,7 @@
 #include "report.h"
 
 #define MAXW 60
+#define MAX_TABLE_ROWS 10000 /* a terminal table; csv and json stream everything */
 
 static void usage(FILE *f)
 {
@@ -23,7 +24,8 @@ static void usage(FILE *f)
 		"Options:\n"
 		"  --run NAME           run a canned query (--list shows them)\n"
 		"  --list               list the canned queries with what they answer\n"
-		"  -f, --format FMT     table (default, cells cut at %d characters), csv, json\n"
+		"  -f, --format FMT     table (default; cells cut at %d characters, at most 10000 rows),\n"
+		"                       csv or json (every row)\n"
 		"  -h, --help           this help\n\n"
 		"Examples:\n"
 		"  nettape query incident.db --list\n"
@@ -178,7 +180,7 @@ static int run(sqlite3 *db, const char *sql, const char *fmt)
 	sqlite3_stmt *s = NULL;
 	const char *tail = NULL;
 	struct rows r = { 0 };
-	int rc, ret = 1;
+	int rc, ret = 1, truncated = 0;
 	size_t n = 0;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &s, &tail) != SQLITE_OK) {
@@ -220,6 +222,10 @@ static int run(sqlite3 *db, const char *sql, const char *fmt)
 					fputs(", ", stdout);
 			}
 			putchar('}');
+		} else if (r.nrows >= MAX_TABLE_ROWS) {
+			truncated = 1;
+			rc = SQLITE_DONE;
+			break;
 		} else if (rows_add(&r, s)) {
 			fprintf(stderr, "nettape query: out of memory; use --format csv for large results\n");
 			goto out;
@@ -235,8 +241,12 @@ static int run(sqlite3 *db, const char *sql, const char *fmt)
 	}
 	if (!strcmp(fmt, "json"))
 		fputs(n ? "\n]\n" : "]\n", stdout);
-	else if (strcmp(fmt, "csv"))
+	else if (strcmp(fmt, "csv")) {
 		print_table(s, &r);
+		if (truncated)
+			printf("(only the first %d rows are shown; add LIMIT/OFFSET or use --format csv for all)\n",
+			       MAX_TABLE_ROWS);
+	}
 	ret = 0;
 out:
 	for (size_t i = 0; i < r.nrows * r.ncols; i++)

@@ -156,9 +156,10 @@ int nt_detect_listen(struct nt_detect_ctx *c)
 	sqlite3_stmt *s = NULL;
 	int rc, ret = -1;
 	/* Unmatched client SYN retransmits, per (host, pid, destination). */
-	struct hmap syn_groups;
+	struct hmap syn_groups, by_conn;
 
 	hmap_init(&syn_groups);
+	hmap_init(&by_conn);
 	s = nt_detect_prepare(c, "SELECT conn_id, host_id, pid, laddr, lport FROM connections WHERE listener = 1"
 				 " ORDER BY conn_id");
 	if (!s)
@@ -189,11 +190,15 @@ int nt_detect_listen(struct nt_detect_ctx *c)
 				 " AND (:to IS NULL OR l.ts <= :to) AND (:pid IS NULL OR c.pid = :pid)");
 	if (!s)
 		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (hmap_put(&by_conn, (uint64_t)v[i].conn_id, (int64_t)i)) {
+			ret = OOM(c);
+			goto out;
+		}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t conn = sqlite3_column_int64(s, 0);
-		for (size_t i = 0; i < n; i++) {
-			if (v[i].conn_id != conn)
-				continue;
+		int64_t conn = sqlite3_column_int64(s, 0), li;
+		if (hmap_get(&by_conn, (uint64_t)conn, &li)) {
+			size_t i = (size_t)li;
 			int64_t bl = sqlite3_column_int64(s, 2), mx = sqlite3_column_int64(s, 3);
 			int64_t ov = sqlite3_column_int64(s, 4);
 			if (mx > v[i].max_backlog)
@@ -221,11 +226,8 @@ int nt_detect_listen(struct nt_detect_ctx *c)
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int64_t conn = sqlite3_column_int64(s, 0), li = -1;
 		int64_t host = sqlite3_column_int64(s, 2);
-		if (conn && sqlite3_column_int(s, 1)) {
-			for (size_t i = 0; i < n; i++)
-				if (v[i].conn_id == conn)
-					li = (int64_t)i;
-		}
+		if (conn && sqlite3_column_int(s, 1) && !hmap_get(&by_conn, (uint64_t)conn, &li))
+			li = -1;
 		if (li < 0) {
 			int po = sqlite3_column_int(s, 4);
 			int port = conn ? sqlite3_column_int(s, 9) : (po ? sqlite3_column_int(s, 8) : sqlite3_column_int(s, 6));
@@ -360,6 +362,7 @@ out:
 		snprintf(c->err, NT_ERRLEN, "listen detector: %s", sqlite3_errmsg(c->db));
 	sqlite3_finalize(s);
 	hmap_free(&syn_groups);
+	hmap_free(&by_conn);
 	free(v);
 	return ret;
 }

@@ -4,6 +4,7 @@
 
 #include "db.h"
 #include "detect.h"
+#include "hmap.h"
 #include "timefmt.h"
 
 #define CA_RECOVERY 3
@@ -26,13 +27,16 @@ struct rconn {
 	int64_t last_ts;
 };
 
-static struct rconn *get(struct rconn **v, size_t *n, size_t *cap, int64_t conn)
+static struct rconn *get(struct rconn **v, size_t *n, size_t *cap, struct hmap *idx, int64_t conn)
 {
+	int64_t i;
+
 	if (*n && (*v)[*n - 1].conn_id == conn)
 		return &(*v)[*n - 1];
-	for (size_t i = 0; i < *n; i++)
-		if ((*v)[i].conn_id == conn)
-			return &(*v)[i];
+	if (hmap_get(idx, (uint64_t)conn, &i))
+		return &(*v)[i];
+	if (hmap_put(idx, (uint64_t)conn, (int64_t)*n))
+		return NULL;
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 64;
 		struct rconn *nv = realloc(*v, ncap * sizeof(*nv));
@@ -60,17 +64,19 @@ int nt_detect_retrans(struct nt_detect_ctx *c)
 	const struct nt_detect_opts *o = c->opts;
 	struct rconn *v = NULL;
 	size_t n = 0, cap = 0;
+	struct hmap idx;
 	sqlite3_stmt *s;
 	int rc, ret = -1;
 
+	hmap_init(&idx);
 	/* Congestion-state episodes, per connection in time order. */
 	s = nt_detect_prepare(c,
 		"SELECT t.conn_id, t.ts, t.new_state, c.host_id, c.pid, c.last_ts FROM cong t JOIN connections c USING (conn_id)"
 		" WHERE" NT_FILTER_SQL("t", "c") " ORDER BY t.conn_id, t.ts");
 	if (!s)
-		return -1;
+		goto out;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct rconn *r = get(&v, &n, &cap, sqlite3_column_int64(s, 0));
+		struct rconn *r = get(&v, &n, &cap, &idx, sqlite3_column_int64(s, 0));
 		int64_t ts = sqlite3_column_int64(s, 1);
 		int st = sqlite3_column_int(s, 2);
 		if (!r)
@@ -122,7 +128,7 @@ int nt_detect_retrans(struct nt_detect_ctx *c)
 	if (!s)
 		goto out;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct rconn *r = get(&v, &n, &cap, sqlite3_column_int64(s, 0));
+		struct rconn *r = get(&v, &n, &cap, &idx, sqlite3_column_int64(s, 0));
 		int64_t ts = sqlite3_column_int64(s, 1);
 		int ca = sqlite3_column_int(s, 2);
 		if (!r)
@@ -213,6 +219,7 @@ oom:
 sqlerr:
 	snprintf(c->err, NT_ERRLEN, "retransmit detector: %s", sqlite3_errmsg(c->db));
 out:
+	hmap_free(&idx);
 	free(v);
 	return ret;
 }

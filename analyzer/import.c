@@ -525,7 +525,9 @@ static int feed_close(sqlite3_vtab_cursor *c)
 	return SQLITE_OK;
 }
 
-static struct importer *feed_importer; /* the import running on this thread (one at a time) */
+/* The import whose buffer the feed reads: set before each flush (a module's aux pointer
+ * would outlive the importer on the stack when a connection imports twice). */
+static _Thread_local struct importer *feed_importer;
 
 static int feed_filter(sqlite3_vtab_cursor *c, int idx, const char *idxs, int argc, sqlite3_value **argv)
 {

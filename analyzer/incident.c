@@ -209,21 +209,20 @@ static int inc_add(struct nt_incident *in, size_t idx)
 	return 0;
 }
 
-static int inc_has_conn(const struct nt_analysis *a, const struct nt_incident *in, int64_t conn)
+/* ---- cause chain ---- */
+
+/* Two records of one connection, one from each end (local and remote swapped). */
+static int reverse_pair(const struct nt_conninfo *x, const struct nt_conninfo *y)
 {
-	for (size_t i = 0; i < in->nfind; i++)
-		if (a->findings.v[in->find[i]].conn_id == conn)
-			return 1;
-	return 0;
+	return x && y && !x->listener && !y->listener && !strcmp(x->local, y->remote) && !strcmp(x->remote, y->local);
 }
 
-/* ---- cause chain ---- */
 
 struct kstat {
 	int n[NT_F__COUNT];
 	const struct nt_finding *top[NT_F__COUNT]; /* highest impact of each kind */
 	int64_t zw_rcv_ns, zw_snd_ns, zw_ns;
-	uint64_t zw_eps, drops, retrans, rto_eps, resets_sent, resets_recv;
+	uint64_t zw_eps, zw_rcv_eps, zw_snd_eps, drops, retrans, rto_eps, resets_sent, resets_recv;
 	int netfilter;
 	int nowscale_conns;
 };
@@ -269,10 +268,13 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in)
 		case NT_F_ZERO_WINDOW:
 			k.zw_ns += f->duration_ns;
 			k.zw_eps += f->count;
-			if (!strcmp(f->side, "rcv"))
+			if (!strcmp(f->side, "rcv")) {
 				k.zw_rcv_ns += f->duration_ns;
-			else
+				k.zw_rcv_eps += f->count;
+			} else {
 				k.zw_snd_ns += f->duration_ns;
+				k.zw_snd_eps += f->count;
+			}
 			break;
 		case NT_F_DROPS:
 			k.drops += f->count;
@@ -284,6 +286,14 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in)
 		case NT_F_RESET: k.resets_sent += f->count; k.resets_recv += f->count2; break;
 		default: break;
 		}
+	}
+	/* Both ends of a connection see the same stall: count the dominant side only. */
+	if (k.zw_rcv_ns >= k.zw_snd_ns && k.zw_rcv_eps) {
+		k.zw_eps = k.zw_rcv_eps;
+		k.zw_ns = k.zw_rcv_ns;
+	} else if (k.zw_snd_eps) {
+		k.zw_eps = k.zw_snd_eps;
+		k.zw_ns = k.zw_snd_ns;
 	}
 	/* A connection without scaling and a zero window on it belong together. */
 	for (size_t i = 0; i < in->nconns; i++) {
@@ -327,8 +337,9 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in)
 	} else if (k.n[NT_F_ZERO_WINDOW] && k.zw_rcv_ns >= k.zw_snd_ns) {
 		in->primary = NT_F_ZERO_WINDOW;
 		snprintf(in->cause, sizeof(in->cause),
-			 "%s stopped reading: this host advertised a zero receive window %llu times, %s in total",
-			 proc, (unsigned long long)k.zw_eps, nt_dur_fmt(k.zw_ns, d1, sizeof(d1)));
+			 "%s stopped reading: it advertised a zero receive window %llu times, %s in total%s%s",
+			 proc, (unsigned long long)k.zw_eps, nt_dur_fmt(k.zw_ns, d1, sizeof(d1)),
+			 k.zw_snd_eps ? ", while its sender waited: " : "", k.zw_snd_eps ? peer : "");
 		snprintf(in->fix, sizeof(in->fix),
 			 "look at what %s was doing at those times (CPU saturation, blocking calls, GC pauses, lock contention); "
 			 "a larger SO_RCVBUF / net.ipv4.tcp_rmem only buys time", proc);
@@ -337,6 +348,10 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in)
 		snprintf(in->cause, sizeof(in->cause),
 			 "%s stopped reading: it advertised a zero window %llu times, %s in total, so %s could not send",
 			 peer, (unsigned long long)k.zw_eps, nt_dur_fmt(k.zw_ns, d1, sizeof(d1)), proc);
+		if (k.top[NT_F_READ_STALL])
+			snprintf(in->cause + strlen(in->cause), sizeof(in->cause) - strlen(in->cause),
+				 "; the receiver left data unread for up to %s",
+				 nt_dur_fmt(k.top[NT_F_READ_STALL]->max_ns, d2, sizeof(d2)));
 		snprintf(in->fix, sizeof(in->fix),
 			 "investigate the receiving application on %s (a slow consumer); this side only waits for it", peer);
 	} else if (k.n[NT_F_DROPS] && k.netfilter) {
@@ -444,8 +459,14 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in)
 			snprintf(subj, sizeof(subj), " %s", k.top[in->primary]->what);
 		else if (in->nconns == 1)
 			nt_conn_label(a, in->conns[0], subj + 1, sizeof(subj) - 1), subj[0] = ' ';
-		else if (in->nconns > 1)
-			snprintf(subj, sizeof(subj), " %zu connections", in->nconns);
+		else if (in->nconns > 1) {
+			size_t pairs = 0;
+			for (size_t i = 0; i < in->nconns; i++)
+				for (size_t j = i + 1; j < in->nconns; j++)
+					pairs += reverse_pair(nt_analysis_conn(a, in->conns[i]), nt_analysis_conn(a, in->conns[j]));
+			snprintf(subj, sizeof(subj), " %zu connection%s%s", in->nconns - pairs, in->nconns - pairs == 1 ? "" : "s",
+				 pairs ? " (both ends)" : "");
+		}
 		snprintf(in->title, sizeof(in->title), "%s%s%s", nt_fkind_title(in->primary), subj[0] ? " on" : "", subj);
 		if (in->primary == NT_F_RECORDER_LOSS && in->host[0])
 			snprintf(in->title + strlen(in->title), sizeof(in->title) - strlen(in->title), " on %s", in->host);
@@ -561,33 +582,53 @@ static int inc_compute(struct nt_analysis *a, struct nt_incident *in)
 	return 0;
 }
 
-static int reverse_pair(const struct nt_conninfo *x, const struct nt_conninfo *y)
+static uint64_t pair_key(const char *x, const char *y)
 {
-	return x && y && !x->listener && !y->listener && !strcmp(x->local, y->remote) && !strcmp(x->remote, y->local);
+	char buf[200];
+
+	snprintf(buf, sizeof(buf), "%s|%s", x, y);
+	return hash_bytes(buf, strlen(buf), 13);
 }
 
 /*
  * Both ends of a connection were recorded (two processes on one host, or a
  * client and a server tape): incidents that overlap in time and hold the two
  * sides of one connection become one incident, named after the larger.
+ * Linear in the number of connections (a map of local|remote -> incident).
  */
 static int merge_peers(struct nt_analysis *a, int64_t gap)
 {
+	struct hmap fwd;
+	size_t *alias = calloc(a->ninc ? a->ninc : 1, sizeof(*alias));
 	size_t w = 0;
+	int ret = -1;
 
-	if (a->ninc > 500)
-		return 0; /* quadratic; a tape with this many incidents is read by query anyway */
+	hmap_init(&fwd);
+	if (!alias)
+		goto out;
+	for (size_t i = 0; i < a->ninc; i++) {
+		alias[i] = i;
+		for (size_t p = 0; p < a->inc[i].nconns; p++) {
+			const struct nt_conninfo *c = nt_analysis_conn(a, a->inc[i].conns[p]);
+			int64_t j;
+			if (c && !c->listener && !hmap_get(&fwd, pair_key(c->local, c->remote), &j) &&
+			    hmap_put(&fwd, pair_key(c->local, c->remote), (int64_t)i))
+				goto out;
+		}
+	}
 	for (size_t i = 0; i < a->ninc; i++) {
 		struct nt_incident *x = &a->inc[i];
-		for (size_t j = i + 1; j < a->ninc && x->nfind; j++) {
-			struct nt_incident *y = &a->inc[j];
-			int match = 0;
-			if (!y->nfind || y->t_start > x->t_end + gap || x->t_start > y->t_end + gap)
+		size_t nc = x->nconns;
+		for (size_t p = 0; p < nc && x->nfind; p++) {
+			const struct nt_conninfo *c = nt_analysis_conn(a, x->conns[p]);
+			int64_t jj;
+			size_t j;
+			if (!c || c->listener || !hmap_get(&fwd, pair_key(c->remote, c->local), &jj))
 				continue;
-			for (size_t p = 0; p < x->nconns && !match; p++)
-				for (size_t q = 0; q < y->nconns && !match; q++)
-					match = reverse_pair(nt_analysis_conn(a, x->conns[p]), nt_analysis_conn(a, y->conns[q]));
-			if (!match)
+			for (j = (size_t)jj; alias[j] != j; j = alias[j])
+				;
+			struct nt_incident *y = &a->inc[j];
+			if (j == i || !y->nfind || y->t_start > x->t_end + gap || x->t_start > y->t_end + gap)
 				continue;
 			if (y->impact > x->impact) {
 				x->pid = y->pid;
@@ -595,10 +636,11 @@ static int merge_peers(struct nt_analysis *a, int64_t gap)
 			}
 			for (size_t k = 0; k < y->nfind; k++)
 				if (inc_add(x, y->find[k]))
-					return -1;
+					goto out;
 			y->nfind = 0;
+			alias[j] = i;
 			if (inc_compute(a, x))
-				return -1;
+				goto out;
 		}
 	}
 	for (size_t i = 0; i < a->ninc; i++) {
@@ -610,7 +652,11 @@ static int merge_peers(struct nt_analysis *a, int64_t gap)
 		}
 	}
 	a->ninc = w;
-	return 0;
+	ret = 0;
+out:
+	hmap_free(&fwd);
+	free(alias);
+	return ret;
 }
 
 int nt_analyze(sqlite3 *db, const struct nt_filter *flt, const struct nt_detect_opts *o,
@@ -662,29 +708,45 @@ int nt_analyze(sqlite3 *db, const struct nt_filter *flt, const struct nt_detect_
 				end = f->t_end;
 		}
 	}
-	/* 2. Missing window scaling joins its connection's incident, else one per owner. */
-	for (size_t i = 0; i < F->n; i++) {
-		const struct nt_finding *f = &F->v[i];
-		struct nt_incident *target = NULL;
-		if (f->kind != NT_F_NO_WSCALE)
-			continue;
-		for (size_t j = 0; j < a->ninc && !target; j++)
-			if (a->inc[j].primary != NT_F_NO_WSCALE && inc_has_conn(a, &a->inc[j], f->conn_id))
-				target = &a->inc[j];
-		for (size_t j = 0; j < a->ninc && !target; j++) {
-			struct nt_incident *in = &a->inc[j];
-			if (in->primary == NT_F_NO_WSCALE && in->host_id == f->host_id && in->pid == f->pid)
-				target = in;
+	/* 2. Missing window scaling joins its connection's incident, else one per owner.
+	 * Maps (built once): connection -> event incident, (host, pid) -> scaling-only incident
+	 * (indices, since inc_new() may move the array). */
+	{
+		struct hmap by_conn, by_owner;
+		size_t nevent = a->ninc;
+		int rc = 0;
+		hmap_init(&by_conn);
+		hmap_init(&by_owner);
+		for (size_t j = 0; j < nevent && !rc; j++)
+			for (size_t k = 0; k < a->inc[j].nfind && !rc; k++) {
+				int64_t conn = F->v[a->inc[j].find[k]].conn_id, dummy;
+				if (conn && !hmap_get(&by_conn, (uint64_t)conn, &dummy))
+					rc = hmap_put(&by_conn, (uint64_t)conn, (int64_t)j);
+			}
+		for (size_t i = 0; i < F->n && !rc; i++) {
+			const struct nt_finding *f = &F->v[i];
+			uint64_t owner = hash_mix((uint64_t)f->host_id * 0x9e3779b97f4a7c15ULL ^ f->pid) | 1;
+			int64_t j;
+			if (f->kind != NT_F_NO_WSCALE)
+				continue;
+			if (!hmap_get(&by_conn, (uint64_t)f->conn_id, &j) && !hmap_get(&by_owner, owner, &j)) {
+				struct nt_incident *in = inc_new(a, &cap);
+				if (!in) {
+					rc = -1;
+					break;
+				}
+				in->host_id = f->host_id;
+				in->pid = f->pid;
+				in->primary = NT_F_NO_WSCALE; /* marks "scaling only" until cause_chain */
+				j = (int64_t)(a->ninc - 1);
+				rc = hmap_put(&by_owner, owner, j);
+			}
+			if (!rc)
+				rc = inc_add(&a->inc[j], i);
 		}
-		if (!target) {
-			target = inc_new(a, &cap);
-			if (!target)
-				goto oom;
-			target->host_id = f->host_id;
-			target->pid = f->pid;
-			target->primary = NT_F_NO_WSCALE; /* marks "scaling only" until cause_chain */
-		}
-		if (inc_add(target, i))
+		hmap_free(&by_conn);
+		hmap_free(&by_owner);
+		if (rc)
 			goto oom;
 	}
 	/* 3. Recorder losses: an incident of their own. */

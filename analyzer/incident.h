@@ -12,6 +12,8 @@
  *   without other findings form one low-impact incident;
  * - recorder losses form their own incident and add a caveat to every
  *   incident of that host that overlaps them;
+ * - incidents holding the two ends of one connection (local/remote
+ *   swapped) and overlapping in time are merged;
  * - each incident gets a cause and a fix hint from the rules in
  *   docs/DETECTORS.md ("Correlation"), and an impact; incidents are sorted
  *   by impact, highest first, and numbered from 1.

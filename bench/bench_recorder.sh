@@ -142,7 +142,8 @@ for tool in $TOOLS; do
 	n=$(echo ${EVENTS_N[$tool]} | tr ' ' '\n' | median)
 	b=$(echo ${BYTES[$tool]} | tr ' ' '\n' | median)
 	l=$(echo ${LOST[$tool]} | tr ' ' '\n' | sort | tail -1)
-	p=$( [ -n "${PROBE[$tool]:-}" ] && echo ${PROBE[$tool]} | tr ' ' '\n' | median || echo "-")
+	p=-
+	[ -n "${PROBE[$tool]:-}" ] && p="$(echo ${PROBE[$tool]} | tr ' ' '\n' | median) ns"
 	bpe=$(python3 -c "print(f'{$b / $n:.1f}' if $n else '-')")
-	printf "%-10s %10.3fx %8.2f %10s %8s %12s %9s %10s\n" "$tool" "$r" "$c" "$n" "$l" "$b" "$bpe" "${p:+$p ns}"
+	printf "%-10s %10.3fx %8.2f %10s %8s %12s %9s %10s\n" "$tool" "$r" "$c" "$n" "$l" "$b" "$bpe" "$p"
 done

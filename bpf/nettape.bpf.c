@@ -79,12 +79,18 @@ struct {
 	__type(value, __u64);
 } losses SEC(".maps");
 
-/* Owners already announced with an NTB_OWNER event (tgid -> cgroup). */
+/* Owners already announced with an NTB_OWNER event: tgid -> (cgroup,
+ * comm), so a reused pid or a renamed process is announced again. */
+struct announced_owner {
+	__u64 cgroup;
+	__u64 comm[2];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct announced_owner);
 } announced SEC(".maps");
 
 #define SK_MATCH_UNKNOWN 0
@@ -310,7 +316,8 @@ static __always_inline struct sk_state *bind_owner(struct sock *sk)
 	struct ntb_owner *ev;
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
-	__u64 cg, *known;
+	struct announced_owner now, *known;
+	__u64 cg;
 	__u32 i;
 
 	st = bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
@@ -325,10 +332,14 @@ static __always_inline struct sk_state *bind_owner(struct sock *sk)
 		if (bpf_get_current_ancestor_cgroup_id(cgroup_levels[i]) == cgroup_ids[i])
 			st->cg_match = 1;
 
+	now.cgroup = cg;
+	now.comm[0] = now.comm[1] = 0;
+	bpf_get_current_comm(now.comm, sizeof(now.comm));
 	known = bpf_map_lookup_elem(&announced, &tgid);
-	if (known && *known == cg)
+	if (known && known->cgroup == cg && known->comm[0] == now.comm[0] &&
+	    known->comm[1] == now.comm[1])
 		return st;
-	bpf_map_update_elem(&announced, &tgid, &cg, BPF_ANY);
+	bpf_map_update_elem(&announced, &tgid, &now, BPF_ANY);
 	ev = reserve(sizeof(*ev), NTB_OWNER);
 	if (!ev)
 		return st;
@@ -336,7 +347,7 @@ static __always_inline struct sk_state *bind_owner(struct sock *sk)
 	ev->cgroup = cg;
 	ev->pid = tgid;
 	ev->tid = (__u32)id;
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	__builtin_memcpy(ev->comm, now.comm, sizeof(ev->comm));
 	submit(ev);
 	return st;
 }
@@ -737,7 +748,7 @@ int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reaso
 	struct sock *sk = NULL;
 	const struct sock *txsk = NULL;
 	struct sk_state *st = NULL;
-	struct ntb_drop *ev;
+	struct ntb_drop e, *ev;
 	struct net_device *dev;
 
 	if (is_noise(reason))
@@ -750,56 +761,56 @@ int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reaso
 		 * kernel; the recorder attributes by cookie). */
 		txsk = BPF_CORE_READ(skb, sk);
 
-	ev = reserve(sizeof(*ev), NTB_DROP);
-	if (!ev)
+	/* Built on the stack first: most non-noise drops are not TCP, and a
+	 * reservation that is discarded could still fail and count as lost. */
+	__builtin_memset(&e, 0, sizeof(e));
+	if (parse_skb(&e, skb) < 0 && !(sk && is_tcp_sk(sk)) && !(txsk && is_tcp_sk(txsk)))
 		return 0;
-	__builtin_memset((char *)ev + sizeof(ev->h), 0, sizeof(*ev) - sizeof(ev->h));
-	if (parse_skb(ev, skb) < 0 && !(sk && is_tcp_sk(sk)) && !(txsk && is_tcp_sk(txsk)))
-		goto discard;
-	ev->location = (__u64)location;
-	ev->reason = reason;
-	ev->skb_len = BPF_CORE_READ(skb, len);
+	e.location = (__u64)location;
+	e.reason = reason;
+	e.skb_len = BPF_CORE_READ(skb, len);
 	dev = BPF_CORE_READ(skb, dev);
 	if (dev) {
-		ev->ifindex = BPF_CORE_READ(dev, ifindex);
-		BPF_CORE_READ_STR_INTO(&ev->ifname, dev, name);
-		ev->c.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+		e.ifindex = BPF_CORE_READ(dev, ifindex);
+		BPF_CORE_READ_STR_INTO(&e.ifname, dev, name);
+		e.c.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
 	}
 	if (sk && is_tcp_sk(sk)) {
 		__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
 
-		ev->sk_state = state;
-		ev->c.cookie = bpf_get_socket_cookie(sk);
-		ev->c.netns = netns_of_sk(sk);
+		e.sk_state = state;
+		e.c.cookie = bpf_get_socket_cookie(sk);
+		e.c.netns = netns_of_sk(sk);
 		if (state == NT_TCP_LISTEN) {
 			st = sk_state_of(sk);
-			ev->c.flags |= NTB_CONN_F_PKT_ORDER;
+			e.c.flags |= NTB_CONN_F_PKT_ORDER;
 		} else if (state == 6 /* TIME_WAIT */ || state == 12 /* NEW_SYN_RECV */) {
-			ev->c.flags |= NTB_CONN_F_PKT_ORDER;
+			e.c.flags |= NTB_CONN_F_PKT_ORDER;
 		} else {
 			st = sk_state_of(sk);
-			conn_from_sk(&ev->c, sk);
+			conn_from_sk(&e.c, sk);
 		}
 	} else if (txsk && is_tcp_sk(txsk)) {
 		__u8 state = BPF_CORE_READ(txsk, __sk_common.skc_state);
 
-		ev->sk_state = state;
-		ev->c.cookie = BPF_CORE_READ(txsk, __sk_common.skc_cookie.counter);
-		ev->c.netns = netns_of_sk(txsk);
+		e.sk_state = state;
+		e.c.cookie = BPF_CORE_READ(txsk, __sk_common.skc_cookie.counter);
+		e.c.netns = netns_of_sk(txsk);
 		if (state != NT_TCP_LISTEN && state != 6 && state != 12)
-			conn_from_sk(&ev->c, txsk);
+			conn_from_sk(&e.c, txsk);
 		else
-			ev->c.flags |= NTB_CONN_F_PKT_ORDER;
+			e.c.flags |= NTB_CONN_F_PKT_ORDER;
 	} else {
-		ev->c.flags |= NTB_CONN_F_PKT_ORDER;
+		e.c.flags |= NTB_CONN_F_PKT_ORDER;
 	}
-	conn_owner(&ev->c, st);
-	if (have_filters() && !conn_match(&ev->c, st))
-		goto discard;
+	conn_owner(&e.c, st);
+	if (have_filters() && !conn_match(&e.c, st))
+		return 0;
+	ev = reserve(sizeof(*ev), NTB_DROP);
+	if (!ev)
+		return 0;
+	__builtin_memcpy((char *)ev + sizeof(ev->h), (char *)&e + sizeof(e.h), sizeof(e) - sizeof(e.h));
 	submit(ev);
-	return 0;
-discard:
-	bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP);
 	return 0;
 }
 

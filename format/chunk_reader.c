@@ -45,6 +45,7 @@ struct tape_chunk_reader {
 
 	struct tape_damage *dmg;
 	size_t ndmg, dmgcap;
+	uint64_t dmg_hwm;            /* highest damage offset so far */
 };
 
 /* Registry of live sources by the address of their header, so that
@@ -173,10 +174,12 @@ static void damage(struct tape_chunk_reader *r, uint64_t off, uint64_t lost, int
 	struct tape_damage *d;
 	va_list ap;
 
-	/* re-reading a region (after the metadata preload, or a seek) reports it once */
-	for (size_t i = r->ndmg; i-- > 0;)
-		if (r->dmg[i].offset == off && r->dmg[i].err == err)
-			return;
+	/* re-reading a region (after the metadata preload, or a seek) reports it
+	 * once; damage past every earlier one (the usual case) is new */
+	if (r->ndmg && off <= r->dmg_hwm)
+		for (size_t i = r->ndmg; i-- > 0;)
+			if (r->dmg[i].offset == off && r->dmg[i].err == err)
+				return;
 	if (r->ndmg >= DAMAGE_MAX)
 		return;
 	if (r->ndmg == r->dmgcap) {
@@ -187,6 +190,8 @@ static void damage(struct tape_chunk_reader *r, uint64_t off, uint64_t lost, int
 		r->dmg = n;
 		r->dmgcap = ncap;
 	}
+	if (off > r->dmg_hwm)
+		r->dmg_hwm = off;
 	d = &r->dmg[r->ndmg++];
 	memset(d, 0, sizeof(*d));
 	snprintf(d->path, sizeof(d->path), "%s", r->src->path);

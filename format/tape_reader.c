@@ -389,17 +389,17 @@ cleanup:
 struct tape_reader *tape_reader__open(const char *const *paths, size_t npaths,
 				      const struct tape_reader_opts *opts, int *err)
 {
-	struct tape_reader *r;
+	struct tape_reader *r = NULL;
 	int rc = 0;
 
 	if (!paths || !npaths) {
 		rc = -EINVAL;
-		goto fail_early;
+		goto fail;
 	}
 	r = calloc(1, sizeof(*r));
 	if (!r) {
 		rc = -ENOMEM;
-		goto fail_early;
+		goto fail;
 	}
 	r->last = -1;
 	if (opts)
@@ -467,7 +467,6 @@ struct tape_reader *tape_reader__open(const char *const *paths, size_t npaths,
 	return r;
 fail:
 	tape_reader__free(r);
-fail_early:
 	if (err)
 		*err = rc;
 	errno = rc > -TAPE_E_MAGIC ? -rc : EBADMSG;

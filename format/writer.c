@@ -37,6 +37,8 @@ struct tape_writer {
 	struct tape_frame_info *idx;
 	size_t nidx, idxcap;
 	int need_rotate;
+	int idx_broken;              /* an index entry was lost (ENOMEM): write no index */
+	int snap_err;                /* first write error met while queuing a snapshot */
 
 	/* the open frame */
 	uint8_t *raw;
@@ -166,14 +168,14 @@ static int drain(struct tape_writer *w)
 		err = chunk_write(w, p->buf, len);
 		if (err)
 			return err;
-		if (w->o.fsync && fdatasync(w->fd)) {
-			err = -errno;
-			w->st.write_errors++;
-			return err;
-		}
+		/* the frame is in the file now: whatever follows, it is not written twice */
 		err = idx_add(w, &p->fh, at);
 		if (err)
-			return err;
+			w->idx_broken = 1;
+		if (!err && w->o.fsync && fdatasync(w->fd)) {
+			err = -errno;
+			w->st.write_errors++;
+		}
 		w->frame_no++;
 		w->st.frames++;
 		if (p->fh.type == TAPE_FRAME_DATA && w->off >= w->o.chunk_size)
@@ -182,6 +184,8 @@ static int drain(struct tape_writer *w)
 		memmove(&w->pend[0], &w->pend[1], (size_t)(w->npend - 1) * sizeof(w->pend[0]));
 		w->pend[w->npend - 1] = tmp; /* keep the buffer for reuse */
 		w->npend--;
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -239,19 +243,15 @@ static int seal_and_drain(struct tape_writer *w)
 	return drain(w);
 }
 
-/* Writes the index frame and the trailer, syncs, renames. */
-static int complete_chunk(struct tape_writer *w)
+/* Appends the index frame and the trailer to the open chunk. */
+static int write_index(struct tape_writer *w)
 {
-	uint8_t *buf = NULL, trailer[TRAILER_LEN];
-	uint8_t *raw = NULL;
+	uint8_t *buf = NULL, *raw = NULL, trailer[TRAILER_LEN];
 	size_t rawlen = w->nidx * INDEX_ENTRY_LEN, bound, n;
 	struct frame_hdr fh = { 0 };
 	uint64_t start = w->off;
-	char final[4096];
 	int err = 0;
 
-	if (w->fd < 0)
-		return 0;
 	raw = malloc(rawlen ? rawlen : 1);
 	bound = FRAME_HDR_LEN + ZSTD_compressBound(rawlen) + TRAILER_LEN;
 	buf = malloc(bound);
@@ -288,28 +288,39 @@ static int complete_chunk(struct tape_writer *w)
 	trailer_encode(start, start + FRAME_HDR_LEN + n + TRAILER_LEN, w->frame_no + 1, trailer);
 	memcpy(buf + FRAME_HDR_LEN + n, trailer, TRAILER_LEN);
 	err = chunk_write(w, buf, FRAME_HDR_LEN + n + TRAILER_LEN);
-	if (err)
-		goto cleanup;
-	w->st.frames++;
-	if (fdatasync(w->fd)) {
+	if (!err)
+		w->st.frames++;
+cleanup:
+	free(raw);
+	free(buf);
+	return err;
+}
+
+/* Completes the open chunk: index and trailer (unless an index entry was
+ * lost: then no index rather than a wrong one), sync, rename, callback. */
+static int complete_chunk(struct tape_writer *w)
+{
+	char final[4096];
+	int err = 0;
+
+	if (w->fd < 0)
+		return 0;
+	if (!w->idx_broken)
+		err = write_index(w);
+	if (!err && fdatasync(w->fd))
 		err = -errno;
-		goto cleanup;
-	}
+	if (err)
+		return err;
 	close(w->fd);
 	w->fd = -1;
 	w->need_rotate = 0;
 	/* the .partial suffix is 8 characters */
 	snprintf(final, sizeof(final), "%.*s", (int)(strlen(w->path) - 8), w->path);
-	if (rename(w->path, final)) {
-		err = -errno;
-		goto cleanup;
-	}
+	if (rename(w->path, final))
+		return -errno;
 	err = fsync_dir(w->dir);
 	if (w->o.chunk_done_cb)
 		w->o.chunk_done_cb(w->o.cb_ctx, final, w->off);
-cleanup:
-	free(raw);
-	free(buf);
 	return err;
 }
 
@@ -319,9 +330,18 @@ static int rec_put(struct tape_writer *w, uint16_t type, uint64_t ts, const void
 static int snapshot_cb(void *ctx, uint16_t type, const void *data, uint32_t len)
 {
 	struct tape_writer *w = ctx;
+	uint64_t refused = w->st.refused;
+	int err;
+
 	if (!meta_is_snapshot_type(type))
 		return 0;
-	return rec_put(w, type, w->chunk_open_ns, data, len);
+	err = rec_put(w, type, w->chunk_open_ns, data, len);
+	/* a failed write keeps the record pending: go on with the snapshot */
+	if (err && w->st.refused == refused) {
+		w->snap_err = err;
+		return 0;
+	}
+	return err;
 }
 
 static int open_chunk(struct tape_writer *w)
@@ -330,7 +350,7 @@ static int open_chunk(struct tape_writer *w)
 	uint8_t hbuf[8192];
 	char final[4096];
 	struct nt_rec_clock ck;
-	int hlen, err;
+	int hlen, err, e;
 
 	if (w->fd >= 0)
 		return 0;
@@ -352,6 +372,7 @@ static int open_chunk(struct tape_writer *w)
 	w->off = 0;
 	w->frame_no = 0;
 	w->nidx = 0;
+	w->idx_broken = 0;
 	w->need_rotate = 0;
 	w->chunk_open_ns = h.created_boot_ns;
 	err = chunk_write(w, hbuf, (size_t)hlen);
@@ -371,18 +392,21 @@ static int open_chunk(struct tape_writer *w)
 	ck.boottime_ns = h.created_boot_ns;
 	ck.realtime_ns = h.created_real_ns;
 	ck.monotonic_ns = clock_ns(CLOCK_MONOTONIC);
+	w->snap_err = 0;
+	/* each step runs even after a failed one (the first error is returned):
+	 * the META frame must be sealed before any data record */
 	err = rec_put(w, NT_REC_CLOCK, h.created_boot_ns, &ck, sizeof(ck));
-	if (!err && w->o.meta)
-		err = tape_meta__foreach(w->o.meta, snapshot_cb, w);
-	if (!err && w->o.chunk_start_cb)
-		err = w->o.chunk_start_cb(w->o.cb_ctx, w);
-	if (!err)
-		err = seal(w);
+	if (w->o.meta && (e = tape_meta__foreach(w->o.meta, snapshot_cb, w)) && !err)
+		err = e;
+	if (w->o.chunk_start_cb && (e = w->o.chunk_start_cb(w->o.cb_ctx, w)) && !err)
+		err = e;
+	if ((e = seal(w)) && !err)
+		err = e;
 	w->meta_phase = 0;
 	w->ftype = TAPE_FRAME_DATA;
-	if (!err)
-		err = drain(w);
-	return err;
+	if ((e = drain(w)) && !err)
+		err = e;
+	return err ? err : w->snap_err;
 }
 
 int tape_writer__rotate(struct tape_writer *w)

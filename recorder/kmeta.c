@@ -599,6 +599,28 @@ static void read_proc_stat(uint32_t pid, uint32_t *ppid, uint64_t *start_ns)
 	}
 }
 
+/* /proc/PID/comm into comm[16] (NUL-padded). Returns 1 if read. */
+static int read_proc_comm(uint32_t pid, char comm[16])
+{
+	char path[64], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\0'))
+		n--;
+	memset(comm, 0, 16);
+	memcpy(comm, buf, (size_t)n > 15 ? 15 : (size_t)n);
+	return 1;
+}
+
 static size_t read_cmdline(uint32_t pid, char *buf, size_t len)
 {
 	char path[64];
@@ -641,7 +663,10 @@ void kmeta__note_process(struct kmeta *k, uint32_t pid, const char *comm, uint64
 	memset(&r, 0, sizeof(r));
 	r.pid = pid;
 	r.cgroup = cgroup;
-	memcpy(r.comm, comm, strnlen(comm, 16));
+	/* The process's own name when it still runs (the kernel gave the
+	 * name of the thread that used the socket), else the thread's. */
+	if (!read_proc_comm(pid, r.comm))
+		memcpy(r.comm, comm, strnlen(comm, 16));
 	read_proc_stat(pid, &r.ppid, &r.start_ns);
 	n = read_cmdline(pid, (char *)buf + sizeof(r), sizeof(buf) - sizeof(r));
 	memcpy(buf, &r, sizeof(r));

@@ -549,20 +549,30 @@ static void on_chunk_done(void *ctx, const char *path, uint64_t size)
 
 /* Tape already in the directory: continue it (same recording id, next
  * sequence number), so a restarted service keeps one tape. */
-static int continue_tape(struct budget *b, uint8_t rid[16], uint64_t *first_seq)
+static int continue_tape(const char *dir, struct budget *b, uint8_t rid[16], uint64_t *first_seq)
 {
-	struct tape_chunk_reader *r;
-	int err = 0;
+	char **paths = NULL;
+	int n, i, ok = 0;
 
 	if (!budget__last_seq(b))
 		return 0;
 	*first_seq = budget__last_seq(b) + 1;
-	r = tape_chunk_reader__open(budget__last_path(b), &err);
-	if (!r)
-		return 0;
-	memcpy(rid, tape_chunk_reader__source(r)->hdr.recording_id, 16);
-	tape_chunk_reader__free(r);
-	return 1;
+	n = tape_list_chunks(dir, &paths);
+	/* Newest readable header wins (a crashed run may have left a damaged
+	 * .partial behind). */
+	for (i = n - 1; i >= 0 && !ok; i--) {
+		int err = 0;
+		struct tape_chunk_reader *r = tape_chunk_reader__open(paths[i], &err);
+
+		if (!r)
+			continue;
+		memcpy(rid, tape_chunk_reader__source(r)->hdr.recording_id, 16);
+		tape_chunk_reader__free(r);
+		ok = 1;
+	}
+	if (n > 0)
+		tape_list_free(paths, n);
+	return ok;
 }
 
 static void print_status(struct app *a, struct capture_stats *prev, uint64_t *prev_ns,
@@ -729,11 +739,11 @@ int main(int argc, char **argv)
 		log_error("cannot read tape directory %s: %s", o.dir, strerror(errno));
 		goto cleanup;
 	}
-	have_rid = continue_tape(a.b, rid, &first_seq);
+	have_rid = continue_tape(o.dir, a.b, rid, &first_seq);
 	if (budget__last_seq(a.b))
 		log_info("%s already holds a tape (%llu chunks): %s at chunk %llu", o.dir,
 			 (unsigned long long)budget__nchunks(a.b),
-			 have_rid ? "continuing it" : "its last chunk is unreadable, new recording",
+			 have_rid ? "continuing it" : "no chunk header is readable, new recording",
 			 (unsigned long long)first_seq);
 	/* Make room for the first chunk before it is written. */
 	budget__enforce(a.b, NULL, &freed);

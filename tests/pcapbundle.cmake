@@ -26,8 +26,8 @@ set_tests_properties(pcapbundle.bundle_cli PROPERTIES LABELS "cli" SKIP_RETURN_C
 
 # Fuzzing anonymize.c (packet parser and rewriter, records, --conn/--from): the corpus
 # replayed by the plain driver under ctest, and with libFuzzer a short bounded run.
-add_executable(nt-pb-fuzz-anon-replay ${NETTAPE_PB_DIR}/fuzz_anonymize.c
-               ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_driver.c)
+add_executable(nt-pb-fuzz-anon-replay ${NETTAPE_PB_DIR}/fuzz_anonymize.c)
+target_compile_definitions(nt-pb-fuzz-anon-replay PRIVATE NT_PB_REPLAY_MAIN)
 target_link_libraries(nt-pb-fuzz-anon-replay PRIVATE nettape_analyzer nettape_warnings)
 add_test(NAME pcapbundle.fuzz_replay COMMAND nt-pb-fuzz-anon-replay ${NETTAPE_PB_DIR}/corpus)
 set_tests_properties(pcapbundle.fuzz_replay PROPERTIES LABELS "fuzz;unit")

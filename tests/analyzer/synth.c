@@ -464,6 +464,31 @@ static void sc_bulk(struct synth *s, uint64_t t, uint64_t n)
 	}
 }
 
+/* Both ends of one connection on one host: the server stops reading (zero
+ * receive window, read stalls), the client sees the peer's zero window. */
+static void sc_pair(struct synth *s, uint64_t t)
+{
+	struct nt_conn cl = conn(1201, 3434, "10.0.9.1", 40000, "10.0.9.2", 80);
+	struct nt_conn sv = conn(1202, 3535, "10.0.9.2", 80, "10.0.9.1", 40000);
+	struct nt_ev_stall e;
+
+	established(s, t, cl, 1);
+	established(s, t + 1 * MS, sv, 1);
+	for (int i = 0; i < 5; i++) {
+		uint64_t st = t + S + (uint64_t)i * 2 * S;
+		sample(s, st, sv, NT_SAMPLE_RCV_ZERO_START, 500, 0, 1 << 20, 10, 0, 0);
+		sample(s, st + 1 * MS, cl, NT_SAMPLE_SND_ZERO_START, 500, 1 << 20, 0, 10, 1 << 20, 0);
+		sample(s, st + 800 * MS, sv, NT_SAMPLE_RCV_ZERO_END, 500, 1 << 20, 1 << 20, 10, 0, 0);
+		sample(s, st + 801 * MS, cl, NT_SAMPLE_SND_ZERO_END, 500, 1 << 20, 1 << 20, 10, 1 << 20, 0);
+		memset(&e, 0, sizeof(e));
+		e.c = sv;
+		e.kind = NT_STALL_READ;
+		e.bytes = 1 << 20;
+		e.wait_ns = 800 * MS;
+		emit(s, NT_REC_STALL, st + 800 * MS, &e, sizeof(e));
+	}
+}
+
 /* ---- metadata and main ---- */
 
 static void meta_process(struct tape_meta *m, uint32_t pid, const char *comm, const char *cmdline)
@@ -539,6 +564,8 @@ static void fill_meta(struct synth *s)
 	meta_process(m, 3131, "iperf3", "iperf3 -c 10.0.7.2 -P 4 -t 60");
 	meta_process(m, 3232, "nginx", "nginx: worker process");
 	meta_process(m, 3333, "wget", "wget https://10.0.8.1:8443/");
+	meta_process(m, 3434, "loadgen", "loadgen --target 10.0.9.2:80");
+	meta_process(m, 3535, "slow-server", "slow-server --port 80");
 	meta_cgroup(m, 1000 + 4242, "/system.slice/docker-3f2a9c.scope", "3f2a9c1b7d4e");
 	memcpy(buf, &ns, sizeof(ns));
 	memcpy(buf + sizeof(ns), "init", 4);
@@ -551,7 +578,7 @@ static void usage(FILE *f)
 		"Usage: nettape-synth SCENARIO DIR [--host NAME] [--events N] [--reason-shift K] [--chunk-size BYTES]\n\n"
 		"Writes a deterministic synthetic tape of one scenario into DIR.\n"
 		"Scenarios: zero-window listen listen-server listen-client netfilter rto rtt reset stall rwnd loss\n"
-		"           healthy near-miss all bulk\n"
+		"           healthy near-miss pair all bulk\n"
 		"Examples:\n"
 		"  nettape-synth all /tmp/all-tape\n"
 		"  nettape-synth bulk /tmp/big --events 10000000\n");
@@ -647,6 +674,8 @@ int main(int argc, char **argv)
 		sc_healthy(&s, t);
 	else if (!strcmp(sc, "near-miss"))
 		sc_near_miss(&s, t);
+	else if (!strcmp(sc, "pair"))
+		sc_pair(&s, t);
 	else if (!strcmp(sc, "bulk"))
 		sc_bulk(&s, t, nevents);
 	else if (!strcmp(sc, "all")) {

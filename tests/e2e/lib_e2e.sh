@@ -132,3 +132,24 @@ import collections
 c = collections.Counter(r["type"] + ("/" + r["kind"] if "kind" in r else "") for r in rows)
 print("replay:", ", ".join("%s=%d" % kv for kv in sorted(c.items())))' >&2
 }
+
+# e2e_lost FILE CLASS: events of CLASS (drop, retrans, ...) the recorder reported
+# as lost (loss records of that class or of all classes).
+e2e_lost() {
+	e2e_py "$1" "print(sum(r['count'] for r in rows if r['type'] == 'loss' and r['class'] in ('$2', 'all')))"
+}
+
+# e2e_exact DESC RECORDED ORACLE LOST: RECORDED must equal ORACLE, unless the
+# recorder declared LOST events of that class: then RECORDED <= ORACLE <= RECORDED + LOST
+# (loss is data: declared loss is not a miscount).
+e2e_exact() {
+	local d=$1 rec=$2 ora=$3 lost=${4:-0}
+	if ((rec == ora)); then
+		echo "ok   $d: recorded $rec = oracle $ora"
+	elif ((lost > 0 && rec < ora && rec + lost >= ora)); then
+		echo "ok   $d: recorded $rec + declared lost $lost covers oracle $ora"
+	else
+		echo "FAIL $d: recorded $rec, oracle $ora (declared lost: $lost)"
+		E2E_FAILS=$((E2E_FAILS + 1))
+	fi
+}

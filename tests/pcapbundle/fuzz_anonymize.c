@@ -68,3 +68,55 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(p);
 	return 0;
 }
+
+#ifdef NT_PB_REPLAY_MAIN
+/* Without libFuzzer: replays the files given (or the files in the directories given). */
+#include <dirent.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+static int replay_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "fuzz_anonymize: cannot open %s\n", path);
+		return 1;
+	}
+	static uint8_t buf[70000];
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	LLVMFuzzerTestOneInput(buf, n);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int rc = 0, nfiles = 0;
+	for (int i = 1; i < argc; i++) {
+		struct stat st;
+		if (stat(argv[i], &st)) {
+			fprintf(stderr, "fuzz_anonymize: no such file or directory %s\n", argv[i]);
+			return 1;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			rc |= replay_file(argv[i]);
+			nfiles++;
+			continue;
+		}
+		DIR *d = opendir(argv[i]);
+		struct dirent *e;
+		while (d && (e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			char p[4096];
+			snprintf(p, sizeof(p), "%s/%s", argv[i], e->d_name);
+			rc |= replay_file(p);
+			nfiles++;
+		}
+		if (d)
+			closedir(d);
+	}
+	printf("fuzz_anonymize: replayed %d inputs\n", nfiles);
+	return rc || !nfiles;
+}
+#endif

@@ -451,6 +451,10 @@ static void test_time_and_conn(void)
 	CHECK(conn_filter_parse("12345", &f) == 0 && f.by_cookie && f.cookie == 12345);
 	CHECK(conn_filter_parse("0x3039", &f) == 0 && f.by_cookie && f.cookie == 12345);
 	CHECK(conn_filter_parse("cookie:7", &f) == 0 && f.cookie == 7);
+	CHECK(conn_filter_parse("010", &f) == 0 && f.cookie == 10);
+	CHECK(conn_filter_parse("0", &f) == -EINVAL);
+	CHECK(conn_filter_parse("12x", &f) == -EINVAL);
+	CHECK(conn_filter_parse("0x", &f) == -EINVAL);
 	CHECK(conn_filter_parse(":443", &f) == 0 && !f.by_cookie && f.ep[0].has_port && !f.ep[0].family);
 	CHECK(conn_filter_parse("198.18.0.2", &f) == 0 && f.ep[0].family == 2 && !f.ep[0].has_port);
 	CHECK(conn_filter_parse("[2001:db8::1]:443", &f) == 0 && f.ep[0].family == 10 && f.ep[0].port == 443);

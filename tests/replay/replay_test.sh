@@ -97,6 +97,26 @@ exp_w=$(awk -v f=1795305601000000000 -v t=1795305602000000000 '$7 >= f && $7 <= 
 check "--from/--to window ($exp_w)" test "$(cnt --from $from --to $to --type drop,retrans,cong,state,sample,reset,stall,buffer,listen)" -eq "$exp_w"
 check "--from time of day" test "$(cnt --from 00:00:01 --to 00:00:02 --type drop,retrans,cong,state,sample,reset,stall,buffer,listen)" -eq "$exp_w"
 
+# Relative forms: the last 1 s of the tape (its last event is at 4.01 s).
+exp_rel=$(awk -v f=1795305603010000000 '$7 >= f' "$T/expected" | wc -l)
+check "--from -1s (relative to the last record: $exp_rel)" test "$(cnt --from -1s --type drop,retrans,cong,state,sample,reset,stall,buffer,listen)" -eq "$exp_rel"
+
+# Two tapes: merged (2N + 2 lines), the host shown, each tape's order kept.
+"$GENTAPE" "$T/tape2" 50 >/dev/null || fail "gentape 2"
+"$NETTAPE" replay "$T/tape" "$T/tape2" >"$T/two" 2>&1; rc=$?
+check "two tapes: exit 0 ($rc)" test $rc -eq 0
+check "two tapes: $((N + 50 + 2)) lines" test "$(wc -l <"$T/two")" -eq $((N + 50 + 2))
+check "two tapes: host column" grep -q ' \[replay-host\] ' "$T/two"
+"$NETTAPE" replay "$T/tape" "$T/tape2" --json >"$T/two.json"
+check "two tapes: each tape's records in its own writing order" python3 - "$T/two.json" <<'EOF2'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if '"loss"' not in l]
+for t in (0, 1):
+    cg = [r["cgroup"] for r in rows if r["tape"] == t]
+    assert cg == list(range(1, len(cg) + 1)), (t, cg[:20])
+assert {r["tape"] for r in rows} == {0, 1}
+EOF2
+
 # 4. Bad flags: exit 2, one message.
 for args in "--speed 0" "--speed abc" "--speed -1" "--type bogus" "--conn 1.2.3" "--conn [::1" \
 	"--pid x" "--bogus" "--from notatime" "--from 1795305602 --to 1795305601"; do

@@ -393,8 +393,33 @@ static int emit(struct gen *g, struct tape_writer *w, int kind, uint32_t nevents
 		p->orig_len = caplen + rndn(g, 1400);
 		p->linktype = 1;
 		p->dir = (uint8_t)(1 + rndn(g, 2));
-		for (uint32_t i = 0; i < caplen; i++)
-			u.raw[sizeof(*p) + i] = (uint8_t)rnd(g);
+		{
+			/* Ethernet + IPv4 + TCP headers of the connection, then payload
+			 * bytes (TLS records look random) */
+			uint8_t *b = u.raw + sizeof(*p);
+			static const uint8_t eth[14] = { 0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2,
+							 0x08, 0x00 };
+			uint32_t seq = (uint32_t)rnd(g);
+			memcpy(b, eth, 14);
+			memset(b + 14, 0, caplen - 14);
+			b[14] = 0x45;
+			b[16] = (uint8_t)((p->orig_len - 14) >> 8);
+			b[17] = (uint8_t)(p->orig_len - 14);
+			b[22] = 64;
+			b[23] = 6;
+			memcpy(b + 26, c->c.saddr, 4);
+			memcpy(b + 30, c->c.daddr, 4);
+			b[34] = (uint8_t)(c->c.sport >> 8);
+			b[35] = (uint8_t)c->c.sport;
+			b[36] = (uint8_t)(c->c.dport >> 8);
+			b[37] = (uint8_t)c->c.dport;
+			memcpy(b + 38, &seq, 4);
+			b[46] = 0x80;
+			b[47] = 0x18;
+			b[48] = 0x01;
+			for (uint32_t i = 66; i < caplen; i++)
+				b[i] = (uint8_t)rnd(g);
+		}
 		return tape_writer__append(w, NT_REC_PACKET, g->boot, u.raw,
 					   (uint32_t)sizeof(*p) + caplen);
 	}
@@ -442,8 +467,8 @@ static int parse_mix(const char *s, unsigned w[W_N])
 	memset(w, 0, sizeof(unsigned) * W_N);
 	if (!strcmp(s, "realistic")) {
 		/* per 100000 events */
-		static const unsigned def[W_N] = { 70000, 6000, 8000, 4000, 2000, 2000, 1000,
-						   1000, 1000, 4850, 148, 1 };
+		static const unsigned def[W_N] = { 72850, 6000, 8000, 4000, 2000, 2000, 1000,
+						   1000, 1000, 2000, 148, 1 };
 		memcpy(w, def, sizeof(def));
 		return 0;
 	}

@@ -1,0 +1,143 @@
+/* unit_recorder.c: unit tests of the recorder's pure helpers (size/duration parsing, u64set, container ids, decode). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "kmeta.h"
+#include "util.h"
+
+static int failures;
+
+#define CHECK(cond)                                                                    \
+	do {                                                                           \
+		if (!(cond)) {                                                         \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+			failures++;                                                    \
+		}                                                                      \
+	} while (0)
+
+static void test_sizes(void)
+{
+	uint64_t v;
+
+	CHECK(!parse_size("64M", &v) && v == 64ULL << 20);
+	CHECK(!parse_size("1G", &v) && v == 1ULL << 30);
+	CHECK(!parse_size("512k", &v) && v == 512ULL << 10);
+	CHECK(!parse_size("10GiB", &v) && v == 10ULL << 30);
+	CHECK(!parse_size("4096", &v) && v == 4096);
+	CHECK(!parse_size("0", &v) && v == 0);
+	CHECK(parse_size("", &v));
+	CHECK(parse_size("-1M", &v));
+	CHECK(parse_size("12Q", &v));
+	CHECK(parse_size("99999999999999999999", &v));
+	CHECK(parse_size("20000000000G", &v));
+}
+
+static void test_durations(void)
+{
+	uint64_t v;
+
+	CHECK(!parse_duration("10s", &v) && v == 10000000000ULL);
+	CHECK(!parse_duration("5m", &v) && v == 300000000000ULL);
+	CHECK(!parse_duration("2h", &v) && v == 7200000000000ULL);
+	CHECK(!parse_duration("250ms", &v) && v == 250000000ULL);
+	CHECK(!parse_duration("3", &v) && v == 3000000000ULL);
+	CHECK(!parse_duration("1d", &v) && v == 86400000000000ULL);
+	CHECK(parse_duration("1x", &v));
+	CHECK(parse_duration("s", &v));
+	CHECK(parse_duration("-5s", &v));
+}
+
+static void test_set(void)
+{
+	struct u64set s = { 0 };
+	uint64_t i;
+
+	for (i = 0; i < 10000; i++)
+		CHECK(u64set_add(&s, i * 7919) == 1);
+	CHECK(u64set_add(&s, 0) == 0);  /* 0 was added as 0 * 7919 */
+	for (i = 0; i < 10000; i++)
+		CHECK(u64set_has(&s, i * 7919));
+	for (i = 0; i < 10000; i += 2)
+		u64set_del(&s, i * 7919);
+	for (i = 0; i < 10000; i++)
+		CHECK(u64set_has(&s, i * 7919) == (int)(i & 1));
+	CHECK(!u64set_has(&s, 5));
+	u64set_free(&s);
+}
+
+static void test_containers(void)
+{
+	const char *id = "4f1c2e3d4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0";
+	char path[512], out[80];
+
+	snprintf(path, sizeof(path), "/system.slice/docker-%s.scope", id);
+	kmeta_container_id(path, out, sizeof(out));
+	CHECK(!strcmp(out, id));
+	snprintf(path, sizeof(path), "/docker/%s", id);
+	kmeta_container_id(path, out, sizeof(out));
+	CHECK(!strcmp(out, id));
+	snprintf(path, sizeof(path),
+		 "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1234_5678.slice/"
+		 "cri-containerd-%s.scope", id);
+	kmeta_container_id(path, out, sizeof(out));
+	CHECK(!strcmp(out, id));
+	snprintf(path, sizeof(path), "/kubepods/besteffort/pod0c1d/%s", id);
+	kmeta_container_id(path, out, sizeof(out));
+	CHECK(!strcmp(out, id));
+	snprintf(path, sizeof(path), "/machine.slice/libpod-%s.scope/container", id);
+	kmeta_container_id(path, out, sizeof(out));
+	CHECK(!strcmp(out, id));
+	kmeta_container_id("/user.slice/user-1000.slice/session-2.scope", out, sizeof(out));
+	CHECK(out[0] == '\0');
+	kmeta_container_id("/", out, sizeof(out));
+	CHECK(out[0] == '\0');
+	/* 65 hex characters is not a container id */
+	snprintf(path, sizeof(path), "/x/%sa", id);
+	kmeta_container_id(path, out, sizeof(out));
+	CHECK(out[0] == '\0');
+}
+
+static void test_decode(void)
+{
+	struct ntb_retrans in;
+	unsigned char out[DECODE_MAX];
+	const struct nt_ev_retrans *r = (const void *)out;
+	uint16_t type;
+	uint64_t ts;
+	int n;
+
+	memset(&in, 0, sizeof(in));
+	in.h.ts = 123;
+	in.h.type = NTB_RETRANS;
+	in.c.cookie = 77;
+	in.c.sport = 80;
+	in.c.family = 2;
+	in.ca_state = 4;
+	in.kind = NTB_RETRANS_SYN;
+	n = decode_event(&in, sizeof(in), &type, &ts, out);
+	CHECK(n == (int)sizeof(struct nt_ev_retrans));
+	CHECK(type == NT_REC_RETRANS && ts == 123);
+	CHECK(r->c.cookie == 77 && r->c.sport == 80 && r->ca_state == 4 && r->kind == NT_RETRANS_SYN);
+	CHECK(decode_event(&in, sizeof(in) - 1, &type, &ts, out) < 0);  /* short */
+	in.h.type = NTB_NCLASS;
+	CHECK(decode_event(&in, sizeof(in), &type, &ts, out) < 0);      /* unknown */
+	CHECK(decode_rec_type(NTB_DROP) == NT_REC_DROP);
+	CHECK(decode_rec_type(NTB_OWNER) == 0);
+}
+
+int main(void)
+{
+	test_sizes();
+	test_durations();
+	test_set();
+	test_containers();
+	test_decode();
+	if (failures) {
+		fprintf(stderr, "unit_recorder: %d failure(s)\n", failures);
+		return 1;
+	}
+	printf("unit_recorder: ok\n");
+	return 0;
+}
