@@ -477,12 +477,14 @@ static int write_readme(struct bundle *b, FILE *f, const struct tape_header *h,
 		fprintf(f, "  %s/packets.pcapng  the packet snippets, for Wireshark ('nettape pcap')\n",
 			top);
 	fprintf(f, "  %s/tape/           the slice: a nettape tape (chunk-*.ntc)\n", top);
+	const char *file = strrchr(b->out, '/');
+	file = file ? file + 1 : b->out;
 	fprintf(f, "\nUse:\n"
-		   "  tar xf %s.tar && cd %s\n"
+		   "  tar xf %s && cd %s\n"
 		   "  nettape info tape && nettape verify tape\n"
 		   "  nettape import tape -o bundle.db && nettape report bundle.db\n"
 		   "  nettape pcap tape -o bundle.pcapng     # packet snippets for Wireshark\n",
-		top, top);
+		file, top);
 	return ferror(f) ? -EIO : 0;
 }
 

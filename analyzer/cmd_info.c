@@ -177,8 +177,9 @@ static int collect(struct info *in, const char *path, char *msg, size_t msglen)
 	if (in->ndamage) {
 		const struct tape_damage *d = tape_reader__damage(r, 0);
 		const char *b = strrchr(d->path, '/');
-		snprintf(in->first_damage, sizeof(in->first_damage), "%s: offset %" PRIu64 ": %s",
-			 b ? b + 1 : d->path, d->offset, d->reason);
+		if (snprintf(in->first_damage, sizeof(in->first_damage), "%s: offset %" PRIu64 ": %s",
+			     b ? b + 1 : d->path, d->offset, d->reason) >= (int)sizeof(in->first_damage))
+			in->first_damage[sizeof(in->first_damage) - 1] = 0; /* truncated: fine */
 		/* chunks that could not be opened count too */
 		for (size_t i = 0; i < in->ndamage; i++)
 			if (!strncmp(tape_reader__damage(r, i)->reason, "chunk unreadable", 16)) {

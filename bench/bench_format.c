@@ -47,7 +47,8 @@ static void rmtree(const char *dir)
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= (int)sizeof(p))
+			continue;
 		unlink(p);
 	}
 	closedir(d);
@@ -64,7 +65,8 @@ static uint64_t dir_bytes(const char *dir)
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
-		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= (int)sizeof(p))
+			continue;
 		if (de->d_name[0] != '.' && !stat(p, &st))
 			n += (uint64_t)st.st_size;
 	}

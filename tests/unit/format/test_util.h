@@ -51,7 +51,8 @@ static inline void tu_rmtree(const char *dir)
 		struct stat st;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= (int)sizeof(p))
+			continue;
 		if (!lstat(p, &st) && S_ISDIR(st.st_mode))
 			tu_rmtree(p);
 		else
