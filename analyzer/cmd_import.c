@@ -9,14 +9,19 @@
 #include "commands.h"
 #include "db.h"
 #include "import.h"
+#include "pcap_import.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: nettape import TAPE... -o DB [--quiet]\n\n"
+		"Usage: nettape import TAPE|CAPTURE... -o DB [--quiet]\n\n"
 		"Imports tapes (tape directories or single chunk files, of one or many hosts) into one\n"
 		"SQLite database (docs/SCHEMA.md). Importing a chunk twice adds nothing; a chunk imported\n"
-		"while it was being written continues where the last import stopped.\n\n"
+		"while it was being written continues where the last import stopped.\n"
+		"Packet captures (pcap or pcapng, recognised by their magic number; Ethernet, Linux cooked\n"
+		"or raw IP; TCP over IPv4/IPv6) go through the same detectors: connections, zero-window\n"
+		"episodes, retransmissions, RTT and resets are derived from the packets alone\n"
+		"(docs/DETECTORS.md, \"From packets\"). A capture imported twice adds nothing.\n\n"
 		"Options:\n"
 		"  -o, --output DB     database file to create or add to (required)\n"
 		"  -q, --quiet         no progress bar and no summary line\n"
@@ -25,7 +30,8 @@ static void usage(FILE *f)
 		"Examples:\n"
 		"  nettape import /var/lib/nettape -o incident.db\n"
 		"  nettape import web1-tape/ db1-tape/ -o both-hosts.db\n"
-		"  nettape import tape/chunk-00000007.ntc -o one-chunk.db\n");
+		"  nettape import tape/chunk-00000007.ntc -o one-chunk.db\n"
+		"  nettape import client.pcapng server.pcap -o captures.db && nettape report captures.db\n");
 }
 
 struct ui {
@@ -79,6 +85,9 @@ int cmd_import(int argc, char **argv)
 	int quiet = 0, c, ret = 1;
 	struct nt_import_opts io = { 0 };
 	struct nt_import_stats st;
+	struct nt_pcap_stats ps;
+	const char **tapes = NULL, **caps = NULL;
+	size_t ntapes = 0, ncaps = 0;
 	struct ui u = { 0 };
 	char err[NT_ERRLEN];
 	sqlite3 *db = NULL;
@@ -109,6 +118,22 @@ int cmd_import(int argc, char **argv)
 			!out ? "missing -o DB (the database to write)" : "missing TAPE (a tape directory or chunk file)");
 		return 2;
 	}
+	tapes = calloc((size_t)(argc - optind), sizeof(*tapes));
+	caps = calloc((size_t)(argc - optind), sizeof(*caps));
+	if (!tapes || !caps) {
+		fprintf(stderr, "nettape import: out of memory\n");
+		free(tapes);
+		free(caps);
+		return 1;
+	}
+	for (int i = optind; i < argc; i++) {
+		if (nt_pcap_is_capture(argv[i]))
+			caps[ncaps++] = argv[i];
+		else
+			tapes[ntapes++] = argv[i];
+	}
+	memset(&st, 0, sizeof(st));
+	memset(&ps, 0, sizeof(ps));
 	clock_gettime(CLOCK_MONOTONIC, &u.start);
 	u.bar = !quiet && isatty(STDERR_FILENO);
 	io.progress = on_progress;
@@ -116,9 +141,17 @@ int cmd_import(int argc, char **argv)
 	io.ctx = &u;
 	if (nt_db_open(out, NT_DB_WRITE, &db, err)) {
 		fprintf(stderr, "nettape import: %s\n", err);
+		free(tapes);
+		free(caps);
 		return 1;
 	}
-	if (nt_import(db, (const char *const *)argv + optind, (size_t)(argc - optind), &io, &st, err)) {
+	if (ntapes && nt_import(db, tapes, ntapes, &io, &st, err)) {
+		if (u.bar)
+			fputc('\n', stderr);
+		fprintf(stderr, "nettape import: %s\n", err);
+		goto out;
+	}
+	if (ncaps && nt_pcap_import(db, caps, ncaps, &io, &ps, err)) {
 		if (u.bar)
 			fputc('\n', stderr);
 		fprintf(stderr, "nettape import: %s\n", err);
@@ -126,7 +159,7 @@ int cmd_import(int argc, char **argv)
 	}
 	if (u.bar)
 		fputc('\n', stderr);
-	if (!quiet) {
+	if (!quiet && ntapes) {
 		double s = elapsed(&u.start);
 		fprintf(stderr, "nettape import: %llu events from %llu chunk%s into %s in %.2f s (%.0f events/s)",
 			(unsigned long long)st.events, (unsigned long long)st.chunks_imported,
@@ -136,8 +169,20 @@ int cmd_import(int argc, char **argv)
 				st.chunks_skipped == 1 ? "" : "s");
 		fputc('\n', stderr);
 	}
-	ret = st.chunks_failed ? 1 : 0;
+	if (!quiet && ncaps) {
+		fprintf(stderr, "nettape import: %llu TCP segments of %llu packets, %llu connections, %llu derived events "
+			"from %llu capture%s into %s",
+			(unsigned long long)ps.tcp, (unsigned long long)ps.packets, (unsigned long long)ps.connections,
+			(unsigned long long)ps.events, (unsigned long long)ps.imported, ps.imported == 1 ? "" : "s", out);
+		if (ps.skipped)
+			fprintf(stderr, "; %llu capture%s already imported", (unsigned long long)ps.skipped,
+				ps.skipped == 1 ? "" : "s");
+		fputc('\n', stderr);
+	}
+	ret = st.chunks_failed || ps.failed ? 1 : 0;
 out:
+	free(tapes);
+	free(caps);
 	if (sqlite3_close(db) != SQLITE_OK && !ret) {
 		fprintf(stderr, "nettape import: closing %s: %s\n", out, sqlite3_errmsg(db));
 		ret = 1;

@@ -80,6 +80,35 @@ fail:
 	return -1;
 }
 
+/* Adds the columns and views a database of this version may lack (it was
+ * created by an older nettape of the same schema version). */
+static int upgrade_schema(sqlite3 *db, const char *path, char *err)
+{
+	char sql[256];
+	int n = 0;
+
+	for (const struct nt_schema_column *c = nt_schema_added_columns; c->table; c++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM pragma_table_info('%s') WHERE name = '%s'", c->table,
+			 c->column);
+		if (nt_db_int(db, sql, 1))
+			continue;
+		if (!n++ && nt_db_exec(db, "BEGIN", "upgrade schema", err))
+			return -1;
+		snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", c->table, c->column, c->decl);
+		if (nt_db_exec(db, sql, "upgrade schema", err))
+			goto fail;
+	}
+	if (!n)
+		return 0;
+	if (nt_db_exec(db, nt_schema_views, "upgrade schema views", err) || nt_db_exec(db, "COMMIT", "upgrade schema", err))
+		goto fail;
+	return 0;
+fail:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	snprintf(err + strlen(err), NT_ERRLEN - strlen(err), " (adding columns to %s; re-import into a new database)", path);
+	return -1;
+}
+
 int nt_db_open(const char *path, enum nt_db_mode mode, sqlite3 **out, char *err)
 {
 	sqlite3 *db = NULL;
@@ -134,6 +163,8 @@ int nt_db_open(const char *path, enum nt_db_mode mode, sqlite3 **out, char *err)
 			 "re-import the tapes into a new database", path, (long long)ver, NT_DB_USER_VERSION);
 		goto fail;
 	}
+	if (mode == NT_DB_WRITE && upgrade_schema(db, path, err))
+		goto fail;
 	nt_db_functions(db);
 	*out = db;
 	return 0;

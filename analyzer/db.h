@@ -24,12 +24,20 @@ extern const char nt_schema_indexes[];
 extern const char nt_schema_drop_indexes[];
 extern const char nt_schema_views[];
 
+/* A column added to a version-1 table after release (see schema.c). */
+struct nt_schema_column {
+	const char *table, *column, *decl;
+};
+/* Terminated by an entry with table NULL. */
+extern const struct nt_schema_column nt_schema_added_columns[];
+
 enum nt_db_mode {
 	NT_DB_READ = 0,   /* existing database, read only */
 	NT_DB_WRITE = 1,  /* create if missing, or open an existing nettape database */
 };
 
-/* Opens path. NT_DB_WRITE creates the file and the schema when it is new.
+/* Opens path. NT_DB_WRITE creates the file and the schema when it is new,
+ * and adds columns and views introduced since (nt_schema_added_columns).
  * Returns 0 and *out (caller closes with sqlite3_close()), or -1 with a
  * one-line message in err. */
 int nt_db_open(const char *path, enum nt_db_mode mode, sqlite3 **out, char *err);

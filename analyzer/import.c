@@ -11,6 +11,7 @@
 #include "db.h"
 #include "hmap.h"
 #include "import.h"
+#include "pcap_parse.h"
 #include "tape.h"
 
 #define DEFAULT_BATCH 500000
@@ -55,7 +56,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_STALL] = "INSERT INTO stalls VALUES (?,?,?,?,?,?,?,?)",
 	[S_BUFFER] = "INSERT INTO buffers VALUES (?,?,?,?,?,?,?,?,?,?)",
 	[S_LISTEN] = "INSERT INTO listens VALUES (?,?,?,?,?,?,?)",
-	[S_PACKET] = "INSERT INTO packets VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+	[S_PACKET] = "INSERT INTO packets (chunk_id, conn_id, ts, ts_boot, cookie, netns, ifindex, orig_len, linktype,"
+		     " dir, data, seq, ack, tcp_flags, win_raw, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_LOSS] = "INSERT OR IGNORE INTO losses VALUES (?,?,?,?,?,?,?,?,?,?)",
 	[S_PIN] = "INSERT OR IGNORE INTO pins VALUES (?,?,?,?,?,?,?,?,?)",
 	[S_PROC] = "INSERT OR REPLACE INTO processes VALUES (?,?,?,?,?,?,?,?)",
@@ -798,6 +800,7 @@ static int ev_listen(struct importer *im, const struct tape_record *rec, int64_t
 static int ev_packet(struct importer *im, const struct tape_record *rec, int64_t ts)
 {
 	const struct nt_rec_packet *e = rec->data;
+	struct nt_tcp_pkt t;
 	int64_t idx = -1;
 	sqlite3_stmt *s = im->s[S_PACKET];
 
@@ -812,6 +815,17 @@ static int ev_packet(struct importer *im, const struct tape_record *rec, int64_t
 	BI(s, 10, e->dir);
 	sqlite3_bind_blob(s, 11, (const char *)rec->data + sizeof(*e), (int)(rec->len - sizeof(*e)),
 			  SQLITE_STATIC);
+	/* The TCP header of the snippet, as for captures (window unscaled: win_raw only). */
+	if (nt_tcp_parse(e->linktype, (const uint8_t *)rec->data + sizeof(*e), rec->len - sizeof(*e), &t) == NT_PARSE_TCP) {
+		BI(s, 12, t.seq);
+		BI(s, 13, t.ack);
+		BI(s, 14, t.flags);
+		BI(s, 15, t.win);
+		BI(s, 16, t.payload);
+	} else {
+		for (int i = 12; i <= 16; i++)
+			sqlite3_bind_null(s, i);
+	}
 	return step(im, s, "insert packet");
 }
 

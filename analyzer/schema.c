@@ -36,6 +36,7 @@ const char nt_schema_tables[] =
 	"  imported_at INTEGER,\n"
 	"  last_frame_offset INTEGER,\n"
 	"  complete INTEGER NOT NULL DEFAULT 0,\n"
+	"  kind TEXT NOT NULL DEFAULT 'tape',\n"
 	"  UNIQUE (recording_id, seq));\n"
 	"CREATE TABLE IF NOT EXISTS damage (\n"
 	"  chunk_id INTEGER NOT NULL REFERENCES chunks,\n"
@@ -139,10 +140,28 @@ const char nt_schema_tables[] =
 	"CREATE TABLE IF NOT EXISTS packets (\n"
 	"  chunk_id INTEGER NOT NULL, conn_id INTEGER, ts INTEGER NOT NULL, ts_boot INTEGER,\n"
 	"  cookie INTEGER, netns INTEGER, ifindex INTEGER, orig_len INTEGER,\n"
-	"  linktype INTEGER, dir INTEGER, data BLOB);\n"
+	"  linktype INTEGER, dir INTEGER, data BLOB,\n"
+	"  seq INTEGER, ack INTEGER, tcp_flags INTEGER, win_raw INTEGER, window INTEGER,\n"
+	"  payload INTEGER, analysis INTEGER);\n"
 	"CREATE TABLE IF NOT EXISTS config (\n"
 	"  host_id INTEGER NOT NULL REFERENCES hosts, key TEXT NOT NULL, value TEXT,\n"
 	"  PRIMARY KEY (host_id, key));\n";
+
+/* Columns added after version 1 was released. They are nullable or have a
+ * default and sit at the end of their table, so older databases are
+ * upgraded in place by nt_db_open(NT_DB_WRITE) (ALTER TABLE ... ADD COLUMN)
+ * and user_version stays 1; readers never depend on them being filled. */
+const struct nt_schema_column nt_schema_added_columns[] = {
+	{ "chunks", "kind", "TEXT NOT NULL DEFAULT 'tape'" },
+	{ "packets", "seq", "INTEGER" },
+	{ "packets", "ack", "INTEGER" },
+	{ "packets", "tcp_flags", "INTEGER" },
+	{ "packets", "win_raw", "INTEGER" },
+	{ "packets", "window", "INTEGER" },
+	{ "packets", "payload", "INTEGER" },
+	{ "packets", "analysis", "INTEGER" },
+	{ NULL, NULL, NULL },
+};
 
 /* Built after the bulk load (and dropped before the next one). */
 const char nt_schema_indexes[] =
@@ -239,4 +258,14 @@ const char nt_schema_views[] =
 	"CREATE VIEW IF NOT EXISTS v_chunks AS\n"
 	"SELECT k.chunk_id, h.hostname AS host, k.recording_id, k.seq, k.path, k.events, k.partial,\n"
 	"  k.has_index, k.damaged_bytes, " ISO("k.first_ts") " AS first, " ISO("k.last_ts") " AS last\n"
-	"FROM chunks k JOIN hosts h USING (host_id);\n";
+	"FROM chunks k JOIN hosts h USING (host_id);\n"
+	"CREATE VIEW IF NOT EXISTS v_packets AS\n"
+	"SELECT p.rowid AS packet_id, " ISO("p.ts") " AS time, p.ts, p.conn_id,\n"
+	"  CASE p.dir WHEN 2 THEN 'out' WHEN 1 THEN 'in' ELSE '?' END AS dir,\n"
+	"  (CASE WHEN p.tcp_flags & 2 THEN 'S' ELSE '' END) || (CASE WHEN p.tcp_flags & 1 THEN 'F' ELSE '' END) ||\n"
+	"  (CASE WHEN p.tcp_flags & 4 THEN 'R' ELSE '' END) || (CASE WHEN p.tcp_flags & 8 THEN 'P' ELSE '' END) ||\n"
+	"  (CASE WHEN p.tcp_flags & 16 THEN '.' ELSE '' END) AS flags,\n"
+	"  p.seq, p.ack, p.win_raw, p.window, p.payload, p.orig_len,\n"
+	"  p.analysis & 1 <> 0 AS retrans, p.analysis & 2 <> 0 AS zero_window, p.analysis & 4 <> 0 AS dup_ack,\n"
+	"  p.analysis & 8 <> 0 AS keepalive\n"
+	"FROM packets p;\n";

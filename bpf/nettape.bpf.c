@@ -101,10 +101,12 @@ struct {
 struct sk_state {
 	/* owner, bound in process context */
 	__u32 tgid;
-	__u8  match;        /* SK_MATCH_*: filter verdict cached for tcp_probe */
+	__u8  pad0;
 	__u8  cg_match;     /* owner is under one of the filter cgroups */
+	__u8  cg_checked;   /* cg_match computed in the owner's context */
 	__u8  passive;      /* accepted (SYN_RECV -> ESTABLISHED): response times apply */
 	__u8  resp_pending; /* a read happened, no send yet */
+	__u8  pad8[3];
 	__u64 cgroup;
 	__u16 sport;        /* local port seen at ESTABLISHED (gone at CLOSE) */
 	__u16 pad16;
@@ -321,16 +323,16 @@ static __always_inline struct sk_state *bind_owner(struct sock *sk)
 	__u32 i;
 
 	st = bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!st || st->tgid == tgid)
+	if (!st || (st->tgid == tgid && (st->cg_checked || !nr_cgroups)))
 		return st;
 	cg = bpf_get_current_cgroup_id();
 	st->tgid = tgid;
 	st->cgroup = cg;
-	st->match = SK_MATCH_UNKNOWN;
 	st->cg_match = 0;
 	for (i = 0; i < NTB_MAX_CGROUPS && i < nr_cgroups; i++)
 		if (bpf_get_current_ancestor_cgroup_id(cgroup_levels[i]) == cgroup_ids[i])
 			st->cg_match = 1;
+	st->cg_checked = 1;
 
 	now.cgroup = cg;
 	now.comm[0] = now.comm[1] = 0;
@@ -429,7 +431,10 @@ int BPF_PROG(inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
 	if (newstate == NT_TCP_ESTABLISHED || newstate == NT_TCP_CLOSE ||
 	    newstate == NT_TCP_LISTEN) {
 		fill_tcp_details(ev, sk, newstate);
-		ev->flags |= newstate == NT_TCP_CLOSE ? NTB_STATE_F_TOTALS : NTB_STATE_F_HANDSHAKE;
+		if (newstate == NT_TCP_CLOSE)
+			ev->flags |= NTB_STATE_F_TOTALS;
+		else if (newstate == NT_TCP_ESTABLISHED)
+			ev->flags |= NTB_STATE_F_HANDSHAKE;
 	}
 	submit(ev);
 	return 0;
@@ -481,11 +486,20 @@ static __noinline int probe_match(struct sock *sk, struct probe_slot *ps)
 {
 	struct ntb_conn c;
 
+	struct sk_state *st;
+	int ok;
+
 	if (!sk || !ps)
 		return 0;
+	st = sk_state_of(sk);
 	conn_from_sk(&c, sk);
-	ps->match = conn_match(&c, sk_state_of(sk)) ? SK_MATCH_YES : SK_MATCH_NO;
-	return ps->match == SK_MATCH_YES;
+	conn_owner(&c, st);
+	ok = conn_match(&c, st);
+	/* A "no" that depends on an owner not known yet is not final. */
+	if (!ok && (nr_pids || nr_cgroups) && !(st && st->tgid && (st->cg_checked || !nr_cgroups)))
+		return 0;
+	ps->match = ok ? SK_MATCH_YES : SK_MATCH_NO;
+	return ok;
 }
 
 /*
@@ -1048,6 +1062,27 @@ int BPF_PROG(tcp_rcvbuf_grow, struct sock *sk, int time)
 /* Sockets open at start (and at each chunk): iter/task_file        */
 /* ---------------------------------------------------------------- */
 
+/* Is task under one of the --cgroup subtrees? The iterator's equivalent of
+ * bpf_get_current_ancestor_cgroup_id(), through cgroup->ancestors[]. */
+static __always_inline int task_under_filter_cgroups(struct task_struct *task)
+{
+	struct cgroup *cg = BPF_CORE_READ(task, cgroups, dfl_cgrp);
+	int level = BPF_CORE_READ(cg, level);
+	__u32 i;
+
+	for (i = 0; i < NTB_MAX_CGROUPS && i < nr_cgroups; i++) {
+		__u32 l = cgroup_levels[i];
+		struct cgroup *anc = NULL;
+
+		if (l > (__u32)level || l > 255)
+			continue;
+		bpf_core_read(&anc, sizeof(anc), &cg->ancestors[l]);
+		if (anc && BPF_CORE_READ(anc, kn, id) == cgroup_ids[i])
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * Walks every process's fd table (one visit per fd table) and dumps the TCP
  * sockets in it, in every network namespace, with the process that holds
@@ -1085,10 +1120,8 @@ int dump_socks(struct bpf_iter__task_file *ctx)
 	if (st && !st->tgid) {
 		st->tgid = d.pid;
 		st->cgroup = d.cgroup;
-		st->match = SK_MATCH_UNKNOWN;
-		/* cg_match needs the task's ancestors: left 0, so a socket bound
-		 * here passes a --cgroup filter only after a process-context
-		 * hook has seen it. */
+		st->cg_match = task_under_filter_cgroups(task);
+		st->cg_checked = 1;
 	}
 	conn_from_sk(&d.s.c, sk);
 	conn_owner(&d.s.c, st);

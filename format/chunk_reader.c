@@ -35,7 +35,8 @@ struct tape_chunk_reader {
 	uint8_t *raw;
 	size_t raw_cap;
 	uint32_t raw_pos, rec_no;
-	uint64_t meta_loaded_end;    /* META frames before this offset are already in meta */
+	uint64_t meta_next;          /* metadata of frames before this offset is in meta */
+	int apply_meta;              /* the current frame's metadata records go into meta */
 
 	uint8_t *disk;
 	size_t disk_cap;
@@ -339,7 +340,7 @@ static int load_payload(struct tape_chunk_reader *r, uint64_t off, const struct 
 		snprintf(why, whylen, "file ends inside the frame payload");
 		return -TAPE_E_TRUNCATED;
 	}
-	if (tape_crc32c(0, r->disk, fh->disk_len) != fh->payload_crc) {
+	if (CRC_MISMATCH(tape_crc32c(0, r->disk, fh->disk_len), fh->payload_crc)) {
 		snprintf(why, whylen, "payload CRC32C mismatch");
 		return -TAPE_E_CRC;
 	}
@@ -497,6 +498,11 @@ static int advance(struct tape_chunk_reader *r, int mode, struct frame_hdr *fh, 
 				       good);
 		}
 		if (mode == 2) {
+			/* re-reading a frame (after a seek back) must not add its
+			 * metadata twice (lists: clock pairs, losses, pins) */
+			r->apply_meta = pos >= r->meta_next;
+			if (r->apply_meta)
+				r->meta_next = pos + total;
 			r->in_frame = 1;
 			r->cur = *fh;
 			r->cur_off = pos;
@@ -568,7 +574,7 @@ static int frame_next_record(struct tape_chunk_reader *r, struct tape_record *re
 		rec->data = p + REC_HDR_LEN;
 		rec->src = &r->src->pub;
 		rec->frame_offset = r->cur_off;
-		if (nt_rec_is_meta(type) && r->cur_off >= r->meta_loaded_end) {
+		if (nt_rec_is_meta(type) && r->apply_meta) {
 			if (tape_meta__add(r->src->pub.meta, type, rec->data, len) == -ENOMEM)
 				return -ENOMEM;
 			if (type == NT_REC_CLOCK && len >= sizeof(struct nt_rec_clock))
@@ -817,7 +823,8 @@ struct tape_chunk_reader *tape_chunk_reader__open(const char *path, int *err)
 	}
 	if (rc < 0)
 		goto fail;
-	r->meta_loaded_end = rc == 1 ? off : r->pos;
+	/* the first non-META frame was loaded but its records not read */
+	r->meta_next = rc == 1 ? off : r->pos;
 	r->in_frame = 0;
 	r->pos = r->data_start;
 	r->next_frame_no = 0;

@@ -49,7 +49,7 @@ int frame_hdr_decode(const uint8_t *buf, size_t len, struct frame_hdr *fh, size_
 	*need = hlen;
 	if (len < hlen)
 		return -TAPE_E_TRUNCATED;
-	if (tape_crc32c(0, buf, hlen - 4u) != get_u32(buf + hlen - 4u)) {
+	if (CRC_MISMATCH(tape_crc32c(0, buf, hlen - 4u), get_u32(buf + hlen - 4u))) {
 		*why = "frame header CRC32C mismatch";
 		return -TAPE_E_FRAME;
 	}
@@ -123,7 +123,7 @@ int trailer_decode(const uint8_t in[TRAILER_LEN], uint64_t *index_off, uint64_t 
 {
 	if (memcmp(in, TRAILER_MAGIC, 8))
 		return -TAPE_E_INDEX;
-	if (tape_crc32c(0, in, TRAILER_LEN - 4) != get_u32(in + 28))
+	if (CRC_MISMATCH(tape_crc32c(0, in, TRAILER_LEN - 4), get_u32(in + 28)))
 		return -TAPE_E_INDEX;
 	*index_off = get_u64(in + 8);
 	*file_len = get_u64(in + 16);

@@ -87,7 +87,7 @@ int chunk_hdr_decode(const uint8_t *buf, size_t len, struct tape_header *h, size
 		*need = hlen;
 	if (len < hlen)
 		return -TAPE_E_TRUNCATED;
-	if (tape_crc32c(0, buf, hlen - 4) != get_u32(buf + hlen - 4))
+	if (CRC_MISMATCH(tape_crc32c(0, buf, hlen - 4), get_u32(buf + hlen - 4)))
 		return -TAPE_E_HEADER;
 
 	memset(h, 0, sizeof(*h));

@@ -391,7 +391,8 @@ static int open_chunk(struct tape_writer *w)
 	w->ftype = TAPE_FRAME_META;
 	ck.boottime_ns = h.created_boot_ns;
 	ck.realtime_ns = h.created_real_ns;
-	ck.monotonic_ns = clock_ns(CLOCK_MONOTONIC);
+	/* with a test clock, stay deterministic */
+	ck.monotonic_ns = w->o.now_ns ? h.created_boot_ns : clock_ns(CLOCK_MONOTONIC);
 	w->snap_err = 0;
 	/* each step runs even after a failed one (the first error is returned):
 	 * the META frame must be sealed before any data record */

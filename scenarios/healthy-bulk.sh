@@ -33,7 +33,7 @@ scenario_traffic() {
 
 scenario_oracle() {
 	nt_delta cli TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPSackRecovery
-	nt_delta srv TcpExtTCPToZeroWindowAdv TcpExtListenOverflows TcpExtTCPAbortOnClose
+	nt_delta srv TcpExtTCPToZeroWindowAdv TcpExtListenOverflows TcpExtTCPAbortOnClose TcpRetransSegs
 	echo "client.bytes_sent=$(nt_field "$(cat "$NT_TMP/client.out")" bytes_sent)"
 }
 

@@ -28,9 +28,9 @@ NT_SNAP_DIR=
 nt_find_traffic() {
 	if [[ -n ${NT_TRAFFIC:-} && -x $NT_TRAFFIC ]]; then return 0; fi
 	local root=$NT_LIB_DIR/.. b
-	for b in "$root"/build*/tests/nt-traffic; do
-		if [[ -x $b ]]; then NT_TRAFFIC=$b; return 0; fi
-	done
+	# The most recently built one of the tree's build directories.
+	b=$(ls -t "$root"/build*/tests/nt-traffic 2>/dev/null | head -1)
+	if [[ -n $b && -x $b ]]; then NT_TRAFFIC=$b; return 0; fi
 	NT_TRAFFIC=$(command -v nt-traffic || true)
 	if [[ -z $NT_TRAFFIC ]]; then
 		echo "scenario: nt-traffic not found (build target nt-traffic or set NT_TRAFFIC)" >&2

@@ -1,8 +1,8 @@
 #!/bin/bash
 # queue-jitter.sh: scenario: a ~30 ms request/response service spikes to ~800 ms while a bulk download fills a long tbf queue on the same path.
 #
-# Hosts: srv 198.18.0.1 (request/response server, 20 KB responses; also the
-# bulk source), cli 198.18.0.2. srv's egress: tbf rate 8 Mbit/s, latency 1 s
+# Hosts: srv 198.18.0.1 (request/response server, 40 KB responses; also the
+# bulk source), cli 198.18.0.2. srv's egress: tbf rate 8 Mbit/s, 1 MB queue
 # (a ~1 MB queue). Timeline: the request/response client runs for
 # SC_SECONDS (12) with one request per 100 ms; from t=3 s to t=8 s a
 # bulk download fills the queue and every response waits behind it.
@@ -22,8 +22,8 @@ scenario_setup() {
 	nt_init queue-jitter || return $?
 	nt_ns srv && nt_ns cli || return 1
 	nt_link srv $SC_SRV_ADDR/24 cli $SC_CLI_ADDR/24 || return 1
-	nt_tbf srv eth-cli 8mbit 16kb 1600kb || return 1
-	nt_bg srv server "$NT_TRAFFIC" server --listen $SC_SRV_ADDR:$SC_PORT --respond 20000 \
+	nt_tbf srv eth-cli 8mbit 16kb 1000kb || return 1
+	nt_bg srv server "$NT_TRAFFIC" server --listen $SC_SRV_ADDR:$SC_PORT --respond 40000 \
 		--duration $((SC_SECONDS + 20))
 	nt_bg srv bulksrv "$NT_TRAFFIC" server --listen $SC_SRV_ADDR:$SC_BULK_PORT --rr \
 		--duration $((SC_SECONDS + 20))
@@ -41,7 +41,7 @@ sc_ss_rtt() {
 scenario_traffic() {
 	nt_log "queue-jitter: request/response every 100 ms for ${SC_SECONDS}s; bulk download fills the tbf queue from t=3s to t=8s"
 	nt_bg cli client "$NT_TRAFFIC" client --connect $SC_SRV_ADDR:$SC_PORT --requests 100000 \
-		--req-bytes 100 --resp-bytes 20000 --interval-ms 100 --duration "$SC_SECONDS"
+		--req-bytes 100 --resp-bytes 40000 --interval-ms 100 --duration "$SC_SECONDS"
 	sleep 3
 	SC_BULK_START=$(date +%s.%N)
 	SC_SS_RTT_BEFORE=$(sc_ss_rtt)

@@ -18,4 +18,4 @@ cp -r tape gap
 rm gap/chunk-00000002.ntc
 "$NETTAPE" verify gap; echo "exit=$?"
 # the golden bad files: exact messages
-"$NETTAPE" verify "$GOLDEN/payload-crc.ntc" "$GOLDEN/bad-record-length.ntc" "$GOLDEN/future-major.ntc" "$GOLDEN/truncated-frame.ntc"; echo "exit=$?"
+"$NETTAPE" verify "$GOLDEN/payload-crc.chunk" "$GOLDEN/bad-record-length.chunk" "$GOLDEN/future-major.chunk" "$GOLDEN/truncated-frame.chunk"; echo "exit=$?"

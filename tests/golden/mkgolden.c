@@ -172,37 +172,37 @@ int main(int argc, char **argv)
 	if (!mkdtemp(tmp))
 		die("mkdtemp");
 	base = base_chunk(tmp, 0);
-	save(out, "good.ntc", &base);
+	save(out, "good.chunk", &base);
 
-	b = copy(&base); b.p[1] = 'X'; save(out, "bad-magic.ntc", &b); free(b.p);
-	b = copy(&base); wr16(b.p + 8, 2); fix_chunk_hdr(&b); save(out, "future-major.ntc", &b); free(b.p);
-	b = copy(&base); wr16(b.p + 10, 9); fix_chunk_hdr(&b); save(out, "future-minor.ntc", &b); free(b.p);
-	b = copy(&base); b.p[70] ^= 0x20; save(out, "header-crc.ntc", &b); free(b.p);
-	b = copy(&base); b.n = 40; save(out, "truncated-header.ntc", &b); free(b.p);
-	b = copy(&base); b.n = 0; save(out, "empty.ntc", &b); free(b.p);
-	b = copy(&base); drop_trailer(&b); b.n -= 20; save(out, "truncated-frame.ntc", &b); free(b.p);
+	b = copy(&base); b.p[1] = 'X'; save(out, "bad-magic.chunk", &b); free(b.p);
+	b = copy(&base); wr16(b.p + 8, 2); fix_chunk_hdr(&b); save(out, "future-major.chunk", &b); free(b.p);
+	b = copy(&base); wr16(b.p + 10, 9); fix_chunk_hdr(&b); save(out, "future-minor.chunk", &b); free(b.p);
+	b = copy(&base); b.p[70] ^= 0x20; save(out, "header-crc.chunk", &b); free(b.p);
+	b = copy(&base); b.n = 40; save(out, "truncated-header.chunk", &b); free(b.p);
+	b = copy(&base); b.n = 0; save(out, "empty.chunk", &b); free(b.p);
+	b = copy(&base); drop_trailer(&b); b.n -= 20; save(out, "truncated-frame.chunk", &b); free(b.p);
 	b = copy(&base); drop_trailer(&b); b.n = frame_off(&b, 3) + 50;
-	save(out, "truncated-frame-header.ntc", &b); free(b.p);
-	b = copy(&base); drop_trailer(&b); save(out, "no-index.ntc", &b); free(b.p);
-	b = copy(&base); b.p[frame_off(&b, 2) + 20] ^= 1; save(out, "frame-header-crc.ntc", &b); free(b.p);
-	b = copy(&base); b.p[frame_off(&b, 2) + FH_LEN + 9] ^= 0x40; save(out, "payload-crc.ntc", &b); free(b.p);
+	save(out, "truncated-frame-header.chunk", &b); free(b.p);
+	b = copy(&base); drop_trailer(&b); save(out, "no-index.chunk", &b); free(b.p);
+	b = copy(&base); b.p[frame_off(&b, 2) + 20] ^= 1; save(out, "frame-header-crc.chunk", &b); free(b.p);
+	b = copy(&base); b.p[frame_off(&b, 2) + FH_LEN + 9] ^= 0x40; save(out, "payload-crc.chunk", &b); free(b.p);
 	b = copy(&base);
 	memset(z, 0xa5, 300);
 	set_payload(&b, 2, z, 300, rd32(b.p + frame_off(&b, 2) + 16));
-	drop_trailer(&b); save(out, "bad-zstd.ntc", &b); free(b.p);
+	drop_trailer(&b); save(out, "bad-zstd.chunk", &b); free(b.p);
 	/* a record length that runs past the end of the frame (CRCs valid) */
 	b = copy(&base);
 	n = get_raw(&b, 2, raw, sizeof(raw));
 	wr16(raw + 3 * 104 + 2, 2000);
 	zn = ZSTD_compress(z, sizeof(z), raw, n, 3);
 	set_payload(&b, 2, z, zn, (uint32_t)n);
-	drop_trailer(&b); save(out, "bad-record-length.ntc", &b); free(b.p);
+	drop_trailer(&b); save(out, "bad-record-length.chunk", &b); free(b.p);
 	/* a frame that holds fewer records than its header says */
 	b = copy(&base);
 	wr32(b.p + frame_off(&b, 2) + 20, 11); fix_frame_hdr(&b, frame_off(&b, 2));
-	drop_trailer(&b); save(out, "record-count.ntc", &b); free(b.p);
+	drop_trailer(&b); save(out, "record-count.chunk", &b); free(b.p);
 	/* trailer damaged: the index is not used, the scan reads everything */
-	b = copy(&base); b.p[b.n - 10] ^= 1; save(out, "bad-trailer.ntc", &b); free(b.p);
+	b = copy(&base); b.p[b.n - 10] ^= 1; save(out, "bad-trailer.chunk", &b); free(b.p);
 	/* 100 bytes of garbage between frames 1 and 2 */
 	b = copy(&base);
 	drop_trailer(&b);
@@ -212,7 +212,7 @@ int main(int argc, char **argv)
 		memset(b.p + at, 0x5a, 100);
 		b.n += 100;
 	}
-	save(out, "garbage-between-frames.ntc", &b); free(b.p);
+	save(out, "garbage-between-frames.chunk", &b); free(b.p);
 	/* unknown record type, unknown frame type, unknown header TLV: all skipped */
 	free(base.p);
 	base = base_chunk(tmp, 1);
@@ -232,7 +232,7 @@ int main(int argc, char **argv)
 		b.p[frame_off(&b, 2) + 4] = 9;
 		fix_frame_hdr(&b, frame_off(&b, 2));
 	}
-	save(out, "unknown-types.ntc", &b); free(b.p);
+	save(out, "unknown-types.chunk", &b); free(b.p);
 	free(base.p);
 	rmdir(tmp);
 	return 0;

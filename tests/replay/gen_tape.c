@@ -52,7 +52,7 @@ static int add_process(struct tape_meta *m, uint32_t pid, const char *comm, cons
 	struct nt_rec_process p = { .pid = pid, .ppid = 1 };
 	size_t n = strlen(cmdline);
 
-	strncpy(p.comm, comm, sizeof(p.comm));
+	memcpy(p.comm, comm, strnlen(comm, sizeof(p.comm))); /* NUL-padded, not terminated */
 	memcpy(buf, &p, sizeof(p));
 	memcpy(buf + sizeof(p), cmdline, n);
 	return tape_meta__add(m, NT_REC_PROCESS, buf, (uint32_t)(sizeof(p) + n));

@@ -554,6 +554,7 @@ int main(int argc, char **argv)
 	const char *out = NULL, *host = "mkhost";
 	int crash = 0, quiet = 0, c, err = 0, samples_only;
 	char cmdline[1024];
+	uint8_t rid[16];
 	size_t cl = 0;
 
 	parse_mix("realistic", weights);
@@ -640,6 +641,10 @@ int main(int argc, char **argv)
 	o.snaplen = 128;
 	o.first_seq = first_seq;
 	o.meta = g.meta;
+	/* the recording id follows the seed: the same options make the same tape */
+	for (int k = 0; k < 16; k++)
+		rid[k] = (uint8_t)(rnd(&g) >> 56);
+	o.recording_id = rid;
 	o.chunk_start_cb = sockets_cb;
 	o.now_ns = clk_boot;
 	o.realtime_ns = clk_real;

@@ -72,6 +72,7 @@ struct opts {
 	long long rate;
 	double duration;
 	int max_accept;
+	int nagle;               /* keep Nagle's algorithm (default: TCP_NODELAY, as services do) */
 };
 
 static void usage(FILE *f)
@@ -83,6 +84,7 @@ static void usage(FILE *f)
 		"Common:\n"
 		"  --duration S           stop after S seconds (default 30)\n"
 		"  --rcvbuf B, --sndbuf B set SO_RCVBUF / SO_SNDBUF (server: on the listener)\n"
+		"  --nagle                keep Nagle's algorithm (default: TCP_NODELAY)\n"
 		"Server:\n"
 		"  --backlog N            listen(N) (default 128)\n"
 		"  --no-accept            never accept\n"
@@ -195,6 +197,14 @@ static void set_bufs(int fd, const struct opts *o)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o->rcvbuf, sizeof(o->rcvbuf));
 	if (o->sndbuf > 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &o->sndbuf, sizeof(o->sndbuf));
+}
+
+static void set_nodelay(int fd, const struct opts *o)
+{
+	int one = 1;
+
+	if (!o->nagle)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 static void set_nonblock(int fd)
@@ -362,6 +372,7 @@ static int run_server(const struct opts *o)
 					if (fd < 0)
 						break;
 					set_nonblock(fd);
+					set_nodelay(fd, o);
 					memset(&conns[nconns], 0, sizeof(conns[nconns]));
 					conns[nconns].fd = fd;
 					nconns++;
@@ -515,6 +526,7 @@ static int run_client(const struct opts *o)
 			continue;
 		}
 		set_bufs(c->fd, o);
+		set_nodelay(c->fd, o);
 		set_nonblock(c->fd);
 		c->t0 = now_ns();
 		if (connect(c->fd, (struct sockaddr *)&o->addr, o->alen) < 0 && errno != EINPROGRESS) {
@@ -772,7 +784,7 @@ int main(int argc, char **argv)
 		O_LISTEN = 256, O_CONNECT, O_BACKLOG, O_NOACCEPT, O_ACCEPT_DELAY, O_RCVBUF, O_SNDBUF,
 		O_READ_DELAY, O_READ_SIZE, O_CLOSE_UNREAD, O_CLOSE_DELAY, O_RESPOND, O_RR, O_CONNS,
 		O_REQUESTS, O_INTERVAL, O_CTIMEOUT, O_HOLD, O_REQ_BYTES, O_RESP_BYTES, O_BULK, O_RATE,
-		O_DURATION, O_MAX_ACCEPT,
+		O_DURATION, O_MAX_ACCEPT, O_NAGLE,
 	};
 	static const struct option lopts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
@@ -799,6 +811,7 @@ int main(int argc, char **argv)
 		{ "bulk", required_argument, NULL, O_BULK },
 		{ "rate", required_argument, NULL, O_RATE },
 		{ "duration", required_argument, NULL, O_DURATION },
+		{ "nagle", no_argument, NULL, O_NAGLE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -846,6 +859,7 @@ int main(int argc, char **argv)
 		case O_CLOSE_DELAY: bad |= parse_int(optarg, &o.close_delay_ms); break;
 		case O_RESPOND: bad |= parse_ll(optarg, &o.respond); o.rr = 1; break;
 		case O_RR: o.rr = 1; break;
+		case O_NAGLE: o.nagle = 1; break;
 		case O_CONNS: bad |= parse_int(optarg, &o.conns); break;
 		case O_REQUESTS: bad |= parse_ll(optarg, &o.requests); break;
 		case O_INTERVAL: bad |= parse_int(optarg, &o.interval_ms); break;

@@ -16,24 +16,24 @@ struct golden {
 };
 
 static const struct golden cases[] = {
-	{ "good.ntc", 0, 31, 0, NULL, 1 },
-	{ "empty.ntc", -TAPE_E_TRUNCATED, 0, 0, NULL, 0 },
-	{ "bad-magic.ntc", -TAPE_E_MAGIC, 0, 0, NULL, 0 },
-	{ "future-major.ntc", -TAPE_E_VERSION, 0, 0, NULL, 0 },
-	{ "future-minor.ntc", 0, 31, 0, NULL, 1 },
-	{ "header-crc.ntc", -TAPE_E_HEADER, 0, 0, NULL, 0 },
-	{ "truncated-header.ntc", -TAPE_E_TRUNCATED, 0, 0, NULL, 0 },
-	{ "no-index.ntc", 0, 31, 0, NULL, 0 },
-	{ "truncated-frame.ntc", 0, 21, -TAPE_E_TRUNCATED, "frame 3: truncated", 0 },
-	{ "truncated-frame-header.ntc", 0, 21, -TAPE_E_TRUNCATED, "frame 3: file ends inside a frame header", 0 },
-	{ "frame-header-crc.ntc", 0, 21, -TAPE_E_FRAME, "frame 2: frame header CRC32C mismatch", 1 },
-	{ "payload-crc.ntc", 0, 21, -TAPE_E_CRC, "frame 2: payload CRC32C mismatch", 1 },
-	{ "bad-zstd.ntc", 0, 21, -TAPE_E_ZSTD, "frame 2: payload is not a zstd frame", 0 },
-	{ "bad-record-length.ntc", 0, 24, -TAPE_E_RECORD, "frame 2: record 3 at byte 312: bad length 2000", 0 },
-	{ "record-count.ntc", 0, 31, -TAPE_E_RECORD, "frame 2: holds 10 records, header says 11", 0 },
-	{ "bad-trailer.ntc", 0, 31, -TAPE_E_INDEX, "trailer CRC32C mismatch", 0 },
-	{ "garbage-between-frames.ntc", 0, 31, -TAPE_E_FRAME, "frame 2: no frame magic", 0 },
-	{ "unknown-types.ntc", 0, 23, 0, NULL, 0 }, /* frame 2 (unknown type) skipped */
+	{ "good.chunk", 0, 31, 0, NULL, 1 },
+	{ "empty.chunk", -TAPE_E_TRUNCATED, 0, 0, NULL, 0 },
+	{ "bad-magic.chunk", -TAPE_E_MAGIC, 0, 0, NULL, 0 },
+	{ "future-major.chunk", -TAPE_E_VERSION, 0, 0, NULL, 0 },
+	{ "future-minor.chunk", 0, 31, 0, NULL, 1 },
+	{ "header-crc.chunk", -TAPE_E_HEADER, 0, 0, NULL, 0 },
+	{ "truncated-header.chunk", -TAPE_E_TRUNCATED, 0, 0, NULL, 0 },
+	{ "no-index.chunk", 0, 31, 0, NULL, 0 },
+	{ "truncated-frame.chunk", 0, 21, -TAPE_E_TRUNCATED, "frame 3: truncated", 0 },
+	{ "truncated-frame-header.chunk", 0, 21, -TAPE_E_TRUNCATED, "frame 3: file ends inside a frame header", 0 },
+	{ "frame-header-crc.chunk", 0, 21, -TAPE_E_FRAME, "frame 2: frame header CRC32C mismatch", 1 },
+	{ "payload-crc.chunk", 0, 21, -TAPE_E_CRC, "frame 2: payload CRC32C mismatch", 1 },
+	{ "bad-zstd.chunk", 0, 21, -TAPE_E_ZSTD, "frame 2: payload is not a zstd frame", 0 },
+	{ "bad-record-length.chunk", 0, 24, -TAPE_E_RECORD, "frame 2: record 3 at byte 312: bad length 2000", 0 },
+	{ "record-count.chunk", 0, 31, -TAPE_E_RECORD, "frame 2: holds 10 records, header says 11", 0 },
+	{ "bad-trailer.chunk", 0, 31, -TAPE_E_INDEX, "trailer CRC32C mismatch", 0 },
+	{ "garbage-between-frames.chunk", 0, 31, -TAPE_E_FRAME, "frame 2: no frame magic", 0 },
+	{ "unknown-types.chunk", 0, 23, 0, NULL, 0 }, /* frame 2 (unknown type) skipped */
 };
 
 int main(void)

@@ -176,6 +176,48 @@ int main(void)
 	}
 	tape_list_free(paths, n);
 	tu_rmtree(dir);
+
+	/* inline metadata in DATA frames is applied once, even when re-read after a seek */
+	tu_tmpdir(dir, sizeof(dir), "meta2");
+	o.meta = NULL;
+	w = tape_writer__open(&o);
+	REQUIRE(w);
+	for (int i = 0; i < 3; i++) {
+		ck.boot += 1000000;
+		CHECK_EQ(tape_writer__loss(w, NT_REC_DROP, 0xffff, 7, ck.boot - 1000, ck.boot), 0);
+		CHECK_EQ(tape_writer__flush(w), 0);
+	}
+	CHECK_EQ(tape_writer__close(w), 0);
+	n = tape_list_chunks(dir, &paths);
+	REQUIRE(n == 1);
+	{
+		int err, k = 0;
+		struct tape_record rec;
+		struct tape_chunk_reader *cr = tape_chunk_reader__open(paths[0], &err);
+		struct tape_frame_info *fi;
+		size_t nfi;
+		uint64_t lost = 0;
+		REQUIRE(cr);
+		while (tape_chunk_reader__next(cr, &rec) == 1)
+			k++;
+		CHECK_EQ(k, 4); /* clock pair + 3 losses */
+		CHECK_EQ(tape_meta__count(tape_chunk_reader__source(cr)->meta, NT_REC_LOSS), 3);
+		CHECK_EQ(tape_chunk_reader__seek_time(cr, 0), 0);
+		while (tape_chunk_reader__next(cr, &rec) == 1)
+			k++;
+		CHECK_EQ(k, 7);
+		CHECK_EQ(tape_meta__count(tape_chunk_reader__source(cr)->meta, NT_REC_LOSS), 3);
+		CHECK_EQ(tape_meta__count(tape_chunk_reader__source(cr)->meta, NT_REC_CLOCK), 1);
+		/* frame loss counters */
+		REQUIRE(tape_chunk_reader__index(cr, &fi, &nfi) == 0);
+		for (size_t i = 0; i < nfi; i++)
+			lost += fi[i].nlost;
+		CHECK_EQ(lost, 21);
+		free(fi);
+		tape_chunk_reader__free(cr);
+	}
+	tape_list_free(paths, n);
+	tu_rmtree(dir);
 	tape_meta__free(m);
 	tape_meta__free(NULL);
 	CHECK(!strcmp(tape_tcp_state_name(1), "ESTABLISHED"));
