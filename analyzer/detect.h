@@ -48,7 +48,7 @@ struct nt_finding {
 	int64_t duration_ns;      /* time affected in total (stall time, Loss time ...) */
 	int64_t max_ns;           /* the longest single episode */
 	double value, baseline;   /* kind-specific: peak vs baseline RTT ms, share ... */
-	char side[8];             /* zero window: "rcv" (we advertised 0) or "snd" (the peer did) */
+	char side[12];            /* zero window: "rcv" (we advertised 0) or "snd" (the peer did); reset: "sent", "received", "both" */
 	char what[160];           /* reason name, location, listener address ... */
 	char summary[320];        /* one line of evidence for humans */
 	int open_at_end;          /* an episode still open when the data ended */

@@ -91,7 +91,7 @@ int nt_detect_drops(struct nt_detect_ctx *c)
 		if ((double)f->count < c->opts->drops_min || f->count == 0)
 			continue;
 		snprintf(tuple, sizeof(tuple), "%s", f->summary);
-		snprintf(f->summary, sizeof(f->summary), "%llu drop%s: %s%s%s%s", (unsigned long long)f->count,
+		snprintf(f->summary, sizeof(f->summary), "%llu drop%s: %.140s%s%.110s%s", (unsigned long long)f->count,
 			 f->count == 1 ? "" : "s", f->what, f->conn_id ? "" : " (no socket; packet ",
 			 f->conn_id ? "" : tuple, f->conn_id ? "" : ")");
 		if (f->count2)

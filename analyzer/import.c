@@ -1540,7 +1540,7 @@ int nt_import(sqlite3 *db, const char *const *paths, size_t npaths,
 	if (im.indexes_dropped && nt_db_exec(db, "PRAGMA analysis_limit = 1000; ANALYZE", "analyze", err))
 		goto out;
 	if (n && st->chunks_failed == n) {
-		snprintf(err, NT_ERRLEN, "%s; no chunk could be read, is this a nettape tape?", im.first_failure);
+		snprintf(err, NT_ERRLEN, "%s; no chunk could be read: give a nettape tape, or a pcap/pcapng capture", im.first_failure);
 		goto out;
 	}
 	if (st->chunks_failed)

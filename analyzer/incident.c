@@ -307,7 +307,7 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in)
 		const struct nt_conninfo *c = nt_analysis_conn(a, in->conns[i]);
 		if (c && c->pid && c->pid != in->pid) {
 			nt_proc_label(c->comm, c->pid, d1, sizeof(d1));
-			snprintf(peer, sizeof(peer), "the peer %s (%s)", d1, c->local);
+			snprintf(peer, sizeof(peer), "the peer %.30s (%.53s)", d1, c->local);
 			break;
 		}
 		if (c && in->nconns == 1)
@@ -456,7 +456,7 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in)
 	{
 		char subj[160] = "";
 		if (in->primary == NT_F_LISTEN_OVERFLOW || in->primary == NT_F_SYN_RETRANS)
-			snprintf(subj, sizeof(subj), " %s", k.top[in->primary]->what);
+			snprintf(subj, sizeof(subj), " %.158s", k.top[in->primary]->what);
 		else if (in->nconns == 1)
 			nt_conn_label(a, in->conns[0], subj + 1, sizeof(subj) - 1), subj[0] = ' ';
 		else if (in->nconns > 1) {

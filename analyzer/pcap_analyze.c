@@ -12,6 +12,7 @@ struct nt_pa {
 	size_t n, cap;
 	struct hmap by_tuple;       /* tuple hash -> index in conns */
 	int64_t next_id;
+	uint64_t packets;           /* for the periodic sweep of closed connections */
 };
 
 static int seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
@@ -401,6 +402,25 @@ static struct nt_pa_conn *lookup(struct nt_pa *a, const struct nt_tcp_pkt *p, in
 	return c;
 }
 
+/* Completes connections closed (RST, or FIN both ways) and quiet for NT_PA_CLOSED_IDLE_NS,
+ * so that memory follows the open connections, not the capture's length. A completed
+ * slot stays in the tuple map as NULL: a later packet of that tuple starts a new connection. */
+static int sweep(struct nt_pa *a, int64_t now)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		struct nt_pa_conn *c = a->conns[i];
+		int rc;
+		if (!c || c->state != 7 || now - c->last_ts < NT_PA_CLOSED_IDLE_NS)
+			continue;
+		rc = conn_done(a, c);
+		conn_free(c);
+		a->conns[i] = NULL;
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 int nt_pa__packet(struct nt_pa *a, const struct nt_tcp_pkt *p, int64_t ts)
 {
 	struct nt_pa_conn *c;
@@ -413,6 +433,11 @@ int nt_pa__packet(struct nt_pa *a, const struct nt_tcp_pkt *p, int64_t ts)
 	int syn = p->flags & NT_TH_SYN, fin = p->flags & NT_TH_FIN, rst = p->flags & NT_TH_RST;
 	int64_t window = -1;
 
+	if (!(++a->packets % NT_PA_SWEEP_EVERY)) {
+		rc = sweep(a, ts);
+		if (rc)
+			return rc;
+	}
 	c = lookup(a, p, &si, &slot, &key, &err);
 	if (!c)
 		return err;
@@ -499,8 +524,8 @@ int nt_pa__packet(struct nt_pa *a, const struct nt_tcp_pkt *p, int64_t ts)
 				o->have_una = 1;
 			}
 			s->dupacks = 0;
-		} else if (p->ack == o->snd_una && !p->payload && !syn && !fin && s->win_seen &&
-			   p->win == s->win_raw && o->snd_max != o->snd_una) {
+		} else if (p->ack == o->snd_una && !p->payload && !syn && !fin && s->win_seen && p->win &&
+			   p->win == s->win_raw && p->seq == s->snd_max) {
 			s->dupacks++;
 			an |= NT_PA_A_DUP_ACK;
 		}
@@ -531,8 +556,9 @@ int nt_pa__packet(struct nt_pa *a, const struct nt_tcp_pkt *p, int64_t ts)
 			an |= NT_PA_A_ZERO_WINDOW;
 			s->zero_segments++;
 			if (!s->zero) {
-				struct nt_pa_event e = { .type = NT_PA_EV_ZERO_START, .ts = ts, .side = si,
-							 .srtt_us = (uint32_t)c->side[c->rtt_side].srtt_us };
+				/* srtt_us stays 0: the RTT detector reads every sample with an RTT, and
+				 * which direction's RTT is kept is only decided at the end. */
+				struct nt_pa_event e = { .type = NT_PA_EV_ZERO_START, .ts = ts, .side = si };
 				s->zero = 1;
 				s->zero_episodes++;
 				rc = emit(a, c, &e);

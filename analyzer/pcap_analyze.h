@@ -7,7 +7,8 @@
  * - Feed packets in capture order with nt_pa__packet(); the analyzer calls
  *   the sink synchronously: one packet() per TCP segment, event() for what
  *   it derives, conn_done() once per connection (when its 4-tuple is reused
- *   by a new SYN, or from nt_pa__finish()).
+ *   by a new SYN, when it was closed and quiet for NT_PA_CLOSED_IDLE_NS of
+ *   capture time, or from nt_pa__finish()).
  * - Orientation: side 0 ("local") is the server (the side that received the
  *   SYN; without a handshake in the capture, the lower port; equal ports:
  *   the destination of the first packet). Side 1 is the client.
@@ -24,7 +25,7 @@
 /* Bits of the per-packet analysis (packets.analysis). */
 #define NT_PA_A_RETRANS     0x01 /* seq range already sent by this side (not a keep-alive) */
 #define NT_PA_A_ZERO_WINDOW 0x02 /* window 0 in a segment without SYN/FIN/RST */
-#define NT_PA_A_DUP_ACK     0x04 /* pure ACK repeating the last ACK with the same window */
+#define NT_PA_A_DUP_ACK     0x04 /* pure ACK at the sender's highest seq repeating its last ACK and (nonzero) window */
 #define NT_PA_A_KEEPALIVE   0x08 /* seq = highest seq - 1 with <= 1 byte (keep-alive, window probe) */
 #define NT_PA_A_GAP         0x10 /* seq beyond the highest seen: earlier segment not in the capture */
 
@@ -153,5 +154,7 @@ void nt_pa__free(struct nt_pa *a);
 #define NT_PA_SPIKE_MULT   4           /* RTT spike: srtt >= 4 x min srtt ... (as the recorder) */
 #define NT_PA_SPIKE_MIN_US 5000        /* ... and >= min + 5 ms; ends below 2 x min */
 #define NT_PA_SEG_MAX      65536       /* outstanding segments remembered per side for RTT */
+#define NT_PA_CLOSED_IDLE_NS 60000000000LL /* a closed connection quiet this long is completed ... */
+#define NT_PA_SWEEP_EVERY  65536       /* ... checked every this many packets */
 
 #endif

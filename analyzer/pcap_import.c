@@ -303,8 +303,8 @@ int nt_pcap_is_capture(const char *path)
 	}
 }
 
-/* The capture's identity: 32 hex digits from the first MiB and the size. */
-static int identity(const char *path, char *rid, uint64_t *size, char *err)
+/* The capture's identity: 32 hex digits from the first MiB and the size; *pcapng from the magic. */
+static int identity(const char *path, char *rid, uint64_t *size, int *pcapng, char *err)
 {
 	struct stat stb;
 	FILE *f = fopen(path, "rb");
@@ -326,6 +326,7 @@ static int identity(const char *path, char *rid, uint64_t *size, char *err)
 	}
 	n = fread(buf, 1, ID_BYTES, f);
 	fclose(f);
+	*pcapng = n >= 4 && buf[0] == 0x0a && buf[1] == 0x0d && buf[2] == 0x0d && buf[3] == 0x0a;
 	*size = (uint64_t)stb.st_size;
 	h1 = hash_mix(hash_bytes(buf, n, 0x6e7470636170ULL) ^ *size);
 	h2 = hash_mix(hash_bytes(buf, n, 0x9e3779b97f4a7c15ULL) + *size * 0xff51afd7ed558ccdULL);
@@ -450,7 +451,7 @@ static int import_one(struct pimp *im, const char *path)
 	int rc, ret = -1, dlt, pcapng;
 	FILE *pf;
 
-	if (identity(path, rid, &size, im->err))
+	if (identity(path, rid, &size, &pcapng, im->err))
 		return -1;
 	p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
 	if (!p) {
@@ -463,20 +464,10 @@ static int import_one(struct pimp *im, const char *path)
 	if (!nt_pcap_linktype_ok(dlt)) {
 		const char *name = pcap_datalink_val_to_name(dlt);
 		warn(im, "%s: link type %s (%d) is not supported (Ethernet, Linux cooked SLL/SLL2 and raw IP are); "
-		     "re-capture with -i on such an interface or convert it", path, name ? name : "?", dlt);
+		     "capture on an Ethernet interface or on 'any' (Linux cooked)", path, name ? name : "?", dlt);
 		im->st->failed++;
 		ret = 1;
 		goto out;
-	}
-	{
-		uint8_t m[4] = { 0 };
-		FILE *f = fopen(path, "rb");
-		if (f) {
-			if (fread(m, 1, 4, f) != 4)
-				memset(m, 0, 4);
-			fclose(f);
-		}
-		pcapng = m[0] == 0x0a && m[1] == 0x0d && m[2] == 0x0d && m[3] == 0x0a;
 	}
 	rc = rows_for(im, path, rid, pcapng ? "pcapng" : "pcap");
 	if (rc <= 0) {

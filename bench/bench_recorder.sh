@@ -8,6 +8,8 @@
 # run against the mean of the baselines around it), CPU seconds of the tool,
 # events, lost, bytes on disk, bytes per event, tcp_probe ns (bpf_stats).
 # Needs root, iperf3; trace-cmd and perf rows are skipped when missing.
+# BENCH_TOOLS="nettape" (or any subset of "nettape trace-cmd perf") limits
+# the tools measured.
 set -u
 REC=$(readlink -f "$1")
 PAIRS=${2:-3}
@@ -127,6 +129,7 @@ measure() { # measure TOOL: one paired run, appends to the result lists
 TOOLS="nettape"
 command -v trace-cmd >/dev/null && TOOLS+=" trace-cmd"
 command -v perf >/dev/null && TOOLS+=" perf"
+TOOLS=${BENCH_TOOLS:-$TOOLS}
 for tool in $TOOLS; do
 	for i in $(seq "$PAIRS"); do
 		echo "bench_recorder: $tool run $i/$PAIRS" >&2

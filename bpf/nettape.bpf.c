@@ -10,14 +10,15 @@
 
 /*
  * Rules of this file:
- * - Only tp_btf programs (plus one iter/tcp for sockets open at start).
+ * - Only tp_btf programs (plus one iter/task_file for sockets open at start).
  * - The owner of a socket {tgid, comm, cgroup} is bound in its socket
  *   storage from process-context hooks only (connect, listen, send, recv);
  *   softirq hooks read it back and never call bpf_get_current_pid_tgid().
  *   The storage is BPF_F_CLONE, so sockets accepted from a listener start
  *   with the listener's owner.
- * - tcp_probe runs for every received segment: its fast path is one socket
- *   storage lookup, three tcp_sock loads and a few compares.
+ * - tcp_probe runs for every received segment: its fast path is two
+ *   tcp_sock loads, jiffies and two compares (no helper, no map); the full
+ *   check runs at most once per connection and jiffy.
  * - A failed ring-buffer reservation is counted per CPU and class in
  *   "losses"; nothing else is ever silently dropped.
  */
@@ -60,6 +61,10 @@ const volatile __u64 cgroup_ids[NTB_MAX_CGROUPS] = {};
 const volatile __u32 cgroup_levels[NTB_MAX_CGROUPS] = {};
 /* Drop reasons that are noise (bit set = not recorded). */
 const volatile __u64 noise[NTB_NOISE_BITS / 64] = {};
+
+/* Socket dump mode, set by the recorder before each dump (.bss): 0 = all
+ * TCP sockets, 1 = listeners only (periodic accept-queue sampling). */
+__u32 dump_mode = 0;
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -233,6 +238,20 @@ static __always_inline int is_tcp_sk(const struct sock *sk)
 	return sk_protocol_of(sk) == IPPROTO_TCP;
 }
 
+/* Same for the trusted socket argument of a tracepoint: plain loads
+ * instead of probe reads (send/recv run for every syscall of every socket
+ * family). */
+static __always_inline int is_tcp_sk_fast(const struct sock *sk)
+{
+	__u16 family = sk->__sk_common.skc_family;
+
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	if (bpf_core_field_size(sk->sk_protocol) == 2)
+		return sk->sk_protocol == IPPROTO_TCP;
+	return sk_protocol_of(sk) == IPPROTO_TCP;
+}
+
 static __always_inline __u32 netns_of_sk(const struct sock *sk)
 {
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
@@ -380,6 +399,7 @@ static __always_inline void fill_tcp_details(struct ntb_state *ev, const struct 
 	if (state == NT_TCP_LISTEN) {
 		ev->backlog = BPF_CORE_READ(sk, sk_ack_backlog);
 		ev->max_backlog = BPF_CORE_READ(sk, sk_max_ack_backlog);
+		ev->drops = BPF_CORE_READ(sk, sk_drops.counter);
 		ev->flags |= NTB_STATE_F_LISTENER;
 	}
 }
@@ -633,14 +653,11 @@ int BPF_PROG(sock_recv_length, struct sock *sk, int ret, int flags)
 	struct tcp_sock *tp;
 	__u64 now;
 
-	if (ret <= 0 || !sk || !is_tcp_sk(sk))
+	if (ret <= 0 || !sk || !is_tcp_sk_fast(sk))
 		return 0;
 	st = bind_owner(sk);
 	if (!st)
 		return 0;
-	if (!stall_ns && !response_ns)
-		return 0;
-	now = bpf_ktime_get_boot_ns();
 	if (stall_ns) {
 		__u64 tag = probe_tag_fast(sk);
 		struct probe_slot *ps = probe_slot_of(tag);
@@ -659,6 +676,7 @@ int BPF_PROG(sock_recv_length, struct sock *sk, int ret, int flags)
 		}
 	}
 	if (response_ns && st->passive) {
+		now = bpf_ktime_get_boot_ns();
 		st->last_read_ns = now;
 		st->resp_pending = 1;
 	}
@@ -670,7 +688,7 @@ int BPF_PROG(sock_send_length, struct sock *sk, int ret, int flags)
 {
 	struct sk_state *st;
 
-	if (ret <= 0 || !sk || !is_tcp_sk(sk))
+	if (ret <= 0 || !sk || !is_tcp_sk_fast(sk))
 		return 0;
 	st = bind_owner(sk);
 	if (!st || !response_ns || !st->resp_pending)
@@ -1112,6 +1130,8 @@ int dump_socks(struct bpf_iter__task_file *ctx)
 	if (!tp)
 		return 0;
 	sk = (struct sock *)tp;
+	if (dump_mode == 1 && BPF_CORE_READ(sk, __sk_common.skc_state) != NT_TCP_LISTEN)
+		return 0;
 	__builtin_memset(&d, 0, sizeof(d));
 	d.pid = BPF_CORE_READ(task, tgid);
 	d.cgroup = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);

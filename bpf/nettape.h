@@ -129,7 +129,7 @@ struct ntb_cong {
 #define NTB_STATE_F_TOTALS    0x02
 #define NTB_STATE_F_LISTENER  0x04
 
-/* Also emitted by the tcp socket iterator (open sockets), old == new. */
+/* Also the layout of the socket dump's entries (open sockets), old == new. */
 struct ntb_state {
 	struct ntb_hdr h;
 	struct ntb_conn c;
@@ -150,6 +150,8 @@ struct ntb_state {
 	__u32 snd_cwnd;
 	__u32 backlog;   /* listeners: sk_ack_backlog */
 	__u32 max_backlog;
+	__u32 drops;     /* listeners: sk_drops (listen queue overflows and drops) */
+	__u32 pad2;
 	__u64 bytes_acked;
 	__u64 bytes_received;
 };

@@ -32,8 +32,19 @@ struct owner_slot {
 	uint32_t pad;
 };
 
+/* Previous sk_drops of listeners (direct-mapped by cookie), for the
+ * overflow count of NT_REC_LISTEN. */
+#define LISTEN_CACHE 4096
+
+struct listen_slot {
+	uint64_t cookie;
+	uint32_t drops;
+	uint32_t pad;
+};
+
 struct capture {
 	struct nettape *skel;
+	struct listen_slot *listeners;
 	struct ring_buffer *rb;
 	struct tape_writer *w;
 	struct kmeta *k;
@@ -213,8 +224,9 @@ struct capture *capture__open(const struct capture_opts *o, char *err, size_t er
 		goto fail;
 	}
 	c->owners = calloc(OWNER_CACHE, sizeof(*c->owners));
+	c->listeners = calloc(LISTEN_CACHE, sizeof(*c->listeners));
 	c->ncpu = libbpf_num_possible_cpus();
-	if (!c->owners || c->ncpu <= 0) {
+	if (!c->owners || !c->listeners || c->ncpu <= 0) {
 		e = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -276,6 +288,7 @@ void capture__free(struct capture *c)
 	nettape__destroy(c->skel);
 	free(c->loss_prev);
 	free(c->owners);
+	free(c->listeners);
 	free(c);
 }
 
@@ -425,7 +438,34 @@ void capture__loss_poll(struct capture *c)
 /* ------------------------------------------------------------------ */
 /* Open sockets                                                       */
 
-int capture__dump_sockets(struct capture *c, struct tape_writer *w)
+/* NT_REC_LISTEN for a listener of the dump: its accept queue and the drops
+ * (overflows) since its previous sample. Returns 1 if written. */
+static int listen_record(struct capture *c, struct tape_writer *w, const struct ntb_sockdump *d,
+			 const struct nt_conn *conn, uint64_t ts, int only_busy)
+{
+	struct listen_slot *ls = &c->listeners[mix64(d->s.c.cookie) & (LISTEN_CACHE - 1)];
+	struct nt_ev_listen l;
+	uint32_t over = ls->cookie == d->s.c.cookie ? d->s.drops - ls->drops : 0;
+	int err;
+
+	ls->cookie = d->s.c.cookie;
+	ls->drops = d->s.drops;
+	if (only_busy && !d->s.backlog && !over)
+		return 0;
+	memset(&l, 0, sizeof(l));
+	l.c = *conn;
+	l.backlog = d->s.backlog;
+	l.max_backlog = d->s.max_backlog;
+	l.overflows = over;
+	err = tape_writer__append(w, NT_REC_LISTEN, ts, &l, sizeof(l));
+	if (err) {
+		c->last_err = err;
+		return 0;
+	}
+	return 1;
+}
+
+int capture__dump_sockets(struct capture *c, struct tape_writer *w, int listeners_only)
 {
 	struct bpf_link *link = c->skel->links.dump_socks;
 	struct u64set seen = { 0 };
@@ -436,6 +476,7 @@ int capture__dump_sockets(struct capture *c, struct tape_writer *w)
 
 	if (!link)
 		return -ENOENT;
+	c->skel->bss->dump_mode = listeners_only ? 1 : 0;
 	fd = bpf_iter_create(bpf_link__fd(link));
 	if (fd < 0)
 		return -errno;
@@ -469,6 +510,10 @@ int capture__dump_sockets(struct capture *c, struct tape_writer *w)
 				s.c.pid = d->pid;
 				s.c.cgroup = d->cgroup;
 			}
+			if (d->s.new_state == 10 /* TCP_LISTEN */)
+				n += listen_record(c, w, d, &s.c, ts, listeners_only);
+			if (listeners_only)
+				continue;
 			err = tape_writer__append(w, NT_REC_SOCKET, ts, &s, sizeof(s));
 			if (err) {
 				c->last_err = err;
@@ -480,6 +525,7 @@ int capture__dump_sockets(struct capture *c, struct tape_writer *w)
 		have -= cnt * sizeof(buf[0]);
 	}
 	close(fd);
+	c->skel->bss->dump_mode = 0;
 	u64set_free(&seen);
 	return n;
 }

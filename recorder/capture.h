@@ -69,9 +69,12 @@ int capture__poll(struct capture *c, int timeout_ms);
 void capture__loss_poll(struct capture *c);
 
 /* Lists the TCP sockets held open by processes (all netns) into w as
- * NT_REC_SOCKET records, noting their owners. Returns the count or a
- * negative errno. */
-int capture__dump_sockets(struct capture *c, struct tape_writer *w);
+ * NT_REC_SOCKET records, noting their owners, plus an NT_REC_LISTEN per
+ * listener (accept queue, overflows since its previous sample). With
+ * listeners_only, writes only NT_REC_LISTEN for listeners with a non-empty
+ * queue or new overflows (periodic sampling). Returns the number of records
+ * or a negative errno. */
+int capture__dump_sockets(struct capture *c, struct tape_writer *w, int listeners_only);
 
 void capture__stats(const struct capture *c, struct capture_stats *st);
 

@@ -48,6 +48,7 @@ struct options {
 	uint64_t chunk_time_ns;
 	uint64_t flush_ns;
 	uint64_t status_ns;
+	uint64_t listen_ns;
 	int zstd_level;
 	int fsync;
 	const char *events;
@@ -106,6 +107,8 @@ static void usage(FILE *f)
 "      --response-threshold DUR  server read-to-reply time above DUR (default 500ms;\n"
 "                              0 = off)\n"
 "      --ring-size SIZE        kernel ring buffer (default 8M)\n"
+"      --listen-interval DUR   sample busy accept queues this often (default 5s;\n"
+"                              0 = only at chunk start)\n"
 "Running:\n"
 "      --status-interval DUR   status line period on stderr (default 10s; 0 = off)\n"
 "  -v, --verbose               debug output (libbpf included)\n"
@@ -137,7 +140,7 @@ static int fail_usage(const char *fmt, const char *arg)
 enum {
 	OPT_MAX_DISK = 256, OPT_CHUNK_SIZE, OPT_CHUNK_TIME, OPT_FLUSH, OPT_ZSTD, OPT_FSYNC,
 	OPT_PORT, OPT_NETNS, OPT_CGROUP, OPT_PID, OPT_EVENTS, OPT_NOISE, OPT_SAMPLE,
-	OPT_SPIKE, OPT_STALL, OPT_RESPONSE, OPT_RING, OPT_STATUS,
+	OPT_SPIKE, OPT_STALL, OPT_RESPONSE, OPT_RING, OPT_STATUS, OPT_LISTEN,
 };
 
 static const struct option long_opts[] = {
@@ -161,6 +164,7 @@ static const struct option long_opts[] = {
 	{ "response-threshold", required_argument, NULL, OPT_RESPONSE },
 	{ "ring-size", required_argument, NULL, OPT_RING },
 	{ "status-interval", required_argument, NULL, OPT_STATUS },
+	{ "listen-interval", required_argument, NULL, OPT_LISTEN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -205,6 +209,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->chunk_time_ns = 600ULL * 1000000000ULL;
 	o->flush_ns = 1000000000ULL;
 	o->status_ns = 10ULL * 1000000000ULL;
+	o->listen_ns = 5ULL * 1000000000ULL;
 	o->zstd_level = 3;
 	o->noise = DEFAULT_NOISE;
 	o->cap.classes = CAPTURE_ALL_CLASSES;
@@ -307,6 +312,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (parse_size(optarg, &o->cap.ring_size) || o->cap.ring_size < (64 << 10) ||
 			    o->cap.ring_size > (1ULL << 30) || (o->cap.ring_size & (o->cap.ring_size - 1)))
 				return fail_usage("bad --ring-size '%s' (a power of two, 64K-1G)", optarg);
+			break;
+		case OPT_LISTEN:
+			if (parse_duration(optarg, &o->listen_ns) ||
+			    (o->listen_ns && o->listen_ns < 100000000ULL))
+				return fail_usage("bad --listen-interval '%s' (at least 100ms, or 0)", optarg);
 			break;
 		case OPT_STATUS:
 			if (parse_duration(optarg, &o->status_ns))
@@ -509,6 +519,7 @@ static void record_config(struct options *o, struct tape_meta *m)
 		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", i ? "," : "", o->cgroup_args[i]);
 	add_config(m, "filter_cgroups", "%s", list);
 	add_config(m, "max_disk", "%llu", (unsigned long long)o->max_disk);
+	add_config(m, "listen_interval_ns", "%llu", (unsigned long long)o->listen_ns);
 }
 
 /* ------------------------------------------------------------------ */
@@ -519,7 +530,7 @@ static int on_chunk_start(void *ctx, struct tape_writer *w)
 	int n;
 
 	kmeta__set_writer(a->k, w);
-	n = capture__dump_sockets(a->c, w);
+	n = capture__dump_sockets(a->c, w, 0);
 	if (n < 0 && !a->sockets_warned) {
 		log_warn("cannot list open sockets: %s (sockets open before recording are named "
 			 "only when they see traffic)", strerror(-n));
@@ -823,8 +834,11 @@ int main(int argc, char **argv)
 				a.budget_deleted_bytes += freed;
 			last_sec = now;
 		}
-		if (now - last_refresh >= 10000000000ULL) {
+		if (now - last_refresh >= (o.listen_ns ? o.listen_ns : 10000000000ULL)) {
 			kmeta__refresh(a.k, now_boot_ns());
+			/* Accept queues: listen overflow leaves few other traces. */
+			if (o.listen_ns)
+				capture__dump_sockets(a.c, a.w, 1);
 			last_refresh = now;
 		}
 		if (sig_status || (o.status_ns && now - last_status >= o.status_ns)) {

@@ -3,9 +3,9 @@
 #
 # Hosts: srv 198.18.0.1 (request/response server, 40 KB responses; also the
 # bulk source), cli 198.18.0.2. srv's egress: tbf rate 8 Mbit/s, 1 MB queue
-# (a ~1 MB queue). Timeline: the request/response client runs for
+# (~1 s when full). Timeline: the request/response client runs for
 # SC_SECONDS (12) with one request per 100 ms; from t=3 s to t=8 s a
-# bulk download fills the queue and every response waits behind it.
+# six bulk downloads fill the queue and every response waits behind it.
 # Oracle: client.p50_ms (tens of ms), client.max_ms (hundreds of ms),
 # the bulk window (bulk.start/bulk.end, realtime), and srv's "ss -ti" rtt of
 # the request/response connection sampled during the bulk (ss.rtt_max_ms).

@@ -9,7 +9,7 @@
 # runs the control case). srv keeps cwnd across idle periods
 # (tcp_slow_start_after_idle=0), as tuned servers do.
 # Phase "quiet" (3 s): cli fetches a 1 MB response every 300 ms over an
-# empty path: a few ms each. Phase "busy" (8 s): peer uploads to srv and
+# empty path: about a millisecond each. Phase "busy" (8 s): peer uploads to srv and
 # keeps the 10 Mbit/s queue toward srv full: every packet from the clients
 # to srv, ACKs included, waits ~200 ms there, so the RTT is ~200 ms. cli
 # cannot advertise more than 64 KB: 1 MB takes 16 RTTs, seconds. (With

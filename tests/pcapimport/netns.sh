@@ -74,9 +74,10 @@ s.close()
 print("sent", sent, flush=True)
 PY
 
-# One run: $1 name, $2 scaling on the receiver (0/1), $3 drop every Nth segment (0 = none), $4 pauses, $5 capture format
+# One run: $1 name, $2 scaling on the receiver (0/1), $3 drop every Nth segment (0 = none), $4 pauses,
+# $5 capture format, $6 interface ('any' gives Linux cooked SLL2 frames)
 run() {
-	local name=$1 wscale=$2 dropn=$3 pauses=$4 fmt=$5
+	local name=$1 wscale=$2 dropn=$3 pauses=$4 fmt=$5 iface=$6
 	local cap="$WORK/$name.$fmt" srv cli dc
 	ip netns exec $B sysctl -qw net.ipv4.tcp_window_scaling=$wscale
 	ip netns exec $B nft flush ruleset
@@ -89,7 +90,7 @@ table inet ntpcap {
 NFT
 	fi
 	local fopt=""; [ "$fmt" = pcap ] && fopt=-P
-	ip netns exec $B dumpcap -q -i $VB $fopt -f "tcp port $PORT" -w "$cap" 2>"$WORK/$name.dumpcap.log" &
+	ip netns exec $B dumpcap -q -i $iface $fopt -f "tcp port $PORT" -w "$cap" 2>"$WORK/$name.dumpcap.log" &
 	dc=$!; PIDS+=($dc)
 	for _ in $(seq 50); do [ -s "$cap" ] && break; sleep 0.1; done
 	sleep 0.5
@@ -128,8 +129,17 @@ check() {
 	# this path nothing else reorders them), so out-of-order segments are part of the oracle.
 	t_rt=$(tshark -r "$cap" -Y "tcp.analysis.retransmission || tcp.analysis.fast_retransmission || tcp.analysis.spurious_retransmission || tcp.analysis.out_of_order" 2>/dev/null | wc -l)
 	n_rt=$(q "$db" "SELECT count(*) FROM retransmits")
+	# Keep-alives / zero-window probes (tshark 4.0 labels Linux persist probes keep-alives), duplicate ACKs.
+	local t_ka n_ka t_da n_da
+	t_ka=$(tshark -r "$cap" -Y tcp.analysis.keep_alive 2>/dev/null | wc -l)
+	n_ka=$(q "$db" "SELECT count(*) FROM packets WHERE analysis & 8")
+	t_da=$(tshark -r "$cap" -Y tcp.analysis.duplicate_ack 2>/dev/null | wc -l)
+	n_da=$(q "$db" "SELECT count(*) FROM packets WHERE analysis & 4")
 	echo "$name: zero-window segments tshark=$t_zw nettape=$n_zw; episodes tshark-decode=$t_ep nettape=$n_ep;" \
-	     "scale factor tshark=[$t_sf] nettape wscale_ok=$n_ws; retransmissions tshark=$t_rt nettape=$n_rt"
+	     "scale factor tshark=[$t_sf] nettape wscale_ok=$n_ws; retransmissions tshark=$t_rt nettape=$n_rt;" \
+	     "keep-alives tshark=$t_ka nettape=$n_ka; duplicate ACKs tshark=$t_da nettape=$n_da"
+	[ "$t_ka" = "$n_ka" ] || { echo "FAIL: $name: keep-alive counts differ"; fail=1; }
+	[ "$t_da" = "$n_da" ] || { echo "FAIL: $name: duplicate-ACK counts differ"; fail=1; }
 	[ "$t_zw" = "$n_zw" ] || { echo "FAIL: $name: zero-window segments differ"; fail=1; }
 	[ "$t_ep" = "$n_ep" ] || { echo "FAIL: $name: zero-window episodes differ"; fail=1; }
 	if [ "$want_ws" = 0 ]; then
@@ -147,17 +157,21 @@ check() {
 	[ "$before" = "$after" ] || { echo "FAIL: $name: second import changed $before -> $after"; fail=1; }
 }
 
-run noscale 0 10 3 pcapng
+run noscale 0 10 3 pcapng $VB
 check noscale "$WORK/noscale.pcapng" 0
 "$NETTAPE" report "$WORK/noscale.db" > "$WORK/noscale.report" 2>&1
 cat "$WORK/noscale.report" | head -20
-grep -q "zero-window" "$WORK/noscale.report" || { echo "FAIL: report does not name the zero-window incident"; fail=1; }
+grep -q "^#1 zero-window stalls on 198.18.0.2:$PORT -> 198.18.0.1:" "$WORK/noscale.report" || { echo "FAIL: report does not name the zero-window incident first"; fail=1; }
+[ "$(q "$WORK/noscale.db" "SELECT rtt_samples > 0 AND rtt_min_us > 0 FROM connections")" = 1 ] || { echo "FAIL: no RTT samples"; fail=1; }
 grep -qi "window scaling" "$WORK/noscale.report" || { echo "FAIL: report does not name missing window scaling"; fail=1; }
 nret=$(q "$WORK/noscale.db" "SELECT count(*) FROM retransmits")
 [ "$nret" -gt 0 ] || { echo "FAIL: no retransmissions with 1 in 10 segments dropped"; fail=1; }
 
-run scaled 1 0 2 pcap
+run scaled 1 0 2 pcap any
 check scaled "$WORK/scaled.pcap" 1
+lt=$(q "$WORK/scaled.db" "SELECT group_concat(DISTINCT linktype) FROM packets")
+echo "scaled: captured on 'any', link type $lt"
+case "$lt" in 113|276) ;; *) echo "FAIL: scaled: expected a Linux cooked capture, got link type $lt"; fail=1;; esac
 
 [ $fail = 0 ] && echo "PASS" || echo "FAILED"
 exit $fail

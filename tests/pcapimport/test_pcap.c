@@ -211,9 +211,77 @@ static void test_analyze(const char *path)
 	CHECK(r.rtt >= 15, "rtt rows %d", r.rtt);
 }
 
+/* ---- closed connections are completed while the capture goes on ---- */
+
+struct sweep_rec {
+	int done;
+	int64_t ids[8];
+};
+
+static int sw_done(void *ctx, const struct nt_pa_conn *c)
+{
+	struct sweep_rec *r = ctx;
+	if (r->done < 8)
+		r->ids[r->done] = c->conn_id;
+	r->done++;
+	return 0;
+}
+
+static struct nt_tcp_pkt mk(uint8_t host_a, uint16_t sport, uint8_t host_b, uint16_t dport, uint32_t seq, uint32_t ack,
+			    uint8_t flags)
+{
+	struct nt_tcp_pkt t;
+
+	memset(&t, 0, sizeof(t));
+	t.family = 2;
+	t.saddr[0] = 198; t.saddr[1] = 18; t.saddr[3] = host_a;
+	t.daddr[0] = 198; t.daddr[1] = 18; t.daddr[3] = host_b;
+	t.sport = sport;
+	t.dport = dport;
+	t.seq = seq;
+	t.ack = ack;
+	t.flags = flags;
+	t.win = 1000;
+	t.wscale = -1;
+	return t;
+}
+
+static void test_sweep(void)
+{
+	struct sweep_rec r = { 0 };
+	struct nt_pa_sink sink = { NULL, NULL, sw_done, &r };
+	struct nt_pa *a = nt_pa__new(&sink, 1);
+	struct nt_tcp_pkt t;
+	int64_t s = 1000000000LL;
+
+	if (!a) {
+		CHECK(0, "new");
+		return;
+	}
+	t = mk(1, 40000, 2, 80, 100, 0, NT_TH_SYN);
+	nt_pa__packet(a, &t, 0);
+	t = mk(2, 80, 1, 40000, 500, 101, NT_TH_SYN | NT_TH_ACK);
+	nt_pa__packet(a, &t, 1000);
+	t = mk(1, 40000, 2, 80, 101, 501, NT_TH_RST);
+	nt_pa__packet(a, &t, 2000);
+	/* Another connection, 61 s later, for one sweep period. */
+	for (uint32_t i = 0; i < NT_PA_SWEEP_EVERY; i++) {
+		t = mk(3, 40001, 4, 81, 1000 + i, 1, NT_TH_ACK);
+		CHECK(nt_pa__packet(a, &t, 61 * s + i) == 0, "packet");
+	}
+	CHECK(r.done == 1 && r.ids[0] == 1, "closed connection completed by the sweep (%d)", r.done);
+	/* The tuple again: a new connection. */
+	t = mk(1, 40000, 2, 80, 9000, 0, NT_TH_SYN);
+	nt_pa__packet(a, &t, 62 * s);
+	CHECK(nt_pa__finish(a) == 0, "finish");
+	CHECK(r.done == 3 && r.ids[1] != 1 && r.ids[2] != 1, "the reused tuple is a new connection (%d)", r.done);
+	nt_pa__free(a);
+}
+
 int main(int argc, char **argv)
 {
 	test_parse();
+	test_sweep();
 	if (argc > 1)
 		test_analyze(argv[1]);
 	if (failures) {

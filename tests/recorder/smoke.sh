@@ -87,6 +87,7 @@ need cong 1
 need reset 1
 need drop 1
 need socket 1
+need listen 1
 need process 1
 grep -q "^damage 0" "$WORK/dump.txt" || fail "tape has damage"
 nchunks=$(ls "$TAPE"/chunk-*.ntc | wc -l)

@@ -21,7 +21,7 @@ static void print_rec(const struct tape_record *r)
 	const struct tape_meta *m = r->src->meta;
 	char s[80], d[80];
 
-	if (!nt_rec_is_event(r->type) && r->type != NT_REC_SOCKET) {
+	if (!nt_rec_is_event(r->type) && r->type != NT_REC_SOCKET && r->type != NT_REC_LISTEN) {
 		if (r->type == NT_REC_PROCESS) {
 			const struct nt_rec_process *p = r->data;
 
@@ -113,6 +113,12 @@ static void print_rec(const struct tape_record *r)
 		const struct nt_ev_stall *e = r->data;
 
 		printf(" kind=%u wait_ms=%.1f bytes=%u", e->kind, e->wait_ns / 1e6, e->bytes);
+		break;
+	}
+	case NT_REC_LISTEN: {
+		const struct nt_ev_listen *e = r->data;
+
+		printf(" backlog=%u/%u overflows=%u", e->backlog, e->max_backlog, e->overflows);
 		break;
 	}
 	case NT_REC_BUFFER: {

@@ -1,0 +1,454 @@
+/* retention.c: pins the chunks around trigger fires, keeps them within a share of the disk budget, persists them in DIR/pins. */
+#include "retention.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "budget.h"
+#include "log.h"
+#include "records.h"
+
+#define SEC UINT64_C(1000000000)
+#define HISTORY 256        /* completion times of the last chunks */
+#define PINS_FILE "pins"
+
+struct done_chunk {
+	uint64_t seq;
+	uint64_t end_ns;
+};
+
+struct retention {
+	struct retention_opts o;
+	char *dir;
+	struct retention_pin *pins;   /* oldest first */
+	size_t npins, cap;
+	uint64_t next_id;
+	uint64_t cur_seq;             /* chunk being written */
+	struct done_chunk hist[HISTORY];
+	size_t nhist, hhead;          /* ring */
+	int unpin_warned;
+};
+
+static void say(struct retention *r, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void say(struct retention *r, int level, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	if (!r->o.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	r->o.log(r->o.ctx, level, buf);
+}
+
+static uint64_t seq_of(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	unsigned long long seq;
+	int end = 0;
+
+	base = base ? base + 1 : path;
+	if (sscanf(base, "chunk-%llu.ntc%n", &seq, &end) != 1 || !end)
+		return 0;
+	return seq;
+}
+
+/* Size of complete chunk seq on disk, 0 if it is gone (or not complete). */
+static uint64_t chunk_size(const struct retention *r, uint64_t seq)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/chunk-%08" PRIu64 ".ntc", r->dir, seq);
+	if (stat(path, &st))
+		return 0;
+	return (uint64_t)st.st_size;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+uint64_t retention__pinned_bytes(struct retention *r)
+{
+	uint64_t *seqs = NULL, sum = 0;
+	size_t n = 0, cap = 0, i;
+
+	for (i = 0; i < r->npins; i++) {
+		uint64_t s;
+
+		for (s = r->pins[i].seq_from; s <= r->pins[i].seq_to && s < r->cur_seq; s++) {
+			if (n == cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				uint64_t *p = realloc(seqs, ncap * sizeof(*p));
+
+				if (!p) {
+					free(seqs);
+					return 0;
+				}
+				seqs = p;
+				cap = ncap;
+			}
+			seqs[n++] = s;
+		}
+	}
+	if (n)
+		qsort(seqs, n, sizeof(*seqs), cmp_u64);
+	for (i = 0; i < n; i++)
+		if (!i || seqs[i] != seqs[i - 1])
+			sum += chunk_size(r, seqs[i]);
+	free(seqs);
+	return sum;
+}
+
+/* ------------------------------------------------------------------ */
+/* DIR/pins                                                           */
+
+/* One line per pin:
+ * "pin ID KIND TS SEQ_FROM SEQ_TO COOKIE DESC" (DESC to the end of line). */
+static void save(struct retention *r)
+{
+	char path[4096], tmp[4096];
+	FILE *f;
+	size_t i;
+	int fd, ok;
+
+	if (r->o.no_persist)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", r->dir, PINS_FILE);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", r->dir, PINS_FILE);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		say(r, LOG_LVL_WARN, "retention: cannot write %s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	fprintf(f, "# nettape pins v1: pin ID KIND TS_BOOT_NS SEQ_FROM SEQ_TO COOKIE DESCRIPTION\n");
+	for (i = 0; i < r->npins; i++) {
+		const struct retention_pin *p = &r->pins[i];
+
+		fprintf(f, "pin %" PRIu64 " %u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %s\n",
+			p->id, p->kind, p->ts, p->seq_from, p->seq_to, p->cookie, p->desc);
+	}
+	ok = !fflush(f) && !fdatasync(fileno(f));
+	ok = !fclose(f) && ok;
+	if (!ok || rename(tmp, path)) {
+		say(r, LOG_LVL_WARN, "retention: cannot save %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+}
+
+static int push_pin(struct retention *r, const struct retention_pin *p)
+{
+	if (r->npins == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 16;
+		void *n = realloc(r->pins, ncap * sizeof(*r->pins));
+
+		if (!n)
+			return -ENOMEM;
+		r->pins = n;
+		r->cap = ncap;
+	}
+	r->pins[r->npins++] = *p;
+	return 0;
+}
+
+static void apply(struct retention *r, uint64_t from, uint64_t to)
+{
+	if (r->o.budget && budget__pin(r->o.budget, from, to, 0))
+		say(r, LOG_LVL_WARN, "retention: out of memory pinning chunks %" PRIu64 "-%" PRIu64,
+		    from, to);
+}
+
+static void load(struct retention *r)
+{
+	char path[4096], line[1024];
+	FILE *f;
+	unsigned lineno = 0, bad = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", r->dir, PINS_FILE);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		struct retention_pin p;
+		unsigned kind;
+		int off = 0;
+		size_t n;
+
+		lineno++;
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		memset(&p, 0, sizeof(p));
+		if (sscanf(line, "pin %" SCNu64 " %u %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %n",
+			   &p.id, &kind, &p.ts, &p.seq_from, &p.seq_to, &p.cookie, &off) != 6 ||
+		    !off || p.seq_from > p.seq_to || p.seq_to - p.seq_from > 100000 || kind > 0xffff) {
+			bad++;
+			continue;
+		}
+		p.kind = (uint16_t)kind;
+		snprintf(p.desc, sizeof(p.desc), "%s", line + off);
+		n = strlen(p.desc);
+		while (n && (p.desc[n - 1] == '\n' || p.desc[n - 1] == '\r'))
+			p.desc[--n] = '\0';
+		if (push_pin(r, &p))
+			break;
+		apply(r, p.seq_from, p.seq_to);
+		if (p.id >= r->next_id)
+			r->next_id = p.id + 1;
+	}
+	fclose(f);
+	if (bad)
+		say(r, LOG_LVL_WARN, "retention: %s: %u unreadable line(s) of %u ignored", path, bad,
+		    lineno);
+	if (r->npins)
+		say(r, LOG_LVL_INFO, "retention: %zu pin(s) kept from the previous run (%s)",
+		    r->npins, path);
+}
+
+/* ------------------------------------------------------------------ */
+
+struct retention *retention__new(const struct retention_opts *opts)
+{
+	struct retention *r;
+
+	if (!opts->dir || !opts->append) {
+		errno = EINVAL;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->o = *opts;
+	r->dir = strdup(opts->dir);
+	if (!r->dir) {
+		free(r);
+		errno = ENOMEM;
+		return NULL;
+	}
+	r->o.dir = r->dir;
+	if (!r->o.max_share_pct || r->o.max_share_pct > 100)
+		r->o.max_share_pct = 50;
+	if (!r->o.pre_ns)
+		r->o.pre_ns = 60 * SEC;
+	if (!r->o.post_ns)
+		r->o.post_ns = 60 * SEC;
+	if (!r->o.max_pins)
+		r->o.max_pins = 256;
+	r->cur_seq = r->o.first_seq ? r->o.first_seq : 1;
+	r->next_id = 1;
+	if (!r->o.no_persist)
+		load(r);
+	return r;
+}
+
+void retention__free(struct retention *r)
+{
+	if (!r)
+		return;
+	free(r->pins);
+	free(r->dir);
+	free(r);
+}
+
+size_t retention__count(const struct retention *r)
+{
+	return r->npins;
+}
+
+int retention__get(const struct retention *r, size_t i, struct retention_pin *out)
+{
+	if (i >= r->npins)
+		return -ENOENT;
+	*out = r->pins[i];
+	return 0;
+}
+
+/* Removes pin i; its chunks stop being protected unless another pin covers them. */
+static void release(struct retention *r, size_t i, const char *why)
+{
+	struct retention_pin p = r->pins[i];
+	size_t j;
+
+	memmove(&r->pins[i], &r->pins[i + 1], (r->npins - i - 1) * sizeof(*r->pins));
+	r->npins--;
+	say(r, LOG_LVL_WARN, "retention: pin #%" PRIu64 " (%s, chunks %" PRIu64 "-%" PRIu64
+	    ") gives way: %s", p.id, trigger_kind_name(p.kind), p.seq_from, p.seq_to, why);
+	if (!r->o.unpin) {
+		if (!r->unpin_warned)
+			say(r, LOG_LVL_WARN, "retention: the disk budget cannot release pins "
+			    "(no budget__unpin): released chunks stay protected until restart");
+		r->unpin_warned = 1;
+		return;
+	}
+	r->o.unpin(r->o.budget, p.seq_from, p.seq_to);
+	/* budget__unpin drops every budget pin inside the range, those of
+	 * overlapping pins too: apply them again. */
+	for (j = 0; j < r->npins; j++)
+		if (r->pins[j].seq_from <= p.seq_to && r->pins[j].seq_to >= p.seq_from)
+			apply(r, r->pins[j].seq_from, r->pins[j].seq_to);
+}
+
+/* Oldest pins give way while the share or the count is exceeded; pins whose
+ * chunks are all gone (deleted by the hard budget) are forgotten. */
+static void enforce(struct retention *r)
+{
+	uint64_t limit, bytes;
+	size_t i;
+	char why[160];
+
+	for (i = 0; i < r->npins;) {
+		struct retention_pin *p = &r->pins[i];
+		uint64_t s;
+		int any = p->open || p->seq_to >= r->cur_seq;
+
+		for (s = p->seq_from; !any && s <= p->seq_to; s++)
+			any = chunk_size(r, s) > 0;
+		if (!any) {
+			say(r, LOG_LVL_WARN, "retention: the chunks of pin #%" PRIu64 " (%s) are gone "
+			    "(deleted by the hard disk budget)", p->id, trigger_kind_name(p->kind));
+			memmove(p, p + 1, (r->npins - i - 1) * sizeof(*p));
+			r->npins--;
+			continue;
+		}
+		i++;
+	}
+	while (r->npins > r->o.max_pins) {
+		snprintf(why, sizeof(why), "more than %u pins", r->o.max_pins);
+		release(r, 0, why);
+	}
+	if (!r->o.budget_bytes)
+		return;
+	limit = r->o.budget_bytes / 100 * r->o.max_share_pct;
+	while (r->npins > 1 && (bytes = retention__pinned_bytes(r)) > limit) {
+		snprintf(why, sizeof(why), "pinned chunks hold %" PRIu64 " bytes, more than %u%% of "
+			 "the %" PRIu64 "-byte budget", bytes, r->o.max_share_pct, r->o.budget_bytes);
+		release(r, 0, why);
+	}
+}
+
+long retention__fire(struct retention *r, const struct trigger_fire *f)
+{
+	struct retention_pin p;
+	struct {
+		struct nt_rec_pin h;
+		char desc[TRIGGER_DESC_MAX + 64];
+	} rec;
+	uint64_t start = f->ts > r->o.pre_ns ? f->ts - r->o.pre_ns : 0;
+	size_t i, dlen;
+	int err;
+
+	memset(&p, 0, sizeof(p));
+	p.id = r->next_id++;
+	p.kind = f->kind;
+	p.ts = f->ts;
+	p.cookie = f->cookie;
+	p.open = 1;
+	p.seq_to = r->cur_seq;
+	p.seq_from = r->cur_seq;
+	/* The completed chunks that end after ts - pre hold part of the window. */
+	for (i = 0; i < r->nhist; i++) {
+		const struct done_chunk *d = &r->hist[(r->hhead + HISTORY - 1 - i) % HISTORY];
+
+		if (d->end_ns < start)
+			break;
+		if (d->seq < p.seq_from)
+			p.seq_from = d->seq;
+	}
+	/* (Chunks older than the history, or of an earlier run, are not
+	 * known: the window is cut at the oldest chunk this run completed.) */
+	snprintf(p.desc, sizeof(p.desc), "%s", f->desc);
+
+	memset(&rec, 0, sizeof(rec));
+	rec.h.kind = f->kind;
+	rec.h.cookie = f->cookie;
+	rec.h.pre_ns = r->o.pre_ns;
+	rec.h.post_ns = r->o.post_ns;
+	snprintf(rec.desc, sizeof(rec.desc), "%s; pin #%" PRIu64 " from chunk %" PRIu64, f->desc,
+		 p.id, p.seq_from);
+	dlen = strlen(rec.desc);
+	err = r->o.append(r->o.ctx, NT_REC_PIN, f->ts, &rec, (uint32_t)(sizeof(rec.h) + dlen));
+
+	if (push_pin(r, &p)) {
+		say(r, LOG_LVL_WARN, "retention: out of memory: %s not pinned", f->desc);
+		return -ENOMEM;
+	}
+	apply(r, p.seq_from, p.seq_to);
+	say(r, LOG_LVL_INFO, "trigger %s: pin #%" PRIu64 " keeps chunks %" PRIu64 "-... "
+	    "(%" PRIu64 " s before, %" PRIu64 " s after): %s", trigger_kind_name(f->kind), p.id,
+	    p.seq_from, r->o.pre_ns / SEC, r->o.post_ns / SEC, f->desc);
+	enforce(r);
+	save(r);
+	return err ? err : (long)p.id;
+}
+
+static void close_pin(struct retention *r, struct retention_pin *p)
+{
+	p->open = 0;
+	say(r, LOG_LVL_INFO, "retention: pin #%" PRIu64 " (%s) final: chunks %" PRIu64 "-%" PRIu64,
+	    p->id, trigger_kind_name(p->kind), p->seq_from, p->seq_to);
+}
+
+void retention__chunk_done(struct retention *r, const char *path, uint64_t now)
+{
+	uint64_t seq = seq_of(path);
+	size_t i;
+
+	if (!seq)
+		return;
+	r->hist[r->hhead].seq = seq;
+	r->hist[r->hhead].end_ns = now;
+	r->hhead = (r->hhead + 1) % HISTORY;
+	if (r->nhist < HISTORY)
+		r->nhist++;
+	if (seq + 1 > r->cur_seq)
+		r->cur_seq = seq + 1;
+	for (i = 0; i < r->npins; i++) {
+		struct retention_pin *p = &r->pins[i];
+
+		if (!p->open)
+			continue;
+		if (now >= p->ts + r->o.post_ns) {
+			close_pin(r, p);
+			continue;
+		}
+		/* The window goes on in the next chunk. */
+		if (r->cur_seq > p->seq_to) {
+			p->seq_to = r->cur_seq;
+			apply(r, r->cur_seq, r->cur_seq);
+		}
+	}
+	enforce(r);
+	save(r);
+}
+
+void retention__poll(struct retention *r, uint64_t now)
+{
+	size_t i;
+	int changed = 0;
+
+	for (i = 0; i < r->npins; i++) {
+		struct retention_pin *p = &r->pins[i];
+
+		if (!p->open || now < p->ts + r->o.post_ns)
+			continue;
+		close_pin(r, p);
+		changed = 1;
+	}
+	if (changed)
+		save(r);
+}

@@ -1,0 +1,941 @@
+/* snippet.c: libpcap capture into a byte-bounded pre-trigger ring; writes a connection's packets around trigger fires as NT_REC_PACKET records. */
+#include "snippet.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <pcap/pcap.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "records.h"
+
+#define SEC UINT64_C(1000000000)
+#define MAX_WINDOWS 64
+#define MAX_LOCAL 64
+#define WINDOW_GRACE_NS SEC    /* packets reach us a little after their timestamp */
+
+#define LT_ETHERNET 1
+#define LT_RAW 101
+#define LT_SLL 113
+#define LT_SLL2 276
+
+#define DIR_UNKNOWN 0
+#define DIR_IN 1
+#define DIR_OUT 2
+
+/* A packet in the ring; caplen bytes follow, the entry padded to 8. */
+struct ent {
+	uint64_t ts;        /* boottime ns */
+	uint32_t size;      /* whole entry in bytes; 0 in a wrap marker */
+	uint32_t caplen;
+	uint32_t orig_len;
+	uint32_t ifindex;
+	uint8_t  dir;
+	uint8_t  written;
+	uint8_t  family;    /* 2 / 10 */
+	uint8_t  pad;
+	uint16_t sport, dport;
+	uint8_t  saddr[16];
+	uint8_t  daddr[16];
+};
+
+struct window {
+	struct nt_conn c;   /* match (wildcards: zero address/port; family 0 = all) */
+	uint64_t cookie;
+	uint64_t from, until;
+	uint32_t count;
+	uint32_t capped;
+};
+
+struct local_addr {
+	uint8_t family;
+	uint8_t addr[16];
+};
+
+struct snippet {
+	struct snippet_opts o;
+	pcap_t *p;
+	int offline;
+	int linktype;        /* LINKTYPE_* */
+	uint32_t ifindex;    /* single-interface capture; 0 = from SLL2 / unknown */
+	/* ring */
+	unsigned char *buf;
+	unsigned char *rec;  /* one NT_REC_PACKET payload being written */
+	uint64_t cap, head, tail, n, used;
+	/* clock pair: boottime = realtime - off */
+	uint64_t off;
+	uint64_t pair_at;    /* boottime of the last refresh */
+	struct window win[MAX_WINDOWS];
+	size_t nwin;
+	struct local_addr local[MAX_LOCAL];
+	size_t nlocal;
+	uint64_t now;        /* latest boottime seen (poll or offline packet) */
+	struct snippet_stats st;
+};
+
+static void say(struct snippet *s, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void say(struct snippet *s, int level, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	if (!s->o.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	s->o.log(s->o.ctx, level, buf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Clocks                                                             */
+
+static uint64_t ts_ns(clockid_t id)
+{
+	struct timespec t;
+
+	clock_gettime(id, &t);
+	return (uint64_t)t.tv_sec * SEC + (uint64_t)t.tv_nsec;
+}
+
+/* Boottime read on both sides of realtime: the pair's error is at most half
+ * the spread. */
+static void sys_pair(uint64_t *boot, uint64_t *real, uint64_t *spread)
+{
+	uint64_t b1 = ts_ns(CLOCK_BOOTTIME);
+	uint64_t r = ts_ns(CLOCK_REALTIME);
+	uint64_t b2 = ts_ns(CLOCK_BOOTTIME);
+
+	*boot = b1 + (b2 - b1) / 2;
+	*real = r;
+	*spread = b2 - b1;
+}
+
+static void refresh_pair(struct snippet *s)
+{
+	uint64_t boot, real, spread = 0;
+
+	if (s->o.clock_pair)
+		s->o.clock_pair(s->o.ctx, &boot, &real);
+	else
+		sys_pair(&boot, &real, &spread);
+	s->off = real - boot;
+	s->pair_at = boot;
+	s->st.clock_spread_ns = spread;
+	if (spread > s->st.clock_spread_max_ns)
+		s->st.clock_spread_max_ns = spread;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void snippet_clock_spread(unsigned rounds, uint64_t *min, uint64_t *median, uint64_t *max)
+{
+	uint64_t *v = calloc(rounds ? rounds : 1, sizeof(*v));
+	uint64_t boot, real;
+	unsigned i;
+
+	*min = *median = *max = 0;
+	if (!v || !rounds) {
+		free(v);
+		return;
+	}
+	for (i = 0; i < rounds; i++)
+		sys_pair(&boot, &real, &v[i]);
+	qsort(v, rounds, sizeof(*v), cmp_u64);
+	*min = v[0];
+	*median = v[rounds / 2];
+	*max = v[rounds - 1];
+	free(v);
+}
+
+/* ------------------------------------------------------------------ */
+/* Parsing                                                            */
+
+struct parsed {
+	uint8_t family;
+	uint8_t dir;
+	uint16_t sport, dport;
+	uint32_t ifindex;
+	uint8_t saddr[16], daddr[16];
+};
+
+static uint16_t rd16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t rd32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint8_t pkttype_dir(uint16_t pkttype)
+{
+	switch (pkttype) {
+	case 0: /* PACKET_HOST */
+	case 1: /* PACKET_BROADCAST */
+	case 2: /* PACKET_MULTICAST */
+		return DIR_IN;
+	case 4: /* PACKET_OUTGOING */
+		return DIR_OUT;
+	default:
+		return DIR_UNKNOWN;
+	}
+}
+
+/* IP and TCP headers of an IP packet. 0, or -1 if it is not a TCP packet
+ * with its ports captured. */
+static int parse_ip(const unsigned char *p, uint32_t len, struct parsed *out)
+{
+	uint32_t hl;
+	uint8_t proto;
+
+	if (len < 1)
+		return -1;
+	if (p[0] >> 4 == 4) {
+		if (len < 20)
+			return -1;
+		hl = (uint32_t)(p[0] & 0x0f) * 4;
+		proto = p[9];
+		/* Not the first fragment: no TCP header. */
+		if (hl < 20 || proto != 6 || (rd16(p + 6) & 0x1fff))
+			return -1;
+		out->family = 2;
+		memset(out->saddr, 0, 16);
+		memset(out->daddr, 0, 16);
+		memcpy(out->saddr, p + 12, 4);
+		memcpy(out->daddr, p + 16, 4);
+	} else if (p[0] >> 4 == 6) {
+		int hops;
+
+		if (len < 40)
+			return -1;
+		proto = p[6];
+		hl = 40;
+		/* Extension headers: hop-by-hop, routing, destination options. */
+		for (hops = 0; hops < 8 && (proto == 0 || proto == 43 || proto == 60); hops++) {
+			if (len < hl + 8)
+				return -1;
+			proto = p[hl];
+			hl += ((uint32_t)p[hl + 1] + 1) * 8;
+		}
+		if (proto != 6)
+			return -1;
+		out->family = 10;
+		memcpy(out->saddr, p + 8, 16);
+		memcpy(out->daddr, p + 24, 16);
+	} else {
+		return -1;
+	}
+	if (len < hl + 4)
+		return -1;
+	out->sport = rd16(p + hl);
+	out->dport = rd16(p + hl + 2);
+	return 0;
+}
+
+static int parse_frame(int linktype, const unsigned char *p, uint32_t len, struct parsed *out)
+{
+	uint16_t proto;
+	uint32_t off;
+
+	out->dir = DIR_UNKNOWN;
+	out->ifindex = 0;
+	switch (linktype) {
+	case LT_ETHERNET:
+		if (len < 14)
+			return -1;
+		off = 12;
+		proto = rd16(p + off);
+		/* 802.1Q / 802.1ad tags */
+		while ((proto == 0x8100 || proto == 0x88a8) && len >= off + 6) {
+			off += 4;
+			proto = rd16(p + off);
+		}
+		off += 2;
+		break;
+	case LT_SLL:
+		if (len < 16)
+			return -1;
+		out->dir = pkttype_dir(rd16(p));
+		proto = rd16(p + 14);
+		off = 16;
+		break;
+	case LT_SLL2:
+		if (len < 20)
+			return -1;
+		proto = rd16(p);
+		out->ifindex = rd32(p + 4);
+		out->dir = pkttype_dir(p[10]);
+		off = 20;
+		break;
+	case LT_RAW:
+		proto = (len && p[0] >> 4 == 6) ? 0x86dd : 0x0800;
+		off = 0;
+		break;
+	default:
+		return -1;
+	}
+	if (proto != 0x0800 && proto != 0x86dd)
+		return -1;
+	return parse_ip(p + off, len - off, out);
+}
+
+static int is_local(const struct snippet *s, uint8_t family, const uint8_t *addr)
+{
+	size_t i;
+
+	for (i = 0; i < s->nlocal; i++)
+		if (s->local[i].family == family &&
+		    !memcmp(s->local[i].addr, addr, family == 10 ? 16 : 4))
+			return 1;
+	return 0;
+}
+
+static void load_local_addrs(struct snippet *s)
+{
+	struct ifaddrs *ifa, *i;
+
+	s->nlocal = 0;
+	if (getifaddrs(&ifa))
+		return;
+	for (i = ifa; i && s->nlocal < MAX_LOCAL; i = i->ifa_next) {
+		struct local_addr *l = &s->local[s->nlocal];
+
+		if (!i->ifa_addr)
+			continue;
+		memset(l, 0, sizeof(*l));
+		if (i->ifa_addr->sa_family == AF_INET) {
+			l->family = 2;
+			memcpy(l->addr, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, 4);
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			l->family = 10;
+			memcpy(l->addr, &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr, 16);
+		} else {
+			continue;
+		}
+		s->nlocal++;
+	}
+	freeifaddrs(ifa);
+}
+
+/* ------------------------------------------------------------------ */
+/* Matching                                                           */
+
+static const uint8_t zero16[16];
+
+/* An nt_conn address as (family, 16 bytes): v4-mapped IPv6 becomes IPv4. */
+static uint8_t norm_addr(uint8_t family, const uint8_t *in, uint8_t *out)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	memset(out, 0, 16);
+	if (family == 10 && !memcmp(in, mapped, 12)) {
+		memcpy(out, in + 12, 4);
+		return 2;
+	}
+	memcpy(out, in, family == 10 ? 16 : 4);
+	return family;
+}
+
+static int ep_match(const uint8_t *want, uint16_t wport, const uint8_t *addr, uint16_t port)
+{
+	return (!memcmp(want, zero16, 16) || !memcmp(want, addr, 16)) && (!wport || wport == port);
+}
+
+static int conn_match(const struct nt_conn *c, const struct ent *e)
+{
+	uint8_t sa[16], da[16], fam;
+
+	if (c->family != 2 && c->family != 10)
+		return 1;     /* every connection */
+	fam = norm_addr(c->family, c->saddr, sa);
+	norm_addr(c->family, c->daddr, da);
+	if (!memcmp(sa, zero16, 16) && !memcmp(da, zero16, 16))
+		fam = e->family;  /* ports only */
+	if (fam != e->family)
+		return 0;
+	return (ep_match(sa, c->sport, e->saddr, e->sport) &&
+		ep_match(da, c->dport, e->daddr, e->dport)) ||
+	       (ep_match(sa, c->sport, e->daddr, e->dport) &&
+		ep_match(da, c->dport, e->saddr, e->sport));
+}
+
+/* ------------------------------------------------------------------ */
+/* Ring                                                               */
+
+static uint32_t ent_size(uint32_t caplen)
+{
+	return (uint32_t)((sizeof(struct ent) + caplen + 7) & ~(size_t)7);
+}
+
+static struct ent *ent_at(struct snippet *s, uint64_t off)
+{
+	return (struct ent *)(void *)(s->buf + off);
+}
+
+/* Offset of the entry after the one at off (wraps at the marker / end). */
+static uint64_t ent_next(struct snippet *s, uint64_t off)
+{
+	off += ent_at(s, off)->size;
+	if (off + sizeof(struct ent) > s->cap || ent_at(s, off)->size == 0)
+		off = 0;
+	return off;
+}
+
+static void evict(struct snippet *s)
+{
+	struct ent *e = ent_at(s, s->head);
+
+	s->used -= e->size;
+	s->n--;
+	s->st.evicted++;
+	s->head = s->n ? ent_next(s, s->head) : s->tail;
+}
+
+/* Room for need bytes at tail (evicting the oldest); returns the entry. */
+static struct ent *ring_reserve(struct snippet *s, uint32_t need)
+{
+	struct ent *e;
+
+	if (s->tail + need > s->cap) {
+		/* Wrap: the end region dies; entries still there go first. */
+		while (s->n && s->head >= s->tail)
+			evict(s);
+		if (s->tail + sizeof(struct ent) <= s->cap)
+			ent_at(s, s->tail)->size = 0;
+		s->tail = 0;
+		if (!s->n)
+			s->head = 0;
+	}
+	while (s->n && s->head >= s->tail && s->head < s->tail + need)
+		evict(s);
+	if (!s->n)
+		s->head = s->tail;
+	e = ent_at(s, s->tail);
+	s->tail += need;
+	s->used += need;
+	s->n++;
+	if (s->used > s->st.ring_peak)
+		s->st.ring_peak = s->used;
+	return e;
+}
+
+/* ------------------------------------------------------------------ */
+/* Output                                                             */
+
+static void write_ent(struct snippet *s, struct ent *e, uint64_t cookie)
+{
+	unsigned char *rec = s->rec;
+	struct nt_rec_packet h;
+	int err;
+
+	memset(&h, 0, sizeof(h));
+	h.cookie = cookie;
+	h.netns = s->o.netns_inode;
+	h.ifindex = e->ifindex;
+	h.orig_len = e->orig_len;
+	h.linktype = (uint16_t)s->linktype;
+	h.dir = e->dir;
+	memcpy(rec, &h, sizeof(h));
+	memcpy(rec + sizeof(h), e + 1, e->caplen);
+	err = s->o.append(s->o.ctx, NT_REC_PACKET, e->ts, rec, (uint32_t)(sizeof(h) + e->caplen));
+	e->written = 1;
+	if (err)
+		s->st.write_errors++;
+	else
+		s->st.written++;
+}
+
+/* Writes e if an open window wants it. */
+static void window_offer(struct snippet *s, struct ent *e)
+{
+	size_t i;
+
+	for (i = 0; i < s->nwin && !e->written; i++) {
+		struct window *w = &s->win[i];
+
+		if (e->ts < w->from || e->ts > w->until || !conn_match(&w->c, e))
+			continue;
+		if (w->count >= s->o.max_window_packets) {
+			w->capped++;
+			s->st.window_capped++;
+			continue;
+		}
+		w->count++;
+		write_ent(s, e, w->cookie);
+	}
+}
+
+static void expire_windows(struct snippet *s, uint64_t now)
+{
+	size_t i = 0;
+
+	while (i < s->nwin) {
+		struct window *w = &s->win[i];
+
+		if (now > w->until + WINDOW_GRACE_NS) {
+			say(s, LOG_LVL_DEBUG, "snippets: window closed, %u packet(s) written%s", w->count,
+			    w->capped ? " (capped)" : "");
+			s->win[i] = s->win[--s->nwin];
+			continue;
+		}
+		i++;
+	}
+}
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *ph, const u_char *bytes)
+{
+	struct snippet *s = (struct snippet *)(void *)user;
+	uint64_t real = (uint64_t)ph->ts.tv_sec * SEC + (uint64_t)ph->ts.tv_usec; /* nano precision */
+	struct parsed pp;
+	struct ent *e;
+	uint32_t caplen = ph->caplen;
+
+	s->st.packets++;
+	if (caplen > s->o.snaplen)
+		caplen = s->o.snaplen;
+	if (parse_frame(s->linktype, bytes, caplen, &pp)) {
+		s->st.unparsed++;
+		return;
+	}
+	e = ring_reserve(s, ent_size(caplen));
+	memset(e, 0, sizeof(*e));
+	e->size = ent_size(caplen);
+	e->ts = real > s->off ? real - s->off : 0;
+	e->caplen = caplen;
+	e->orig_len = ph->len;
+	e->ifindex = pp.ifindex ? pp.ifindex : s->ifindex;
+	e->dir = pp.dir;
+	if (e->dir == DIR_UNKNOWN) {
+		int src = is_local(s, pp.family, pp.saddr), dst = is_local(s, pp.family, pp.daddr);
+
+		if (src != dst)
+			e->dir = src ? DIR_OUT : DIR_IN;
+	}
+	e->family = pp.family;
+	e->sport = pp.sport;
+	e->dport = pp.dport;
+	memcpy(e->saddr, pp.saddr, 16);
+	memcpy(e->daddr, pp.daddr, 16);
+	memcpy(e + 1, bytes, caplen);
+	if (s->offline && e->ts > s->now)
+		s->now = e->ts;
+	if (s->nwin)
+		window_offer(s, e);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lifecycle                                                          */
+
+static int setup(struct snippet *s, const struct snippet_opts *o, char *err, size_t errlen)
+{
+	s->o = *o;
+	s->o.iface = NULL;
+	s->o.filter = NULL;
+	s->o.netns = NULL;
+	if (!s->o.append) {
+		snprintf(err, errlen, "snippets: no output");
+		return -EINVAL;
+	}
+	if (!s->o.snaplen)
+		s->o.snaplen = 128;
+	if (s->o.snaplen < 64 || s->o.snaplen > 65535) {
+		snprintf(err, errlen, "snaplen %u out of range (64-65535)", s->o.snaplen);
+		return -EINVAL;
+	}
+	if (!s->o.ring_bytes)
+		s->o.ring_bytes = 16ULL << 20;
+	if (s->o.ring_bytes < (64 << 10) || s->o.ring_bytes > (1ULL << 34)) {
+		snprintf(err, errlen, "pcap buffer of %" PRIu64 " bytes out of range (64K-16G)",
+			 s->o.ring_bytes);
+		return -EINVAL;
+	}
+	if (!s->o.pcap_buffer)
+		s->o.pcap_buffer = 4u << 20;
+	if (!s->o.pre_ns)
+		s->o.pre_ns = 10 * SEC;
+	if (!s->o.post_ns)
+		s->o.post_ns = 10 * SEC;
+	if (!s->o.max_window_packets)
+		s->o.max_window_packets = 100000;
+	s->cap = s->o.ring_bytes & ~(uint64_t)7;
+	s->st.ring_bytes = s->cap;
+	/* calloc: pages are only touched as the ring fills. */
+	s->buf = calloc(1, s->cap);
+	s->rec = malloc(sizeof(struct nt_rec_packet) + s->o.snaplen);
+	if (!s->buf || !s->rec) {
+		snprintf(err, errlen, "out of memory for the pcap ring");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int dlt_to_linktype(int dlt)
+{
+	switch (dlt) {
+	case DLT_EN10MB:
+		return LT_ETHERNET;
+	case DLT_LINUX_SLL:
+		return LT_SLL;
+#ifdef DLT_LINUX_SLL2
+	case DLT_LINUX_SLL2:
+		return LT_SLL2;
+#endif
+	case DLT_RAW:
+	case 14: /* DLT_RAW on some BSDs */
+	case LT_RAW:
+		return LT_RAW;
+	default:
+		return -1;
+	}
+}
+
+static int set_filter(struct snippet *s, const char *user, char *err, size_t errlen)
+{
+	struct bpf_program prog;
+	char *expr;
+	size_t n = (user ? strlen(user) : 0) + 16;
+
+	expr = malloc(n);
+	if (!expr) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (user && *user)
+		snprintf(expr, n, "(%s) and tcp", user);
+	else
+		snprintf(expr, n, "tcp");
+	if (pcap_compile(s->p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN)) {
+		snprintf(err, errlen, "bad --pcap filter '%s': %s", user ? user : "",
+			 pcap_geterr(s->p));
+		free(expr);
+		return -EINVAL;
+	}
+	free(expr);
+	if (pcap_setfilter(s->p, &prog)) {
+		snprintf(err, errlen, "cannot set the capture filter: %s", pcap_geterr(s->p));
+		pcap_freecode(&prog);
+		return -EINVAL;
+	}
+	pcap_freecode(&prog);
+	return 0;
+}
+
+/* Enters netns (for the packet socket), returns the fd to go back with, or
+ * -1 when no switch is needed; -2 with err set on failure. */
+static int enter_netns(const char *name, uint32_t *inode, char *err, size_t errlen)
+{
+	char path[4096];
+	struct stat st;
+	int self, fd;
+
+	if (!name) {
+		if (!stat("/proc/self/ns/net", &st))
+			*inode = (uint32_t)st.st_ino;
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s%s", strchr(name, '/') ? "" : "/run/netns/", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "--pcap-netns: cannot open %s: %s", path, strerror(errno));
+		return -2;
+	}
+	if (!fstat(fd, &st))
+		*inode = (uint32_t)st.st_ino;
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0 || setns(fd, CLONE_NEWNET)) {
+		snprintf(err, errlen, "--pcap-netns: cannot enter %s: %s (needs CAP_SYS_ADMIN)", path,
+			 strerror(errno));
+		if (self >= 0)
+			close(self);
+		close(fd);
+		return -2;
+	}
+	close(fd);
+	return self;
+}
+
+static void leave_netns(int self)
+{
+	if (self < 0)
+		return;
+	/* Going back to our own namespace cannot fail with the fd we hold. */
+	if (setns(self, CLONE_NEWNET))
+		abort();
+	close(self);
+}
+
+struct snippet *snippet__open(const struct snippet_opts *o, char *err, size_t errlen)
+{
+	struct snippet *s = calloc(1, sizeof(*s));
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	const char *dev = o->iface && *o->iface ? o->iface : "any";
+	uint32_t inode = 0;
+	int e = -ENOMEM, self = -1, rc;
+
+	err[0] = '\0';
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	e = setup(s, o, err, errlen);
+	if (e)
+		goto fail;
+	self = enter_netns(o->netns, &inode, err, errlen);
+	if (self == -2) {
+		e = -EINVAL;
+		goto fail;
+	}
+	if (!s->o.netns_inode)
+		s->o.netns_inode = inode;
+	s->p = pcap_create(dev, ebuf);
+	if (!s->p) {
+		snprintf(err, errlen, "pcap on %s: %s", dev, ebuf);
+		e = -ENODEV;
+		goto fail;
+	}
+	pcap_set_snaplen(s->p, (int)s->o.snaplen);
+	pcap_set_promisc(s->p, 0);
+	pcap_set_immediate_mode(s->p, 1);
+	pcap_set_buffer_size(s->p, (int)s->o.pcap_buffer);
+	pcap_set_tstamp_precision(s->p, PCAP_TSTAMP_PRECISION_NANO);
+	rc = pcap_activate(s->p);
+	if (rc < 0) {
+		if (rc == PCAP_ERROR_PERM_DENIED)
+			snprintf(err, errlen, "pcap on %s: permission denied (needs CAP_NET_RAW)", dev);
+		else if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
+			snprintf(err, errlen, "pcap: no interface '%s'%s", dev,
+				 o->netns ? " in that network namespace" : "");
+		else
+			snprintf(err, errlen, "pcap on %s: %s", dev, pcap_geterr(s->p));
+		e = rc == PCAP_ERROR_PERM_DENIED ? -EPERM : -ENODEV;
+		goto fail;
+	}
+	if (pcap_get_tstamp_precision(s->p) != PCAP_TSTAMP_PRECISION_NANO) {
+		snprintf(err, errlen, "pcap on %s: no nanosecond timestamps", dev);
+		e = -ENOTSUP;
+		goto fail;
+	}
+#ifdef DLT_LINUX_SLL2
+	if (!strcmp(dev, "any"))
+		pcap_set_datalink(s->p, DLT_LINUX_SLL2); /* ifindex per packet; SLL otherwise */
+#endif
+	s->linktype = dlt_to_linktype(pcap_datalink(s->p));
+	if (s->linktype < 0) {
+		snprintf(err, errlen, "pcap on %s: unsupported link type %s", dev,
+			 pcap_datalink_val_to_name(pcap_datalink(s->p)));
+		e = -ENOTSUP;
+		goto fail;
+	}
+	if (strcmp(dev, "any"))
+		s->ifindex = if_nametoindex(dev);
+	load_local_addrs(s);
+	leave_netns(self);
+	self = -1;
+	e = set_filter(s, o->filter, err, errlen);
+	if (e)
+		goto fail;
+	if (pcap_setnonblock(s->p, 1, ebuf)) {
+		snprintf(err, errlen, "pcap: %s", ebuf);
+		e = -EIO;
+		goto fail;
+	}
+	if (pcap_get_selectable_fd(s->p) < 0) {
+		snprintf(err, errlen, "pcap on %s: no selectable descriptor", dev);
+		e = -ENOTSUP;
+		goto fail;
+	}
+	refresh_pair(s);
+	s->now = s->pair_at;
+	s->st.linktype = s->linktype;
+	return s;
+fail:
+	leave_netns(self);
+	snippet__free(s);
+	errno = -e;
+	return NULL;
+}
+
+struct snippet *snippet__open_offline(const struct snippet_opts *o, const char *path, char *err,
+				      size_t errlen)
+{
+	struct snippet *s = calloc(1, sizeof(*s));
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	int e = -ENOMEM;
+
+	err[0] = '\0';
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	e = setup(s, o, err, errlen);
+	if (e)
+		goto fail;
+	s->offline = 1;
+	s->p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	if (!s->p) {
+		snprintf(err, errlen, "%s: %s", path, ebuf);
+		e = -EINVAL;
+		goto fail;
+	}
+	s->linktype = dlt_to_linktype(pcap_datalink(s->p));
+	if (s->linktype < 0) {
+		snprintf(err, errlen, "%s: unsupported link type", path);
+		e = -ENOTSUP;
+		goto fail;
+	}
+	e = set_filter(s, o->filter, err, errlen);
+	if (e)
+		goto fail;
+	refresh_pair(s);
+	s->now = 0;
+	s->st.linktype = s->linktype;
+	return s;
+fail:
+	snippet__free(s);
+	errno = -e;
+	return NULL;
+}
+
+void snippet__free(struct snippet *s)
+{
+	if (!s)
+		return;
+	if (s->p)
+		pcap_close(s->p);
+	free(s->buf);
+	free(s->rec);
+	free(s);
+}
+
+int snippet__fd(const struct snippet *s)
+{
+	return s->offline ? -1 : pcap_get_selectable_fd(s->p);
+}
+
+/* Reads what libpcap holds; at most limit packets. */
+static int drain(struct snippet *s, int limit)
+{
+	int total = 0;
+
+	while (total < limit) {
+		int n = pcap_dispatch(s->p, 1024, on_packet, (u_char *)s);
+
+		if (n == PCAP_ERROR_BREAK)
+			break;
+		if (n < 0) {
+			say(s, LOG_LVL_WARN, "snippets: reading packets failed: %s", pcap_geterr(s->p));
+			return -EIO;
+		}
+		if (!n)
+			break;
+		total += n;
+	}
+	return total;
+}
+
+int snippet__poll(struct snippet *s, uint64_t now)
+{
+	int n;
+
+	if (!s->offline && now >= s->pair_at + SEC)
+		refresh_pair(s);
+	if (now > s->now)
+		s->now = now;
+	n = s->offline ? 0 : drain(s, 100000);
+	if (s->nwin)
+		expire_windows(s, s->now);
+	return n;
+}
+
+int snippet__feed_offline(struct snippet *s, uint64_t max)
+{
+	int n;
+
+	if (!s->offline)
+		return -EINVAL;
+	n = pcap_dispatch(s->p, max ? (int)(max > 0x7fffffff ? 0x7fffffff : max) : -1, on_packet,
+			  (u_char *)s);
+	if (n < 0)
+		return -EIO;
+	if (s->nwin)
+		expire_windows(s, s->now);
+	return n;
+}
+
+int snippet__fire(struct snippet *s, const struct trigger_fire *f)
+{
+	struct window *w;
+	uint64_t off, i, before;
+	size_t slot;
+
+	if (!s->offline)
+		drain(s, 100000);
+	s->st.fires++;
+	if (s->nwin == MAX_WINDOWS) {
+		/* The window closest to its end gives way. */
+		size_t k, min = 0;
+
+		for (k = 1; k < s->nwin; k++)
+			if (s->win[k].until < s->win[min].until)
+				min = k;
+		s->win[min] = s->win[--s->nwin];
+		say(s, LOG_LVL_WARN, "snippets: more than %d open windows, one closed early",
+		    MAX_WINDOWS);
+	}
+	slot = s->nwin++;
+	w = &s->win[slot];
+	memset(w, 0, sizeof(*w));
+	w->c = f->conn;
+	w->cookie = f->cookie;
+	w->from = f->ts > s->o.pre_ns ? f->ts - s->o.pre_ns : 0;
+	w->until = f->ts + s->o.post_ns;
+	before = s->st.written;
+	for (i = 0, off = s->head; i < s->n; i++, off = ent_next(s, off)) {
+		struct ent *e = ent_at(s, off);
+
+		if (e->written || e->ts < w->from || e->ts > w->until || !conn_match(&w->c, e))
+			continue;
+		if (w->count >= s->o.max_window_packets) {
+			w->capped++;
+			s->st.window_capped++;
+			continue;
+		}
+		w->count++;
+		write_ent(s, e, w->cookie);
+	}
+	return (int)(s->st.written - before);
+}
+
+void snippet__stats(struct snippet *s, struct snippet_stats *st)
+{
+	struct pcap_stat ps;
+
+	s->st.ring_entries = s->n;
+	s->st.ring_used = s->used;
+	s->st.windows_active = s->nwin;
+	if (!s->offline && !pcap_stats(s->p, &ps)) {
+		s->st.pcap_recv = ps.ps_recv;
+		s->st.pcap_drop = ps.ps_drop;
+		s->st.pcap_ifdrop = ps.ps_ifdrop;
+	}
+	*st = s->st;
+}
