@@ -53,6 +53,8 @@ struct nt_finding {
 	char summary[320];        /* one line of evidence for humans */
 	int open_at_end;          /* an episode still open when the data ended */
 	double impact;            /* ranking weight (docs/DETECTORS.md "Impact") */
+	int context;              /* set by correlation: folded into another incident as its context
+				   * (the traffic that filled a queue); never names the cause */
 };
 
 struct nt_findings {
@@ -127,6 +129,10 @@ int nt_detect_losses(struct nt_detect_ctx *c);
 /* Prepares sql and binds the filter to the named parameters it uses
  * (:from, :to, :conn, :pid; NULL when unset). NULL with ctx->err on error. */
 sqlite3_stmt *nt_detect_prepare(struct nt_detect_ctx *c, const char *sql);
+
+/* Whether a drop finding's what ("REASON at symbol") is teardown noise: packets
+ * for a closed socket or resets (NO_SOCKET, TCP_RESET, TCP_ABORT_ON_DATA, ...). */
+int nt_drop_teardown(const char *what);
 
 /* Whether conn was inside a zero-window episode at ts (within slack_ns). */
 int nt_detect_in_zero_window(const struct nt_detect_ctx *c, int64_t conn_id, int64_t ts, int64_t slack_ns);

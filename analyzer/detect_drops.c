@@ -9,6 +9,17 @@
 
 #define OOM(c) (snprintf((c)->err, NT_ERRLEN, "out of memory"), -1)
 
+int nt_drop_teardown(const char *what)
+{
+	static const char *const r[] = { "NO_SOCKET ", "TCP_RESET ", "TCP_ABORT_ON_DATA ", "TCP_CLOSE ",
+					 "TCP_ABORT_ON_CLOSE " };
+
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		if (!strncmp(what, r[i], strlen(r[i])))
+			return 1;
+	return 0;
+}
+
 /*
  * Drops: one finding per (connection or tuple, reason, location).
  * TCP_LISTEN_OVERFLOW is left to the listen detector. TCP_OLD_SEQUENCE
@@ -97,7 +108,9 @@ int nt_detect_drops(struct nt_detect_ctx *c)
 		if (f->count2)
 			snprintf(f->summary + strlen(f->summary), sizeof(f->summary) - strlen(f->summary),
 				 "; %llu more were zero-window probes", (unsigned long long)f->count2);
-		f->impact = 1.0 + 0.1 * (double)f->count;
+		/* Teardown noise (a process closed or died: segments to a closed socket,
+		 * resets on a listener) is evidence, not a cause: it must not outrank. */
+		f->impact = nt_drop_teardown(f->what) ? 0.2 + 0.01 * (double)f->count : 1.0 + 0.1 * (double)f->count;
 		c->out->v[w++] = *f;
 	}
 	c->out->n = w;
@@ -330,6 +343,12 @@ int nt_detect_listen(struct nt_detect_ctx *c)
 			continue;
 		if (c->filter->pid && c->filter->pid != l->pid)
 			continue;
+		/* The sampled overflow count is the listener's drop counter, which also
+		 * counts other drops on the listener (resets at teardown): alone it is
+		 * no proof. It counts only with corroboration: an overflow drop, a full
+		 * sample or SYN / SYN-ACK retransmits toward this listener. */
+		if (!l->drops && !l->full && !l->syn && !l->synack)
+			l->overflows = 0;
 		if (!l->drops && !l->overflows && !l->full && (double)(l->syn + l->synack) < c->opts->listen_min_syn_retrans)
 			continue;
 		f = nt_findings_add(c->out, NT_F_LISTEN_OVERFLOW);

@@ -81,7 +81,8 @@ int nt_detect_resets(struct nt_detect_ctx *c)
 		snprintf(f->summary, sizeof(f->summary), "%llu reset%s sent, %llu received%s%s",
 			 (unsigned long long)f->count, f->count == 1 ? "" : "s", (unsigned long long)f->count2,
 			 why ? "; reason " : "", why ? why : "");
-		f->impact = 1.0 + 0.5 * (double)(f->count + f->count2 > 20 ? 20 : f->count + f->count2);
+		/* Mostly teardown (a process closed or died): evidence, not a cause that outranks. */
+		f->impact = 1.0 + 0.1 * (double)(f->count + f->count2 > 20 ? 20 : f->count + f->count2);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {

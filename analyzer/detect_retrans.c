@@ -160,7 +160,9 @@ int nt_detect_retrans(struct nt_detect_ctx *c)
 
 	for (size_t i = 0; i < n; i++) {
 		struct rconn *r = &v[i];
-		uint64_t eps = r->loss_eps ? r->loss_eps : r->rto_clusters;
+		/* Loss episodes without a timeout data retransmit are handshake timeouts
+		 * (SYN_SENT enters Loss too): those belong to the listen detector. */
+		uint64_t eps = r->loss_eps && r->rto_retrans ? r->loss_eps : r->rto_clusters;
 		char d1[32], d2[32];
 		if (eps && (double)eps >= o->rto_min_episodes) {
 			struct nt_finding *f = nt_findings_add(c->out, NT_F_RTO);

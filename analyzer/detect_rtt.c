@@ -34,7 +34,9 @@ static int emit(struct nt_detect_ctx *c, int64_t conn, int64_t host, uint32_t pi
 	for (size_t i = 0; i < n; i++)
 		tmp[i] = p[i].srtt;
 	qsort(tmp, n, sizeof(*tmp), cmp_i64);
-	median = tmp[n / 2];
+	/* The baseline is the lower quartile, not the median: a spike that lasts
+	 * a third of the connection's life must not raise its own baseline. */
+	median = tmp[n / 4];
 	free(tmp);
 	thr = (int64_t)((double)median * o->rtt_factor);
 	if (thr < median + (int64_t)(o->rtt_min_ms * 1000))
@@ -90,11 +92,13 @@ static int emit(struct nt_detect_ctx *c, int64_t conn, int64_t host, uint32_t pi
 	f->baseline = (double)median / 1000.0;
 	snprintf(f->what, sizeof(f->what), "RTT spike");
 	snprintf(f->summary, sizeof(f->summary),
-		 "smoothed RTT rose to %.1f ms against this connection's median of %.1f ms (%.0fx) in %llu episode%s, "
+		 "smoothed RTT rose to %.1f ms against this connection's baseline of %.1f ms (%.0fx) in %llu episode%s, "
 		 "%s in total, longest %s", f->value, f->baseline, f->baseline > 0 ? f->value / f->baseline : 0.0,
 		 (unsigned long long)eps, eps == 1 ? "" : "s", nt_dur_fmt(total, d1, sizeof(d1)),
 		 nt_dur_fmt(longest, d2, sizeof(d2)));
-	f->impact = (double)total / 1e9 * (f->baseline > 0 ? f->value / f->baseline : 1.0) + (double)eps;
+	/* Added delay x time (per 10 ms): a ratio against a sub-millisecond baseline
+	 * (an idle client's RTT) would rank a small delay above a large one. */
+	f->impact = (double)total / 1e9 * (f->value - f->baseline) / 10.0 + (double)eps;
 	return 0;
 }
 

@@ -181,7 +181,7 @@ int nt_detect_no_wscale(struct nt_detect_ctx *c)
 int nt_detect_rwnd_limited(struct nt_detect_ctx *c)
 {
 	sqlite3_stmt *s = nt_detect_prepare(c,
-		"SELECT conn_id, host_id, pid, first_ts, last_ts, send_samples, rwnd_limited_samples FROM connections c"
+		"SELECT conn_id, host_id, pid, first_ts, last_ts, send_samples, rwnd_limited_samples, wscale_ok FROM connections c"
 		" WHERE send_samples > 0 AND rwnd_limited_samples >= :minn"
 		" AND rwnd_limited_samples >= :share * send_samples"
 		" AND (:from IS NULL OR last_ts >= :from) AND (:to IS NULL OR first_ts <= :to)"
@@ -212,7 +212,10 @@ int nt_detect_rwnd_limited(struct nt_detect_ctx *c)
 		snprintf(f->summary, sizeof(f->summary),
 			 "the sender had more data than the peer's window allowed in %.0f%% of its samples (%llu of %llu)",
 			 100.0 * f->value, (unsigned long long)f->count, (unsigned long long)f->count2);
-		f->impact = 2.0 * f->value * (l < 60 ? l : 60) / 6.0;
+		/* A throughput limit; when scaling was not negotiated the window is
+		 * capped at 64 KiB whatever the RTT: seconds of latency, ranked 6x. */
+		f->impact = 2.0 * f->value * (l < 60 ? l : 60) / 6.0 *
+			    (sqlite3_column_type(s, 7) != SQLITE_NULL && sqlite3_column_int(s, 7) == 0 ? 6.0 : 1.0);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {

@@ -816,7 +816,8 @@ static int ev_packet(struct importer *im, const struct tape_record *rec, int64_t
 	sqlite3_bind_blob(s, 11, (const char *)rec->data + sizeof(*e), (int)(rec->len - sizeof(*e)),
 			  SQLITE_STATIC);
 	/* The TCP header of the snippet, as for captures (window unscaled: win_raw only). */
-	if (nt_tcp_parse(e->linktype, (const uint8_t *)rec->data + sizeof(*e), rec->len - sizeof(*e), &t) == NT_PARSE_TCP) {
+	if (nt_tcp_parse(e->linktype, (const uint8_t *)rec->data + sizeof(*e), rec->len - sizeof(*e),
+			 e->orig_len, &t) == NT_PARSE_TCP) {
 		BI(s, 12, t.seq);
 		BI(s, 13, t.ack);
 		BI(s, 14, t.flags);

@@ -225,6 +225,14 @@ struct kstat {
 	uint64_t zw_eps, zw_rcv_eps, zw_snd_eps, drops, retrans, rto_eps, resets_sent, resets_recv;
 	int netfilter;
 	int nowscale_conns;
+	uint64_t drops_real;       /* drops other than teardown noise */
+	uint64_t drops_qdisc;      /* QDISC_DROP: a full queue (consistent with queueing delay) */
+	const struct nt_finding *nf_top; /* the largest netfilter drop finding */
+	double imp[NT_F__COUNT];   /* impact per kind */
+	/* Context: the traffic that filled the queue (findings folded in). */
+	uint64_t ctx_qdisc, ctx_retrans;
+	int ctx_n, ctx_conns;
+	const struct nt_finding *ctx_top;
 };
 
 static const char *drop_hint(const char *what)
@@ -252,7 +260,54 @@ static const char *drop_hint(const char *what)
 	return "look the reason up in include/net/dropreason-core.h; the location names the kernel function that dropped";
 }
 
-static void cause_chain(struct nt_analysis *a, struct nt_incident *in)
+/* The median RTT (ms) of the other connections of conn's local service (same host and local
+ * address:port): what the service's RTT was before or beside this connection. -1 if unknown. */
+static double service_rtt_ms(sqlite3 *db, const struct nt_conninfo *c)
+{
+	sqlite3_stmt *s = NULL;
+	double v = -1;
+
+	if (!db || !c)
+		return -1;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT o.rtt_avg_us FROM connections o JOIN connections x ON x.conn_id = ?"
+			       " WHERE o.host_id = x.host_id AND o.laddr = x.laddr AND o.lport = x.lport"
+			       " AND o.conn_id <> x.conn_id AND o.listener = 0 AND o.rtt_avg_us > 0 ORDER BY o.rtt_avg_us",
+			       -1, &s, NULL) == SQLITE_OK) {
+		int64_t v_[64];
+		int n = 0;
+		sqlite3_bind_int64(s, 1, c->conn_id);
+		while (n < 64 && sqlite3_step(s) == SQLITE_ROW)
+			v_[n++] = sqlite3_column_int64(s, 0);
+		if (n)
+			v = (double)v_[n / 2] / 1000.0;
+	}
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* ", filled by N connections of PROC (X qdisc drops, Y retransmits)" for folded context; "" without. */
+static void ctx_text(const struct nt_analysis *a, const struct kstat *k, char *buf, size_t len)
+{
+	char p[64] = "unknown process", lbl[200];
+	const struct nt_conninfo *c;
+
+	buf[0] = 0;
+	if (!k->ctx_n || !k->ctx_top)
+		return;
+	c = k->ctx_top->conn_id ? nt_analysis_conn(a, k->ctx_top->conn_id) : NULL;
+	if (c)
+		nt_proc_label(c->comm, c->pid, p, sizeof(p));
+	if (c)
+		snprintf(lbl, sizeof(lbl), "%s (%s)", c->local, p);
+	else
+		snprintf(lbl, sizeof(lbl), "%.180s", k->ctx_top->what);
+	snprintf(buf, len, "; the queue was filled by other traffic in the same window (%d connection%s, e.g. %s): %llu "
+		 "packets dropped by a full queue (QDISC_DROP), %llu retransmits", k->ctx_conns, k->ctx_conns == 1 ? "" : "s", lbl,
+		 (unsigned long long)k->ctx_qdisc, (unsigned long long)k->ctx_retrans);
+}
+
+static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *db)
 {
 	struct kstat k;
 	char proc[64], d1[32], d2[32], peer[96] = "the peer";
@@ -261,7 +316,28 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in)
 	memset(&k, 0, sizeof(k));
 	for (size_t i = 0; i < in->nfind; i++) {
 		f = &a->findings.v[in->find[i]];
+		if (f->context) {
+			int seen = 0;
+			k.ctx_n++;
+			for (size_t j = 0; j < i && f->conn_id && !seen; j++) {
+				const struct nt_finding *g = &a->findings.v[in->find[j]];
+				seen = g->context && g->conn_id == f->conn_id;
+			}
+			k.ctx_conns += f->conn_id && !seen;
+			if (f->kind == NT_F_DROPS && !strncmp(f->what, "QDISC_DROP ", 11))
+				k.ctx_qdisc += f->count;
+			else if (f->kind == NT_F_FAST_RETRANS)
+				k.ctx_retrans += f->count;
+			else if (f->kind == NT_F_RTO)
+				k.ctx_retrans += f->count2;
+			/* Name a connection of the queue filler when one is known. */
+			if (f->kind != NT_F_RESET && (!k.ctx_top || (f->conn_id && !k.ctx_top->conn_id) ||
+						      (!f->conn_id == !k.ctx_top->conn_id && f->impact > k.ctx_top->impact)))
+				k.ctx_top = f;
+			continue;
+		}
 		k.n[f->kind]++;
+		k.imp[f->kind] += f->impact;
 		if (!k.top[f->kind] || f->impact > k.top[f->kind]->impact)
 			k.top[f->kind] = f;
 		switch (f->kind) {
@@ -278,8 +354,17 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in)
 			break;
 		case NT_F_DROPS:
 			k.drops += f->count;
-			if (strstr(f->what, "NETFILTER") || strstr(f->what, "nf_hook"))
+			if (!nt_drop_teardown(f->what))
+				k.drops_real += f->count;
+			/* A full queue and old (spuriously retransmitted) data fit queueing delay. */
+			if (!strncmp(f->what, "QDISC_DROP ", 11) || !strncmp(f->what, "TCP_OLD_DATA ", 13) ||
+			    !strncmp(f->what, "TCP_OLD_SEQUENCE ", 17))
+				k.drops_qdisc += f->count;
+			if (strstr(f->what, "NETFILTER") || strstr(f->what, "nf_hook")) {
 				k.netfilter = 1;
+				if (!k.nf_top || f->count > k.nf_top->count)
+					k.nf_top = f;
+			}
 			break;
 		case NT_F_RTO: k.rto_eps += f->count; k.retrans += f->count2; break;
 		case NT_F_FAST_RETRANS: k.retrans += f->count; break;
@@ -300,6 +385,18 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in)
 		const struct nt_conninfo *c = nt_analysis_conn(a, in->conns[i]);
 		if (c && c->wscale_ok == 0 && !c->listener)
 			k.nowscale_conns++;
+	}
+	/* A firewall drop belongs to the host and process whose rule dropped it
+	 * (the sender's retransmits are the symptom). */
+	if (k.netfilter && k.nf_top && k.nf_top->conn_id && !k.n[NT_F_ZERO_WINDOW] && !k.n[NT_F_LISTEN_OVERFLOW]) {
+		const struct nt_conninfo *c = nt_analysis_conn(a, k.nf_top->conn_id);
+		if (c && c->pid && c->pid != in->pid) {
+			in->pid = c->pid;
+			in->host_id = c->host_id;
+			snprintf(in->host, sizeof(in->host), "%s", c->host);
+			snprintf(in->comm, sizeof(in->comm), "%s", c->comm);
+			snprintf(in->container, sizeof(in->container), "%s", c->container);
+		}
 	}
 	nt_proc_label(in->comm, in->pid, proc, sizeof(proc));
 	/* The peer: a recorded process at the other end, else the single remote address. */
@@ -365,6 +462,56 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in)
 			snprintf(in->cause + strlen(in->cause), sizeof(in->cause) - strlen(in->cause), " (%llu retransmits)",
 				 (unsigned long long)k.retrans);
 		snprintf(in->fix, sizeof(in->fix), "%s", drop_hint("NETFILTER_DROP "));
+	} else if (k.n[NT_F_RWND_LIMITED] && k.nowscale_conns) {
+		/* Latency: a window capped at 64 KiB on top of a (queueing) RTT. */
+		const struct nt_conninfo *c;
+		double rtt, base;
+		char ctx[400];
+		f = k.top[NT_F_RWND_LIMITED];
+		c = nt_analysis_conn(a, f->conn_id);
+		rtt = c && c->rtt_avg_us > 0 ? (double)c->rtt_avg_us / 1000.0 : -1;
+		base = service_rtt_ms(db, c);
+		in->primary = NT_F_RWND_LIMITED;
+		ctx_text(a, &k, ctx, sizeof(ctx));
+		snprintf(in->cause, sizeof(in->cause),
+			 "transfers from %s were window-limited in %.0f%% of its samples (%llu s): window scaling was not "
+			 "negotiated with the client %s, so at most 64 KiB per round trip",
+			 proc, 100 * f->value, (unsigned long long)f->count, c ? c->remote : "?");
+		if (rtt > 0)
+			snprintf(in->cause + strlen(in->cause), sizeof(in->cause) - strlen(in->cause),
+				 ", on top of queueing delay: RTT %.0f ms (up to %.0f ms)%s%.*f%s, so at most %.0f KB/s",
+				 rtt, (double)c->rtt_max_us / 1000.0, base > 0 ? " against " : "", base >= 1 ? 1 : 2,
+				 base > 0 ? base : 0.0,
+				 base > 0 ? " ms on the service's other connections" : "", 65.536 / (rtt / 1000.0));
+		snprintf(in->cause + strlen(in->cause), sizeof(in->cause) - strlen(in->cause), "%s", ctx);
+		snprintf(in->fix, sizeof(in->fix),
+			 "enable net.ipv4.tcp_window_scaling on the client %s (it must be 1 on both ends; check middleboxes "
+			 "that strip the option); then the queue on the path (tc -s qdisc; fq_codel or cake)",
+			 c ? c->remote : "side");
+	} else if (k.n[NT_F_RTT_SPIKE] && k.imp[NT_F_RTT_SPIKE] >= k.imp[NT_F_RTO] &&
+		   k.drops_real == k.drops_qdisc) {
+		char ctx[400];
+		f = k.top[NT_F_RTT_SPIKE];
+		in->primary = NT_F_RTT_SPIKE;
+		ctx_text(a, &k, ctx, sizeof(ctx));
+		/* Say "queueing" outright only with evidence of a full queue. */
+		int queued = k.ctx_n || k.drops_qdisc;
+		snprintf(in->cause, sizeof(in->cause),
+			 "%sthe round-trip time rose from %.1f ms to %.1f ms for %s%s%s%s%s", queued ? "queueing delay: " : "",
+			 f->baseline, f->value, nt_dur_fmt(f->duration_ns, d1, sizeof(d1)),
+			 k.rto_eps ? " (with retransmission timeouts: " : "",
+			 k.rto_eps ? nt_dur_fmt(k.top[NT_F_RTO]->duration_ns, d2, sizeof(d2)) : "",
+			 k.rto_eps ? " in loss state)" : "",
+			 queued ? "" : ": packets queued on the path (bufferbloat) or the peer answered late");
+		snprintf(in->cause + strlen(in->cause), sizeof(in->cause) - strlen(in->cause), "%s", ctx);
+		if (queued)
+			snprintf(in->fix, sizeof(in->fix),
+				 "check the queues on the path (tc -s qdisc: backlog and drops; use fq_codel or cake instead of a "
+				 "long FIFO), separate bulk traffic from latency-sensitive traffic, and check link saturation");
+		else
+			snprintf(in->fix, sizeof(in->fix),
+				 "check the queues on the path (tc -s qdisc: backlog and drops; consider fq_codel or cake), link "
+				 "saturation, and the CPU of %s", peer);
 	} else if (k.n[NT_F_RTO]) {
 		f = k.top[NT_F_RTO];
 		in->primary = NT_F_RTO;
@@ -375,7 +522,7 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in)
 		snprintf(in->fix, sizeof(in->fix),
 			 "look for a blackhole between the hosts: firewall rules, link flaps, a failing next hop, MTU blackholing "
 			 "(tracepath); compare with drops on this host and the peer's");
-	} else if (k.n[NT_F_DROPS]) {
+	} else if (k.n[NT_F_DROPS] && k.drops_real) {
 		f = k.top[NT_F_DROPS];
 		in->primary = NT_F_DROPS;
 		snprintf(in->cause, sizeof(in->cause), "the kernel dropped %llu packets (%s)%s",
@@ -438,6 +585,13 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in)
 			 "a reset sent by this host usually means the application closed a socket with unread data (read to EOF "
 			 "before close) or aborted it; check %s's close path" :
 			 "resets received come from the peer or a middlebox (idle timeouts, a restarted peer): check %s", k.resets_sent ? proc : peer);
+	} else if (k.n[NT_F_DROPS]) { /* teardown noise only */
+		f = k.top[NT_F_DROPS];
+		in->primary = NT_F_DROPS;
+		snprintf(in->cause, sizeof(in->cause),
+			 "the kernel dropped %llu packets for closed sockets (%s): a process closed or died with traffic in flight",
+			 (unsigned long long)k.drops, f->what);
+		snprintf(in->fix, sizeof(in->fix), "%s", drop_hint(f->what));
 	} else if (k.n[NT_F_RECORDER_LOSS]) {
 		f = k.top[NT_F_RECORDER_LOSS];
 		in->primary = NT_F_RECORDER_LOSS;
@@ -457,6 +611,9 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in)
 		char subj[160] = "";
 		if (in->primary == NT_F_LISTEN_OVERFLOW || in->primary == NT_F_SYN_RETRANS)
 			snprintf(subj, sizeof(subj), " %.158s", k.top[in->primary]->what);
+		else if ((in->primary == NT_F_RTT_SPIKE || in->primary == NT_F_RWND_LIMITED) && k.top[in->primary] &&
+			 k.top[in->primary]->conn_id)
+			nt_conn_label(a, k.top[in->primary]->conn_id, subj + 1, sizeof(subj) - 1), subj[0] = ' ';
 		else if (in->nconns == 1)
 			nt_conn_label(a, in->conns[0], subj + 1, sizeof(subj) - 1), subj[0] = ' ';
 		else if (in->nconns > 1) {
@@ -659,6 +816,126 @@ out:
 	return ret;
 }
 
+/* How much an incident's own traffic loaded the queue: QDISC_DROP drops + retransmits. */
+static uint64_t queue_load(const struct nt_analysis *a, const struct nt_incident *in)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < in->nfind; i++) {
+		const struct nt_finding *f = &a->findings.v[in->find[i]];
+		if (f->kind == NT_F_DROPS && !strncmp(f->what, "QDISC_DROP ", 11))
+			n += f->count;
+		else if (f->kind == NT_F_FAST_RETRANS)
+			n += f->count;
+		else if (f->kind == NT_F_RTO)
+			n += f->count2;
+	}
+	return n;
+}
+
+/* Whether an incident is only congestion of bulk traffic (queue drops, retransmits, its own
+ * RTT spike behind its own queue, teardown). */
+static int congestion_only(const struct nt_analysis *a, const struct nt_incident *in)
+{
+	int qd = 0;
+
+	if (in->primary != NT_F_DROPS && in->primary != NT_F_FAST_RETRANS && in->primary != NT_F_RTO &&
+	    in->primary != NT_F_RTT_SPIKE)
+		return 0;
+	for (size_t i = 0; i < in->nfind; i++) {
+		const struct nt_finding *f = &a->findings.v[in->find[i]];
+		switch (f->kind) {
+		case NT_F_DROPS:
+			if (!strncmp(f->what, "QDISC_DROP ", 11))
+				qd = 1;
+			else if (!nt_drop_teardown(f->what))
+				return 0;
+			break;
+		case NT_F_FAST_RETRANS: qd = 1; break;
+		case NT_F_RTO: case NT_F_RESET: case NT_F_NO_WSCALE: case NT_F_RTT_SPIKE: break;
+		default: return 0;
+		}
+	}
+	return qd;
+}
+
+/*
+ * A latency incident (RTT spike, or a window-limited sender without window
+ * scaling) and, on the same host and at the same time, incidents that are
+ * only the congestion of other traffic (queue drops, retransmits): that
+ * traffic filled the queue that delayed the latency incident. Its findings
+ * join the latency incident as context (they never name its cause), so the
+ * report tells one story, ranked by the sum.
+ */
+static int fold_queue_context(struct nt_analysis *a, sqlite3 *db, int64_t gap, char *err)
+{
+	int changed = 0;
+
+	for (size_t i = 0; i < a->ninc; i++) {
+		struct nt_incident *l = &a->inc[i];
+		int got = 0;
+		if (!l->nfind || (l->primary != NT_F_RTT_SPIKE && l->primary != NT_F_RWND_LIMITED))
+			continue;
+		if (l->primary == NT_F_RWND_LIMITED && !strstr(l->cause, "queueing delay"))
+			continue;
+		uint64_t lload = queue_load(a, l);
+		for (size_t j = 0; j < a->ninc; j++) {
+			struct nt_incident *x = &a->inc[j];
+			/* The filler loaded the queue more than the victim did. */
+			if (j == i || !x->nfind || x->host_id != l->host_id || !congestion_only(a, x) ||
+			    queue_load(a, x) <= lload)
+				continue;
+			if (x->t_start > l->t_end + gap || l->t_start > x->t_end + gap)
+				continue;
+			for (size_t k = 0; k < x->nfind; k++) {
+				a->findings.v[x->find[k]].context = 1;
+				if (inc_add(l, x->find[k]))
+					goto oom;
+			}
+			x->nfind = 0;
+			got = 1;
+		}
+		if (got) {
+			int64_t t0 = l->t_start, t1 = l->t_end;
+			enum nt_fkind pk = l->primary;
+			if (inc_compute(a, l))
+				goto oom;
+			/* The window stays that of the latency itself. */
+			l->t_start = t0;
+			l->t_end = t1;
+			l->primary = pk;
+			changed = 1;
+		}
+	}
+	if (!changed)
+		return 0;
+	/* Connections of folded findings may be new: reload, then redo the causes. */
+	{
+		size_t w = 0;
+		for (size_t i = 0; i < a->ninc; i++) {
+			if (a->inc[i].nfind) {
+				a->inc[w++] = a->inc[i];
+			} else {
+				free(a->inc[i].find);
+				free(a->inc[i].conns);
+			}
+		}
+		a->ninc = w;
+	}
+	free(a->conns);
+	a->conns = NULL;
+	a->nconns = 0;
+	if (load_conns(db, a, err))
+		return -1;
+	for (size_t i = 0; i < a->ninc; i++)
+		if (a->inc[i].primary == NT_F_RTT_SPIKE || a->inc[i].primary == NT_F_RWND_LIMITED)
+			cause_chain(a, &a->inc[i], db);
+	return 0;
+oom:
+	snprintf(err, NT_ERRLEN, "out of memory");
+	return -1;
+}
+
 int nt_analyze(sqlite3 *db, const struct nt_filter *flt, const struct nt_detect_opts *o,
 	       struct nt_analysis *a, char *err)
 {
@@ -777,8 +1054,10 @@ int nt_analyze(sqlite3 *db, const struct nt_filter *flt, const struct nt_detect_
 			}
 		}
 		lookup_names(db, in);
-		cause_chain(a, in);
+		cause_chain(a, in, db);
 	}
+	if (fold_queue_context(a, db, gap, err))
+		goto out;
 	/* Caveats: recorder losses overlapping an incident of the same host. */
 	for (size_t i = 0; i < F->n; i++) {
 		const struct nt_finding *l = &F->v[i];

@@ -514,7 +514,9 @@ static int import_one(struct pimp *im, const char *path)
 		}
 		frames++;
 		im->st->packets++;
-		if (nt_tcp_parse(dlt, data, h->caplen, &t) != NT_PARSE_TCP)
+		if (im->opts->progress && !(frames % 65536))
+			im->opts->progress(im->opts->ctx, good_off, size, im->st->events);
+		if (nt_tcp_parse(dlt, data, h->caplen, h->len, &t) != NT_PARSE_TCP)
 			continue;
 		im->frame = data;
 		im->caplen = h->caplen;
@@ -580,7 +582,7 @@ int nt_pcap_import(sqlite3 *db, const char *const *paths, size_t npaths, const s
 		if (nt_db_exec(db, "COMMIT", "commit", err))
 			goto out;
 		if (im.opts->progress)
-			im.opts->progress(im.opts->ctx, i + 1, npaths, st->events);
+			im.opts->progress(im.opts->ctx, 1, 1, st->events);
 	}
 	if (dropped && (nt_db_exec(db, nt_schema_indexes, "build indexes", err) ||
 			nt_db_exec(db, "PRAGMA analysis_limit = 1000; ANALYZE", "analyze", err)))

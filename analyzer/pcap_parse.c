@@ -191,9 +191,9 @@ static int ip_any(const uint8_t *f, size_t caplen, size_t off, size_t frame_left
 	}
 }
 
-static int by_ethertype(uint16_t et, const uint8_t *f, size_t caplen, size_t off, struct nt_tcp_pkt *t)
+static int by_ethertype(uint16_t et, const uint8_t *f, size_t caplen, size_t wire, size_t off, struct nt_tcp_pkt *t)
 {
-	size_t left = caplen > off ? caplen - off : 0;
+	size_t left = wire > off ? wire - off : 0;
 
 	if (et == ETH_IPV4)
 		return ipv4(f, caplen, off, left, t);
@@ -202,11 +202,13 @@ static int by_ethertype(uint16_t et, const uint8_t *f, size_t caplen, size_t off
 	return NT_PARSE_NOT_TCP;
 }
 
-int nt_tcp_parse(int dlt, const uint8_t *f, size_t caplen, struct nt_tcp_pkt *t)
+int nt_tcp_parse(int dlt, const uint8_t *f, size_t caplen, size_t wire, struct nt_tcp_pkt *t)
 {
 	size_t off;
 	uint16_t et;
 
+	if (wire < caplen)
+		wire = caplen;
 	memset(t, 0, sizeof(*t));
 	t->wscale = -1;
 	switch (dlt) {
@@ -221,23 +223,23 @@ int nt_tcp_parse(int dlt, const uint8_t *f, size_t caplen, struct nt_tcp_pkt *t)
 			et = be16(f + off + 2);
 			off += 4;
 		}
-		return by_ethertype(et, f, caplen, off, t);
+		return by_ethertype(et, f, caplen, wire, off, t);
 	case NT_DLT_LINUX_SLL:
 		if (caplen < 16)
 			return NT_PARSE_SHORT;
-		return by_ethertype(be16(f + 14), f, caplen, 16, t);
+		return by_ethertype(be16(f + 14), f, caplen, wire, 16, t);
 	case NT_DLT_LINUX_SLL2:
 		if (caplen < 20)
 			return NT_PARSE_SHORT;
-		return by_ethertype(be16(f), f, caplen, 20, t);
+		return by_ethertype(be16(f), f, caplen, wire, 20, t);
 	case NT_DLT_RAW_BSD:
 	case NT_DLT_RAW_OPENBSD:
 	case NT_LINKTYPE_RAW:
-		return ip_any(f, caplen, 0, caplen, t);
+		return ip_any(f, caplen, 0, wire, t);
 	case NT_DLT_IPV4:
-		return ipv4(f, caplen, 0, caplen, t);
+		return ipv4(f, caplen, 0, wire, t);
 	case NT_DLT_IPV6:
-		return ipv6(f, caplen, 0, caplen, t);
+		return ipv6(f, caplen, 0, wire, t);
 	default:
 		return NT_PARSE_BAD_LINK;
 	}

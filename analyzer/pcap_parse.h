@@ -65,9 +65,11 @@ enum nt_parse_result {
 int nt_pcap_linktype_ok(int dlt);
 
 /*
- * Decodes frame (caplen bytes captured) of link type dlt. Returns an
- * enum nt_parse_result; *out is only valid for NT_PARSE_TCP.
+ * Decodes frame (caplen bytes captured of a wire_len-byte packet) of link
+ * type dlt. wire_len only matters when an IP length field is 0 (a TSO/GSO
+ * segment captured before segmentation): the payload then comes from it.
+ * Returns an enum nt_parse_result; *out is only valid for NT_PARSE_TCP.
  */
-int nt_tcp_parse(int dlt, const uint8_t *frame, size_t caplen, struct nt_tcp_pkt *out);
+int nt_tcp_parse(int dlt, const uint8_t *frame, size_t caplen, size_t wire_len, struct nt_tcp_pkt *out);
 
 #endif

@@ -430,7 +430,9 @@ static int resolve_filters(struct options *o)
 			return fail_usage("--cgroup '%s': no cgroup2 hierarchy is mounted", a);
 		if (!strncmp(a, root, strlen(root)))
 			a += strlen(root);
-		snprintf(path, sizeof(path), "%s/%s", root, a[0] == '/' ? a + 1 : a);
+		if (snprintf(path, sizeof(path), "%s/%s", root, a[0] == '/' ? a + 1 : a) >=
+		    (int)sizeof(path))
+			return fail_usage("--cgroup '%s': path too long", a);
 		if (stat(path, &st) || !S_ISDIR(st.st_mode))
 			return fail_usage("--cgroup: no cgroup '%s' under the cgroup2 mount", o->cgroup_args[i]);
 		for (p = a; *p; p++)

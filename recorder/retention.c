@@ -34,6 +34,7 @@ struct retention {
 	struct done_chunk hist[HISTORY];
 	size_t nhist, hhead;          /* ring */
 	int unpin_warned;
+	int dirty;                    /* pins changed since DIR/pins was written */
 };
 
 static void say(struct retention *r, int level, const char *fmt, ...)
@@ -126,8 +127,9 @@ static void save(struct retention *r)
 	size_t i;
 	int fd, ok;
 
-	if (r->o.no_persist)
+	if (r->o.no_persist || !r->dirty)
 		return;
+	r->dirty = 0;
 	snprintf(path, sizeof(path), "%s/%s", r->dir, PINS_FILE);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", r->dir, PINS_FILE);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
@@ -135,6 +137,7 @@ static void save(struct retention *r)
 		say(r, LOG_LVL_WARN, "retention: cannot write %s: %s", tmp, strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		r->dirty = 1;     /* retried at the next change or chunk */
 		return;
 	}
 	fprintf(f, "# nettape pins v1: pin ID KIND TS_BOOT_NS SEQ_FROM SEQ_TO COOKIE DESCRIPTION\n");
@@ -149,6 +152,7 @@ static void save(struct retention *r)
 	if (!ok || rename(tmp, path)) {
 		say(r, LOG_LVL_WARN, "retention: cannot save %s: %s", path, strerror(errno));
 		unlink(tmp);
+		r->dirty = 1;
 	}
 }
 
@@ -164,6 +168,7 @@ static int push_pin(struct retention *r, const struct retention_pin *p)
 		r->cap = ncap;
 	}
 	r->pins[r->npins++] = *p;
+	r->dirty = 1;
 	return 0;
 }
 
@@ -253,6 +258,7 @@ struct retention *retention__new(const struct retention_opts *opts)
 	r->next_id = 1;
 	if (!r->o.no_persist)
 		load(r);
+	r->dirty = 0;     /* DIR/pins holds what was just read */
 	return r;
 }
 
@@ -286,6 +292,7 @@ static void release(struct retention *r, size_t i, const char *why)
 
 	memmove(&r->pins[i], &r->pins[i + 1], (r->npins - i - 1) * sizeof(*r->pins));
 	r->npins--;
+	r->dirty = 1;
 	say(r, LOG_LVL_WARN, "retention: pin #%" PRIu64 " (%s, chunks %" PRIu64 "-%" PRIu64
 	    ") gives way: %s", p.id, trigger_kind_name(p.kind), p.seq_from, p.seq_to, why);
 	if (!r->o.unpin) {
@@ -323,6 +330,7 @@ static void enforce(struct retention *r)
 			    "(deleted by the hard disk budget)", p->id, trigger_kind_name(p->kind));
 			memmove(p, p + 1, (r->npins - i - 1) * sizeof(*p));
 			r->npins--;
+			r->dirty = 1;
 			continue;
 		}
 		i++;
@@ -399,6 +407,7 @@ long retention__fire(struct retention *r, const struct trigger_fire *f)
 static void close_pin(struct retention *r, struct retention_pin *p)
 {
 	p->open = 0;
+	r->dirty = 1;
 	say(r, LOG_LVL_INFO, "retention: pin #%" PRIu64 " (%s) final: chunks %" PRIu64 "-%" PRIu64,
 	    p->id, trigger_kind_name(p->kind), p->seq_from, p->seq_to);
 }
@@ -429,6 +438,7 @@ void retention__chunk_done(struct retention *r, const char *path, uint64_t now)
 		/* The window goes on in the next chunk. */
 		if (r->cur_seq > p->seq_to) {
 			p->seq_to = r->cur_seq;
+			r->dirty = 1;
 			apply(r, r->cur_seq, r->cur_seq);
 		}
 	}

@@ -15,6 +15,7 @@ report that names the cause. Needs root (namespaces and eBPF). Leaves behind:
   DIR/tape/          the recording (nettape info DIR/tape)
   DIR/incident.db    the SQLite database (nettape query DIR/incident.db --list)
   DIR/report.html    the report with timeline charts (open it in a browser)
+  DIR/report.json    the same report as JSON (docs/SCHEMA.md, "Report JSON")
 
 Scenarios (default: window-scaling):
   window-scaling   net.ipv4.tcp_window_scaling=0 on the client behind a 20 Mbit/s path:
@@ -71,7 +72,7 @@ export NT_TRAFFIC
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
-rm -rf "$out/tape" "$out/incident.db" "$out/report.html"
+rm -rf "$out/tape" "$out/incident.db" "$out/report.html" "$out/report.json"
 mkdir -p "$out"
 step "Scenario '$scenario': building hosts in network namespaces and recording with nettape-record"
 echo "    tape: $out/tape"
@@ -90,6 +91,7 @@ step "Importing into SQLite (nettape import)"
 step "The report (nettape report)"
 "$NETTAPE" report "$out/incident.db" || exit 1
 "$NETTAPE" report "$out/incident.db" --format html -o "$out/report.html" || exit 1
+"$NETTAPE" report "$out/incident.db" --format json >"$out/report.json" || exit 1
 
 step "Done. Next steps"
 cat <<NEXT

@@ -40,11 +40,12 @@ static uint64_t clk_real(void *ctx)
 }
 
 /* Drop reasons by name; the numbers are this synthetic kernel's. */
-enum { R_NOT_SPECIFIED, R_NO_SOCKET, R_NETFILTER_DROP, R_TCP_OLD_SEQUENCE, R_TCP_LISTEN_OVERFLOW, R_COUNT };
+enum { R_NOT_SPECIFIED, R_NO_SOCKET, R_NETFILTER_DROP, R_TCP_OLD_SEQUENCE, R_TCP_LISTEN_OVERFLOW, R_TCP_RESET, R_QDISC_DROP,
+       R_COUNT };
 static const char *const reason_names[R_COUNT] = {
-	"NOT_SPECIFIED", "NO_SOCKET", "NETFILTER_DROP", "TCP_OLD_SEQUENCE", "TCP_LISTEN_OVERFLOW",
+	"NOT_SPECIFIED", "NO_SOCKET", "NETFILTER_DROP", "TCP_OLD_SEQUENCE", "TCP_LISTEN_OVERFLOW", "TCP_RESET", "QDISC_DROP",
 };
-static const uint32_t reason_base[R_COUNT] = { 2, 3, 8, 40, 77 };
+static const uint32_t reason_base[R_COUNT] = { 2, 3, 8, 40, 77, 30, 60 };
 
 static uint32_t reason(const struct synth *s, int r)
 {
@@ -438,6 +439,73 @@ static void sc_near_miss(struct synth *s, uint64_t t)
 	closed(s, t + 21 * S, c, 20000, 0, 10000);
 }
 
+/* Teardown noise only (issue 6): clients killed at the end of a run. The
+ * listener's sampled overflow count rises with TCP_RESET drops on it (it is
+ * the listener's drop counter), segments hit closed sockets (NO_SOCKET),
+ * resets fly, and a client stuck in SYN_SENT enters Loss without any data
+ * retransmit. No listen overflow and no RTO may be reported; the drops and
+ * resets that are reported must rank low. */
+static void sc_teardown(struct synth *s, uint64_t t)
+{
+	struct nt_conn lst = conn(1401, 3636, "10.0.10.1", 5009, "0.0.0.0", 0);
+	struct nt_conn c = conn(1402, 3636, "10.0.10.1", 5009, "10.0.10.2", 41000);
+	struct nt_conn syn = conn(1403, 3737, "10.0.10.2", 41001, "10.0.10.1", 5010);
+	struct nt_ev_reset r;
+
+	listening(s, t, lst);
+	established(s, t + 100 * MS, c, 1);
+	for (int i = 0; i < 5; i++) {
+		struct nt_ev_listen l;
+		memset(&l, 0, sizeof(l));
+		l.c = lst;
+		l.backlog = 0;
+		l.max_backlog = 128;
+		l.overflows = i >= 3 ? 11 : 0;
+		emit(s, NT_REC_LISTEN, t + (uint64_t)i * S + 500 * MS, &l, sizeof(l));
+		sample(s, t + (uint64_t)i * S + 200 * MS, c, 0, 1000, 1 << 20, 1 << 20, 20, 0, (uint64_t)i * 100000);
+	}
+	for (int i = 0; i < 11; i++) {
+		drop(s, t + 4 * S + (uint64_t)i * MS, lst, R_TCP_RESET, SYM_TCP_CHILD + 0x80);
+		drop(s, t + 4 * S + (uint64_t)i * MS, c, R_NO_SOCKET, SYM_TCP_V4_RCV + 0x20);
+	}
+	memset(&r, 0, sizeof(r));
+	r.c = c;
+	r.kind = NT_RESET_SENT;
+	r.state = 1;
+	r.reason = 1;
+	for (int i = 0; i < 20; i++)
+		emit(s, NT_REC_RESET, t + 4 * S + (uint64_t)i * MS, &r, sizeof(r));
+	cong(s, t + 3 * S, syn, 0, 4);
+	closed(s, t + 4 * S + 100 * MS, c, 500000, 1000, 1000);
+}
+
+/* Queueing delay (issue 6): a request/response connection of rr-server whose
+ * RTT goes from 10 ms to 600 ms while bulk-server's downloads on the same
+ * host fill the queue (QDISC_DROP drops, fast retransmits). One incident,
+ * named after the RTT spike of rr-server, with the bulk traffic as context. */
+static void sc_queue(struct synth *s, uint64_t t)
+{
+	struct nt_conn rr = conn(1501, 3838, "10.0.11.1", 5007, "10.0.11.2", 42000);
+
+	established(s, t, rr, 1);
+	for (int i = 0; i < 30; i++) {
+		int spike = i >= 10 && i < 20;
+		sample(s, t + (uint64_t)i * 500 * MS, rr, 0, spike ? 600000 : 10000 + (uint32_t)(i % 3) * 500, 1 << 20,
+		       1 << 20, 40, 0, (uint64_t)i * 40000);
+	}
+	for (int b = 0; b < 3; b++) {
+		struct nt_conn bk = conn(1510 + (uint64_t)b, 3939, "10.0.11.1", 5008, "10.0.11.2", (uint16_t)(43000 + b));
+		established(s, t + 4 * S, bk, 1);
+		for (int i = 0; i < 20; i++) {
+			uint64_t ts = t + 5 * S + (uint64_t)i * 200 * MS;
+			drop(s, ts, bk, R_QDISC_DROP, SYM_TCP_V4_RCV + 0x400);
+			retrans(s, ts + 50 * MS, bk, NT_RETRANS_DATA, 3, 0, 300000);
+		}
+		closed(s, t + 11 * S, bk, 5000000, 100, 300000);
+	}
+	closed(s, t + 15 * S, rr, 1200000, 3000, 10000);
+}
+
 /* Many events for benchmarks: periodic samples over many connections, with
  * a few drops, retransmits and zero-window edges mixed in. */
 static void sc_bulk(struct synth *s, uint64_t t, uint64_t n)
@@ -566,6 +634,10 @@ static void fill_meta(struct synth *s)
 	meta_process(m, 3333, "wget", "wget https://10.0.8.1:8443/");
 	meta_process(m, 3434, "loadgen", "loadgen --target 10.0.9.2:80");
 	meta_process(m, 3535, "slow-server", "slow-server --port 80");
+	meta_process(m, 3636, "rr-server", "rr-server --port 5009");
+	meta_process(m, 3737, "client", "client --connect 10.0.10.1:5010");
+	meta_process(m, 3838, "rr-server", "rr-server --port 5007");
+	meta_process(m, 3939, "bulk-server", "bulk-server --port 5008");
 	meta_cgroup(m, 1000 + 4242, "/system.slice/docker-3f2a9c.scope", "3f2a9c1b7d4e");
 	memcpy(buf, &ns, sizeof(ns));
 	memcpy(buf + sizeof(ns), "init", 4);
@@ -578,7 +650,7 @@ static void usage(FILE *f)
 		"Usage: nettape-synth SCENARIO DIR [--host NAME] [--events N] [--reason-shift K] [--chunk-size BYTES]\n\n"
 		"Writes a deterministic synthetic tape of one scenario into DIR.\n"
 		"Scenarios: zero-window listen listen-server listen-client netfilter rto rtt reset stall rwnd loss\n"
-		"           healthy near-miss pair all bulk\n"
+		"           healthy near-miss pair teardown queue all bulk\n"
 		"Examples:\n"
 		"  nettape-synth all /tmp/all-tape\n"
 		"  nettape-synth bulk /tmp/big --events 10000000\n");
@@ -676,6 +748,10 @@ int main(int argc, char **argv)
 		sc_near_miss(&s, t);
 	else if (!strcmp(sc, "pair"))
 		sc_pair(&s, t);
+	else if (!strcmp(sc, "teardown"))
+		sc_teardown(&s, t);
+	else if (!strcmp(sc, "queue"))
+		sc_queue(&s, t);
 	else if (!strcmp(sc, "bulk"))
 		sc_bulk(&s, t, nevents);
 	else if (!strcmp(sc, "all")) {

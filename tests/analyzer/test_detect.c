@@ -98,6 +98,11 @@ static const struct expect cases[] = {
 	/* Both ends of one connection: one incident, named after the reader that stalled. */
 	{ "pair", NULL, { NT_F_ZERO_WINDOW, NT_F_READ_STALL, END }, { NT_F_DROPS, END }, 1, "slow-server[3535] stopped reading",
 	  { NULL } },
+	/* Teardown noise: no listen overflow from sampled drops alone, no RTO from a SYN_SENT Loss. */
+	{ "teardown", NULL, { NT_F_DROPS, NT_F_RESET, END }, { NT_F_LISTEN_OVERFLOW, NT_F_RTO, END }, -1, NULL, { NULL } },
+	/* Queueing delay: the RTT spike names the incident; the bulk traffic that filled the queue is its context. */
+	{ "queue", NULL, { NT_F_RTT_SPIKE, NT_F_DROPS, NT_F_FAST_RETRANS, END }, { NT_F_RTO, END }, 1,
+	  "the queue was filled by other traffic", { NULL } },
 	/* Drop-reason numbers differ between kernels: detection goes by name. */
 	{ "netfilter", "--reason-shift 17", { NT_F_DROPS, END }, { END }, 1, "NETFILTER_DROP", { NULL } },
 	{ "listen", "--reason-shift 17", { NT_F_LISTEN_OVERFLOW, END }, { NT_F_DROPS, END }, 1, "overflowed", { NULL } },
@@ -202,7 +207,7 @@ static void idempotent(void)
  * the client's SYN retransmits are attributed to the server's listener. */
 static void two_hosts(void)
 {
-	char cmd[2048], dbp[512], srv[512], cli[512], err[NT_ERRLEN];
+	char cmd[8192], dbp[512], srv[512], cli[512], err[NT_ERRLEN];
 	sqlite3 *db = NULL;
 	struct nt_import_stats st;
 	struct nt_filter f = { 0 };

@@ -21,9 +21,9 @@ cmp -s gen.pcap "$CAP" || { echo "FAIL synthetic.pcap differs from nt-gen-pcap o
 cp "$CAP" capture.dat
 "$NETTAPE" import capture.dat -o a.db 2>import.err; rc=$?
 expect "import exit" "$rc" 0
-grep -q "72 TCP segments of 72 packets, 3 connections" import.err || { echo "FAIL summary line: $(cat import.err)"; fail=1; }
+grep -q "84 TCP segments of 84 packets, 3 connections" import.err || { echo "FAIL summary line: $(cat import.err)"; fail=1; }
 expect "connections" "$(q a.db "SELECT lport || '>' || rport || ':' || coalesce(wscale_ok, 'null') || ':' || tuple_known || ':' || retransmits || ':' || bytes_received || ':' || bytes_acked FROM connections ORDER BY conn_id")" \
-	"5001>40000:0:1:2:18000:0 443>50000:1:1:0:0:8400 6000>40001:null:0:0:2000:0"
+	"5001>40000:0:1:2:18000:0 443>50000:1:1:0:0:16800 6000>40001:null:0:0:2000:0"
 expect "window scale of conn 2" "$(q a.db "SELECT snd_wscale || '/' || rcv_wscale || '/' || mss FROM connections WHERE lport = 443")" "7/7/1440"
 expect "scaled windows" "$(q a.db "SELECT DISTINCT window FROM packets WHERE conn_id = 2 AND dir = 2 AND tcp_flags & 2 = 0")" "64000"
 expect "unknown scale: no window" "$(q a.db "SELECT count(*) FROM packets WHERE conn_id = 3 AND window IS NOT NULL")" "0"
@@ -34,14 +34,17 @@ expect "rto" "$(q a.db "SELECT rto_us || ':' || backoff FROM retransmits WHERE c
 expect "cong" "$(q a.db "SELECT group_concat(old_state || '>' || new_state, ' ') FROM (SELECT * FROM cong ORDER BY ts)")" "0>3 3>0 0>4 4>0"
 expect "resets" "$(q a.db "SELECT kind || ':' || conn_id FROM resets")" "0:1"
 expect "rtt conn 1" "$(q a.db "SELECT rtt_samples >= 10 AND rtt_min_us >= 100 AND rtt_max_us <= 300 FROM connections WHERE conn_id = 1")" "1"
-expect "packets dirs" "$(q a.db "SELECT sum(dir = 2) || '/' || sum(dir = 1) FROM packets")" "36/36"
+expect "packets dirs" "$(q a.db "SELECT sum(dir = 2) || '/' || sum(dir = 1) FROM packets")" "42/42"
 expect "chunk" "$(q a.db "SELECT kind || ':' || complete || ':' || (path LIKE '%capture.dat') FROM chunks")" "pcap:1:1"
 expect "host" "$(q a.db "SELECT hostname || ':' || (boot_id LIKE 'pcap:%') FROM hosts")" "capture.dat:1"
 "$NETTAPE" report a.db > report.txt 2>&1
-head -1 report.txt | grep -q "1 incident" || { echo "FAIL report: $(head -3 report.txt)"; fail=1; }
+head -1 report.txt | grep -q "2 incidents" || { echo "FAIL report: $(head -3 report.txt)"; fail=1; }
 grep -q "^#1 zero-window stalls on 198.18.0.2:5001 -> 198.18.0.1:40000" report.txt || { echo "FAIL report names no zero-window incident"; cat report.txt; fail=1; }
 grep -q "window scaling was not negotiated" report.txt || { echo "FAIL report: no window-scaling cause"; fail=1; }
 grep -q "1 RTO episode" report.txt || { echo "FAIL report: no RTO evidence"; fail=1; }
+grep -q "^#2 RTT spike on \[2001:db8::2\]:443 -> \[2001:db8::1\]:50000" report.txt || { echo "FAIL report: no RTT spike incident"; fail=1; }
+expect "rtt spike rows" "$(q a.db "SELECT conn_id || ':' || count(*) FROM samples WHERE kind = 5 GROUP BY conn_id")" "2:1"
+expect "rtt conn 2" "$(q a.db "SELECT rtt_min_us || ':' || rtt_max_us FROM connections WHERE conn_id = 2")" "2000:22944"
 "$NETTAPE" report a.db --format json > report.json || { echo "FAIL json report"; fail=1; }
 grep -q '"kind": "zero_window"' report.json || { echo "FAIL json: no zero_window incident"; fail=1; }
 
@@ -104,6 +107,32 @@ d.commit()
 PY
 "$NETTAPE" import -q "$CAP" -o old.db || { echo "FAIL import into an old database"; fail=1; }
 expect "old db upgraded" "$(q old.db "SELECT (SELECT group_concat(kind, '+') FROM chunks) || ':' || (SELECT count(*) FROM packets WHERE analysis & 2) || ':' || (SELECT user_version FROM pragma_user_version)")" "tape+pcap:3:1"
+
+# Damaged captures (bytes changed, cut anywhere) must never crash the importer: exit 0 or 1, no
+# sanitizer report. A fixed seed keeps it deterministic.
+python3 - "$CAP" "$NETTAPE" <<'PY' || fail=1
+import os, random, subprocess, sys
+src = open(sys.argv[1], 'rb').read()
+random.seed(7)
+bad = 0
+for i in range(40):
+    b = bytearray(src)
+    for _ in range(random.randint(1, 40)):
+        b[random.randrange(24, len(b))] = random.randrange(256)
+    if random.random() < 0.3:
+        b = b[:random.randrange(24, len(b))]
+    open('mut.pcap', 'wb').write(b)
+    if os.path.exists('mut.db'):
+        os.remove('mut.db')
+    r = subprocess.run([sys.argv[2], 'import', '-q', 'mut.pcap', '-o', 'mut.db'], capture_output=True)
+    err = r.stderr.decode(errors='replace')
+    if r.returncode not in (0, 1) or 'Sanitizer' in err or 'runtime error' in err:
+        bad += 1
+        open('mut-fail-%d.pcap' % i, 'wb').write(b)
+        print('FAIL damaged capture %d: exit %d: %s' % (i, r.returncode, err[-400:]))
+print('ok   damaged captures: %d of 40 failed' % bad if not bad else '')
+sys.exit(1 if bad else 0)
+PY
 
 # The oracle, when installed: tshark on the same file.
 if command -v tshark >/dev/null; then

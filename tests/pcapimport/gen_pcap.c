@@ -13,8 +13,8 @@
  *     zero-window episodes advertised by the server (1.5 s and 1.2 s, 3
  *     zero-window segments, a window probe), an RTO retransmit after 400 ms of
  *     silence, then a RST from the server.
- *  2. IPv6 [2001:db8::1]:50000 -> [2001:db8::2]:443, scaling on (7 / 7), data,
- *     FIN both ways.
+ *  2. IPv6 [2001:db8::1]:50000 -> [2001:db8::2]:443, scaling on (7 / 7), data
+ *     from the server with RTT 2 ms, then 40 ms (an RTT spike), FIN both ways.
  *  3. IPv4 198.18.0.4:40001 -> 198.18.0.3:6000 captured mid-stream (no
  *     handshake): scaling unknown.
  * Frames keep only the headers (snaplen 128); IP lengths carry the payload.
@@ -210,10 +210,13 @@ static void conn2(void)
 	pkt(t + 2000, &s, &c, 90000, 70001, F_SYN | F_ACK, 64800, 0, &syn);
 	pkt(t + 4000, &c, &s, cs, ss, F_ACK, 507, 0, NULL);
 	t += 5000;
-	for (int i = 0; i < 6; i++, t += 5000) {
+	/* Six round trips of 2 ms, then six of 40 ms: an RTT spike against the connection's own baseline. */
+	for (int i = 0; i < 12; i++) {
+		uint64_t rtt = i < 6 ? 2000 : 40000;
 		pkt(t, &s, &c, ss, cs, F_ACK | F_PSH, 500, 1400, NULL);
 		ss += 1400;
-		pkt(t + 2000, &c, &s, cs, ss, F_ACK, 507, 0, NULL);
+		pkt(t + rtt, &c, &s, cs, ss, F_ACK, 507, 0, NULL);
+		t += rtt + 3000;
 	}
 	pkt(t, &s, &c, ss, cs, F_ACK | F_FIN, 500, 0, NULL);
 	pkt(t + 2000, &c, &s, cs, ss + 1, F_ACK | F_FIN, 507, 0, NULL);

@@ -317,6 +317,48 @@ static void test_share_limit(void)
 	env_free(&e);
 }
 
+#ifdef NT_HAVE_BUDGET_UNPIN
+/* With budget__unpin (recorder/WIRING.patch.txt): a pin that gives way
+ * really releases its chunks, and rotation takes them. */
+static void test_share_real_unpin(void)
+{
+	struct retention_opts ro = { .pre_ns = 15 * SEC, .post_ns = 15 * SEC, .first_seq = 1,
+				     .max_share_pct = 40, .unpin = budget__unpin };
+	struct env e;
+	uint64_t seq = 0;
+	int k, j;
+
+	env_init(&e, 20 * 1000000ULL, 1000000ULL, &ro);
+	for (k = 0; k < 3; k++) {
+		for (j = 0; j < 9; j++) {
+			seq++;
+			make_chunk(&e, seq, 1000000, seq * 10 * SEC);
+		}
+		{
+			struct trigger_fire f = fire_at(NT_TRIGGER_RTO, (seq * 10 + 5) * SEC, 1);
+
+			retention__fire(e.r, &f);
+		}
+		seq++;
+		make_chunk(&e, seq, 1000000, seq * 10 * SEC);
+		seq++;
+		make_chunk(&e, seq, 1000000, seq * 10 * SEC);
+	}
+	for (seq = 34; seq < 60; seq++)
+		make_chunk(&e, seq, 1000000, seq * 10 * SEC);
+	for (seq = 1; seq < 60; seq++) {
+		int want = (seq >= 19 && seq <= 22) || (seq >= 30 && seq <= 33) || seq >= 49;
+
+		if (exists(&e, seq) != want) {
+			fprintf(stderr, "real unpin: chunk %" PRIu64 ": exists %d, expected %d\n", seq,
+				exists(&e, seq), want);
+			check_failures++;
+		}
+	}
+	env_free(&e);
+}
+#endif
+
 /* ------------------------------------------------------------------ */
 /* A long recording with the real writer: high load, short chunks, a small
  * budget; a trigger fires early; hours (fake clock) later the incident's
@@ -477,6 +519,9 @@ int main(void)
 {
 	test_range_and_rotation();
 	test_share_limit();
+#ifdef NT_HAVE_BUDGET_UNPIN
+	test_share_real_unpin();
+#endif
 	test_long_recording();
 	CHECK_DONE("test_retention");
 }
