@@ -146,6 +146,8 @@ struct probe_slot {
 	__u64 last_sample;   /* jiffies of the last sample */
 	__u64 rx_since;      /* jiffies since unread data waits, 0 = none */
 	__u32 min_rtt_us;    /* running minimum of srtt */
+	__u32 base_rtt_us;   /* typical srtt: EWMA updated once per sample period,
+			      * outside spikes; 0 until the first period passed */
 	__u8  rcv_zero;
 	__u8  snd_zero;
 	__u8  in_spike;
@@ -266,6 +268,15 @@ static __always_inline void conn_from_sk(struct ntb_conn *c, const struct sock *
 	c->proto = IPPROTO_TCP;
 	c->flags = 0;
 	c->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (!c->sport) {
+		/* close() unhashes the port (inet_put_port zeroes skc_num) before
+		 * tcp_close sends its reset; a full socket still has inet_sport.
+		 * Request and timewait sockets have no struct inet_sock. */
+		__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+
+		if (state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV)
+			c->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	}
 	c->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	c->netns = netns_of_sk(sk);
 	__builtin_memset(c->saddr, 0, sizeof(c->saddr));
@@ -532,7 +543,7 @@ static __noinline int probe_check(struct sock *sk, __u64 now)
 {
 	struct tcp_sock *tp = tcp_sk_ro(sk);
 	struct probe_slot *ps;
-	__u32 srtt, rwnd, swnd, kind, min;
+	__u32 srtt, rwnd, swnd, kind, min, base;
 	__u64 tag;
 	__u8 z;
 
@@ -551,6 +562,7 @@ static __noinline int probe_check(struct sock *sk, __u64 now)
 		ps->last_sample = now;
 		ps->rx_since = 0;
 		ps->min_rtt_us = srtt;
+		ps->base_rtt_us = 0;
 		ps->rcv_zero = 0;
 		ps->snd_zero = 0;
 		ps->in_spike = 0;
@@ -581,19 +593,25 @@ static __noinline int probe_check(struct sock *sk, __u64 now)
 		kind = z ? NTB_SAMPLE_SND_ZERO_START : NTB_SAMPLE_SND_ZERO_END;
 		goto emit;
 	}
-	if (srtt >= min * rtt_spike_mult && srtt >= min + rtt_spike_min_us) {
+	/* RTT spikes are judged against the connection's typical srtt, not its
+	 * minimum: the handshake RTT (tens of µs on a LAN) is no baseline for
+	 * a service whose normal RTT is milliseconds. */
+	base = ps->base_rtt_us;
+	if (base && srtt >= base * rtt_spike_mult && srtt >= base + rtt_spike_min_us) {
 		if (!ps->in_spike) {
 			ps->in_spike = 1;
 			kind = NTB_SAMPLE_RTT_SPIKE;
 			goto emit;
 		}
-	} else if (ps->in_spike && srtt < 2 * min) {
+	} else if (ps->in_spike && srtt < 2 * base) {
 		ps->in_spike = 0;
 	}
 	/* (now - last) jiffies >= period: compared without a division. */
 	if ((now - ps->last_sample) * 1000000000ULL <
 	    sample_period_ns * (CONFIG_HZ ? CONFIG_HZ : 1000))
 		return 0;
+	if (!ps->in_spike && srtt)
+		ps->base_rtt_us = base ? (3 * base + srtt) / 4 : srtt;
 	kind = NTB_SAMPLE_PERIODIC;
 emit:
 	ps->last_sample = now;

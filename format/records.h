@@ -245,7 +245,11 @@ struct nt_ev_listen {
 	struct nt_conn c;     /* the listening socket */
 	uint32_t backlog;     /* sk_ack_backlog */
 	uint32_t max_backlog; /* sk_max_ack_backlog */
-	uint32_t overflows;   /* overflow drops seen since the previous sample */
+	uint32_t overflows;   /* listener drops since the previous sample: the
+	                       * socket's sk_drops, which tcp_listendrop() bumps
+	                       * with TcpExtListenDrops (accept-queue overflows
+	                       * AND the listener's other drops). The name is kept
+	                       * for compatibility; see FORMAT.md errata. */
 	uint32_t pad;
 };
 
