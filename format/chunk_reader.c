@@ -305,21 +305,6 @@ static int grow(uint8_t **buf, size_t *cap, size_t need)
 	return 0;
 }
 
-static void fill_info(const struct frame_hdr *fh, uint64_t off, struct tape_frame_info *fi)
-{
-	memset(fi, 0, sizeof(*fi));
-	fi->offset = off;
-	fi->type = fh->type;
-	fi->disk_len = fh->disk_len;
-	fi->raw_len = fh->raw_len;
-	fi->nrecords = fh->nrecords;
-	fi->nlost = fh->nlost;
-	fi->first_ts = fh->first_ts;
-	fi->last_ts = fh->last_ts;
-	fi->clock_boot_ns = fh->clock_boot;
-	fi->clock_real_ns = fh->clock_real;
-}
-
 /* Reads the payload at off, checks its CRC and decompresses it into r->raw.
  * Returns 0, a -TAPE_E_* damage code (reason in why), or -ENOMEM/-EIO. */
 static int load_payload(struct tape_chunk_reader *r, uint64_t off, const struct frame_hdr *fh,
@@ -524,7 +509,7 @@ int tape_chunk_reader__next_frame(struct tape_chunk_reader *r, int decode,
 		return -EINVAL;
 	rc = advance(r, decode ? 1 : 0, &fh, &off);
 	if (rc == 1)
-		fill_info(&fh, off, fi);
+		frame_hdr_to_info(&fh, off, fi);
 	return rc;
 }
 

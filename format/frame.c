@@ -130,3 +130,18 @@ int trailer_decode(const uint8_t in[TRAILER_LEN], uint64_t *index_off, uint64_t 
 	*nframes = get_u32(in + 24);
 	return 0;
 }
+
+void frame_hdr_to_info(const struct frame_hdr *fh, uint64_t off, struct tape_frame_info *fi)
+{
+	memset(fi, 0, sizeof(*fi));
+	fi->offset = off;
+	fi->type = fh->type;
+	fi->disk_len = fh->disk_len;
+	fi->raw_len = fh->raw_len;
+	fi->nrecords = fh->nrecords;
+	fi->nlost = fh->nlost;
+	fi->first_ts = fh->first_ts;
+	fi->last_ts = fh->last_ts;
+	fi->clock_boot_ns = fh->clock_boot;
+	fi->clock_real_ns = fh->clock_real;
+}

@@ -91,6 +91,10 @@ int chunk_hdr_encode(const struct tape_header *h, uint8_t *buf, size_t cap);
 int chunk_hdr_decode(const uint8_t *buf, size_t len, struct tape_header *h, size_t *need);
 
 /* frame.c */
+/* Copies a decoded frame header found at file offset off into *fi (index
+ * entries, tape_chunk_reader__next_frame). */
+void frame_hdr_to_info(const struct frame_hdr *fh, uint64_t off, struct tape_frame_info *fi);
+
 void frame_hdr_encode(const struct frame_hdr *fh, uint8_t out[FRAME_HDR_LEN]);
 /* Checks magic, length fields and the header CRC of buf[0..len). Returns
  * 0, -TAPE_E_TRUNCATED (len too short: *need = bytes needed) or -TAPE_E_FRAME

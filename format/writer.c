@@ -137,17 +137,7 @@ static int idx_add(struct tape_writer *w, const struct frame_hdr *fh, uint64_t o
 		w->idxcap = ncap;
 	}
 	fi = &w->idx[w->nidx++];
-	memset(fi, 0, sizeof(*fi));
-	fi->offset = off;
-	fi->type = fh->type;
-	fi->disk_len = fh->disk_len;
-	fi->raw_len = fh->raw_len;
-	fi->nrecords = fh->nrecords;
-	fi->nlost = fh->nlost;
-	fi->first_ts = fh->first_ts;
-	fi->last_ts = fh->last_ts;
-	fi->clock_boot_ns = fh->clock_boot;
-	fi->clock_real_ns = fh->clock_real;
+	frame_hdr_to_info(fh, off, fi);
 	return 0;
 }
 
