@@ -867,10 +867,72 @@ static int congestion_only(const struct nt_analysis *a, const struct nt_incident
  * join the latency incident as context (they never name its cause), so the
  * report tells one story, ranked by the sum.
  */
-static int fold_queue_context(struct nt_analysis *a, sqlite3 *db, int64_t gap, char *err)
+/* Every connection of incident x has its remote end at one of the listener
+ * addresses of incident l (the clients of an overflowing listener). */
+static int clients_of(const struct nt_analysis *a, const struct nt_incident *l,
+		      const struct nt_incident *x)
+{
+	if (!x->nconns)
+		return 0;
+	for (size_t i = 0; i < x->nconns; i++) {
+		const struct nt_conninfo *c = nt_analysis_conn(a, x->conns[i]);
+		int hit = 0;
+		for (size_t j = 0; c && j < l->nconns && !hit; j++) {
+			const struct nt_conninfo *lc = nt_analysis_conn(a, l->conns[j]);
+			hit = lc && lc->listener == 1 && !strcmp(lc->local, c->remote);
+		}
+		if (!hit)
+			return 0;
+	}
+	return 1;
+}
+
+/* Timeouts, drops and resets of the clients of an overflowing listener, at
+ * the same time, are what the overflow did to them (a dropped final ACK
+ * leaves the client in ESTABLISHED, retransmitting into the void): they join
+ * the listen-overflow incident as context instead of standing as a "path
+ * blackhole" of their own. */
+static int fold_listen_clients(struct nt_analysis *a, int64_t gap)
 {
 	int changed = 0;
 
+	for (size_t i = 0; i < a->ninc; i++) {
+		struct nt_incident *l = &a->inc[i];
+		int got = 0;
+		if (!l->nfind || l->primary != NT_F_LISTEN_OVERFLOW)
+			continue;
+		for (size_t j = 0; j < a->ninc; j++) {
+			struct nt_incident *x = &a->inc[j];
+			if (j == i || !x->nfind || x->primary == NT_F_LISTEN_OVERFLOW ||
+			    x->t_start > l->t_end + gap || l->t_start > x->t_end + gap ||
+			    !clients_of(a, l, x))
+				continue;
+			for (size_t k = 0; k < x->nfind; k++) {
+				a->findings.v[x->find[k]].context = 1;
+				if (inc_add(l, x->find[k]))
+					return -1;
+			}
+			x->nfind = 0;
+			got = changed = 1;
+		}
+		if (got) {
+			int64_t t0 = l->t_start, t1 = l->t_end;
+			if (inc_compute(a, l))
+				return -1;
+			l->t_start = t0;
+			l->t_end = t1;
+			l->primary = NT_F_LISTEN_OVERFLOW;
+		}
+	}
+	return changed;
+}
+
+static int fold_queue_context(struct nt_analysis *a, sqlite3 *db, int64_t gap, char *err)
+{
+	int changed = fold_listen_clients(a, gap);
+
+	if (changed < 0)
+		goto oom;
 	for (size_t i = 0; i < a->ninc; i++) {
 		struct nt_incident *l = &a->inc[i];
 		int got = 0;
@@ -928,7 +990,8 @@ static int fold_queue_context(struct nt_analysis *a, sqlite3 *db, int64_t gap, c
 	if (load_conns(db, a, err))
 		return -1;
 	for (size_t i = 0; i < a->ninc; i++)
-		if (a->inc[i].primary == NT_F_RTT_SPIKE || a->inc[i].primary == NT_F_RWND_LIMITED)
+		if (a->inc[i].primary == NT_F_RTT_SPIKE || a->inc[i].primary == NT_F_RWND_LIMITED ||
+		    a->inc[i].primary == NT_F_LISTEN_OVERFLOW)
 			cause_chain(a, &a->inc[i], db);
 	return 0;
 oom:
