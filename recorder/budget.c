@@ -235,6 +235,22 @@ int budget__pin(struct budget *b, uint64_t seq_from, uint64_t seq_to, uint64_t u
 	return 0;
 }
 
+int budget__unpin(struct budget *b, uint64_t seq_from, uint64_t seq_to)
+{
+	size_t i, j = 0;
+	int n = 0;
+
+	for (i = 0; i < b->npins; i++) {
+		if (b->pins[i].from >= seq_from && b->pins[i].to <= seq_to) {
+			n++;
+			continue;
+		}
+		b->pins[j++] = b->pins[i];
+	}
+	b->npins = j;
+	return n;
+}
+
 uint64_t budget__complete_bytes(const struct budget *b)
 {
 	uint64_t sum = 0;

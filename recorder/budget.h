@@ -40,6 +40,11 @@ int budget__free_oldest(struct budget *b, const char *cur_path, uint64_t *freed)
  * engine. Returns 0 or -ENOMEM. */
 int budget__pin(struct budget *b, uint64_t seq_from, uint64_t seq_to, uint64_t until_ns);
 
+/* Removes every pin lying entirely within [seq_from, seq_to] (retention:
+ * a pin that gives way to newer ones; the caller re-applies overlapping
+ * pins it still wants). Returns the number of pins removed. */
+int budget__unpin(struct budget *b, uint64_t seq_from, uint64_t seq_to);
+
 /* Bytes of complete chunks on disk and their count. */
 uint64_t budget__complete_bytes(const struct budget *b);
 uint64_t budget__nchunks(const struct budget *b);

@@ -49,6 +49,8 @@ struct capture {
 	struct tape_writer *w;
 	struct kmeta *k;
 	struct capture_stats st;
+	void (*event_cb)(void *ctx, uint16_t type, uint64_t ts, const void *data, uint32_t len);
+	void *event_ctx;
 	int last_err;
 	/* loss accounting */
 	int ncpu;
@@ -318,6 +320,23 @@ static void append(struct capture *c, uint16_t type, uint64_t ts, const void *da
 		if (err == -ENOSPC)
 			c->st.refused++;
 	}
+	/* Triggers see the event even when the disk refused it. */
+	if (c->event_cb)
+		c->event_cb(c->event_ctx, type, ts, data, len);
+}
+
+void capture__set_event_cb(struct capture *c,
+			   void (*cb)(void *ctx, uint16_t type, uint64_t ts, const void *data,
+				      uint32_t len),
+			   void *ctx)
+{
+	c->event_cb = cb;
+	c->event_ctx = ctx;
+}
+
+int capture__fd(const struct capture *c)
+{
+	return ring_buffer__epoll_fd(c->rb);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -458,6 +477,8 @@ static int listen_record(struct capture *c, struct tape_writer *w, const struct 
 	l.max_backlog = d->s.max_backlog;
 	l.overflows = over;
 	err = tape_writer__append(w, NT_REC_LISTEN, ts, &l, sizeof(l));
+	if (c->event_cb)
+		c->event_cb(c->event_ctx, NT_REC_LISTEN, ts, &l, sizeof(l));
 	if (err) {
 		c->last_err = err;
 		return 0;

@@ -78,6 +78,19 @@ int capture__dump_sockets(struct capture *c, struct tape_writer *w, int listener
 
 void capture__stats(const struct capture *c, struct capture_stats *st);
 
+/* Issue 5: every event record written from now on (ring-buffer events and
+ * the NT_REC_LISTEN samples of the socket dump) is also passed to cb, for
+ * the trigger engine. data is the record payload (format/records.h), valid
+ * during the call. cb must not call back into capture. NULL = off. */
+void capture__set_event_cb(struct capture *c,
+			   void (*cb)(void *ctx, uint16_t type, uint64_t ts, const void *data,
+				      uint32_t len),
+			   void *ctx);
+
+/* Descriptor that becomes readable when the ring buffer has data (its epoll
+ * fd), to poll together with other sources; then call capture__poll(c, 0). */
+int capture__fd(const struct capture *c);
+
 /* The last error the writer returned for an event or loss record since the
  * previous call (-ENOSPC when the disk is full), 0 if none; clears it. */
 int capture__take_error(struct capture *c);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,10 @@
 #include "decode.h"
 #include "kmeta.h"
 #include "log.h"
+#include "retention.h"
+#include "snippet.h"
 #include "tape.h"
+#include "trigger.h"
 #include "util.h"
 
 #define DEFAULT_DIR "/var/lib/nettape"
@@ -27,7 +31,7 @@
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
 
-static volatile sig_atomic_t sig_stop, sig_rotate, sig_status;
+static volatile sig_atomic_t sig_stop, sig_rotate, sig_status, sig_manual;
 
 static void on_signal(int sig)
 {
@@ -37,6 +41,8 @@ static void on_signal(int sig)
 		sig_rotate = 1;
 	else if (sig == SIGUSR1)
 		sig_status = 1;
+	else if (sig == SIGUSR2)
+		sig_manual = 1;
 }
 
 struct options {
@@ -56,8 +62,22 @@ struct options {
 	const char *netns_args[NTB_MAX_NETNS];
 	const char *cgroup_args[NTB_MAX_CGROUPS];
 	struct capture_opts cap;
+	/* Triggers, pins, packet snippets (issue 5). */
+	unsigned trigger_kinds;       /* TRIGGER_KIND_BIT mask */
+	const char *triggers;
+	uint64_t cooldown_ns;
+	uint64_t pin_pre_ns, pin_post_ns;
+	uint32_t pin_share;
+	const char *pcap_filter;      /* NULL = no snippets */
+	const char *pcap_iface;
+	const char *pcap_netns;
+	uint32_t snaplen;
+	uint64_t pcap_pre_ns, pcap_post_ns;
+	uint64_t pcap_buffer;
 	char cmdline[1024];
 };
+
+#define MAX_PENDING_FIRES 32
 
 struct app {
 	struct options *o;
@@ -68,6 +88,14 @@ struct app {
 	struct tape_writer *w;
 	int sockets_warned;
 	uint64_t budget_deleted_bytes;
+	struct trigger *trg;
+	struct retention *ret;
+	struct snippet *snip;
+	/* Fires arrive inside capture callbacks (even during a chunk start):
+	 * queued, handled from the main loop. */
+	struct trigger_fire fires[MAX_PENDING_FIRES];
+	size_t nfires;
+	uint64_t fires_dropped;
 };
 
 static void usage(FILE *f)
@@ -110,6 +138,23 @@ static void usage(FILE *f)
 "      --ring-size SIZE        kernel ring buffer (default 8M)\n"
 "      --listen-interval DUR   sample busy accept queues this often (default 5s;\n"
 "                              0 = only at chunk start)\n"
+"Triggers and flight-recorder retention:\n"
+"      --triggers LIST         zero_window,drop_burst,rto,rtt_spike,listen_overflow,\n"
+"                              all (default) or none; each fire pins the chunks\n"
+"                              around it against rotation and starts snippets\n"
+"      --trigger-cooldown DUR  one fire per connection and episode (default 60s)\n"
+"      --pin-pre DUR, --pin-post DUR  pinned window around a fire (default 60s each)\n"
+"      --pin-share PCT         pins hold at most PCT%% of --max-disk; the oldest\n"
+"                              give way first (default 50)\n"
+"Packet snippets (libpcap; kept only around fires):\n"
+"      --pcap FILTER           capture TCP headers matching FILTER (tcpdump syntax;\n"
+"                              \"tcp\" for all); the in-memory ring keeps the last\n"
+"                              --pcap-buffer bytes, nothing is written without a fire\n"
+"      --pcap-iface IFACE      interface (default any)\n"
+"      --pcap-netns NAME       capture in that network namespace (default ours)\n"
+"      --snaplen N             bytes per packet (default 128)\n"
+"      --pcap-pre DUR, --pcap-post DUR  packets kept before/after a fire (default 10s)\n"
+"      --pcap-buffer SIZE      memory bound of the pre-trigger ring (default 16M)\n"
 "Running:\n"
 "      --status-interval DUR   status line period on stderr (default 10s; 0 = off)\n"
 "  -v, --verbose               debug output (libbpf included)\n"
@@ -119,7 +164,7 @@ static void usage(FILE *f)
 "\n"
 "Sizes take K, M, G (powers of 1024); durations s, m, h, d, ms (plain = seconds).\n"
 "Signals: SIGINT/SIGTERM stop cleanly, SIGHUP starts a new chunk, SIGUSR1 prints\n"
-"the status line. Exit status: 0 ok, 1 runtime failure, 2 usage error.\n"
+"the status line, SIGUSR2 fires a manual trigger (all connections). Exit status: 0 ok, 1 runtime failure, 2 usage error.\n"
 "\n"
 "Examples:\n"
 "  nettape-record                                 record everything to " DEFAULT_DIR "\n"
@@ -142,6 +187,8 @@ enum {
 	OPT_MAX_DISK = 256, OPT_CHUNK_SIZE, OPT_CHUNK_TIME, OPT_FLUSH, OPT_ZSTD, OPT_FSYNC,
 	OPT_PORT, OPT_NETNS, OPT_CGROUP, OPT_PID, OPT_EVENTS, OPT_NOISE, OPT_SAMPLE,
 	OPT_SPIKE, OPT_STALL, OPT_RESPONSE, OPT_RING, OPT_STATUS, OPT_LISTEN,
+	OPT_TRIGGERS, OPT_COOLDOWN, OPT_PIN_PRE, OPT_PIN_POST, OPT_PIN_SHARE, OPT_PCAP,
+	OPT_PCAP_IFACE, OPT_PCAP_NETNS, OPT_SNAPLEN, OPT_PCAP_PRE, OPT_PCAP_POST, OPT_PCAP_BUFFER,
 };
 
 static const struct option long_opts[] = {
@@ -166,6 +213,18 @@ static const struct option long_opts[] = {
 	{ "ring-size", required_argument, NULL, OPT_RING },
 	{ "status-interval", required_argument, NULL, OPT_STATUS },
 	{ "listen-interval", required_argument, NULL, OPT_LISTEN },
+	{ "triggers", required_argument, NULL, OPT_TRIGGERS },
+	{ "trigger-cooldown", required_argument, NULL, OPT_COOLDOWN },
+	{ "pin-pre", required_argument, NULL, OPT_PIN_PRE },
+	{ "pin-post", required_argument, NULL, OPT_PIN_POST },
+	{ "pin-share", required_argument, NULL, OPT_PIN_SHARE },
+	{ "pcap", required_argument, NULL, OPT_PCAP },
+	{ "pcap-iface", required_argument, NULL, OPT_PCAP_IFACE },
+	{ "pcap-netns", required_argument, NULL, OPT_PCAP_NETNS },
+	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
+	{ "pcap-pre", required_argument, NULL, OPT_PCAP_PRE },
+	{ "pcap-post", required_argument, NULL, OPT_PCAP_POST },
+	{ "pcap-buffer", required_argument, NULL, OPT_PCAP_BUFFER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -198,6 +257,32 @@ static int parse_events(const char *list, unsigned *classes)
 	return 0;
 }
 
+static int parse_triggers(const char *list, unsigned *kinds)
+{
+	char buf[256], *save = NULL, *tok;
+	unsigned m = TRIGGER_KIND_BIT(NT_TRIGGER_MANUAL);
+	uint16_t k;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "all")) {
+			m |= TRIGGER_ALL_KINDS;
+			continue;
+		}
+		if (!strcmp(tok, "none"))
+			continue;
+		for (k = NT_TRIGGER_ZERO_WINDOW; k <= NT_TRIGGER_LISTEN_OVERFLOW; k++)
+			if (!strcmp(tok, trigger_kind_name(k)))
+				break;
+		if (k > NT_TRIGGER_LISTEN_OVERFLOW)
+			return fail_usage("unknown trigger '%s' (zero_window, drop_burst, rto, "
+					  "rtt_spike, listen_overflow, all, none)", tok);
+		m |= TRIGGER_KIND_BIT(k);
+	}
+	*kinds = m;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	uint64_t v;
@@ -211,6 +296,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->flush_ns = 1000000000ULL;
 	o->status_ns = 10ULL * 1000000000ULL;
 	o->listen_ns = 5ULL * 1000000000ULL;
+	o->trigger_kinds = TRIGGER_KIND_BIT(NT_TRIGGER_MANUAL) | TRIGGER_ALL_KINDS;
+	o->triggers = "all";
+	o->cooldown_ns = 60ULL * 1000000000ULL;
+	o->pin_pre_ns = o->pin_post_ns = 60ULL * 1000000000ULL;
+	o->pin_share = 50;
+	o->snaplen = 128;
+	o->pcap_pre_ns = o->pcap_post_ns = 10ULL * 1000000000ULL;
+	o->pcap_buffer = 16ULL << 20;
 	o->zstd_level = 3;
 	o->noise = DEFAULT_NOISE;
 	o->cap.classes = CAPTURE_ALL_CLASSES;
@@ -318,6 +411,51 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (parse_duration(optarg, &o->listen_ns) ||
 			    (o->listen_ns && o->listen_ns < 100000000ULL))
 				return fail_usage("bad --listen-interval '%s' (at least 100ms, or 0)", optarg);
+			break;
+		case OPT_TRIGGERS:
+			if (parse_triggers(optarg, &o->trigger_kinds))
+				return -EINVAL;
+			o->triggers = optarg;
+			break;
+		case OPT_COOLDOWN:
+			if (parse_duration(optarg, &o->cooldown_ns) || !o->cooldown_ns)
+				return fail_usage("bad --trigger-cooldown '%s' (e.g. 60s)", optarg);
+			break;
+		case OPT_PIN_PRE:
+		case OPT_PIN_POST:
+			if (parse_duration(optarg, c == OPT_PIN_PRE ? &o->pin_pre_ns : &o->pin_post_ns) ||
+			    !(c == OPT_PIN_PRE ? o->pin_pre_ns : o->pin_post_ns))
+				return fail_usage("bad --pin-pre/--pin-post '%s' (e.g. 60s)", optarg);
+			break;
+		case OPT_PIN_SHARE:
+			if (parse_u64(optarg, 1, 100, &v))
+				return fail_usage("bad --pin-share '%s' (1-100)", optarg);
+			o->pin_share = (uint32_t)v;
+			break;
+		case OPT_PCAP:
+			o->pcap_filter = optarg;
+			break;
+		case OPT_PCAP_IFACE:
+			o->pcap_iface = optarg;
+			break;
+		case OPT_PCAP_NETNS:
+			o->pcap_netns = optarg;
+			break;
+		case OPT_SNAPLEN:
+			if (parse_u64(optarg, 64, 65535, &v))
+				return fail_usage("bad --snaplen '%s' (64-65535)", optarg);
+			o->snaplen = (uint32_t)v;
+			break;
+		case OPT_PCAP_PRE:
+		case OPT_PCAP_POST:
+			if (parse_duration(optarg, c == OPT_PCAP_PRE ? &o->pcap_pre_ns : &o->pcap_post_ns) ||
+			    !(c == OPT_PCAP_PRE ? o->pcap_pre_ns : o->pcap_post_ns))
+				return fail_usage("bad --pcap-pre/--pcap-post '%s' (e.g. 10s)", optarg);
+			break;
+		case OPT_PCAP_BUFFER:
+			if (parse_size(optarg, &o->pcap_buffer) || o->pcap_buffer < (64 << 10) ||
+			    o->pcap_buffer > (16ULL << 30))
+				return fail_usage("bad --pcap-buffer '%s' (64K-16G)", optarg);
 			break;
 		case OPT_STATUS:
 			if (parse_duration(optarg, &o->status_ns))
@@ -453,6 +591,14 @@ static int build_noise(struct options *o, struct kmeta *k)
 	int is_default = !strcmp(o->noise, DEFAULT_NOISE);
 
 	memset(o->cap.noise, 0, sizeof(o->cap.noise));
+	/* The snippet capture's own packet socket drops (its ring full: reason
+	 * PACKET_SOCK_ERROR) are never TCP findings, whatever --noise says. */
+	if (o->pcap_filter) {
+		uint32_t pv;
+
+		if (!kmeta__drop_reason(k, "PACKET_SOCK_ERROR", &pv) && pv < NTB_NOISE_BITS)
+			o->cap.noise[pv / 64] |= 1ULL << (pv % 64);
+	}
 	if (!strcasecmp(o->noise, "none"))
 		return 0;
 	snprintf(buf, sizeof(buf), "%s", o->noise);
@@ -523,6 +669,39 @@ static void record_config(struct options *o, struct tape_meta *m)
 	add_config(m, "filter_cgroups", "%s", list);
 	add_config(m, "max_disk", "%llu", (unsigned long long)o->max_disk);
 	add_config(m, "listen_interval_ns", "%llu", (unsigned long long)o->listen_ns);
+	add_config(m, "triggers", "%s", o->triggers);
+	add_config(m, "trigger_cooldown_ns", "%llu", (unsigned long long)o->cooldown_ns);
+	add_config(m, "pin_window_ns", "%llu,%llu", (unsigned long long)o->pin_pre_ns,
+		   (unsigned long long)o->pin_post_ns);
+	add_config(m, "pin_share_pct", "%u", o->pin_share);
+	add_config(m, "pcap_filter", "%s", o->pcap_filter ? o->pcap_filter : "");
+	if (o->pcap_filter) {
+		add_config(m, "pcap_iface", "%s", o->pcap_iface ? o->pcap_iface : "any");
+		add_config(m, "pcap_netns", "%s", o->pcap_netns ? o->pcap_netns : "");
+		add_config(m, "pcap_window_ns", "%llu,%llu", (unsigned long long)o->pcap_pre_ns,
+			   (unsigned long long)o->pcap_post_ns);
+		add_config(m, "pcap_buffer", "%llu", (unsigned long long)o->pcap_buffer);
+	}
+}
+
+/* Names of enum nt_trigger_kind for readers (NT_ENUM_TRIGGER). */
+static void record_trigger_names(struct tape_meta *m)
+{
+	uint16_t k;
+
+	for (k = NT_TRIGGER_MANUAL; k <= NT_TRIGGER_LISTEN_OVERFLOW; k++) {
+		struct {
+			struct nt_rec_enum_name h;
+			char name[32];
+		} en;
+		size_t n = strlen(trigger_kind_name(k));
+
+		memset(&en, 0, sizeof(en));
+		en.h.kind = NT_ENUM_TRIGGER;
+		en.h.value = k;
+		memcpy(en.name, trigger_kind_name(k), n);
+		tape_meta__add(m, NT_REC_ENUM_NAME, &en, (uint32_t)(sizeof(en.h) + n));
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -544,6 +723,61 @@ static int on_chunk_start(void *ctx, struct tape_writer *w)
 	return 0;
 }
 
+static void log_cb(void *ctx, int level, const char *msg)
+{
+	log_msg(level, "%s", msg);
+}
+
+static int writer_append(void *ctx, uint16_t type, uint64_t ts, const void *data, uint32_t len)
+{
+	struct app *a = ctx;
+
+	return a->w ? tape_writer__append(a->w, type, ts, data, len) : -EAGAIN;
+}
+
+/* Every event record, from capture: the trigger engine's input. */
+static void on_event_rec(void *ctx, uint16_t type, uint64_t ts, const void *data, uint32_t len)
+{
+	struct app *a = ctx;
+
+	trigger__feed(a->trg, type, ts, data, len);
+}
+
+static void on_fire(void *ctx, const struct trigger_fire *f)
+{
+	struct app *a = ctx;
+
+	if (a->nfires == MAX_PENDING_FIRES) {
+		a->fires_dropped++;
+		return;
+	}
+	a->fires[a->nfires++] = *f;
+}
+
+/* Queued fires: pin the chunks around them, write their packet snippets. */
+static void run_fires(struct app *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nfires; i++) {
+		const struct trigger_fire *f = &a->fires[i];
+		int n = 0;
+
+		retention__fire(a->ret, f);
+		if (a->snip)
+			n = snippet__fire(a->snip, f);
+		if (a->snip)
+			log_debug("trigger %s: %d packet(s) from the pre-trigger ring written",
+				  trigger_kind_name(f->kind), n);
+	}
+	a->nfires = 0;
+	if (a->fires_dropped) {
+		log_warn("%llu trigger fire(s) dropped (too many at once)",
+			 (unsigned long long)a->fires_dropped);
+		a->fires_dropped = 0;
+	}
+}
+
 static void on_chunk_done(void *ctx, const char *path, uint64_t size)
 {
 	struct app *a = ctx;
@@ -551,6 +785,10 @@ static void on_chunk_done(void *ctx, const char *path, uint64_t size)
 	int n;
 
 	budget__chunk_done(a->b, path, size);
+	/* Before the budget runs: open pins extend to the next chunk, and the
+	 * pin share gives way where it must. */
+	if (a->ret)
+		retention__chunk_done(a->ret, path, now_boot_ns());
 	log_debug("chunk complete: %s (%llu bytes)", path, (unsigned long long)size);
 	/* The next chunk is not opened yet: make room for all of it now. */
 	n = budget__enforce(a->b, NULL, &freed);
@@ -740,6 +978,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	record_config(&o, a.meta);
+	record_trigger_names(a.meta);
 
 	a.c = capture__open(&o.cap, err, sizeof(err));
 	if (!a.c) {
@@ -747,6 +986,45 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	capture__set_output(a.c, NULL, a.k);
+
+	if (o.pcap_filter) {
+		struct snippet_opts so;
+
+		memset(&so, 0, sizeof(so));
+		so.iface = o.pcap_iface;
+		so.filter = o.pcap_filter;
+		so.netns = o.pcap_netns;
+		so.snaplen = o.snaplen;
+		so.ring_bytes = o.pcap_buffer;
+		so.pre_ns = o.pcap_pre_ns;
+		so.post_ns = o.pcap_post_ns;
+		so.append = writer_append;
+		so.log = log_cb;
+		so.ctx = &a;
+		a.snip = snippet__open(&so, err, sizeof(err));
+		if (!a.snip) {
+			log_error("%s", err);
+			ret = errno == EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+			goto cleanup;
+		}
+	}
+	{
+		struct trigger_opts to;
+
+		memset(&to, 0, sizeof(to));
+		to.kinds = o.trigger_kinds;
+		to.cooldown_ns = o.cooldown_ns;
+		to.noise = o.noise;
+		to.reason_name = trigger_meta_reason_name;
+		to.reason_ctx = a.meta;
+		to.fire = on_fire;
+		to.fire_ctx = &a;
+		a.trg = trigger__new(&to);
+		if (!a.trg) {
+			log_error("cannot set up the triggers: %s", strerror(errno));
+			goto cleanup;
+		}
+	}
 
 	a.b = budget__new(o.dir, o.max_disk, chunk_reserve(o.chunk_size));
 	if (!a.b) {
@@ -759,6 +1037,29 @@ int main(int argc, char **argv)
 			 (unsigned long long)budget__nchunks(a.b),
 			 have_rid ? "continuing it" : "no chunk header is readable, new recording",
 			 (unsigned long long)first_seq);
+	{
+		struct retention_opts ro;
+
+		memset(&ro, 0, sizeof(ro));
+		ro.dir = o.dir;
+		ro.budget = a.b;
+		ro.budget_bytes = o.max_disk;
+		ro.max_share_pct = o.pin_share;
+		ro.pre_ns = o.pin_pre_ns;
+		ro.post_ns = o.pin_post_ns;
+		ro.first_seq = first_seq;
+		ro.unpin = budget__unpin;
+		ro.append = writer_append;
+		ro.log = log_cb;
+		ro.ctx = &a;
+		/* Reads DIR/pins: pins of the previous run protect their chunks
+		 * before the budget deletes anything. */
+		a.ret = retention__new(&ro);
+		if (!a.ret) {
+			log_error("cannot set up pin retention: %s", strerror(errno));
+			goto cleanup;
+		}
+	}
 	/* Make room for the first chunk before it is written. */
 	budget__enforce(a.b, NULL, &freed);
 
@@ -769,6 +1070,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&wo, 0, sizeof(wo));
@@ -783,6 +1085,7 @@ int main(int argc, char **argv)
 	wo.cmdline = o.cmdline;
 	wo.recording_id = have_rid ? rid : NULL;
 	wo.first_seq = first_seq;
+	wo.snaplen = a.snip ? o.snaplen : 0;
 	wo.meta = a.meta;
 	wo.chunk_start_cb = on_chunk_start;
 	wo.chunk_done_cb = on_chunk_done;
@@ -798,6 +1101,7 @@ int main(int argc, char **argv)
 	}
 	kmeta__set_writer(a.k, a.w);
 	capture__set_output(a.c, a.w, a.k);
+	capture__set_event_cb(a.c, on_event_rec, &a);
 
 	log_info("recording to %s (chunks %s / %llus, budget %s%s); %s",
 		 o.dir, fmt_size(s1, sizeof(s1), o.chunk_size),
@@ -814,7 +1118,23 @@ int main(int argc, char **argv)
 	while (!sig_stop) {
 		uint64_t now;
 
-		e = capture__poll(a.c, 100);
+		if (a.snip) {
+			struct pollfd pf[2] = {
+				{ .fd = capture__fd(a.c), .events = POLLIN },
+				{ .fd = snippet__fd(a.snip), .events = POLLIN },
+			};
+
+			poll(pf, 2, 100);
+			e = capture__poll(a.c, 0);
+			snippet__poll(a.snip, now_boot_ns());
+		} else {
+			e = capture__poll(a.c, 100);
+		}
+		if (sig_manual) {
+			sig_manual = 0;
+			trigger__manual(a.trg, now_boot_ns(), NULL, "SIGUSR2");
+		}
+		run_fires(&a);
 		if (e < 0) {
 			log_error("reading the ring buffer failed: %s", strerror(-e));
 			break;
@@ -835,6 +1155,7 @@ int main(int argc, char **argv)
 			capture__loss_poll(a.c);
 			if (budget__enforce(a.b, ws.cur_chunk_path, &freed))
 				a.budget_deleted_bytes += freed;
+			retention__poll(a.ret, now_boot_ns());
 			last_sec = now;
 		}
 		if (now - last_refresh >= (o.listen_ns ? o.listen_ns : 10000000000ULL)) {
@@ -855,8 +1176,25 @@ int main(int argc, char **argv)
 
 	/* Drain what the kernel still holds, count the last losses, close. */
 	capture__poll(a.c, 0);
+	run_fires(&a);
+	if (a.snip) {
+		struct snippet_stats ss;
+
+		snippet__poll(a.snip, now_boot_ns());
+		snippet__stats(a.snip, &ss);
+		log_info("snippets: %llu packets seen, %llu written around %llu fire(s); ring peak "
+			 "%llu of %llu bytes; capture drops %llu; clock pair spread %llu ns",
+			 (unsigned long long)ss.packets, (unsigned long long)ss.written,
+			 (unsigned long long)ss.fires, (unsigned long long)ss.ring_peak,
+			 (unsigned long long)ss.ring_bytes, (unsigned long long)ss.pcap_drop,
+			 (unsigned long long)ss.clock_spread_max_ns);
+	}
+	if (retention__count(a.ret))
+		log_info("%zu pin(s) keep incidents (listed in %s/pins and by nettape info)",
+			 retention__count(a.ret), o.dir);
 	capture__loss_poll(a.c);
 	capture__set_output(a.c, NULL, NULL);
+	capture__set_event_cb(a.c, NULL, NULL);
 	kmeta__set_writer(a.k, NULL);
 	tape_writer__stats(a.w, &ws);
 	e = tape_writer__close(a.w);
@@ -886,6 +1224,9 @@ cleanup:
 	if (a.w)
 		tape_writer__close(a.w);
 	capture__free(a.c);
+	snippet__free(a.snip);
+	trigger__free(a.trg);
+	retention__free(a.ret);
 	budget__free(a.b);
 	kmeta__free(a.k);
 	tape_meta__free(a.meta);

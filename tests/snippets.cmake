@@ -2,14 +2,6 @@
 set(NT_SNIP_REC ${CMAKE_SOURCE_DIR}/recorder)
 set(NT_SNIP_TESTS ${CMAKE_CURRENT_SOURCE_DIR}/recorder_unit)
 
-# recorder/*.c is globbed into nettape-record, recorder/snippet.c with it, and
-# that needs libpcap. Until recorder/CMakeLists.txt links it itself (see
-# recorder/WIRING.patch.txt) the link is added from here, so that the
-# recorder keeps linking. Harmless once both say it.
-if(TARGET nettape-record)
-  target_link_libraries(nettape-record PRIVATE PkgConfig::PCAP)
-endif()
-
 # The test programs compile the recorder sources they need directly.
 add_executable(test_trigger ${NT_SNIP_TESTS}/test_trigger.c ${NT_SNIP_REC}/trigger.c)
 add_executable(test_retention ${NT_SNIP_TESTS}/test_retention.c ${NT_SNIP_REC}/retention.c
@@ -22,6 +14,9 @@ foreach(t test_trigger test_retention test_snippet snip_live)
   target_include_directories(${t} PRIVATE ${NT_SNIP_REC} ${NT_SNIP_TESTS})
   target_link_libraries(${t} PRIVATE nettape_format PkgConfig::PCAP nettape_warnings)
 endforeach()
+
+# budget.h has budget__unpin: test that a pin giving way really frees its chunks.
+target_compile_definitions(test_retention PRIVATE NT_HAVE_BUDGET_UNPIN)
 
 foreach(t test_trigger test_retention test_snippet)
   add_test(NAME recorder_unit_${t} COMMAND ${t})

@@ -129,7 +129,7 @@ e2e_oracle() { awk -F= -v k="$2" '$1 == k { print $2; exit }' "$1"; }
 e2e_summary() {
 	e2e_py "$1" '
 import collections
-c = collections.Counter(r["type"] + ("/" + r["kind"] if "kind" in r else "") for r in rows)
+c = collections.Counter(r["type"] + ("/" + str(r["kind"]) if "kind" in r else "") for r in rows)
 print("replay:", ", ".join("%s=%d" % kv for kv in sorted(c.items())))' >&2
 }
 
