@@ -21,6 +21,14 @@ struct pin {
 	char kind_name[64];
 };
 
+/* One line of the recorder's DIR/pins (recorder/retention.c): the chunk range
+ * a pin keeps, and how many of those chunk files are still on disk. */
+struct kept {
+	uint64_t id, ts, seq_from, seq_to, cookie, present;
+	unsigned kind;
+	char desc[200];
+};
+
 struct info {
 	const char *path;
 	struct tape_header hdr;
@@ -33,6 +41,8 @@ struct info {
 	uint64_t disk_bytes, raw_bytes;
 	struct pin *pins;
 	size_t npins, pincap;
+	struct kept *kept;               /* DIR/pins: the chunk ranges pins keep */
+	size_t nkept;
 	size_t ndamage;
 	char first_damage[512];
 };
@@ -95,6 +105,57 @@ static int add_pin(struct info *in, const struct tape_record *rec)
 }
 
 /* Reads one tape completely. 0, or a negative error (already described in *msg). */
+static int chunk_on_disk(const char *dir, uint64_t seq)
+{
+	char p[4096];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/chunk-%08" PRIu64 ".ntc", dir, seq);
+	if (!stat(p, &st))
+		return 1;
+	snprintf(p, sizeof(p), "%s/chunk-%08" PRIu64 ".ntc.partial", dir, seq);
+	return !stat(p, &st);
+}
+
+/* Reads DIR/pins if the tape is a directory that has one. Lines that do not
+ * parse are skipped (the file is advisory; the pin records are in the tape). */
+static int read_kept(struct info *in, const char *dir)
+{
+	char p[4096], line[512];
+	struct stat st;
+	FILE *f;
+
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+		return 0;
+	snprintf(p, sizeof(p), "%s/pins", dir);
+	f = fopen(p, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		struct kept k;
+		int n = 0;
+
+		memset(&k, 0, sizeof(k));
+		if (sscanf(line, "pin %" SCNu64 " %u %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %n",
+			   &k.id, &k.kind, &k.ts, &k.seq_from, &k.seq_to, &k.cookie, &n) != 6 || !n ||
+		    k.seq_from > k.seq_to)
+			continue;
+		snprintf(k.desc, sizeof(k.desc), "%s", line + n);
+		k.desc[strcspn(k.desc, "\n")] = 0;
+		for (uint64_t s = k.seq_from; s <= k.seq_to && s - k.seq_from < 1000000; s++)
+			k.present += (uint64_t)chunk_on_disk(dir, s);
+		struct kept *nk = realloc(in->kept, (in->nkept + 1) * sizeof(*nk));
+		if (!nk) {
+			fclose(f);
+			return -ENOMEM;
+		}
+		in->kept = nk;
+		in->kept[in->nkept++] = k;
+	}
+	fclose(f);
+	return 0;
+}
+
 static int collect(struct info *in, const char *path, char *msg, size_t msglen)
 {
 	const char *paths[1] = { path };
@@ -106,6 +167,10 @@ static int collect(struct info *in, const char *path, char *msg, size_t msglen)
 	in->path = path;
 	in->by_type = calloc(NTYPES, sizeof(*in->by_type));
 	if (!in->by_type) {
+		snprintf(msg, msglen, "out of memory");
+		return -ENOMEM;
+	}
+	if (read_kept(in, path)) {
 		snprintf(msg, msglen, "out of memory");
 		return -ENOMEM;
 	}
@@ -197,6 +262,7 @@ static void info_free(struct info *in)
 {
 	free(in->by_type);
 	free(in->pins);
+	free(in->kept);
 }
 
 static void print_text(const struct info *in)
@@ -247,6 +313,19 @@ static void print_text(const struct info *in)
 	}
 	if (in->npins > 20)
 		printf("    ... %zu more (--json lists all)\n", in->npins - 20);
+	if (in->nkept) {
+		printf("  pinned chunks  %zu pin(s) in %s/pins keep these chunks from rotation\n",
+		       in->nkept, in->path);
+		for (size_t i = 0; i < in->nkept && i < 20; i++) {
+			const struct kept *k = &in->kept[i];
+			printf("    #%-4" PRIu64 " %-15s chunks %" PRIu64 "-%" PRIu64 " (%" PRIu64
+			       " of %" PRIu64 " on disk)  %s\n",
+			       k->id, trigger_name(NULL, (uint16_t)k->kind), k->seq_from, k->seq_to,
+			       k->present, k->seq_to - k->seq_from + 1, k->desc);
+		}
+		if (in->nkept > 20)
+			printf("    ... %zu more (--json lists all)\n", in->nkept - 20);
+	}
 	if (in->ndamage)
 		printf("  damage         %zu place%s, first: %s (run 'nettape verify')\n",
 		       in->ndamage, in->ndamage == 1 ? "" : "s", in->first_damage);
@@ -324,6 +403,17 @@ static void print_json(const struct info *in, int first)
 		json_str(in->pins[i].kind_name);
 		printf(",\"cookie\":%" PRIu64 ",\"description\":", in->pins[i].cookie);
 		json_str(in->pins[i].desc);
+		putchar('}');
+	}
+	printf("],\"pinned_chunks\":[");
+	for (size_t i = 0; i < in->nkept; i++) {
+		const struct kept *k = &in->kept[i];
+		printf("%s{\"id\":%" PRIu64 ",\"kind\":", i ? "," : "", k->id);
+		json_str(trigger_name(NULL, (uint16_t)k->kind));
+		printf(",\"cookie\":%" PRIu64 ",\"seq_from\":%" PRIu64 ",\"seq_to\":%" PRIu64
+		       ",\"on_disk\":%" PRIu64 ",\"description\":",
+		       k->cookie, k->seq_from, k->seq_to, k->present);
+		json_str(k->desc);
 		putchar('}');
 	}
 	printf("],\"damage\":%zu", in->ndamage);
