@@ -8,8 +8,10 @@
 # run against the mean of the baselines around it), CPU seconds of the tool,
 # events, lost, bytes on disk, bytes per event, tcp_probe ns (bpf_stats).
 # Needs root, iperf3; trace-cmd and perf rows are skipped when missing.
-# BENCH_TOOLS="nettape" (or any subset of "nettape trace-cmd perf") limits
-# the tools measured.
+# BENCH_TOOLS="nettape" (or any subset of "nettape nettape+pcap nettape+fire
+# trace-cmd perf") limits the tools measured. nettape+pcap arms packet snippets
+# (--pcap tcp) without a trigger; nettape+fire also fires a manual trigger
+# (SIGUSR2) mid-run, so 4 s of every packet are written as snippets.
 set -u
 REC=$(readlink -f "$1")
 PAIRS=${2:-3}
@@ -69,16 +71,22 @@ cpu_of() { awk '{print $1 + $2}' "$1"; }
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
-declare -A RATIO CPU EVENTS_N LOST BYTES PROBE
+declare -A RATIO CPU EVENTS_N LOST BYTES PROBE SNIP
 
 measure() { # measure TOOL: one paired run, appends to the result lists
 	local tool=$1 b1 b2 m out=$WORK/$1.$2 rp
 	b1=$(run_iperf)
 	rm -rf "$out"; mkdir -p "$out"
 	case $tool in
-	nettape)
+	nettape*)
+		local extra=()
+		# nettape+pcap: packet snippets armed (libpcap ring of every TCP packet
+		# in the sender's namespace), no trigger: the standing cost.
+		# nettape+fire: the same, and a manual trigger (SIGUSR2, all
+		# connections) in the middle: every packet of T-2s..T+2s written.
+		[[ $tool != nettape ]] && extra=(--pcap tcp --pcap-netns $NS_A --pcap-pre 2s --pcap-post 2s)
 		/usr/bin/time -f "%U %S" -o "$out.time" "$REC" -o "$out/tape" --status-interval 0 \
-			>"$out.log" 2>&1 &
+			"${extra[@]}" >"$out.log" 2>&1 &
 		rp=$!
 		for _ in $(seq 50); do grep -q "recording to" "$out.log" && break; sleep 0.1; done
 		;;
@@ -98,6 +106,9 @@ measure() { # measure TOOL: one paired run, appends to the result lists
 		;;
 	esac
 	PIDS+=($rp)
+	if [[ $tool == nettape+fire ]]; then
+		(sleep $((SECS / 2)); kill -USR2 $(pgrep -P $rp) 2>/dev/null) &
+	fi
 	m=$(run_iperf)
 	sleep 0.5
 	kill -INT $(pgrep -P $rp) 2>/dev/null
@@ -107,7 +118,8 @@ measure() { # measure TOOL: one paired run, appends to the result lists
 	CPU[$tool]+="$(cpu_of "$out.time") "
 	BYTES[$tool]+="$(du -sb "$out" | cut -f1) "
 	case $tool in
-	nettape)
+	nettape*)
+		[[ $tool == nettape ]] || SNIP[$tool]+="$(sed -n 's/.*snippets: [0-9]* packets seen, \([0-9]*\) written.*/\1/p' "$out.log" | tail -1) "
 		EVENTS_N[$tool]+="$(sed -n 's/.*stopped: \([0-9]*\) events.*/\1/p' "$out.log") "
 		LOST[$tool]+="$(sed -n 's/.*events, \([0-9]*\) lost.*/\1/p' "$out.log") "
 		PROBE[$tool]+="$(sed -n 's/.*tcp_probe \([0-9.]*\) ns.*/\1/p' "$out.log") "
@@ -126,7 +138,7 @@ measure() { # measure TOOL: one paired run, appends to the result lists
 	rm -rf "$out"
 }
 
-TOOLS="nettape"
+TOOLS="nettape nettape+pcap nettape+fire"
 command -v trace-cmd >/dev/null && TOOLS+=" trace-cmd"
 command -v perf >/dev/null && TOOLS+=" perf"
 TOOLS=${BENCH_TOOLS:-$TOOLS}
@@ -138,7 +150,7 @@ for tool in $TOOLS; do
 done
 
 printf "\niperf3 -P4 -t%s between two namespaces, %s paired runs, medians\n" "$SECS" "$PAIRS"
-printf "%-10s %11s %8s %10s %8s %12s %9s %10s\n" tool throughput cpu_s events lost bytes bytes/ev tcp_probe
+printf "%-13s %11s %8s %10s %8s %12s %9s %10s %8s\n" tool throughput cpu_s events lost bytes bytes/ev tcp_probe snippets
 for tool in $TOOLS; do
 	r=$(echo ${RATIO[$tool]} | tr ' ' '\n' | median)
 	c=$(echo ${CPU[$tool]} | tr ' ' '\n' | median)
@@ -148,5 +160,7 @@ for tool in $TOOLS; do
 	p=-
 	[ -n "${PROBE[$tool]:-}" ] && p="$(echo ${PROBE[$tool]} | tr ' ' '\n' | median) ns"
 	bpe=$(python3 -c "print(f'{$b / $n:.1f}' if $n else '-')")
-	printf "%-10s %10.3fx %8.2f %10s %8s %12s %9s %10s\n" "$tool" "$r" "$c" "$n" "$l" "$b" "$bpe" "$p"
+	sn=-
+	[ -n "${SNIP[$tool]:-}" ] && sn=$(echo ${SNIP[$tool]} | tr ' ' '\n' | median)
+	printf "%-13s %10.3fx %8.2f %10s %8s %12s %9s %10s %8s\n" "$tool" "$r" "$c" "$n" "$l" "$b" "$bpe" "$p" "$sn"
 done
