@@ -153,3 +153,11 @@ e2e_exact() {
 		E2E_FAILS=$((E2E_FAILS + 1))
 	fi
 }
+
+# e2e_trigger_fired FILE KIND PORT: the live trigger KIND fired (a pin record in
+# the replay FILE) and its description names a connection on PORT.
+e2e_trigger_fired() {
+	local n
+	n=$(e2e_count "$1" "r['type']=='pin' and r['trigger']=='$2' and ':$3' in r['description']")
+	e2e_check "trigger $2 fired for the connection on port $3 ($n pin record(s))" test "$n" -ge 1
+}

@@ -54,4 +54,5 @@ else
 	e2e_check "listen records attributed to the listener (pid $srvpid) with max_backlog=$SC_BACKLOG" test \
 		"$(e2e_count "$R" "r['type']=='listen' and r['pid']==$srvpid and r['max_backlog']==$SC_BACKLOG")" -eq "$nlisten"
 fi
+e2e_trigger_fired "$NT_TMP/r.json" listen_overflow "$SC_PORT"
 e2e_finish

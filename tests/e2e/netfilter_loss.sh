@@ -39,4 +39,5 @@ e2e_check "fast-recovery episodes (CA -> Recovery: $rec) = TCPSackRecovery ($sac
 	test "$rec" -ge 1 -a "$rec" -ge $((sackrec - 2)) -a "$rec" -le $((sackrec + 2))
 e2e_check "retransmits attributed to the sender (client pid, not 0)" test \
 	"$(e2e_count "$R" "r['type']=='retrans' and r['pid']!=0 and r['comm']=='nt-traffic'")" -eq "$rtx"
+e2e_trigger_fired "$NT_TMP/r.json" drop_burst "$SC_PORT"
 e2e_finish

@@ -32,4 +32,5 @@ e2e_check "the connection leaves Loss after the blackout" test \
 maxb=$(e2e_py "$R" "print(max([r['backoff'] for r in rows if r['type']=='retrans' and r['ca']=='Loss'] or [-1]))")
 e2e_check "retransmits in Loss with backoff 0..$maxb: $((maxb + 1)) timeouts = TCPTimeouts ($tmo) +-1" \
 	test $((maxb + 1)) -ge $((tmo - 1)) -a $((maxb + 1)) -le $((tmo + 1))
+e2e_trigger_fired "$NT_TMP/r.json" rto "$SC_PORT"
 e2e_finish

@@ -48,4 +48,5 @@ assert ss / 3 <= mx <= ss * 3, 'recorded srtt max %.1f ms vs ss rtt max %.1f ms'
 assert all(r['srtt_us'] >= 4 * r['min_rtt_us'] for r in inside), 'a spike below 4 x min_rtt'
 assert all(r['pid'] == $NT_PID_server for r in inside), 'spikes not attributed to the server'
 "
+e2e_trigger_fired "$NT_TMP/r.json" rtt_spike "$SC_PORT"
 e2e_finish
