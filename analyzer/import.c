@@ -57,7 +57,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_BUFFER] = "INSERT INTO buffers VALUES (?,?,?,?,?,?,?,?,?,?)",
 	[S_LISTEN] = "INSERT INTO listens VALUES (?,?,?,?,?,?,?)",
 	[S_PACKET] = "INSERT INTO packets (chunk_id, conn_id, ts, ts_boot, cookie, netns, ifindex, orig_len, linktype,"
-		     " dir, data, seq, ack, tcp_flags, win_raw, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		     " dir, data, seq, ack, tcp_flags, win_raw, payload, window) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_LOSS] = "INSERT OR IGNORE INTO losses VALUES (?,?,?,?,?,?,?,?,?,?)",
 	[S_PIN] = "INSERT OR IGNORE INTO pins VALUES (?,?,?,?,?,?,?,?,?)",
 	[S_PROC] = "INSERT OR REPLACE INTO processes VALUES (?,?,?,?,?,?,?,?)",
@@ -797,6 +797,28 @@ static int ev_listen(struct importer *im, const struct tape_record *rec, int64_t
 	return step(im, s, "insert listen");
 }
 
+/* The advertised window of a snippet segment in bytes: the raw field shifted
+ * by the sender's scale (ours = rcv_wscale when the segment comes from the
+ * connection's local side, the peer's = snd_wscale otherwise; SYNs are never
+ * scaled). -1 when the negotiation or the orientation is unknown. */
+static int64_t snippet_window(const struct iconn *c, const struct nt_tcp_pkt *t)
+{
+	size_t alen = c->family == 10 ? 16 : 4;
+	int from_local, to_local;
+
+	if (t->flags & NT_TH_SYN)
+		return t->win;
+	if (c->wscale_ok < 0 || !c->tuple_known || t->family != c->family)
+		return -1;
+	from_local = t->sport == c->lport && !memcmp(t->saddr, c->laddr, alen);
+	to_local = t->dport == c->lport && !memcmp(t->daddr, c->laddr, alen);
+	if (from_local == to_local)
+		return -1;
+	if (!c->wscale_ok)
+		return t->win;
+	return (int64_t)t->win << (from_local ? c->rcv_wscale : c->snd_wscale);
+}
+
 static int ev_packet(struct importer *im, const struct tape_record *rec, int64_t ts)
 {
 	const struct nt_rec_packet *e = rec->data;
@@ -815,16 +837,25 @@ static int ev_packet(struct importer *im, const struct tape_record *rec, int64_t
 	BI(s, 10, e->dir);
 	sqlite3_bind_blob(s, 11, (const char *)rec->data + sizeof(*e), (int)(rec->len - sizeof(*e)),
 			  SQLITE_STATIC);
-	/* The TCP header of the snippet, as for captures (window unscaled: win_raw only). */
+	/* The TCP header of the snippet, as for captures; the window is scaled
+	 * with the shifts the recorder saw negotiated (the ESTABLISHED event). */
 	if (nt_tcp_parse(e->linktype, (const uint8_t *)rec->data + sizeof(*e), rec->len - sizeof(*e),
 			 e->orig_len, &t) == NT_PARSE_TCP) {
+		int64_t win = -1;
+
 		BI(s, 12, t.seq);
 		BI(s, 13, t.ack);
 		BI(s, 14, t.flags);
 		BI(s, 15, t.win);
 		BI(s, 16, t.payload);
+		if (idx >= 0)
+			win = snippet_window(&im->conns[idx], &t);
+		if (win >= 0)
+			BI(s, 17, win);
+		else
+			sqlite3_bind_null(s, 17);
 	} else {
-		for (int i = 12; i <= 16; i++)
+		for (int i = 12; i <= 17; i++)
 			sqlite3_bind_null(s, i);
 	}
 	return step(im, s, "insert packet");

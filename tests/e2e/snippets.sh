@@ -57,7 +57,7 @@ if ! "$NETTAPE" pcap "$NT_TMP/tape" -o "$NT_TMP/snip.pcapng" 2>"$NT_TMP/pcap.err
 	e2e_fail "nettape pcap failed: $(cat "$NT_TMP/pcap.err")"
 	e2e_finish
 fi
-F='-T fields -E separator=, -e frame.time_epoch -e tcp.srcport -e tcp.dstport -e tcp.seq_raw -e tcp.ack_raw -e tcp.window_size_value -e tcp.flags -e tcp.analysis.zero_window'
+F='-T fields -E separator=, -e frame.time_epoch -e tcp.srcport -e tcp.dstport -e tcp.seq_raw -e tcp.ack_raw -e tcp.window_size_value -e tcp.flags -e tcp.analysis.zero_window -e tcp.window_size'
 # shellcheck disable=SC2086
 tshark -n -r "$NT_TMP/snip.pcapng" $F >"$NT_TMP/snip.csv" 2>"$NT_TMP/tshark.err" ||
 	e2e_fail "tshark cannot read the exported snippets: $(cat "$NT_TMP/tshark.err")"
@@ -65,10 +65,12 @@ tshark -n -r "$NT_TMP/snip.pcapng" $F >"$NT_TMP/snip.csv" 2>"$NT_TMP/tshark.err"
 tshark -n -r "$NT_TMP/all.pcapng" $F >"$NT_TMP/all.csv" 2>>"$NT_TMP/tshark.err" ||
 	e2e_fail "tshark cannot read the concurrent capture: $(cat "$NT_TMP/tshark.err")"
 
+"$NETTAPE" import "$NT_TMP/tape" -o "$NT_TMP/t.db" >/dev/null 2>"$NT_TMP/import.err" ||
+	e2e_fail "nettape import failed: $(cat "$NT_TMP/import.err")"
 python3 - "$NT_TMP/r.json" "$NT_TMP/snip.csv" "$NT_TMP/all.csv" "$SC_PORT" "$SC_PORT2" \
-	"$PRE_S" "$POST_S" "${NT_PREFIX}srv" <<'PY'
-import json, re, sys
-rj, snip_csv, all_csv, port, port2, pre, post, srvns = sys.argv[1:9]
+	"$PRE_S" "$POST_S" "${NT_PREFIX}srv" "$NT_TMP/t.db" <<'PY'
+import json, re, sqlite3, sys
+rj, snip_csv, all_csv, port, port2, pre, post, srvns, dbpath = sys.argv[1:10]
 port, port2 = int(port), int(port2)
 pre_ns, post_ns = int(pre) * 10**9, int(post) * 10**9
 rows = [json.loads(l) for l in open(rj)]
@@ -86,7 +88,8 @@ def load(path):
             continue
         t = int(round(float(f[0]) * 1e9))
         out.append(dict(t=t, sport=int(f[1]), dport=int(f[2]), seq=f[3], ack=f[4],
-                        win=f[5], flags=f[6], zw=(len(f) > 7 and f[7] != "")))
+                        win=f[5], flags=f[6], zw=(len(f) > 7 and f[7] != ""),
+                        wsize=(f[8] if len(f) > 8 else "")))
     return out
 
 pins = [r for r in rows if r["type"] == "pin"]
@@ -140,6 +143,20 @@ check(zw_snip >= 1 and abs(zw_snip - zw_all) <= 1,
 edges = [r for r in rows if r["type"] == "sample" and r.get("kind") == "rcv_zero_start"
          and r.get("netns_name") == srvns and r.get("sport") == port and in_win(r["time_ns"], 0)]
 check(len(edges) >= 1, "recorder rcv_zero_start edges inside the windows (%d)" % len(edges))
+# The packets table: windows scaled with the negotiated shifts; tshark computed
+# them from the handshake it saw in the full capture.
+db = sqlite3.connect(dbpath)
+dbp = db.execute("SELECT seq, ack, win_raw, tcp_flags, window FROM packets").fetchall()
+scaled = {}
+for p in allp:
+    if is_slow(p) and p["wsize"]:
+        scaled[(int(p["seq"]), int(p["ack"]), int(p["win"]))] = int(p["wsize"])
+cmp = [(w, scaled.get((sq, ak, wr))) for sq, ak, wr, fl, w in dbp if (sq, ak, wr) in scaled]
+bad = [c for c in cmp if c[0] != c[1]]
+nscaled = sum(1 for sq, ak, wr, fl, w in dbp if w is not None and w != wr)
+check(len(dbp) == len(snip) and len(cmp) >= len(dbp) // 2 and not bad and nscaled > 0,
+      "packets table: %d rows (%d with a scaled window); window = tshark's tcp.window_size for %d of them (%d differ: %s)"
+      % (len(dbp), nscaled, len(cmp), len(bad), bad[:3]))
 pse = [r for r in rows if r["type"] == "drop" and r.get("reason") == "PACKET_SOCK_ERROR"]
 check(not pse, "no PACKET_SOCK_ERROR drops in the tape (%d)" % len(pse))
 sys.exit(1 if fails else 0)
