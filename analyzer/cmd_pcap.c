@@ -10,16 +10,20 @@
 
 #include "anonymize.h"
 #include "commands.h"
+#include "db.h"
+#include "pcap_db.h"
 #include "pcapng_writer.h"
 #include "tape.h"
 
 static void pcap_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: nettape pcap TAPE... -o FILE [--conn C] [--from T] [--to T] [-F pcapng|pcap]\n"
+		"Usage: nettape pcap TAPE...|DB -o FILE [--conn C] [--from T] [--to T] [-F pcapng|pcap]\n"
 		"\n"
-		"Write the packet snippets recorded in one or more tapes to a capture file that\n"
-		"Wireshark and tshark open. Times are the recorded wall-clock times (ns).\n"
+		"Write the packet snippets recorded in one or more tapes, or the packets table of one\n"
+		"database made by 'nettape import' (from tapes or captures; recognised by its SQLite\n"
+		"header), to a capture file that Wireshark and tshark open. Times are the recorded\n"
+		"wall-clock times (ns); packets are written in time order.\n"
 		"\n"
 		"Options:\n"
 		"  -o, --output FILE    capture file to write ('-' = standard output)\n"
@@ -38,10 +42,12 @@ static void pcap_usage(FILE *f)
 		"  nettape pcap /var/lib/nettape --conn 198.18.0.2:443 \\\n"
 		"      --from 2026-11-22T02:03:00Z --to 2026-11-22T02:08:00Z -o stall.pcapng\n"
 		"  nettape pcap host-a/ host-b/ --conn 0x3039 -F pcap -o conn.pcap\n"
+		"  nettape pcap incident.db --conn 198.18.0.2:443 -o conn.pcapng\n"
 		"  nettape pcap /var/lib/nettape -o - | tshark -r - -Y tcp.analysis.zero_window\n"
 		"\n"
 		"Exit status: 0 ok (also when no packet matched: an empty capture and a warning),\n"
-		"1 a tape could not be read or the file not written, 2 usage error.\n");
+		"1 a tape or the database could not be read or the file not written, 2 usage error\n"
+		"(also a database given together with tapes or another database).\n");
 }
 
 /* One pcapng interface per (tape, netns, ifindex, linktype). */
@@ -111,6 +117,85 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && !strcmp(s + n - m, suffix);
 }
 
+/* --conn on tapes, first pass: learns the connection's cookies and tuple from
+ * its events and socket records. Best effort: an unreadable tape is reported
+ * by the second pass. */
+static void pcap_learn_conn(const char *const *paths, size_t npaths,
+			    const struct tape_reader_opts *ro, struct conn_filter *cf)
+{
+	int err = 0, r;
+	struct tape_record rec;
+	struct tape_reader *rd = tape_reader__open(paths, npaths, ro, &err);
+
+	while (rd && (r = tape_reader__next(rd, &rec)) > 0) {
+		if ((nt_rec_is_event(rec.type) || rec.type == NT_REC_SOCKET) &&
+		    rec.len >= sizeof(struct nt_conn)) {
+			struct nt_conn conn;
+			memcpy(&conn, rec.data, sizeof(conn));
+			conn_filter_match_conn(cf, &conn);
+		}
+	}
+	tape_reader__free(rd);
+}
+
+/* Writes the selected packet snippets of the tapes. Returns the reader's
+ * last status (0 at the end, < 0 a tape_err); *err receives a writer error. */
+static int pcap_write_tape(struct pcap_ctx *c, struct tape_reader *rd, struct conn_filter *cf,
+			   uint64_t from_ns, uint64_t to_ns, int *err)
+{
+	struct tape_record rec;
+	int r;
+
+	while ((r = tape_reader__next(rd, &rec)) > 0) {
+		if (cf->active && nt_rec_is_event(rec.type) && rec.len >= sizeof(struct nt_conn)) {
+			struct nt_conn conn;
+			memcpy(&conn, rec.data, sizeof(conn));
+			conn_filter_match_conn(cf, &conn); /* learns cookies and tuples */
+			continue;
+		}
+		if (rec.type != NT_REC_PACKET)
+			continue;
+		if (rec.len < sizeof(struct nt_rec_packet) || (rec.flags & TAPE_REC_F_SHORT)) {
+			c->short_records++;
+			continue;
+		}
+		uint64_t t = tape_record_realtime(&rec);
+		if ((from_ns && t < from_ns) || (to_ns && t > to_ns))
+			continue;
+		struct nt_rec_packet pk;
+		memcpy(&pk, rec.data, sizeof(pk));
+		const uint8_t *bytes = (const uint8_t *)rec.data + sizeof(pk);
+		uint32_t caplen = rec.len - (uint32_t)sizeof(pk);
+		if (cf->active) {
+			struct pkt_info pi;
+			if (cf->by_cookie && !cf->have_tuple && rec.src) {
+				const struct nt_ev_state *so = tape_meta__socket(rec.src->meta, cf->cookie);
+				if (so)
+					conn_filter_match_conn(cf, &so->c);
+			}
+			if (pkt_parse(pk.linktype, bytes, caplen, &pi))
+				memset(&pi, 0, sizeof(pi));
+			if (!conn_filter_match_packet(cf, pk.cookie, &pi))
+				continue;
+		}
+		int id = pcap_iface_id(c, &rec, &pk);
+		if (id == -EPROTOTYPE) {
+			c->skipped_linktype++;
+			continue;
+		}
+		if (id < 0) {
+			*err = id;
+			return 0;
+		}
+		enum pcap_dir dir = pk.dir == 1 ? PCAP_DIR_INBOUND :
+				    pk.dir == 2 ? PCAP_DIR_OUTBOUND : PCAP_DIR_UNKNOWN;
+		*err = pcapng_writer__packet(c->w, id, t, bytes, caplen, pk.orig_len, dir);
+		if (*err)
+			return 0;
+	}
+	return r;
+}
+
 int cmd_pcap(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -163,7 +248,8 @@ int cmd_pcap(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "nettape pcap: no tape given; usage: nettape pcap TAPE... -o FILE\n");
+		fprintf(stderr, "nettape pcap: no tape or database given; usage: nettape pcap "
+			"TAPE...|DB -o FILE\n");
 		return 2;
 	}
 	if (!out) {
@@ -194,37 +280,57 @@ int cmd_pcap(int argc, char **argv)
 		return 2;
 	}
 
-	int ret = 1, err = 0, r;
-	char *tmp = NULL;
+	/* One database, or tapes (directories and chunk files). */
+	const char *const *paths = (const char *const *)(argv + optind);
+	size_t npaths = (size_t)(argc - optind);
+	const char *dbpath = NULL;
+	for (size_t i = 0; i < npaths; i++) {
+		int d = nt_pcap_db_detect(paths[i]);
+		if (d < 0) {
+			fprintf(stderr, "nettape pcap: cannot read %s: %s; check the file and its "
+				"permissions\n", paths[i], strerror(-d));
+			conn_filter_free(&cf);
+			return 1;
+		}
+		if (d > 0 && npaths > 1) {
+			fprintf(stderr, "nettape pcap: %s is a database: give one database or tapes, "
+				"not both (run 'nettape pcap' once per database)\n", paths[i]);
+			conn_filter_free(&cf);
+			return 2;
+		}
+		if (d > 0)
+			dbpath = paths[i];
+	}
+
+	int ret = 1, err = 0, r = 0;
+	char *tmp = NULL, dberr[NT_ERRLEN];
 	FILE *f = NULL;
 	struct pcap_ctx c;
 	memset(&c, 0, sizeof(c));
-	const char *const *paths = (const char *const *)(argv + optind);
-	size_t npaths = (size_t)(argc - optind);
 	struct tape_reader_opts ro = { .from_ns = from_ns, .to_ns = to_ns, .skip_meta = 0 };
 	struct tape_reader *rd = NULL;
-	struct tape_record rec;
-	/* With --conn, a first pass learns the connection's cookies and tuple from
-	 * its events, so that packets stored before those events match too. */
-	if (cf.active) {
-		rd = tape_reader__open(paths, npaths, &ro, &err);
-		while (rd && (r = tape_reader__next(rd, &rec)) > 0) {
-			if ((nt_rec_is_event(rec.type) || rec.type == NT_REC_SOCKET) &&
-			    rec.len >= sizeof(struct nt_conn)) {
-				struct nt_conn conn;
-				memcpy(&conn, rec.data, sizeof(conn));
-				conn_filter_match_conn(&cf, &conn);
-			}
+	sqlite3 *db = NULL;
+	struct nt_pcap_db_stats dbst;
+	memset(&dbst, 0, sizeof(dbst));
+	if (dbpath) {
+		if (nt_db_open(dbpath, NT_DB_READ, &db, dberr)) {
+			fprintf(stderr, "nettape pcap: %s\n", dberr);
+			goto cleanup;
 		}
-		tape_reader__free(rd);
-	}
-	rd = tape_reader__open(paths, npaths, &ro, &err);
-	if (!rd) {
-		if (!err)
-			err = -errno;
-		fprintf(stderr, "nettape pcap: cannot read %s: %s; check that it is a tape directory "
-			"or chunk file\n", npaths == 1 ? paths[0] : "the tapes", tape_strerror(err));
-		goto cleanup;
+	} else {
+		/* With --conn, a first pass learns the connection's cookies and tuple from
+		 * its events, so that packets stored before those events match too. */
+		if (cf.active)
+			pcap_learn_conn(paths, npaths, &ro, &cf);
+		rd = tape_reader__open(paths, npaths, &ro, &err);
+		if (!rd) {
+			if (!err)
+				err = -errno;
+			fprintf(stderr, "nettape pcap: cannot read %s: %s; check that it is a tape "
+				"directory, chunk file or database\n", npaths == 1 ? paths[0] : "the tapes",
+				tape_strerror(err));
+			goto cleanup;
+		}
 	}
 
 	if (!strcmp(out, "-")) {
@@ -258,62 +364,27 @@ int cmd_pcap(int argc, char **argv)
 		goto cleanup;
 	}
 
-	while ((r = tape_reader__next(rd, &rec)) > 0) {
-		if (cf.active && nt_rec_is_event(rec.type) && rec.len >= sizeof(struct nt_conn)) {
-			struct nt_conn conn;
-			memcpy(&conn, rec.data, sizeof(conn));
-			conn_filter_match_conn(&cf, &conn); /* learns cookies and tuples */
-			continue;
+	if (db) {
+		err = nt_pcap_db_write(db, c.w, &cf, from_ns, to_ns, &dbst, dberr);
+		if (err && dberr[0]) {
+			fprintf(stderr, "nettape pcap: %s: %s\n", dbpath, dberr);
+			goto cleanup;
 		}
-		if (rec.type != NT_REC_PACKET)
-			continue;
-		if (rec.len < sizeof(struct nt_rec_packet) || (rec.flags & TAPE_REC_F_SHORT)) {
-			c.short_records++;
-			continue;
+		c.skipped_linktype = dbst.skipped_linktype;
+		c.short_records = dbst.malformed;
+	} else {
+		r = pcap_write_tape(&c, rd, &cf, from_ns, to_ns, &err);
+		if (r < 0) {
+			fprintf(stderr, "nettape pcap: reading the tape failed: %s\n", tape_strerror(r));
+			goto cleanup;
 		}
-		uint64_t t = tape_record_realtime(&rec);
-		if ((from_ns && t < from_ns) || (to_ns && t > to_ns))
-			continue;
-		struct nt_rec_packet pk;
-		memcpy(&pk, rec.data, sizeof(pk));
-		const uint8_t *bytes = (const uint8_t *)rec.data + sizeof(pk);
-		uint32_t caplen = rec.len - (uint32_t)sizeof(pk);
-		if (cf.active) {
-			struct pkt_info pi;
-			if (cf.by_cookie && !cf.have_tuple && rec.src) {
-				const struct nt_ev_state *so = tape_meta__socket(rec.src->meta, cf.cookie);
-				if (so)
-					conn_filter_match_conn(&cf, &so->c);
-			}
-			if (pkt_parse(pk.linktype, bytes, caplen, &pi))
-				memset(&pi, 0, sizeof(pi));
-			if (!conn_filter_match_packet(&cf, pk.cookie, &pi))
-				continue;
+		if (!tape_reader__nsources(rd)) {
+			const struct tape_damage *d = tape_reader__damage(rd, 0);
+			fprintf(stderr, "nettape pcap: cannot read %s: %s; check that it is a tape "
+				"directory, chunk file or database\n", d ? d->path : paths[0],
+				d ? d->reason : "no chunk found");
+			goto cleanup;
 		}
-		int id = pcap_iface_id(&c, &rec, &pk);
-		if (id == -EPROTOTYPE) {
-			c.skipped_linktype++;
-			continue;
-		}
-		if (id < 0) {
-			err = id;
-			break;
-		}
-		enum pcap_dir dir = pk.dir == 1 ? PCAP_DIR_INBOUND :
-				    pk.dir == 2 ? PCAP_DIR_OUTBOUND : PCAP_DIR_UNKNOWN;
-		err = pcapng_writer__packet(c.w, id, t, bytes, caplen, pk.orig_len, dir);
-		if (err)
-			break;
-	}
-	if (r < 0) {
-		fprintf(stderr, "nettape pcap: reading the tape failed: %s\n", tape_strerror(r));
-		goto cleanup;
-	}
-	if (!tape_reader__nsources(rd)) {
-		const struct tape_damage *d = tape_reader__damage(rd, 0);
-		fprintf(stderr, "nettape pcap: cannot read %s: %s; check that it is a tape directory "
-			"or chunk file\n", d ? d->path : paths[0], d ? d->reason : "no chunk found");
-		goto cleanup;
 	}
 	if (!err)
 		err = pcapng_writer__finish(c.w);
@@ -338,7 +409,7 @@ int cmd_pcap(int argc, char **argv)
 		tmp = NULL;
 	}
 
-	for (size_t i = 0; i < tape_reader__ndamage(rd); i++) {
+	for (size_t i = 0; rd && i < tape_reader__ndamage(rd); i++) {
 		const struct tape_damage *d = tape_reader__damage(rd, i);
 		fprintf(stderr, "nettape pcap: warning: %s at offset %" PRIu64 ": %s (%" PRIu64
 			" bytes skipped)\n", d->path, d->offset, d->reason, d->lost_bytes);
@@ -348,10 +419,13 @@ int cmd_pcap(int argc, char **argv)
 			"left out (classic pcap holds one link type); use -F pcapng to keep them\n",
 			c.skipped_linktype);
 	if (c.short_records)
-		fprintf(stderr, "nettape pcap: warning: %" PRIu64 " malformed packet records "
-			"skipped\n", c.short_records);
+		fprintf(stderr, "nettape pcap: warning: %" PRIu64 " malformed packet %s skipped\n",
+			c.short_records, db ? "rows" : "records");
 	uint64_t n = pcapng_writer__npackets(c.w);
-	if (!n)
+	if (!n && db && !dbst.rows)
+		fprintf(stderr, "nettape pcap: warning: %s holds no packets (the recorder keeps "
+			"snippets only around triggers); wrote an empty capture\n", dbpath);
+	else if (!n)
 		fprintf(stderr, "nettape pcap: warning: no packet snippets matched%s; wrote an empty "
 			"capture (the recorder keeps snippets only around triggers: check "
 			"--from/--to/--conn)\n", (from_ns || to_ns || cf.active) ? " the selection" : "");
@@ -366,6 +440,7 @@ cleanup:
 	pcapng_writer__free(c.w);
 	free(c.ifs);
 	tape_reader__free(rd);
+	sqlite3_close(db);
 	conn_filter_free(&cf);
 	return ret;
 }

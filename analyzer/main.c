@@ -17,7 +17,7 @@ static const struct command commands[] = {
 	{ "report", cmd_report, "find and correlate incidents; text, markdown, json or html" },
 	{ "query",  cmd_query,  "run SQL or a canned query against an imported database" },
 	{ "replay", cmd_replay, "print recorded events in order, paced or fast, filtered, text or JSON lines" },
-	{ "pcap",   cmd_pcap,   "write packet snippets as pcapng/pcap for Wireshark" },
+	{ "pcap",   cmd_pcap,   "write packet snippets (tapes or a DB) as pcapng/pcap for Wireshark" },
 	{ "bundle", cmd_bundle, "pack a time/connection slice (optionally anonymized) + report" },
 };
 

@@ -1,4 +1,4 @@
-# tests/pcapbundle.cmake: tests of 'nettape pcap' and 'nettape bundle' (pcapng/tar writers, anonymization) on a synthetic tape.
+# tests/pcapbundle.cmake: tests of 'nettape pcap' (tapes and databases) and 'nettape bundle' (pcapng/tar writers, anonymization) on a synthetic tape.
 set(NETTAPE_PB_DIR ${CMAKE_CURRENT_SOURCE_DIR}/pcapbundle)
 
 # A tape with known names, addresses, events and real Ethernet/IP/TCP snippets.
@@ -18,6 +18,14 @@ add_test(NAME pcapbundle.pcap_cli
   COMMAND bash ${NETTAPE_PB_DIR}/test_pcap.sh $<TARGET_FILE:nettape> $<TARGET_FILE:nt-pb-gen-tape>
           $<TARGET_FILE:nt-pb-dump-tape> ${CMAKE_CURRENT_BINARY_DIR}/pcapbundle-pcap)
 set_tests_properties(pcapbundle.pcap_cli PROPERTIES LABELS "cli" SKIP_RETURN_CODE 77)
+
+# 'nettape pcap DB': the imported tape and the synthetic capture (all link types of
+# tests/pcapimport's nt-gen-pcap) exported back.
+add_test(NAME pcapbundle.pcap_db_cli
+  COMMAND bash ${NETTAPE_PB_DIR}/test_pcap_db.sh $<TARGET_FILE:nettape> $<TARGET_FILE:nt-pb-gen-tape>
+          ${CMAKE_CURRENT_SOURCE_DIR}/pcapimport/synthetic.pcap ${CMAKE_CURRENT_BINARY_DIR}/pcapbundle-pcap-db
+          $<TARGET_FILE:nt-gen-pcap>)
+set_tests_properties(pcapbundle.pcap_db_cli PROPERTIES LABELS "cli" SKIP_RETURN_CODE 77)
 
 add_test(NAME pcapbundle.bundle_cli
   COMMAND bash ${NETTAPE_PB_DIR}/test_bundle.sh $<TARGET_FILE:nettape> $<TARGET_FILE:nt-pb-gen-tape>
