@@ -109,39 +109,47 @@ static void make_small(struct small_rec *r, uint64_t i)
 	r->seq = (uint32_t)rnd();
 }
 
-static int bench_write_read(const char *base, uint64_t n, double *w_rate, double *r_rate,
-			    uint64_t *disk, double *zstd_c_rate, double *zstd_d_rate,
-			    double *memcpy_rate)
+/* The 64-byte records, made before timing: the writer alone is measured. */
+static uint8_t *make_small_all(uint64_t n)
+{
+	uint8_t *raw = malloc(n * REC_PAYLOAD);
+	struct small_rec r;
+
+	seed = 88172645463325252ull; /* the same records for every codec */
+	if (!raw)
+		return NULL;
+	for (uint64_t i = 0; i < n; i++) {
+		make_small(&r, i);
+		memcpy(raw + i * REC_PAYLOAD, &r, REC_PAYLOAD);
+	}
+	return raw;
+}
+
+/* Writer and reader of one codec on n 64-byte records. */
+static int bench_write_read(const char *base, uint64_t n, int codec, double *w_rate,
+			    double *r_rate, uint64_t *disk)
 {
 	char dir[4096];
 	struct fake_clock ck = { .boot = 1000000000ull };
 	struct tape_writer_opts o = { 0 };
 	struct tape_writer *w;
-	struct small_rec r;
 	double t0, t1;
-	uint8_t *raw, *comp, *copy;
-	size_t rawlen = 256u << 10, nframes, zlen = 0;
-	ZSTD_CCtx *cc = ZSTD_createCCtx();
-	ZSTD_DCtx *dc = ZSTD_createDCtx();
+	uint8_t *raw;
 	uint64_t sink = 0;
 
-	snprintf(dir, sizeof(dir), "%s/write", base);
+	snprintf(dir, sizeof(dir), "%s/write%d", base, codec);
 	o.dir = dir;
 	o.zstd_level = 3;
+	o.codec = codec;
 	o.now_ns = clk_boot;
 	o.realtime_ns = clk_real;
 	o.cb_ctx = &ck;
+	raw = make_small_all(n);
+	if (!raw)
+		return -1;
 	w = tape_writer__open(&o);
 	if (!w)
 		return -1;
-	/* the records are made before timing: the writer alone is measured */
-	raw = malloc(n * REC_PAYLOAD);
-	if (!raw)
-		return -1;
-	for (uint64_t i = 0; i < n; i++) {
-		make_small(&r, i);
-		memcpy(raw + i * REC_PAYLOAD, &r, REC_PAYLOAD);
-	}
 	t0 = now_s();
 	for (uint64_t i = 0; i < n; i++) {
 		ck.boot += 100; /* 10 M records/s of recorded time */
@@ -177,8 +185,27 @@ static int bench_write_read(const char *base, uint64_t n, double *w_rate, double
 			return -1;
 		*r_rate = (double)n / (t1 - t0);
 	}
+	if (sink == 42)
+		printf(" ");
+	free(raw);
+	rmtree(dir);
+	return 0;
+}
 
-	/* baselines on the same bytes laid out as records (header + payload) */
+/* Baselines on the same records laid out as a plain frame (header + payload):
+ * copying them, and zstd level 3 alone over 256 KiB frames of them. */
+static int bench_baselines(uint64_t n, double *zstd_c_rate, double *zstd_d_rate,
+			   double *memcpy_rate, double *zstd_per)
+{
+	uint8_t *raw = make_small_all(n), *comp, *copy;
+	size_t rawlen = 256u << 10, nframes, zlen = 0;
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	ZSTD_DCtx *dc = ZSTD_createDCtx();
+	uint64_t sink = 0;
+	double t0, t1;
+
+	if (!raw || !cc || !dc)
+		return -1;
 	nframes = (n * REC_TOTAL + rawlen - 1) / rawlen;
 	copy = malloc(n * REC_TOTAL);
 	comp = malloc(nframes * ZSTD_compressBound(rawlen));
@@ -223,7 +250,7 @@ static int bench_write_read(const char *base, uint64_t n, double *w_rate, double
 		*zstd_d_rate = (double)n / (t1 - t0);
 		free(sizes);
 	}
-	(void)zlen;
+	*zstd_per = (double)zlen / (double)n;
 	if (sink == 42)
 		printf(" ");
 	free(raw);
@@ -231,30 +258,26 @@ static int bench_write_read(const char *base, uint64_t n, double *w_rate, double
 	free(comp);
 	ZSTD_freeCCtx(cc);
 	ZSTD_freeDCtx(dc);
-	rmtree(dir);
 	return 0;
 }
 
 /* Writer only, at another zstd level: records/s and bytes per record. */
-static int bench_level(const char *base, uint64_t n, int level, double *rate, double *per)
+static int bench_level(const char *base, uint64_t n, int level, int codec, double *rate,
+		       double *per)
 {
 	char dir[4096];
 	struct fake_clock ck = { .boot = 1000000000ull };
 	struct tape_writer_opts o = { 0 };
 	struct tape_writer *w;
-	uint8_t *raw = malloc(n * REC_PAYLOAD);
-	struct small_rec r;
+	uint8_t *raw = make_small_all(n);
 	double t0;
 
 	if (!raw)
 		return -1;
-	for (uint64_t i = 0; i < n; i++) {
-		make_small(&r, i);
-		memcpy(raw + i * REC_PAYLOAD, &r, REC_PAYLOAD);
-	}
-	snprintf(dir, sizeof(dir), "%s/level%d", base, level + 100);
+	snprintf(dir, sizeof(dir), "%s/level%d-%d", base, level + 100, codec);
 	o.dir = dir;
 	o.zstd_level = level;
+	o.codec = codec;
 	o.now_ns = clk_boot;
 	o.realtime_ns = clk_real;
 	o.cb_ctx = &ck;
@@ -338,7 +361,7 @@ static double shuffled_per_rec;
 /* mode 0: realistic mix; 1: periodic samples only (each connection once per
  * second, frames flushed every second as a recorder does); 2: samples only,
  * frames filled to frame_size (no time flush). */
-static int bench_size(const char *base, int mode, uint64_t n, double *per_rec, uint64_t *nrec,
+static int bench_size(const char *base, int mode, int codec, uint64_t n, double *per_rec,
 		      double *stream_per_rec)
 {
 	uint8_t *stream = mode == 1 ? malloc(n * 128) : NULL;
@@ -352,13 +375,15 @@ static int bench_size(const char *base, int mode, uint64_t n, double *per_rec, u
 	struct conn *conns = malloc(nconns * sizeof(*conns));
 	uint64_t rr = 0, bytes;
 
+	seed = 1234567; /* the same events for every codec */
 	if (!conns)
 		return -1;
 	for (uint32_t i = 0; i < nconns; i++)
 		conn_make(&conns[i], i);
-	snprintf(dir, sizeof(dir), "%s/size%d", base, mode);
+	snprintf(dir, sizeof(dir), "%s/size%d-%d", base, mode, codec);
 	o.dir = dir;
 	o.zstd_level = 3;
+	o.codec = codec;
 	o.flush_ms = mode == 2 ? 3600000 : 1000;
 	o.now_ns = clk_boot;
 	o.realtime_ns = clk_real;
@@ -442,7 +467,6 @@ static int bench_size(const char *base, int mode, uint64_t n, double *per_rec, u
 		return -1;
 	bytes = dir_bytes(dir);
 	*per_rec = (double)bytes / (double)n;
-	*nrec = n;
 	(void)st;
 	if (stream && stream_per_rec) {
 		/* one zstd stream over everything (no frame independence, 128 MiB window) */
@@ -484,57 +508,85 @@ static int bench_size(const char *base, int mode, uint64_t n, double *per_rec, u
 
 int main(int argc, char **argv)
 {
+	static const int codecs[2] = { TAPE_CODEC_PLAIN, TAPE_CODEC_DELTA };
 	char base[] = "/tmp/nettape-bench-XXXXXX";
-	uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000000ull, disk, nrec;
-	double wr, rr, zc, zd, mc, per, stream = 0, lr, lp;
+	uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000000ull, disk[2];
+	double wr[2], rr[2], zc, zd, mc, zper, mix[2], per1[2], per2[2], stream = 0, lr, lp;
 
-	if (!mkdtemp(base)) {
-		perror("mkdtemp");
+	if (!n || !mkdtemp(base)) {
+		fprintf(stderr, "usage: bench_format [RECORDS]\n");
 		return 1;
 	}
 	printf("nettape format benchmark (zstd %s, level 3, frame 256 KiB, one core;\n"
-	       "rates are per CPU-second of this thread, user + system)\n\n",
+	       "rates are per CPU-second of this thread, user + system)\n"
+	       "codecs: plain = DATA frames of format 1.0 (records -> zstd);\n"
+	       "        delta = DATA_DELTA frames of 1.1 (records XOR-ed against the previous\n"
+	       "        record of their type and connection, zero bytes suppressed -> zstd)\n\n",
 	       ZSTD_versionString());
-	if (bench_write_read(base, n, &wr, &rr, &disk, &zc, &zd, &mc)) {
-		fprintf(stderr, "bench: write/read failed\n");
+	printf("64-byte records: %" PRIu64 " records of an unnamed event type, each an 8-byte record\n"
+	       "header + 56 bytes: the cookie, IPv4 addresses, ports, netns and pid of one of 3000\n"
+	       "connections picked at random per record (about 1.4 records per connection per\n"
+	       "frame), srtt with 4 random bits, cwnd, window, a byte counter growing by 1448 per\n"
+	       "record, a random 32-bit seq; timestamps +100 ns per record.\n\n", n);
+	for (int c = 0; c < 2; c++)
+		if (bench_write_read(base, n, codecs[c], &wr[c], &rr[c], &disk[c])) {
+			fprintf(stderr, "bench: write/read failed\n");
+			return 1;
+		}
+	if (bench_baselines(n, &zc, &zd, &mc, &zper))
 		return 1;
-	}
-	printf("records of %d bytes each (8-byte record header + %d-byte payload), %" PRIu64
-	       " records\n", REC_TOTAL, REC_PAYLOAD, n);
-	printf("%-44s %14s %10s\n", "measurement", "records/s", "MB/s raw");
-	printf("%-44s %14.0f %10.0f\n", "tape writer (append -> zstd -> file)", wr, wr * REC_TOTAL / 1e6);
-	printf("%-44s %14.0f %10.0f\n", "  baseline: memcpy into record layout", mc, mc * REC_TOTAL / 1e6);
-	printf("%-44s %14.0f %10.0f\n", "  baseline: ZSTD_compress2 same bytes", zc, zc * REC_TOTAL / 1e6);
-	printf("%-44s %14.2f\n", "  writer / plain zstd compress", wr / zc);
-	printf("%-44s %14.0f %10.0f\n", "tape reader (file -> zstd -> records)", rr, rr * REC_TOTAL / 1e6);
-	printf("%-44s %14.0f %10.0f\n", "  baseline: ZSTD_decompressDCtx same frames", zd, zd * REC_TOTAL / 1e6);
-	printf("%-44s %14.2f\n", "  reader / plain zstd decompress", rr / zd);
-	printf("%-44s %14.2f\n", "  bytes on disk per 64-byte record", (double)disk / (double)n);
+	printf("%-46s %12s %12s\n", "measurement", "plain", "delta");
+	printf("%-46s %12.0f %12.0f\n", "writer records/s (append -> zstd -> file)", wr[0], wr[1]);
+	printf("%-46s %12.0f %12.0f\n", "reader records/s (file -> zstd -> records)", rr[0], rr[1]);
+	printf("%-46s %12.2f %12.2f\n", "bytes on disk per 64-byte record",
+	       (double)disk[0] / (double)n, (double)disk[1] / (double)n);
+	printf("%-46s %12.2f %12.2f\n", "writer / plain zstd compress", wr[0] / zc, wr[1] / zc);
+	printf("%-46s %12.2f %12.2f\n", "reader / plain zstd decompress", rr[0] / zd, rr[1] / zd);
+	printf("baselines on the same records laid out as plain frames:\n");
+	printf("%-46s %12.0f records/s\n", "  memcpy into record layout", mc);
+	printf("%-46s %12.0f records/s, %.2f bytes/record\n", "  ZSTD_compress2 level 3, 256 KiB frames", zc,
+	       zper);
+	printf("%-46s %12.0f records/s\n", "  ZSTD_decompressDCtx of those frames", zd);
+
 	printf("\nwriter at other zstd levels (%" PRIu64 " records of 64 bytes)\n", n / 4);
-	printf("%-44s %14s %10s\n", "level", "records/s", "bytes/rec");
+	printf("%-28s %12s %10s %12s %10s\n", "level", "plain rec/s", "bytes/rec", "delta rec/s",
+	       "bytes/rec");
 	{
 		static const int levels[] = { 1, -1, -5, 3, 6 };
 		for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
 			char name[32];
-			if (bench_level(base, n / 4, levels[i], &lr, &lp))
-				return 1;
 			snprintf(name, sizeof(name), "zstd level %d", levels[i]);
-			printf("%-44s %14.0f %10.2f\n", name, lr, lp);
+			printf("%-28s", name);
+			for (int c = 0; c < 2; c++) {
+				if (bench_level(base, n / 4, levels[i], codecs[c], &lr, &lp))
+					return 1;
+				printf(" %12.0f %10.2f", lr, lp);
+			}
+			printf("\n");
 		}
 	}
+
 	printf("\nbytes on disk per record (3000 connections, increasing timestamps)\n");
-	if (bench_size(base, 0, n / 5, &per, &nrec, NULL))
-		return 1;
-	printf("%-60s %8.2f\n", "realistic mix (75% sample, 10% drop, 12% retrans, 3% state)", per);
-	if (bench_size(base, 1, 3000ull * 120, &per, &nrec, &stream))
-		return 1;
-	printf("%-60s %8.2f\n", "periodic samples only, 1 s flush (120 s x 3000 conns)", per);
-	printf("%-60s %8.2f\n", "  baseline: same bytes as ONE zstd stream (window 128 MiB)", stream);
-	printf("%-60s %8.2f\n", "  experiment: 1 s frames byte-transposed (stride 128)", shuffled_per_rec);
-	if (bench_size(base, 2, 3000ull * 120, &per, &nrec, NULL))
-		return 1;
-	printf("%-60s %8.2f\n", "periodic samples only, frames filled to 256 KiB", per);
-	printf("  (DESIGN target: <= 4 bytes per periodic sample; raw record is %zu bytes)\n",
+	for (int c = 0; c < 2; c++) {
+		if (bench_size(base, 0, codecs[c], n / 5, &mix[c], NULL) ||
+		    bench_size(base, 1, codecs[c], 3000ull * 120, &per1[c], c ? NULL : &stream) ||
+		    bench_size(base, 2, codecs[c], 3000ull * 120, &per2[c], NULL))
+			return 1;
+	}
+	printf("%-62s %7s %7s\n", "", "plain", "delta");
+	printf("%-62s %7.2f %7.2f\n", "realistic mix (75% sample, 10% drop, 12% retrans, 3% state)",
+	       mix[0], mix[1]);
+	printf("%-62s %7.2f %7.2f\n", "periodic samples only, 1 s flush (120 s x 3000 conns)",
+	       per1[0], per1[1]);
+	printf("%-62s %7.2f %7.2f\n", "periodic samples only, frames filled to 256 KiB", per2[0],
+	       per2[1]);
+	printf("%-62s %7.2f\n", "  baseline: same samples as ONE zstd stream (window 128 MiB)",
+	       stream);
+	printf("%-62s %7.2f\n", "  experiment: 1 s frames byte-transposed (stride 128)",
+	       shuffled_per_rec);
+	printf("  (DESIGN target: <= 4 bytes per periodic sample; raw record is %zu bytes.\n"
+	       "   Each connection has one sample per second and frames are independent, so a\n"
+	       "   1 s frame never holds the previous sample of the same connection.)\n",
 	       sizeof(struct nt_ev_sample) + 8);
 	rmdir(base);
 	return 0;

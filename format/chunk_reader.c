@@ -32,9 +32,13 @@ struct tape_chunk_reader {
 	int in_frame;
 	struct frame_hdr cur;
 	uint64_t cur_off;
-	uint8_t *raw;
+	uint8_t *raw;                /* the frame's records (plain layout) */
 	size_t raw_cap;
+	uint32_t rec_end;            /* bytes of good records in raw */
+	uint32_t rec_expect;         /* records the frame should hold */
 	uint32_t raw_pos, rec_no;
+	uint16_t min_type;           /* nt_rec_min_size() of the last type seen (hot path) */
+	uint32_t min_len;
 	uint64_t meta_next;          /* metadata of frames before this offset is in meta */
 	int apply_meta;              /* the current frame's metadata records go into meta */
 
@@ -42,6 +46,9 @@ struct tape_chunk_reader {
 	size_t disk_cap;
 	uint8_t *scratch;            /* zero-extended copy of a short record */
 	size_t scratch_cap;
+	uint8_t *enc;                /* DATA_DELTA: the decompressed, still encoded payload */
+	size_t enc_cap;
+	struct delta_tables *dt;
 	ZSTD_DCtx *dctx;
 
 	struct tape_damage *dmg;
@@ -353,6 +360,41 @@ static int load_payload(struct tape_chunk_reader *r, uint64_t off, const struct 
 	return 0;
 }
 
+/* DATA_DELTA: undoes the transform of the payload load_payload() left in
+ * r->raw (FORMAT.md 4.1), leaving the records in r->raw and their good length
+ * in r->rec_end. Returns 0, -TAPE_E_RECORD (reason in why; r->rec_end and
+ * *good are what was decoded before the break) or -ENOMEM. */
+static int undo_delta(struct tape_chunk_reader *r, const struct frame_hdr *fh, uint32_t *good,
+		      char *why, size_t whylen)
+{
+	uint8_t *t;
+	size_t tc;
+	int rc;
+
+	*good = 0;
+	r->rec_end = 0;
+	if (!r->dt && !(r->dt = delta_tables__new()))
+		return -ENOMEM;
+	/* each record costs at least 1 encoded byte per 8 record bytes */
+	if (fh->rec_len > 8ull * fh->raw_len) {
+		snprintf(why, whylen, "record length %u impossible for %u encoded bytes",
+			 fh->rec_len, fh->raw_len);
+		return -TAPE_E_RECORD;
+	}
+	if (grow(&r->enc, &r->enc_cap, fh->rec_len ? fh->rec_len : 1))
+		return -ENOMEM;
+	/* the encoded bytes move to r->enc, the records are decoded into r->raw */
+	t = r->raw;
+	r->raw = r->enc;
+	r->enc = t;
+	tc = r->raw_cap;
+	r->raw_cap = r->enc_cap;
+	r->enc_cap = tc;
+	rc = delta_decode(r->dt, r->enc, fh->raw_len, fh->nrecords, r->raw, fh->rec_len,
+			  &r->rec_end, good, why, whylen);
+	return rc;
+}
+
 /* Checks the record framing of the frame in r->raw. Returns the number of
  * good records; *bad is set when the framing breaks (reason in why). */
 static uint32_t check_records(const uint8_t *raw, uint32_t len, uint32_t expect, int *bad,
@@ -455,7 +497,7 @@ static int advance(struct tape_chunk_reader *r, int mode, struct frame_hdr *fh, 
 		r->pos = pos + total;
 		*off = pos;
 		if (fh->type != TAPE_FRAME_DATA && fh->type != TAPE_FRAME_META &&
-		    fh->type != TAPE_FRAME_INDEX) {
+		    fh->type != TAPE_FRAME_INDEX && fh->type != FRAME_DATA_DELTA) {
 			if (mode == 2)
 				continue; /* unknown frame types are skipped */
 			return 1;
@@ -471,14 +513,29 @@ static int advance(struct tape_chunk_reader *r, int mode, struct frame_hdr *fh, 
 			damage(r, pos, total, rc, "frame %u: %s", fh->frame_no, why);
 			continue;
 		}
+		r->rec_end = fh->raw_len;
+		r->rec_expect = fh->nrecords;
+		if (fh->type == FRAME_DATA_DELTA) {
+			uint32_t good;
+			rc = undo_delta(r, fh, &good, why, sizeof(why));
+			if (rc == -ENOMEM)
+				return rc;
+			if (rc < 0) {
+				/* the records before the break are still returned */
+				damage(r, pos, fh->rec_len - r->rec_end, rc,
+				       "frame %u: %s (%u records before it)", fh->frame_no, why,
+				       good);
+				r->rec_expect = good;
+			}
+		}
 		clock_list_add(&r->src->clocks, fh->clock_boot, fh->clock_real);
 		if (mode == 1 && fh->type != TAPE_FRAME_INDEX) {
 			int bad;
 			uint32_t bad_at, good;
-			good = check_records(r->raw, fh->raw_len, fh->nrecords, &bad, &bad_at, why,
+			good = check_records(r->raw, r->rec_end, r->rec_expect, &bad, &bad_at, why,
 					     sizeof(why));
 			if (bad)
-				damage(r, pos, fh->raw_len - bad_at, -TAPE_E_RECORD,
+				damage(r, pos, r->rec_end - bad_at, -TAPE_E_RECORD,
 				       "frame %u: %s (%u records before it)", fh->frame_no, why,
 				       good);
 		}
@@ -521,16 +578,16 @@ static int frame_next_record(struct tape_chunk_reader *r, struct tape_record *re
 	const uint8_t *p;
 
 	while (r->in_frame) {
-		if (r->raw_pos >= r->cur.raw_len) {
-			if (r->rec_no != r->cur.nrecords)
+		if (r->raw_pos >= r->rec_end) {
+			if (r->rec_no != r->rec_expect)
 				damage(r, r->cur_off, 0, -TAPE_E_RECORD,
 				       "frame %u: holds %u records, header says %u "
 				       "(%u records before it)",
-				       r->cur.frame_no, r->rec_no, r->cur.nrecords, r->rec_no);
+				       r->cur.frame_no, r->rec_no, r->rec_expect, r->rec_no);
 			r->in_frame = 0;
 			break;
 		}
-		left = r->cur.raw_len - r->raw_pos;
+		left = r->rec_end - r->raw_pos;
 		p = r->raw + r->raw_pos;
 		if (left < REC_HDR_LEN) {
 			damage(r, r->cur_off, left, -TAPE_E_RECORD,
@@ -566,7 +623,11 @@ static int frame_next_record(struct tape_chunk_reader *r, struct tape_record *re
 				clock_list_add(&r->src->clocks, get_u64(rec->data),
 					       get_u64((const uint8_t *)rec->data + 8));
 		}
-		min = nt_rec_min_size(type);
+		if (type != r->min_type) {
+			r->min_type = type;
+			r->min_len = nt_rec_min_size(type);
+		}
+		min = r->min_len;
 		if (len < min) {
 			if (grow(&r->scratch, &r->scratch_cap, min))
 				return -ENOMEM;
@@ -622,7 +683,8 @@ int tape_chunk_reader__seek_time(struct tape_chunk_reader *r, uint64_t ts)
 	r->pos = r->data_start;
 	r->next_frame_no = 0;
 	while ((rc = advance(r, 0, &fh, &off)) == 1) {
-		if (fh.type == TAPE_FRAME_DATA && fh.last_ts >= ts) {
+		if ((fh.type == TAPE_FRAME_DATA || fh.type == FRAME_DATA_DELTA) &&
+		    fh.last_ts >= ts) {
 			r->pos = off;
 			r->next_frame_no = fh.frame_no;
 			return 0;
@@ -711,6 +773,8 @@ void tape_chunk_reader__free(struct tape_chunk_reader *r)
 	if (r->own_src)
 		source_int_free(r->src);
 	ZSTD_freeDCtx(r->dctx);
+	delta_tables__free(r->dt);
+	free(r->enc);
 	free(r->index);
 	free(r->raw);
 	free(r->disk);

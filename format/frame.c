@@ -15,7 +15,7 @@ void frame_hdr_encode(const struct frame_hdr *fh, uint8_t out[FRAME_HDR_LEN])
 	put_u32(out + 16, fh->raw_len);
 	put_u32(out + 20, fh->nrecords);
 	put_u32(out + 24, fh->nlost);
-	/* 28: reserved, zero */
+	put_u32(out + 28, fh->type == FRAME_DATA_DELTA ? fh->rec_len : 0);
 	put_u64(out + 32, fh->base_ts);
 	put_u64(out + 40, fh->first_ts);
 	put_u64(out + 48, fh->last_ts);
@@ -62,13 +62,15 @@ int frame_hdr_decode(const uint8_t *buf, size_t len, struct frame_hdr *fh, size_
 	fh->raw_len = get_u32(buf + 16);
 	fh->nrecords = get_u32(buf + 20);
 	fh->nlost = get_u32(buf + 24);
+	fh->rec_len = fh->type == FRAME_DATA_DELTA ? get_u32(buf + 28) : 0;
 	fh->base_ts = get_u64(buf + 32);
 	fh->first_ts = get_u64(buf + 40);
 	fh->last_ts = get_u64(buf + 48);
 	fh->clock_boot = get_u64(buf + 56);
 	fh->clock_real = get_u64(buf + 64);
 	fh->payload_crc = get_u32(buf + 72);
-	if (fh->disk_len > FRAME_DISK_MAX || fh->raw_len > FRAME_RAW_MAX) {
+	if (fh->disk_len > FRAME_DISK_MAX || fh->raw_len > FRAME_RAW_MAX ||
+	    fh->rec_len > FRAME_RAW_MAX) {
 		*why = "frame sizes out of range";
 		return -TAPE_E_FRAME;
 	}
@@ -82,7 +84,8 @@ void index_entry_encode(const struct tape_frame_info *fi, uint8_t out[INDEX_ENTR
 {
 	memset(out, 0, INDEX_ENTRY_LEN);
 	put_u64(out, fi->offset);
-	out[8] = (uint8_t)fi->type;
+	out[8] = fi->type == TAPE_FRAME_DATA && fi->codec == TAPE_CODEC_DELTA ? FRAME_DATA_DELTA
+									     : (uint8_t)fi->type;
 	put_u32(out + 12, fi->disk_len);
 	put_u32(out + 16, fi->raw_len);
 	put_u32(out + 20, fi->nrecords);
@@ -98,6 +101,12 @@ void index_entry_decode(const uint8_t in[INDEX_ENTRY_LEN], struct tape_frame_inf
 	memset(fi, 0, sizeof(*fi));
 	fi->offset = get_u64(in);
 	fi->type = in[8];
+	if (fi->type == TAPE_FRAME_DATA)
+		fi->codec = TAPE_CODEC_PLAIN;
+	if (fi->type == FRAME_DATA_DELTA) {
+		fi->type = TAPE_FRAME_DATA;
+		fi->codec = TAPE_CODEC_DELTA;
+	}
 	fi->disk_len = get_u32(in + 12);
 	fi->raw_len = get_u32(in + 16);
 	fi->nrecords = get_u32(in + 20);
@@ -136,6 +145,12 @@ void frame_hdr_to_info(const struct frame_hdr *fh, uint64_t off, struct tape_fra
 	memset(fi, 0, sizeof(*fi));
 	fi->offset = off;
 	fi->type = fh->type;
+	if (fi->type == TAPE_FRAME_DATA)
+		fi->codec = TAPE_CODEC_PLAIN;
+	if (fi->type == FRAME_DATA_DELTA) {
+		fi->type = TAPE_FRAME_DATA;
+		fi->codec = TAPE_CODEC_DELTA;
+	}
 	fi->disk_len = fh->disk_len;
 	fi->raw_len = fh->raw_len;
 	fi->nrecords = fh->nrecords;

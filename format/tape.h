@@ -26,7 +26,7 @@
 #include "records.h"
 
 #define TAPE_FORMAT_MAJOR 1
-#define TAPE_FORMAT_MINOR 0
+#define TAPE_FORMAT_MINOR 1
 
 /* Format errors (pinned values; negative of these are returned). They start
  * at 1000 so that they never collide with errno values. */
@@ -137,6 +137,7 @@ struct tape_writer_opts {
 	uint32_t frame_size;         /* uncompressed bytes per frame; default 256 KiB */
 	uint32_t flush_ms;           /* a frame is written at least this often; default 1000 */
 	int zstd_level;              /* default 3 (zstd's default) */
+	int codec;                   /* enum tape_codec of DATA frames; 0 = TAPE_CODEC_DELTA */
 	int fsync;                   /* fdatasync each frame (1) or only at chunk close (0) */
 	/* Header fields copied into every chunk. NULL/0 = filled in from the
 	 * running machine (hostname, boot_id, uname -r) or left empty. */
@@ -167,6 +168,17 @@ struct tape_writer_opts {
 	 * realtime = now_ns() + (CLOCK_REALTIME - now_ns()) taken at open, so
 	 * that the pairs of a fake clock stay consistent. */
 	uint64_t (*realtime_ns)(void *ctx);
+};
+
+/* How DATA frames are coded (docs/FORMAT.md 4 and 4.1). META and INDEX frames
+ * are always plain. Readers decode both; the records handed out are the same. */
+enum tape_codec {
+	TAPE_CODEC_DEFAULT = 0,      /* = TAPE_CODEC_DELTA */
+	TAPE_CODEC_PLAIN   = 1,      /* frame type 1: records -> zstd (format 1.0) */
+	TAPE_CODEC_DELTA   = 2,      /* frame type 4: records XOR-ed against the previous
+				      * record of their type and connection, zero bytes
+				      * suppressed, then zstd (format 1.1; 1.0 readers
+				      * skip these frames) */
 };
 
 /* Opens a writer; creates the first chunk ("chunk-00000001.ntc.partial").
@@ -261,8 +273,9 @@ struct tape_record {
 /* Per-frame information, for verify/info/seek. */
 struct tape_frame_info {
 	uint64_t offset;
-	uint16_t type;               /* TAPE_FRAME_* */
-	uint32_t disk_len, raw_len, nrecords, nlost;
+	uint16_t type;               /* TAPE_FRAME_*: DATA for both codecs */
+	uint16_t codec;              /* DATA frames: TAPE_CODEC_PLAIN or TAPE_CODEC_DELTA; else 0 */
+	uint32_t disk_len, raw_len, nrecords, nlost; /* raw_len: zstd content size */
 	uint64_t first_ts, last_ts;
 	uint64_t clock_boot_ns, clock_real_ns;
 };

@@ -36,6 +36,7 @@ enum chunk_tlv_tag {
 #define FRAME_HDR_MAX      4096        /* readers accept hdr_len in [80, 4096] */
 #define FRAME_DISK_MAX     (64u << 20) /* payload limits a reader accepts */
 #define FRAME_RAW_MAX      (64u << 20)
+#define FRAME_DATA_DELTA   4           /* on-disk type of a DATA frame in the delta codec (1.1) */
 
 /* ---- record header ---- */
 #define REC_HDR_LEN        8
@@ -74,6 +75,7 @@ struct frame_hdr {
 	uint16_t hdr_len;
 	uint32_t frame_no;
 	uint32_t disk_len, raw_len, nrecords, nlost;
+	uint32_t rec_len;            /* FRAME_DATA_DELTA: record bytes after the inverse transform */
 	uint64_t base_ts, first_ts, last_ts;
 	uint64_t clock_boot, clock_real;
 	uint32_t payload_crc;
@@ -108,6 +110,30 @@ void trailer_encode(uint64_t index_off, uint64_t file_len, uint32_t nframes,
 /* Returns 0 and the fields, or -TAPE_E_INDEX. */
 int trailer_decode(const uint8_t in[TRAILER_LEN], uint64_t *index_off, uint64_t *file_len,
 		   uint32_t *nframes);
+
+/* delta.c: the DATA_DELTA transform (FORMAT.md 4.1). The table sizes and the
+ * slot hash are part of the format. */
+#define DELTA_TYPE_SLOTS   1024
+#define DELTA_KEY_BITS     13
+#define DELTA_KEY_SLOTS    (1u << DELTA_KEY_BITS)
+struct delta_tables;
+/* Reference tables for one encoder or decoder; NULL on ENOMEM. Free with delta_tables__free(). */
+struct delta_tables *delta_tables__new(void);
+void delta_tables__free(struct delta_tables *t);
+/* Bytes delta_encode() may write for raw_len bytes of records. */
+size_t delta_bound(uint32_t raw_len);
+/* Encodes the nrec well-formed records raw[0..raw_len) (plain layout,
+ * 8-aligned) into out (delta_bound(raw_len) bytes). Returns the encoded length. */
+size_t delta_encode(struct delta_tables *t, const uint8_t *raw, uint32_t raw_len, uint32_t nrec,
+		    uint8_t *out);
+/* Decodes enc[0..enc_len) holding nrec records into plain[0..plain_len)
+ * (the frame's nrecords and rec_len). Returns 0, or -TAPE_E_RECORD with a reason in why when the
+ * encoding is inconsistent; *good_len and *good_rec are the bytes and records
+ * decoded before the break (all of them on success). Never reads or writes
+ * outside the given buffers. */
+int delta_decode(struct delta_tables *t, const uint8_t *enc, uint32_t enc_len, uint32_t nrec,
+		 uint8_t *plain, uint32_t plain_len, uint32_t *good_len, uint32_t *good_rec,
+		 char *why, size_t whylen);
 
 /* meta.c: records of these types are not repeated in each chunk's snapshot. */
 int meta_is_snapshot_type(uint16_t type);

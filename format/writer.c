@@ -52,6 +52,9 @@ struct tape_writer {
 	int npend;
 
 	ZSTD_CCtx *cctx;
+	struct delta_tables *dt;     /* TAPE_CODEC_DELTA: reference tables */
+	uint8_t *enc;                /* TAPE_CODEC_DELTA: the encoded frame before zstd */
+	size_t enc_cap;
 	struct tape_writer_stats st;
 	uint64_t real_off;           /* fake now_ns without realtime_ns: realtime - boottime at open */
 };
@@ -168,7 +171,8 @@ static int drain(struct tape_writer *w)
 		}
 		w->frame_no++;
 		w->st.frames++;
-		if (p->fh.type == TAPE_FRAME_DATA && w->off >= w->o.chunk_size)
+		if ((p->fh.type == TAPE_FRAME_DATA || p->fh.type == FRAME_DATA_DELTA) &&
+		    w->off >= w->o.chunk_size)
 			w->need_rotate = 1;
 		tmp = w->pend[0];
 		memmove(&w->pend[0], &w->pend[1], (size_t)(w->npend - 1) * sizeof(w->pend[0]));
@@ -184,6 +188,9 @@ static int drain(struct tape_writer *w)
 static int seal(struct tape_writer *w)
 {
 	struct pending *p;
+	const uint8_t *src = w->raw;
+	uint32_t src_len = w->raw_len;
+	uint8_t type = w->ftype;
 	size_t bound, n;
 
 	if (!w->nrec)
@@ -194,7 +201,20 @@ static int seal(struct tape_writer *w)
 			return err == -ENOMEM ? err : -ENOSPC;
 	}
 	p = &w->pend[w->npend];
-	bound = FRAME_HDR_LEN + ZSTD_compressBound(w->raw_len);
+	if (type == TAPE_FRAME_DATA && w->o.codec == TAPE_CODEC_DELTA) {
+		size_t eb = delta_bound(w->raw_len);
+		if (w->enc_cap < eb) {
+			uint8_t *nb = realloc(w->enc, eb);
+			if (!nb)
+				return -ENOMEM;
+			w->enc = nb;
+			w->enc_cap = eb;
+		}
+		src_len = (uint32_t)delta_encode(w->dt, w->raw, w->raw_len, w->nrec, w->enc);
+		src = w->enc;
+		type = FRAME_DATA_DELTA;
+	}
+	bound = FRAME_HDR_LEN + ZSTD_compressBound(src_len);
 	if (p->cap < bound) {
 		uint8_t *nb = realloc(p->buf, bound);
 		if (!nb)
@@ -202,14 +222,14 @@ static int seal(struct tape_writer *w)
 		p->buf = nb;
 		p->cap = bound;
 	}
-	n = ZSTD_compress2(w->cctx, p->buf + FRAME_HDR_LEN, p->cap - FRAME_HDR_LEN, w->raw,
-			   w->raw_len);
+	n = ZSTD_compress2(w->cctx, p->buf + FRAME_HDR_LEN, p->cap - FRAME_HDR_LEN, src, src_len);
 	if (ZSTD_isError(n))
 		return -ENOMEM;
 	memset(&p->fh, 0, sizeof(p->fh));
-	p->fh.type = w->ftype;
+	p->fh.type = type;
 	p->fh.disk_len = (uint32_t)n;
-	p->fh.raw_len = w->raw_len;
+	p->fh.raw_len = src_len;
+	p->fh.rec_len = type == FRAME_DATA_DELTA ? w->raw_len : 0;
 	p->fh.nrecords = w->nrec;
 	p->fh.nlost = w->nlost > UINT32_MAX ? UINT32_MAX : (uint32_t)w->nlost;
 	p->fh.base_ts = w->base_ts;
@@ -546,6 +566,8 @@ static void writer_free(struct tape_writer *w)
 	for (int i = 0; i < PENDING_MAX; i++)
 		free(w->pend[i].buf);
 	ZSTD_freeCCtx(w->cctx);
+	delta_tables__free(w->dt);
+	free(w->enc);
 	free(w->raw);
 	free(w->idx);
 	free(w->dir);
@@ -649,6 +671,15 @@ struct tape_writer *tape_writer__open(const struct tape_writer_opts *opts)
 		w->o.flush_ms = 1000;
 	if (!w->o.zstd_level)
 		w->o.zstd_level = 3;
+	if (w->o.codec == TAPE_CODEC_DEFAULT)
+		w->o.codec = TAPE_CODEC_DELTA;
+	if (w->o.codec != TAPE_CODEC_PLAIN && w->o.codec != TAPE_CODEC_DELTA) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	/* the encoded frame (up to 9/8 of the records) must stay under FRAME_RAW_MAX */
+	if (w->o.codec == TAPE_CODEC_DELTA && w->o.frame_size > FRAME_RAW_MAX / 9 * 8 - 2 * REC_MAX_TOTAL)
+		w->o.frame_size = FRAME_RAW_MAX / 9 * 8 - 2 * REC_MAX_TOTAL;
 	w->next_seq = w->o.first_seq ? w->o.first_seq : 1;
 	if (w->o.now_ns && !w->o.realtime_ns)
 		w->real_off = clock_ns(CLOCK_REALTIME) - w->o.now_ns(w->o.cb_ctx);
@@ -676,7 +707,8 @@ struct tape_writer *tape_writer__open(const struct tape_writer_opts *opts)
 
 	h = &w->tmpl;
 	h->major = TAPE_FORMAT_MAJOR;
-	h->minor = TAPE_FORMAT_MINOR;
+	/* the lowest version that reads the chunk: plain chunks stay 1.0 */
+	h->minor = w->o.codec == TAPE_CODEC_PLAIN ? 0 : TAPE_FORMAT_MINOR;
 	h->snaplen = opts->snaplen;
 	h->flags = opts->hdr_flags;
 	if (opts->recording_id) {
@@ -705,7 +737,9 @@ struct tape_writer *tape_writer__open(const struct tape_writer_opts *opts)
 	w->raw_cap = w->o.frame_size + REC_MAX_TOTAL + 8;
 	w->raw = malloc(w->raw_cap);
 	w->cctx = ZSTD_createCCtx();
-	if (!w->raw || !w->cctx) {
+	if (w->o.codec == TAPE_CODEC_DELTA)
+		w->dt = delta_tables__new();
+	if (!w->raw || !w->cctx || (w->o.codec == TAPE_CODEC_DELTA && !w->dt)) {
 		err = -ENOMEM;
 		goto cleanup;
 	}

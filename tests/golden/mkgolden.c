@@ -32,8 +32,9 @@ static uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v;
 static void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void wr16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
 
-/* The base chunk: a META frame, 3 DATA frames of 10 drops each, index, trailer. */
-static struct buf base_chunk(const char *dir, int unknown)
+/* The base chunk: a META frame, 3 DATA frames of 10 drops each, index, trailer;
+ * DATA frames in the given codec (the 1.0 files: plain). */
+static struct buf base_chunk(const char *dir, int unknown, int codec)
 {
 	struct tape_writer_opts o = { 0 };
 	struct tape_writer *w;
@@ -51,6 +52,7 @@ static struct buf base_chunk(const char *dir, int unknown)
 	o.recording_id = (const uint8_t *)"0123456789abcdef";
 	o.now_ns = clk_boot;
 	o.realtime_ns = clk_real;
+	o.codec = codec;
 	w = tape_writer__open(&o);
 	if (!w)
 		die("writer");
@@ -171,7 +173,7 @@ int main(int argc, char **argv)
 
 	if (!mkdtemp(tmp))
 		die("mkdtemp");
-	base = base_chunk(tmp, 0);
+	base = base_chunk(tmp, 0, TAPE_CODEC_PLAIN);
 	save(out, "good.chunk", &base);
 
 	b = copy(&base); b.p[1] = 'X'; save(out, "bad-magic.chunk", &b); free(b.p);
@@ -215,7 +217,7 @@ int main(int argc, char **argv)
 	save(out, "garbage-between-frames.chunk", &b); free(b.p);
 	/* unknown record type, unknown frame type, unknown header TLV: all skipped */
 	free(base.p);
-	base = base_chunk(tmp, 1);
+	base = base_chunk(tmp, 1, TAPE_CODEC_PLAIN);
 	b = copy(&base);
 	{
 		/* an extra TLV (tag 99) at the end of the header */
@@ -233,6 +235,20 @@ int main(int argc, char **argv)
 		fix_frame_hdr(&b, frame_off(&b, 2));
 	}
 	save(out, "unknown-types.chunk", &b); free(b.p);
+	free(base.p);
+	/* format 1.1: DATA_DELTA frames (type 4, rec_len at frame header offset 28) */
+	base = base_chunk(tmp, 0, TAPE_CODEC_DELTA);
+	save(out, "delta-good.chunk", &base);
+	/* rec_len 8 bytes short (CRCs valid): the last record of frame 2 does not fit */
+	b = copy(&base);
+	wr32(b.p + frame_off(&b, 2) + 28, rd32(b.p + frame_off(&b, 2) + 28) - 8);
+	fix_frame_hdr(&b, frame_off(&b, 2));
+	drop_trailer(&b); save(out, "delta-rec-len.chunk", &b); free(b.p);
+	/* rec_len more than 8 x the encoded length: impossible, nothing decoded */
+	b = copy(&base);
+	wr32(b.p + frame_off(&b, 2) + 28, 8 * rd32(b.p + frame_off(&b, 2) + 16) + 8);
+	fix_frame_hdr(&b, frame_off(&b, 2));
+	drop_trailer(&b); save(out, "delta-impossible-len.chunk", &b); free(b.p);
 	free(base.p);
 	rmdir(tmp);
 	return 0;

@@ -2,6 +2,7 @@
 # test_bundle.sh: CLI test of 'nettape bundle': the slice is a valid tape, holds only its window and metadata, and --anonymize leaks nothing.
 # usage: test_bundle.sh NETTAPE GEN_TAPE DUMP_TAPE WORKDIR
 set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NT=$1 GEN=$2 DUMP=$3 W=$4
 rm -rf "$W"
 mkdir -p "$W"
@@ -9,19 +10,8 @@ cd "$W"
 eval "$("$GEN" tape)"   # FROM TO T_SYN NPKT_WINDOW
 export LC_ALL=C
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_rc() {
-	local want=$1; shift
-	set +e
-	"$@" >out.txt 2>err.txt
-	local rc=$?
-	set -e
-	[ "$rc" = "$want" ] || { cat err.txt >&2; fail "'$*' exited $rc, want $want"; }
-	if [ "$want" != 0 ]; then
-		[ "$(wc -l <err.txt)" = 1 ] || { cat err.txt >&2; fail "'$*': want one error line"; }
-		grep -q '^nettape bundle: ' err.txt || fail "'$*': error does not name the command"
-	fi
-}
+CMD=bundle
+. "$HERE/lib_cli.sh"
 # every record's realtime within [FROM, TO] (metadata snapshots carry the first record's time)
 check_window() {
 	awk -v f="${FROM}000000000" -v t="${TO}000000000" '

@@ -2,6 +2,7 @@
 # test_pcap.sh: CLI test of 'nettape pcap' on a synthetic tape; tshark is the oracle (times, zero window, retransmission, interfaces).
 # usage: test_pcap.sh NETTAPE GEN_TAPE DUMP_TAPE WORKDIR
 set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NT=$1 GEN=$2 W=$4
 command -v tshark >/dev/null || { echo "SKIP: tshark not installed (apt-get install tshark)"; exit 77; }
 rm -rf "$W"
@@ -9,21 +10,9 @@ mkdir -p "$W"
 cd "$W"
 eval "$("$GEN" tape)"   # FROM TO T_SYN NPKT_WINDOW
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+CMD=pcap
+. "$HERE/lib_cli.sh"
 ts() { tshark -r "$1" "${@:2}" 2>/dev/null; }
-# one line on stderr, exit code as expected
-expect_rc() {
-	local want=$1; shift
-	set +e
-	"$@" >out.txt 2>err.txt
-	local rc=$?
-	set -e
-	[ "$rc" = "$want" ] || { cat err.txt >&2; fail "'$*' exited $rc, want $want"; }
-	if [ "$want" != 0 ]; then
-		[ "$(wc -l <err.txt)" = 1 ] || { cat err.txt >&2; fail "'$*': want one error line"; }
-		grep -q '^nettape pcap: ' err.txt || fail "'$*': error does not name the command"
-	fi
-}
 
 # 1. everything, pcapng
 expect_rc 0 "$NT" pcap tape -o all.pcapng

@@ -2,6 +2,7 @@
 # test_pcap_db.sh: CLI test of 'nettape pcap DB': exports from an imported database must equal the tape's and the original capture's (tshark as the oracle), plus bad inputs.
 # usage: test_pcap_db.sh NETTAPE GEN_TAPE CAPTURE.pcap WORKDIR [GEN_PCAP]
 set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NT=$1 GEN=$2 CAP=$3 W=$4 GENPCAP=${5:-}
 command -v tshark >/dev/null || { echo "SKIP: tshark not installed (apt-get install tshark)"; exit 77; }
 rm -rf "$W"
@@ -9,7 +10,8 @@ mkdir -p "$W"
 cd "$W"
 eval "$("$GEN" tape)"   # FROM TO T_SYN NPKT_WINDOW
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+CMD=pcap
+. "$HERE/lib_cli.sh"
 ts() { tshark -r "$1" "${@:2}" 2>/dev/null; }
 # The packet list compared between two captures: times to the ns, raw TCP numbers, flags,
 # addresses, lengths, and (pcapng) interface names and directions.
@@ -26,19 +28,6 @@ expert() {
 	awk -F'\t' -v n=${#EXPERT[@]} -v names="${EXPERT[*]}" '
 		{ for (i = 1; i <= n; i++) if ($(NF - n + i) != "") c[i]++ }
 		END { split(names, nm, " "); for (i = 1; i <= n; i++) printf "%s=%d ", nm[i], c[i] }' "$1"
-}
-# one line on stderr, exit code as expected
-expect_rc() {
-	local want=$1; shift
-	set +e
-	"$@" >out.txt 2>err.txt
-	local rc=$?
-	set -e
-	[ "$rc" = "$want" ] || { cat err.txt >&2; fail "'$*' exited $rc, want $want"; }
-	if [ "$want" != 0 ]; then
-		[ "$(wc -l <err.txt)" = 1 ] || { cat err.txt >&2; fail "'$*': want one error line"; }
-		grep -q '^nettape pcap: ' err.txt || fail "'$*': error does not name the command"
-	fi
 }
 
 expect_rc 0 "$NT" import tape -o tape.db

@@ -479,7 +479,7 @@ static void test_long_recording(void)
 	       " kept chunks %" PRIu64 "-%" PRIu64 " (%d present), %d newest unpinned kept, "
 	       "budget %" PRIu64 " bytes\n", last_seq, p.id, p.seq_from, p.seq_to, pinned_present,
 	       others, budget_bytes);
-	CHECK(last_seq > 200);
+	CHECK(last_seq > 150); /* the budget (32 chunks) turned over several times */
 	CHECK_EQ((uint64_t)pinned_present, p.seq_to - p.seq_from + 1);
 	/* Everything unpinned and older than the newest few has rotated away. */
 	for (i = 0; i < n; i++) {

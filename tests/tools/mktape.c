@@ -302,7 +302,8 @@ static int emit(struct gen *g, struct tape_writer *w, int kind, uint32_t nevents
 			u.d.c.pid = 0;
 			u.d.c.flags = NT_CONN_F_PKT_ORDER;
 		}
-		u.d.location = symbols[rndn(g, 9)].a + rndn(g, 0x400);
+		u.d.location = symbols[rndn(g, 9)].a; /* two draws, in a defined order */
+		u.d.location += rndn(g, 0x400);
 		u.d.reason = drop_reasons[k].v;
 		u.d.skb_len = 52 + rndn(g, 1448);
 		u.d.seq = (uint32_t)rnd(g);
@@ -423,9 +424,13 @@ static int emit(struct gen *g, struct tape_writer *w, int kind, uint32_t nevents
 		return tape_writer__append(w, NT_REC_PACKET, g->boot, u.raw,
 					   (uint32_t)sizeof(*p) + caplen);
 	}
-	case W_LOSS:
-		return tape_writer__loss(w, NT_REC_SAMPLE, (uint16_t)rndn(g, 4), 1 + rndn(g, 100),
-					 g->boot - 1000000, g->boot);
+	case W_LOSS: {
+		/* one draw after the other: the evaluation order of arguments is
+		 * unspecified (gcc's tapes had other loss counts than clang's) */
+		uint16_t cpu = (uint16_t)rndn(g, 4);
+		uint64_t count = 1 + rndn(g, 100);
+		return tape_writer__loss(w, NT_REC_SAMPLE, cpu, count, g->boot - 1000000, g->boot);
+	}
 	case W_PIN: {
 		char desc[128];
 		u.p.kind = (uint16_t)(1 + rndn(g, 5));
@@ -511,6 +516,7 @@ static void usage(FILE *f)
 		"      --chunk-time SEC  rotate chunks after SEC seconds of recorded time\n"
 		"      --frame-size SIZE uncompressed bytes per frame (default 256K)\n"
 		"      --level N         zstd level (default 3)\n"
+		"      --codec NAME      DATA frame codec: delta (default, format 1.1) or plain (1.0)\n"
 		"      --seed N          random seed (default 1)\n"
 		"      --start SEC       wall-clock start, seconds since the epoch (default 1750000000)\n"
 		"      --host NAME       host name in the header (default mkhost)\n"
@@ -535,6 +541,7 @@ int main(int argc, char **argv)
 		{ "chunk-time", required_argument, NULL, 'T' },
 		{ "frame-size", required_argument, NULL, 'F' },
 		{ "level", required_argument, NULL, 'L' },
+		{ "codec", required_argument, NULL, 'C' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "start", required_argument, NULL, 'B' },
 		{ "host", required_argument, NULL, 'H' },
@@ -552,7 +559,7 @@ int main(int argc, char **argv)
 	uint64_t frame_size = 0, level = 3, seed = 1, start = 1750000000, first_seq = 1, v;
 	unsigned weights[W_N], total = 0;
 	const char *out = NULL, *host = "mkhost";
-	int crash = 0, quiet = 0, c, err = 0, samples_only;
+	int crash = 0, quiet = 0, c, err = 0, samples_only, codec = TAPE_CODEC_DEFAULT;
 	char cmdline[1024];
 	uint8_t rid[16];
 	size_t cl = 0;
@@ -568,6 +575,16 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'H': host = optarg; break;
+		case 'C':
+			if (!strcmp(optarg, "delta")) {
+				codec = TAPE_CODEC_DELTA;
+			} else if (!strcmp(optarg, "plain")) {
+				codec = TAPE_CODEC_PLAIN;
+			} else {
+				fprintf(stderr, "nettape-mktape: bad --codec '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'K': crash = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -633,6 +650,7 @@ int main(int argc, char **argv)
 	o.chunk_time_ns = chunk_time;
 	o.frame_size = (uint32_t)frame_size;
 	o.zstd_level = (int)level;
+	o.codec = codec;
 	o.hostname = host;
 	o.boot_id = "3f1c9a52-7d0e-4b8a-9c61-2e5f8a7b0d14";
 	o.kernel = "6.18.0-nettape";

@@ -18,6 +18,7 @@ struct orig {
 static struct orig recs[NREC + 64];
 static int nrecs;
 static char dir[256];
+static int codec;                /* the DATA frame codec under test */
 
 static uint64_t boot_cb(void *ctx) { return ((struct tu_clock *)ctx)->boot; }
 static uint64_t real_cb(void *ctx) { return tu_clock_real(ctx); }
@@ -36,6 +37,7 @@ static uint8_t *make_chunk(size_t *len, struct tape_frame_info **fi, size_t *nfi
 
 	o.dir = dir;
 	o.frame_size = 4096;
+	o.codec = codec;
 	o.now_ns = boot_cb;
 	o.realtime_ns = real_cb;
 	o.cb_ctx = &ck;
@@ -282,14 +284,20 @@ int main(int argc, char **argv)
 	uint8_t *buf;
 	int seeds = argc > 1 ? atoi(argv[1]) : 1000;
 
-	tu_tmpdir(dir, sizeof(dir), "damage");
-	buf = make_chunk(&len, &fi, &nfi);
-	REQUIRE(nfi > 10);
-	test_cuts(buf, len, fi, nfi);
-	test_flips(buf, len, fi, nfi, seeds);
-	free(buf);
-	free(fi);
-	tu_rmtree(dir);
+	/* both codecs: damage inside a DATA_DELTA frame behaves like any other */
+	for (codec = TAPE_CODEC_PLAIN; codec <= TAPE_CODEC_DELTA; codec++) {
+		tu_tmpdir(dir, sizeof(dir), "damage");
+		buf = make_chunk(&len, &fi, &nfi);
+		REQUIRE(nfi > 10);
+		for (size_t i = 0; i < nfi; i++)
+			if (fi[i].type == TAPE_FRAME_DATA)
+				CHECK_EQ(fi[i].codec, codec);
+		test_cuts(buf, len, fi, nfi);
+		test_flips(buf, len, fi, nfi, seeds);
+		free(buf);
+		free(fi);
+		tu_rmtree(dir);
+	}
 	tu_tmpdir(dir, sizeof(dir), "enospc");
 	test_enospc();
 	tu_rmtree(dir);

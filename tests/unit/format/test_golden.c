@@ -34,6 +34,10 @@ static const struct golden cases[] = {
 	{ "bad-trailer.chunk", 0, 31, -TAPE_E_INDEX, "trailer CRC32C mismatch", 0 },
 	{ "garbage-between-frames.chunk", 0, 31, -TAPE_E_FRAME, "frame 2: no frame magic", 0 },
 	{ "unknown-types.chunk", 0, 23, 0, NULL, 0 }, /* frame 2 (unknown type) skipped */
+	/* format 1.1, DATA_DELTA frames */
+	{ "delta-good.chunk", 0, 31, 0, NULL, 1 },
+	{ "delta-rec-len.chunk", 0, 30, -TAPE_E_RECORD, "frame 2: record 9: bad length 104 (9 records before it)", 0 },
+	{ "delta-impossible-len.chunk", 0, 21, -TAPE_E_RECORD, "frame 2: record length", 0 },
 };
 
 int main(void)

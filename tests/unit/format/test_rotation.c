@@ -115,7 +115,7 @@ int main(void)
 	/* rotation by size */
 	tu_tmpdir(a, sizeof(a), "rot");
 	strcat(a, "/tape");
-	nc = write_tape(a, 20000, 1000000, 16384, 0, 1000000000ull, 1700000000000000000ull, 1);
+	nc = write_tape(a, 20000, 1000000, 6144, 0, 1000000000ull, 1700000000000000000ull, 1);
 	CHECK(nc > 10);
 	CHECK(!stat(a, &st) && (st.st_mode & 0777) == 0750);
 	read_back(a, 20000, nc);

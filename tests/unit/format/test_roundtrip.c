@@ -1,45 +1,20 @@
 /* test_roundtrip.c: every record type of records.h written and read back byte-identical, with timestamps. */
-#include "tape.h"
-#include "test_util.h"
+#include "test_records.h"
 
 #define NREC 5000
-
-struct rec {
-	uint16_t type;
-	uint64_t ts;
-	uint32_t len;
-	uint8_t data[300];
-};
-
-static const uint16_t types[] = {
-	NT_REC_CLOCK, NT_REC_ENUM_NAME, NT_REC_SYMBOL, NT_REC_PROCESS, NT_REC_CGROUP,
-	NT_REC_NETNS, NT_REC_IFACE, NT_REC_SOCKET, NT_REC_LOSS, NT_REC_PIN, NT_REC_CONFIG,
-	NT_REC_DROP, NT_REC_RETRANS, NT_REC_CONG, NT_REC_STATE, NT_REC_SAMPLE, NT_REC_RESET,
-	NT_REC_STALL, NT_REC_BUFFER, NT_REC_LISTEN, NT_REC_PACKET, 0x01ff /* unknown event */,
-};
 
 static void make_rec(struct rec *r, uint64_t *seed, uint64_t ts)
 {
 	uint32_t min, extra;
 
-	r->type = types[tu_rand(seed) % (sizeof(types) / sizeof(types[0]))];
+	r->type = tr_types[tu_rand(seed) % TR_NTYPES];
 	r->ts = ts;
 	min = nt_rec_min_size(r->type);
-	extra = (r->type == NT_REC_CONFIG || r->type == NT_REC_PACKET || nt_rec_is_meta(r->type) ||
-		 r->type == 0x01ff) ? (uint32_t)(tu_rand(seed) % 40) : 0;
+	extra = tr_extra(r->type, seed, 40);
 	r->len = min + extra;
 	for (uint32_t i = 0; i < r->len; i++)
 		r->data[i] = (uint8_t)tu_rand(seed);
-	if (r->type == NT_REC_CGROUP) {
-		struct nt_rec_cgroup cg = { .id = tu_rand(seed), .path_len = (uint16_t)(extra / 2),
-					    .container_len = (uint16_t)(extra - extra / 2) };
-		memcpy(r->data, &cg, sizeof(cg));
-	}
-	if (r->type == NT_REC_CONFIG) {
-		memcpy(r->data, "k=v", 3);
-		if (r->len < 3)
-			r->len = 3;
-	}
+	tr_make_valid(r, extra, tu_rand(seed));
 }
 
 static void roundtrip(uint32_t frame_size, int level)

@@ -1,0 +1,20 @@
+# lib_cli.sh: shared by the pcap/bundle CLI tests (sourced). Set CMD to the
+# subcommand under test ("pcap", "bundle") before calling expect_rc.
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# expect_rc WANT CMD...: runs CMD with stdout in out.txt and stderr in err.txt;
+# its exit code must be WANT and, when WANT is not 0, stderr one line that
+# starts with "nettape $CMD: ".
+expect_rc() {
+	local want=$1; shift
+	set +e
+	"$@" >out.txt 2>err.txt
+	local rc=$?
+	set -e
+	[ "$rc" = "$want" ] || { cat err.txt >&2; fail "'$*' exited $rc, want $want"; }
+	if [ "$want" != 0 ]; then
+		[ "$(wc -l <err.txt)" = 1 ] || { cat err.txt >&2; fail "'$*': want one error line"; }
+		grep -q "^nettape $CMD: " err.txt || fail "'$*': error does not name the command"
+	fi
+}
