@@ -125,8 +125,8 @@ static uint8_t *make_small_all(uint64_t n)
 	return raw;
 }
 
-/* Writer and reader of one codec on n 64-byte records. */
-static int bench_write_read(const char *base, uint64_t n, int codec, double *w_rate,
+/* Writer and reader of one codec and zstd level on n 64-byte records. */
+static int bench_write_read(const char *base, uint64_t n, int level, int codec, double *w_rate,
 			    double *r_rate, uint64_t *disk)
 {
 	char dir[4096];
@@ -137,9 +137,9 @@ static int bench_write_read(const char *base, uint64_t n, int codec, double *w_r
 	uint8_t *raw;
 	uint64_t sink = 0;
 
-	snprintf(dir, sizeof(dir), "%s/write%d", base, codec);
+	snprintf(dir, sizeof(dir), "%s/write%d-%d", base, level + 100, codec);
 	o.dir = dir;
-	o.zstd_level = 3;
+	o.zstd_level = level;
 	o.codec = codec;
 	o.now_ns = clk_boot;
 	o.realtime_ns = clk_real;
@@ -262,43 +262,6 @@ static int bench_baselines(uint64_t n, double *zstd_c_rate, double *zstd_d_rate,
 }
 
 /* Writer only, at another zstd level: records/s and bytes per record. */
-static int bench_level(const char *base, uint64_t n, int level, int codec, double *rate,
-		       double *per)
-{
-	char dir[4096];
-	struct fake_clock ck = { .boot = 1000000000ull };
-	struct tape_writer_opts o = { 0 };
-	struct tape_writer *w;
-	uint8_t *raw = make_small_all(n);
-	double t0;
-
-	if (!raw)
-		return -1;
-	snprintf(dir, sizeof(dir), "%s/level%d-%d", base, level + 100, codec);
-	o.dir = dir;
-	o.zstd_level = level;
-	o.codec = codec;
-	o.now_ns = clk_boot;
-	o.realtime_ns = clk_real;
-	o.cb_ctx = &ck;
-	w = tape_writer__open(&o);
-	if (!w)
-		return -1;
-	t0 = now_s();
-	for (uint64_t i = 0; i < n; i++) {
-		ck.boot += 100;
-		if (tape_writer__append(w, BENCH_TYPE, ck.boot, raw + i * REC_PAYLOAD, REC_PAYLOAD))
-			return -1;
-	}
-	if (tape_writer__close(w))
-		return -1;
-	*rate = (double)n / (now_s() - t0);
-	*per = (double)dir_bytes(dir) / (double)n;
-	free(raw);
-	rmtree(dir);
-	return 0;
-}
-
 /* A realistic mix: 3000 connections, increasing time, mixed event types. */
 struct conn {
 	struct nt_conn c;
@@ -511,7 +474,7 @@ int main(int argc, char **argv)
 	static const int codecs[2] = { TAPE_CODEC_PLAIN, TAPE_CODEC_DELTA };
 	char base[] = "/tmp/nettape-bench-XXXXXX";
 	uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000000ull, disk[2];
-	double wr[2], rr[2], zc, zd, mc, zper, mix[2], per1[2], per2[2], stream = 0, lr, lp;
+	double wr[2], rr[2], zc, zd, mc, zper, mix[2], per1[2], per2[2], stream = 0, lw, lr;
 
 	if (!n || !mkdtemp(base)) {
 		fprintf(stderr, "usage: bench_format [RECORDS]\n");
@@ -529,7 +492,7 @@ int main(int argc, char **argv)
 	       "frame), srtt with 4 random bits, cwnd, window, a byte counter growing by 1448 per\n"
 	       "record, a random 32-bit seq; timestamps +100 ns per record.\n\n", n);
 	for (int c = 0; c < 2; c++)
-		if (bench_write_read(base, n, codecs[c], &wr[c], &rr[c], &disk[c])) {
+		if (bench_write_read(base, n, 3, codecs[c], &wr[c], &rr[c], &disk[c])) {
 			fprintf(stderr, "bench: write/read failed\n");
 			return 1;
 		}
@@ -548,19 +511,22 @@ int main(int argc, char **argv)
 	       zper);
 	printf("%-46s %12.0f records/s\n", "  ZSTD_decompressDCtx of those frames", zd);
 
-	printf("\nwriter at other zstd levels (%" PRIu64 " records of 64 bytes)\n", n / 4);
-	printf("%-28s %12s %10s %12s %10s\n", "level", "plain rec/s", "bytes/rec", "delta rec/s",
-	       "bytes/rec");
+	printf("\nwriter and reader at other zstd levels (%" PRIu64 " records of 64 bytes, rec/s)\n",
+	       n / 4);
+	printf("%-16s %10s %10s %7s %10s %10s %7s\n", "", "plain", "", "", "delta", "", "");
+	printf("%-16s %10s %10s %7s %10s %10s %7s\n", "level", "write", "read", "B/rec", "write",
+	       "read", "B/rec");
 	{
 		static const int levels[] = { 1, -1, -5, 3, 6 };
 		for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
 			char name[32];
 			snprintf(name, sizeof(name), "zstd level %d", levels[i]);
-			printf("%-28s", name);
+			printf("%-16s", name);
 			for (int c = 0; c < 2; c++) {
-				if (bench_level(base, n / 4, levels[i], codecs[c], &lr, &lp))
+				uint64_t ld;
+				if (bench_write_read(base, n / 4, levels[i], codecs[c], &lw, &lr, &ld))
 					return 1;
-				printf(" %12.0f %10.2f", lr, lp);
+				printf(" %10.0f %10.0f %7.2f", lw, lr, (double)ld / (double)(n / 4));
 			}
 			printf("\n");
 		}
