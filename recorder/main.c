@@ -767,8 +767,10 @@ static void run_fires(struct app *a)
 		if (a->snip)
 			n = snippet__fire(a->snip, f);
 		if (a->snip)
-			log_debug("trigger %s: %d packet(s) from the pre-trigger ring written",
-				  trigger_kind_name(f->kind), n);
+			log_info("trigger %s: %s; %d packet(s) from the pre-trigger ring written",
+				 trigger_kind_name(f->kind), f->desc, n);
+		else
+			log_info("trigger %s: %s", trigger_kind_name(f->kind), f->desc);
 	}
 	a->nfires = 0;
 	if (a->fires_dropped) {
