@@ -188,5 +188,5 @@ for tool in $TOOLS; do
 done
 echo "trigger fires per run (kind:count, - = none):"
 for tool in $TOOLS; do
-	[ -n "${FIRES[$tool]:-}" ] && printf "  %-13s %s\n" "$tool" "${FIRES[$tool]}"
+	if [ -n "${FIRES[$tool]:-}" ]; then printf "  %-13s %s\n" "$tool" "${FIRES[$tool]}"; fi
 done
