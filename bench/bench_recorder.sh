@@ -40,6 +40,11 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# trace-cmd and perf read tracefs (nettape does not); a fresh machine may not have it mounted.
+if [ ! -d $TRACEFS/events ] && ! mount -t tracefs nodev $TRACEFS; then
+	echo "bench_recorder: tracefs is not mounted and cannot be (mount -t tracefs nodev $TRACEFS)" >&2
+	exit 1
+fi
 
 [ "$(id -u)" = 0 ] || { echo "bench_recorder: needs root"; exit 77; }
 command -v iperf3 >/dev/null || { echo "bench_recorder: needs iperf3"; exit 77; }

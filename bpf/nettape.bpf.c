@@ -1120,6 +1120,120 @@ static __always_inline int task_under_filter_cgroups(struct task_struct *task)
 }
 
 /*
+ * The socket dump, second way, for kernels whose verifier no longer trusts
+ * the socket behind bpf_sock_from_file() (6.18 marks file->socket->sk
+ * untrusted, so bpf_skc_to_tcp_sock() and sk storage reject it):
+ * map_sock_owners walks the fd tables and notes, per socket inode, the
+ * process holding it; dump_tcp then walks the TCP hash tables of one
+ * network namespace (the recorder creates it once inside each) with
+ * trusted sockets and takes the owner from that map. The same facts as
+ * dump_socks, in two passes.
+ */
+struct sock_owner {
+	__u64 cgroup;
+	__u32 tgid;
+	__u8  cg_match;
+	__u8  pad[3];
+	char  comm[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);                  /* socket inode number */
+	__type(value, struct sock_owner);
+} sock_owners SEC(".maps");
+
+SEC("iter/task_file")
+int map_sock_owners(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct sock_owner o;
+	struct socket *sock;
+	struct sock *sk;
+	__u64 ino;
+
+	if (!task || !file)
+		return 0;
+	sock = bpf_sock_from_file(file);
+	if (!sock)
+		return 0;
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	ino = BPF_CORE_READ(file, f_inode, i_ino);
+	__builtin_memset(&o, 0, sizeof(o));
+	o.tgid = BPF_CORE_READ(task, tgid);
+	o.cgroup = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	o.cg_match = task_under_filter_cgroups(task);
+	BPF_CORE_READ_STR_INTO(&o.comm, task, comm);
+	bpf_map_update_elem(&sock_owners, &ino, &o, BPF_NOEXIST);
+	return 0;
+}
+
+/* Emits one socket of the dump (sk trusted); shared by both ways. */
+static __always_inline void dump_one(struct seq_file *seq, struct sock *sk, __u32 tgid,
+				     __u64 cgroup, int cg_match, const char *comm)
+{
+	struct ntb_sockdump d;
+	struct sk_state *st;
+	__u8 state;
+
+	__builtin_memset(&d, 0, sizeof(d));
+	d.pid = tgid;
+	d.cgroup = cgroup;
+	__builtin_memcpy(d.comm, comm, sizeof(d.comm));
+	st = bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (st && !st->tgid) {
+		st->tgid = tgid;
+		st->cgroup = cgroup;
+		st->cg_match = cg_match;
+		st->cg_checked = 1;
+	}
+	conn_from_sk(&d.s.c, sk);
+	conn_owner(&d.s.c, st);
+	if (have_filters() && !conn_match(&d.s.c, st))
+		return;
+	d.s.h.ts = bpf_ktime_get_boot_ns();
+	d.s.h.type = NTB_STATE;
+	d.s.c.cookie = bpf_get_socket_cookie(sk);
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	d.s.old_state = state;
+	d.s.new_state = state;
+	fill_tcp_details(&d.s, sk, state);
+	d.s.flags |= NTB_STATE_F_TOTALS;
+	if (state == NT_TCP_ESTABLISHED)
+		d.s.flags |= NTB_STATE_F_HANDSHAKE;
+	bpf_seq_write(seq, &d, sizeof(d));
+}
+
+SEC("iter/tcp")
+int dump_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct sock_owner *o;
+	struct tcp_sock *tp;
+	struct sock *sk;
+	__u64 ino;
+
+	if (!skc)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	sk = (struct sock *)tp;
+	if (dump_mode == 1 && BPF_CORE_READ(sk, __sk_common.skc_state) != NT_TCP_LISTEN)
+		return 0;
+	ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+	o = ino ? bpf_map_lookup_elem(&sock_owners, &ino) : NULL;
+	if (!o)
+		return 0;     /* held by no fd: not listed (as dump_socks) */
+	dump_one(ctx->meta->seq, sk, o->tgid, o->cgroup, o->cg_match, o->comm);
+	return 0;
+}
+
+/*
  * Walks every process's fd table (one visit per fd table) and dumps the TCP
  * sockets in it, in every network namespace, with the process that holds
  * them. A socket without an owner yet is bound to that process: the fd
@@ -1129,15 +1243,12 @@ static __always_inline int task_under_filter_cgroups(struct task_struct *task)
 SEC("iter/task_file")
 int dump_socks(struct bpf_iter__task_file *ctx)
 {
-	struct seq_file *seq = ctx->meta->seq;
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;
-	struct ntb_sockdump d;
-	struct sk_state *st;
 	struct tcp_sock *tp;
 	struct socket *sock;
 	struct sock *sk;
-	__u8 state;
+	char comm[16];
 
 	if (!task || !file)
 		return 0;
@@ -1150,31 +1261,9 @@ int dump_socks(struct bpf_iter__task_file *ctx)
 	sk = (struct sock *)tp;
 	if (dump_mode == 1 && BPF_CORE_READ(sk, __sk_common.skc_state) != NT_TCP_LISTEN)
 		return 0;
-	__builtin_memset(&d, 0, sizeof(d));
-	d.pid = BPF_CORE_READ(task, tgid);
-	d.cgroup = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
-	BPF_CORE_READ_STR_INTO(&d.comm, task, comm);
-	st = bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (st && !st->tgid) {
-		st->tgid = d.pid;
-		st->cgroup = d.cgroup;
-		st->cg_match = task_under_filter_cgroups(task);
-		st->cg_checked = 1;
-	}
-	conn_from_sk(&d.s.c, sk);
-	conn_owner(&d.s.c, st);
-	if (have_filters() && !conn_match(&d.s.c, st))
-		return 0;
-	d.s.h.ts = bpf_ktime_get_boot_ns();
-	d.s.h.type = NTB_STATE;
-	d.s.c.cookie = bpf_get_socket_cookie(sk);
-	state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	d.s.old_state = state;
-	d.s.new_state = state;
-	fill_tcp_details(&d.s, sk, state);
-	d.s.flags |= NTB_STATE_F_TOTALS;
-	if (state == NT_TCP_ESTABLISHED)
-		d.s.flags |= NTB_STATE_F_HANDSHAKE;
-	bpf_seq_write(seq, &d, sizeof(d));
+	__builtin_memset(comm, 0, sizeof(comm));
+	BPF_CORE_READ_STR_INTO(&comm, task, comm);
+	dump_one(ctx->meta->seq, sk, BPF_CORE_READ(task, tgid),
+		 BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id), task_under_filter_cgroups(task), comm);
 	return 0;
 }

@@ -1,10 +1,14 @@
 /* capture.c: loads and attaches bpf/nettape.bpf.c, drains its ring buffer into the tape, counts losses, dumps open sockets. */
 #include "capture.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -58,6 +62,8 @@ struct capture {
 	uint64_t loss_ns;
 	struct owner_slot *owners;
 	const char *progs[32];
+	int dump_by_netns;    /* 1: dump_tcp per netns (dump_socks rejected here) */
+	int setns_warned;
 };
 
 struct prog_desc {
@@ -159,8 +165,11 @@ static int choose_programs(struct capture *c, const struct capture_opts *o, cons
 		if (on && np < sizeof(c->progs) / sizeof(c->progs[0]) - 2)
 			c->progs[np++] = d->name;
 	}
-	c->progs[np++] = "dump_socks";
+	c->progs[np++] = c->dump_by_netns ? "dump_tcp" : "dump_socks";
 	c->progs[np] = NULL;
+	bpf_program__set_autoload(c->skel->progs.dump_socks, !c->dump_by_netns);
+	bpf_program__set_autoload(c->skel->progs.map_sock_owners, c->dump_by_netns);
+	bpf_program__set_autoload(c->skel->progs.dump_tcp, c->dump_by_netns);
 	return 0;
 }
 
@@ -239,17 +248,32 @@ struct capture *capture__open(const struct capture_opts *o, char *err, size_t er
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	c->skel = nettape__open();
-	if (!c->skel) {
-		e = -errno;
-		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-e));
-		goto fail;
+	/* The socket dump of dump_socks needs a verifier that trusts the socket
+	 * behind a file (up to 6.17 or so); when this kernel rejects it, load
+	 * again with the per-netns iter/tcp dump instead. */
+	for (;;) {
+		c->skel = nettape__open();
+		if (!c->skel) {
+			e = -errno;
+			snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-e));
+			goto fail;
+		}
+		e = choose_programs(c, o, vmlinux, err, errlen);
+		if (e)
+			goto fail;
+		configure(c, o);
+		e = nettape__load(c->skel);
+		if (!e || c->dump_by_netns)
+			break;
+		log_debug("BPF load failed (%s) with the task_file socket dump: trying the "
+			  "per-netns iter/tcp dump", strerror(-e));
+		nettape__destroy(c->skel);
+		c->skel = NULL;
+		c->dump_by_netns = 1;
 	}
-	e = choose_programs(c, o, vmlinux, err, errlen);
-	if (e)
-		goto fail;
-	configure(c, o);
-	e = nettape__load(c->skel);
+	if (!e && c->dump_by_netns)
+		log_info("socket dump: this kernel rejects dump_socks; sockets open before the start "
+			 "are read per network namespace (iter/tcp)");
 	if (e) {
 		if (e == -EPERM || e == -EACCES)
 			snprintf(err, errlen, "permission denied loading the BPF programs (%s): "
@@ -486,33 +510,24 @@ static int listen_record(struct capture *c, struct tape_writer *w, const struct 
 	return 1;
 }
 
-int capture__dump_sockets(struct capture *c, struct tape_writer *w, int listeners_only)
+/* Reads one iterator's records into the tape; n counts them. Returns 0 or
+ * a negative errno (a read error or the tape writer's). */
+static int read_dump(struct capture *c, struct tape_writer *w, int fd, int listeners_only,
+		     struct u64set *seen, uint64_t ts, int *n)
 {
-	struct bpf_link *link = c->skel->links.dump_socks;
-	struct u64set seen = { 0 };
 	struct ntb_sockdump buf[64];
 	size_t have = 0;
-	int fd, n = 0;
-	uint64_t ts = now_boot_ns();
 
-	if (!link)
-		return -ENOENT;
-	c->skel->bss->dump_mode = listeners_only ? 1 : 0;
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0)
-		return -errno;
 	for (;;) {
 		ssize_t r = read(fd, (char *)buf + have, sizeof(buf) - have);
 		size_t i, cnt;
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			n = -errno;
-			break;
-		}
+		if (r < 0)
+			return -errno;
 		if (r == 0)
-			break;
+			return 0;
 		have += (size_t)r;
 		cnt = have / sizeof(buf[0]);
 		for (i = 0; i < cnt; i++) {
@@ -520,7 +535,7 @@ int capture__dump_sockets(struct capture *c, struct tape_writer *w, int listener
 			struct nt_ev_state s;
 			int err;
 
-			if (u64set_add(&seen, d->s.c.cookie) != 1)
+			if (u64set_add(seen, d->s.c.cookie) != 1)
 				continue;  /* the same socket in several fd tables */
 			if (c->k) {
 				kmeta__note_process(c->k, d->pid, d->comm, d->cgroup, ts);
@@ -532,23 +547,160 @@ int capture__dump_sockets(struct capture *c, struct tape_writer *w, int listener
 				s.c.cgroup = d->cgroup;
 			}
 			if (d->s.new_state == 10 /* TCP_LISTEN */)
-				n += listen_record(c, w, d, &s.c, ts, listeners_only);
+				*n += listen_record(c, w, d, &s.c, ts, listeners_only);
 			if (listeners_only)
 				continue;
 			err = tape_writer__append(w, NT_REC_SOCKET, ts, &s, sizeof(s));
 			if (err) {
 				c->last_err = err;
-				break;
+				return err;
 			}
-			n++;
+			(*n)++;
 		}
 		memmove(buf, (char *)buf + cnt * sizeof(buf[0]), have - cnt * sizeof(buf[0]));
 		have -= cnt * sizeof(buf[0]);
 	}
+}
+
+/* Runs an iterator whose program only fills maps. */
+static int run_iter(struct bpf_link *link)
+{
+	char buf[256];
+	ssize_t r;
+	int fd = bpf_iter_create(bpf_link__fd(link));
+
+	if (fd < 0)
+		return -errno;
+	while ((r = read(fd, buf, sizeof(buf))) > 0 || (r < 0 && errno == EINTR))
+		;
+	r = r < 0 ? -errno : 0;
 	close(fd);
+	return (int)r;
+}
+
+static void clear_map(int map_fd)
+{
+	uint64_t key, next;
+
+	while (!bpf_map_get_next_key(map_fd, NULL, &next)) {
+		key = next;
+		if (bpf_map_delete_elem(map_fd, &key))
+			break;
+	}
+}
+
+/* One fd per network namespace in use (the first process seen in each),
+ * from /proc/PID/ns/net. Returns the count; fds[] to be closed. */
+static size_t netns_fds(int *fds, size_t max)
+{
+	struct u64set inos = { 0 };
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d = opendir("/proc");
+
+	while (d && n < max && (de = readdir(d))) {
+		char path[64];
+		struct stat st;
+		int fd;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;    /* gone, a kernel thread, or not ours to see */
+		if (fstat(fd, &st) || u64set_add(&inos, (uint64_t)st.st_ino) != 1) {
+			close(fd);
+			continue;
+		}
+		fds[n++] = fd;
+	}
+	if (d)
+		closedir(d);
+	u64set_free(&inos);
+	return n;
+}
+
+/* dump_tcp once inside every network namespace: iter/tcp lists the sockets
+ * of the namespace of the task that creates the iterator. */
+static int dump_by_netns(struct capture *c, struct tape_writer *w, int listeners_only,
+			 struct u64set *seen, uint64_t ts, int *n)
+{
+	int fds[4096], self, err;
+	size_t nfd, i;
+
+	err = run_iter(c->skel->links.map_sock_owners);
+	if (err)
+		goto out;
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	nfd = self < 0 ? 0 : netns_fds(fds, sizeof(fds) / sizeof(fds[0]));
+	if (self < 0 || !nfd) {
+		/* Without /proc: the recorder's own namespace only. */
+		int fd = bpf_iter_create(bpf_link__fd(c->skel->links.dump_tcp));
+
+		err = fd < 0 ? -errno : read_dump(c, w, fd, listeners_only, seen, ts, n);
+		if (fd >= 0)
+			close(fd);
+		goto out_self;
+	}
+	for (i = 0; i < nfd && !err; i++) {
+		int fd;
+
+		if (setns(fds[i], CLONE_NEWNET)) {
+			if (!c->setns_warned)
+				log_warn("socket dump: cannot enter a network namespace (%s): sockets "
+					 "open before the start there are not listed (needs "
+					 "CAP_SYS_ADMIN)", strerror(errno));
+			c->setns_warned = 1;
+			continue;
+		}
+		fd = bpf_iter_create(bpf_link__fd(c->skel->links.dump_tcp));
+		if (fd < 0)
+			err = -errno;
+		if (setns(self, CLONE_NEWNET)) {
+			/* Cannot happen with the right to leave; say it loudly. */
+			log_error("socket dump: cannot return to the recorder's network "
+				  "namespace: %s", strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			err = -errno;
+			break;
+		}
+		if (fd >= 0) {
+			err = read_dump(c, w, fd, listeners_only, seen, ts, n);
+			close(fd);
+		}
+	}
+	for (i = 0; i < nfd; i++)
+		close(fds[i]);
+out_self:
+	if (self >= 0)
+		close(self);
+out:
+	clear_map(bpf_map__fd(c->skel->maps.sock_owners));
+	return err;
+}
+
+int capture__dump_sockets(struct capture *c, struct tape_writer *w, int listeners_only)
+{
+	struct u64set seen = { 0 };
+	uint64_t ts = now_boot_ns();
+	int fd, n = 0, err;
+
+	c->skel->bss->dump_mode = listeners_only ? 1 : 0;
+	if (c->dump_by_netns) {
+		err = dump_by_netns(c, w, listeners_only, &seen, ts, &n);
+	} else if (!c->skel->links.dump_socks) {
+		err = -ENOENT;
+	} else {
+		fd = bpf_iter_create(bpf_link__fd(c->skel->links.dump_socks));
+		err = fd < 0 ? -errno : read_dump(c, w, fd, listeners_only, &seen, ts, &n);
+		if (fd >= 0)
+			close(fd);
+	}
 	c->skel->bss->dump_mode = 0;
 	u64set_free(&seen);
-	return n;
+	return err && !n ? err : n;
 }
 
 /* ------------------------------------------------------------------ */

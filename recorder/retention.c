@@ -206,6 +206,7 @@ static void load(struct retention *r)
 			continue;
 		}
 		p.kind = (uint16_t)kind;
+		p.seq_fire = p.seq_to;    /* final: never cut back */
 		snprintf(p.desc, sizeof(p.desc), "%s", line + off);
 		n = strlen(p.desc);
 		while (n && (p.desc[n - 1] == '\n' || p.desc[n - 1] == '\r'))
@@ -310,6 +311,38 @@ static void release(struct retention *r, size_t i, const char *why)
 			apply(r, r->pins[j].seq_from, r->pins[j].seq_to);
 }
 
+/* The last pin alone holds more than the share (a post window longer than
+ * the budget lasts under this load): its end is cut back to the chunks that
+ * fit, never before the chunk written at the fire, and an open pin stops
+ * growing. The chunks cut off rotate like any other. */
+static void cap_pin(struct retention *r, struct retention_pin *p, uint64_t limit)
+{
+	uint64_t s, sum = 0, keep = p->seq_fire, old_to = p->seq_to;
+	int was_open = p->open;
+
+	for (s = p->seq_from; s <= p->seq_to && s < r->cur_seq; s++) {
+		sum += chunk_size(r, s);
+		if (sum > limit)
+			break;
+		if (s > keep)
+			keep = s;
+	}
+	if (keep >= old_to && !was_open)
+		return;
+	p->seq_to = keep < old_to ? keep : old_to;
+	p->open = 0;
+	r->dirty = 1;
+	say(r, LOG_LVL_WARN, "retention: pin #%" PRIu64 " (%s) capped at chunks %" PRIu64 "-%" PRIu64
+	    ": its window would hold more than %u%% of the %" PRIu64 "-byte budget; "
+	    "later chunks rotate as usual (raise --max-disk or lower --pin-post)", p->id,
+	    trigger_kind_name(p->kind), p->seq_from, p->seq_to, r->o.max_share_pct,
+	    r->o.budget_bytes);
+	if (p->seq_to == old_to || !r->o.unpin)
+		return;
+	r->o.unpin(r->o.budget, p->seq_from, old_to);
+	apply(r, p->seq_from, p->seq_to);
+}
+
 /* Oldest pins give way while the share or the count is exceeded; pins whose
  * chunks are all gone (deleted by the hard budget) are forgotten. */
 static void enforce(struct retention *r)
@@ -347,6 +380,8 @@ static void enforce(struct retention *r)
 			 "the %" PRIu64 "-byte budget", bytes, r->o.max_share_pct, r->o.budget_bytes);
 		release(r, 0, why);
 	}
+	if (r->npins == 1 && retention__pinned_bytes(r) > limit)
+		cap_pin(r, &r->pins[0], limit);
 }
 
 long retention__fire(struct retention *r, const struct trigger_fire *f)
@@ -368,6 +403,7 @@ long retention__fire(struct retention *r, const struct trigger_fire *f)
 	p.open = 1;
 	p.seq_to = r->cur_seq;
 	p.seq_from = r->cur_seq;
+	p.seq_fire = r->cur_seq;
 	/* The completed chunks that end after ts - pre hold part of the window. */
 	for (i = 0; i < r->nhist; i++) {
 		const struct done_chunk *d = &r->hist[(r->hhead + HISTORY - 1 - i) % HISTORY];

@@ -16,8 +16,10 @@
  * - Bytes of the complete chunks covered by pins stay within max_share_pct
  *   of the budget: when a new pin or a grown one exceeds it, the oldest pins
  *   give way (their chunks become ordinary rotation candidates) and the log
- *   says which. The newest pin never gives way here (the budget itself
- *   stays the hard limit and breaks pins last).
+ *   says which. The newest pin never gives way here: when it alone holds
+ *   more than the share, its end is cut back (never before the chunk of
+ *   the fire) and it stops growing; the log says so. The budget itself
+ *   stays the hard limit and breaks pins last.
  * - Pins survive a recorder restart through DIR/pins (text, one pin per
  *   line, replaced atomically with rename); loaded pins are final.
  * - Never prints: messages go to the log callback.
@@ -58,6 +60,7 @@ struct retention_pin {
 	uint64_t ts;                  /* fire time, boottime ns (of the boot that fired it) */
 	uint64_t cookie;
 	uint64_t seq_from, seq_to;    /* pinned chunk sequences, inclusive */
+	uint64_t seq_fire;            /* chunk written at the fire: a cap never cuts below it */
 	int open;                     /* post window still running */
 	char desc[TRIGGER_DESC_MAX];
 };

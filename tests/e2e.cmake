@@ -19,7 +19,7 @@ endforeach()
 
 # Recorder end-to-end tests: real traffic in network namespaces (scenarios/),
 # recorded by nettape-record, read back with 'nettape replay --json' and
-# compared with kernel oracles. Root, BTF and tracefs needed (else exit 77 = skip).
+# compared with kernel oracles. Root and kernel BTF needed (else exit 77 = skip).
 if(TARGET nettape-record)
   function(nettape_e2e name timeout)
     add_test(NAME e2e.${name} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/${name}.sh)

@@ -3,7 +3,7 @@
 # One test per scenario (tests/scenarios/check_report.sh SCENARIO): it runs
 # scenarios/SCENARIO.sh with nettape-record, imports the tape, runs
 # 'nettape report --format json' and asserts on the top incident and on the
-# scenario's oracle counters. Root, kernel BTF and tracefs needed (else 77 = skip).
+# scenario's oracle counters. Root and kernel BTF needed (else 77 = skip).
 if(TARGET nettape-record)
   foreach(sc window-scaling listen-overflow firewall-loss queue-jitter healthy-bulk)
     add_test(NAME scenario_report.${sc}

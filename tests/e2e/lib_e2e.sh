@@ -4,7 +4,7 @@
 # NT_SCENARIOS (the scenarios/ directory). Each test sources one scenario
 # script (its functions), sets NT_PREFIX to a test-specific namespace prefix
 # and uses these helpers. Exit codes: 0 pass, 1 fail, 77 skip (capability
-# missing: not root, no BTF, no tracefs, no bpf()).
+# missing: not root, no BTF, no bpf()).
 
 E2E_FAILS=0
 E2E_REC_PID=
@@ -20,8 +20,7 @@ e2e_require() {
 	: "${NT_TRAFFIC:?NT_TRAFFIC not set}" "${NT_SCENARIOS:?NT_SCENARIOS not set}"
 	[[ $(id -u) -eq 0 ]] || e2e_skip "needs root (BPF, network namespaces)"
 	[[ -r /sys/kernel/btf/vmlinux ]] || e2e_skip "no kernel BTF (/sys/kernel/btf/vmlinux)"
-	[[ -d /sys/kernel/tracing/events || -d /sys/kernel/debug/tracing/events ]] ||
-		e2e_skip "no tracefs (tracepoints unavailable)"
+	# The recorder attaches BTF tracepoints (tp_btf) and needs no tracefs.
 	command -v ip >/dev/null || e2e_skip "no iproute2"
 	command -v python3 >/dev/null || e2e_skip "no python3"
 }

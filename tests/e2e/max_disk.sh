@@ -14,7 +14,8 @@ nt_link srv $SRV/24 cli $CLI/24 || exit 1
 nt_bg srv bulksrv "$NT_TRAFFIC" server --listen $SRV:$PB --duration 40
 nt_wait_listen srv $PB || exit 1
 TAPE=$NT_TMP/tape
-e2e_start_recorder "$TAPE" --port $PB --port $PR --max-disk 2M --chunk-size 64K --zstd-level 1 \
+# Triggers off: a pin (retention.sh tests those) would rightly keep the oldest chunks.
+e2e_start_recorder "$TAPE" --port $PB --port $PR --max-disk 2M --chunk-size 64K --zstd-level 1 --triggers none \
 	--sample-interval 10ms --flush-interval 200ms --status-interval 2s
 # Load: 30 bulk connections sampled every 10 ms, and a storm of connects to a
 # closed port (each: state changes, a NO_SOCKET drop, a reset; high entropy).

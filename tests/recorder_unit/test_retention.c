@@ -29,6 +29,7 @@ struct env {
 	char last_desc[256];
 	uint64_t last_ts;
 	int gave_way;            /* "gives way" log lines */
+	int capped;              /* "capped at chunks" log lines */
 	int unpins;
 	uint64_t unpin_from[16], unpin_to[16];
 	struct tape_writer *w;   /* long-recording test */
@@ -64,6 +65,8 @@ static void logcb(void *ctx, int level, const char *msg)
 
 	if (strstr(msg, "gives way"))
 		e->gave_way++;
+	if (strstr(msg, ") capped at chunks"))
+		e->capped++;
 	if (e->verbose || getenv("TEST_VERBOSE"))
 		fprintf(stderr, "  log[%d] %s\n", level, msg);
 }
@@ -317,9 +320,8 @@ static void test_share_limit(void)
 	env_free(&e);
 }
 
-#ifdef NT_HAVE_BUDGET_UNPIN
-/* With budget__unpin (recorder/WIRING.patch.txt): a pin that gives way
- * really releases its chunks, and rotation takes them. */
+/* With budget__unpin: a pin that gives way really releases its chunks, and
+ * rotation takes them. */
 static void test_share_real_unpin(void)
 {
 	struct retention_opts ro = { .pre_ns = 15 * SEC, .post_ns = 15 * SEC, .first_seq = 1,
@@ -357,7 +359,50 @@ static void test_share_real_unpin(void)
 	}
 	env_free(&e);
 }
-#endif
+
+/* One pin whose post window outlasts the budget (the e2e case: 1 MB
+ * chunks every second, post 30 s, a 10 MB budget with a 50 % share): the
+ * pin is cut back to the 5 chunks that fit (from the pre window's chunk),
+ * stops growing, and the hard budget never has to delete a pinned chunk. */
+static void test_cap_single_pin(void)
+{
+	struct retention_opts ro = { .pre_ns = 2 * SEC, .post_ns = 30 * SEC, .first_seq = 1,
+				     .max_share_pct = 50, .unpin = budget__unpin };
+	struct retention_pin p;
+	struct env e;
+	uint64_t seq;
+
+	env_init(&e, 10 * 1000000ULL, 1000000ULL, &ro);
+	for (seq = 1; seq <= 9; seq++)
+		make_chunk(&e, seq, 1000000, seq * SEC);
+	{
+		/* Chunk 10 is being written; pre reaches back to 7.5 s: chunks 8, 9. */
+		struct trigger_fire f = fire_at(NT_TRIGGER_ZERO_WINDOW, 9 * SEC + SEC / 2, 7);
+
+		CHECK(retention__fire(e.r, &f) == 1);
+	}
+	for (seq = 10; seq <= 60; seq++)
+		make_chunk(&e, seq, 1000000, seq * SEC);
+	CHECK_EQ(retention__count(e.r), 1);
+	CHECK(!retention__get(e.r, 0, &p));
+	CHECK_EQ(p.seq_from, 8);
+	CHECK_EQ(p.seq_to, 12);   /* 8..12 = 5 MB = the share; 13 would exceed it */
+	CHECK_EQ(p.open, 0);
+	CHECK_EQ(e.capped, 1);
+	CHECK_EQ(e.gave_way, 0);
+	for (seq = 1; seq <= 60; seq++) {
+		/* Budget 10 MB with a 1 MB reserve: the 5 pinned + the 4 newest. */
+		int want = (seq >= 8 && seq <= 12) || seq >= 57;
+
+		if (exists(&e, seq) != want) {
+			fprintf(stderr, "cap: chunk %" PRIu64 ": exists %d, expected %d\n", seq,
+				exists(&e, seq), want);
+			check_failures++;
+		}
+	}
+	CHECK(retention__pinned_bytes(e.r) <= 5 * 1000000ULL);
+	env_free(&e);
+}
 
 /* ------------------------------------------------------------------ */
 /* A long recording with the real writer: high load, short chunks, a small
@@ -519,9 +564,8 @@ int main(void)
 {
 	test_range_and_rotation();
 	test_share_limit();
-#ifdef NT_HAVE_BUDGET_UNPIN
 	test_share_real_unpin();
-#endif
+	test_cap_single_pin();
 	test_long_recording();
 	CHECK_DONE("test_retention");
 }

@@ -4,7 +4,7 @@
 # Usage: check_report.sh SCENARIO   (window-scaling, listen-overflow, firewall-loss,
 #                                    queue-jitter, healthy-bulk)
 # Environment (tests/scenarios.cmake): NETTAPE, NETTAPE_RECORD, NT_TRAFFIC, NT_SCENARIOS.
-# Exit: 0 pass, 1 fail, 77 skip (not root, no BTF/tracefs: the recorder cannot run).
+# Exit: 0 pass, 1 fail, 77 skip (not root, no BTF: the recorder cannot run).
 # The scenario script is sourced (its setup/traffic/oracle functions), so the
 # test knows the PIDs of the servers it started (NT_PID_server) and compares
 # them with the process the report names. NT_KEEP_TMP=1 keeps the work dir.
