@@ -599,7 +599,7 @@ static size_t netns_fds(int *fds, size_t max)
 	DIR *d = opendir("/proc");
 
 	while (d && n < max && (de = readdir(d))) {
-		char path[64];
+		char path[300];
 		struct stat st;
 		int fd;
 
