@@ -141,7 +141,8 @@ measure() { # measure TOOL: one paired run, appends to the result lists
 		EVENTS_N[$tool]+="$(sed -n 's/.*stopped: \([0-9]*\) events.*/\1/p' "$out.log") "
 		LOST[$tool]+="$(sed -n 's/.*events, \([0-9]*\) lost.*/\1/p' "$out.log") "
 		# what fired, e.g. "rtt_spike:2,manual:1" ("-" for none)
-		FIRES[$tool]+="$(sed -n 's/.*trigger \([a-z_]*\): .*/\1/p' "$out.log" | sort | uniq -c |
+		# (one log line per fire; the retention's "pin #N keeps" line of the same fire is not counted)
+		FIRES[$tool]+="$(grep -v ': pin #[0-9]* keeps chunks' "$out.log" | sed -n 's/.*trigger \([a-z_]*\): .*/\1/p' | sort | uniq -c |
 			awk '{printf "%s%s:%s", (NR > 1 ? "," : ""), $2, $1} END {if (!NR) printf "-"}') "
 		;;
 	trace-cmd)
