@@ -74,6 +74,7 @@ struct trigger_stats {
 	uint64_t cooldown;             /* detections silenced by the cooldown */
 	uint64_t rate_limited;         /* detections silenced by max_per_min */
 	uint64_t noise_drops;          /* drops ignored as noise */
+	uint64_t dup_drops;            /* TCP_OLD_DATA/TCP_OLD_SEQUENCE: not counted as loss */
 };
 
 struct trigger;

@@ -33,6 +33,8 @@ static const char *reason_name(void *ctx, uint32_t r)
 	case 5: return "SKB_DROP_REASON_PACKET_SOCK_ERROR";
 	case 6: return "TCP_LISTEN_OVERFLOW";
 	case 7: return "OTHERHOST";
+	case 8: return "TCP_OLD_DATA";
+	case 9: return "SKB_DROP_REASON_TCP_OLD_SEQUENCE";
 	default: return NULL;
 	}
 }
@@ -147,6 +149,13 @@ static void test_drop_burst(void)
 		fired += drop(t, 40 * SEC + (uint64_t)i * MS, &a, 7);
 	}
 	CHECK_EQ(fired, 0);
+	/* Duplicates discarded by the receiver (spurious retransmits) are not
+	 * loss: 200 within 100 ms do not fire. */
+	for (i = 0; i < 100; i++) {
+		fired += drop(t, 45 * SEC + (uint64_t)i * MS, &a, 8);
+		fired += drop(t, 45 * SEC + (uint64_t)i * MS, &a, 9);
+	}
+	CHECK_EQ(fired, 0);
 	/* 10 within a second: fires once, at the 10th. */
 	for (i = 0; i < 30; i++)
 		fired += drop(t, 50 * SEC + (uint64_t)i * 20 * MS, &a, 4);
@@ -169,6 +178,7 @@ static void test_drop_burst(void)
 	CHECK_EQ(s.last.cookie, 0);
 	trigger__stats(t, &st);
 	CHECK_EQ(st.noise_drops, 300);
+	CHECK_EQ(st.dup_drops, 200);
 	trigger__free(t);
 
 	/* A user noise list replaces the default, PACKET_SOCK_ERROR stays. */
