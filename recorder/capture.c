@@ -627,6 +627,7 @@ static int dump_by_netns(struct capture *c, struct tape_writer *w, int listeners
 			 struct u64set *seen, uint64_t ts, int *n)
 {
 	int fds[4096], self, err;
+	struct stat own;
 	size_t nfd, i;
 
 	err = run_iter(c->skel->links.map_sock_owners);
@@ -643,9 +644,20 @@ static int dump_by_netns(struct capture *c, struct tape_writer *w, int listeners
 			close(fd);
 		goto out_self;
 	}
+	if (fstat(self, &own))
+		own.st_ino = 0;
 	for (i = 0; i < nfd && !err; i++) {
+		struct stat st;
 		int fd;
 
+		if (own.st_ino && !fstat(fds[i], &st) && st.st_ino == own.st_ino) {
+			/* Our own namespace: no setns (it needs CAP_SYS_ADMIN even here). */
+			fd = bpf_iter_create(bpf_link__fd(c->skel->links.dump_tcp));
+			err = fd < 0 ? -errno : read_dump(c, w, fd, listeners_only, seen, ts, n);
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
 		if (setns(fds[i], CLONE_NEWNET)) {
 			if (!c->setns_warned)
 				log_warn("socket dump: cannot enter a network namespace (%s): sockets "
