@@ -22,6 +22,20 @@ queue-jitter) short=qj ;;
 healthy-bulk) short=hb ;;
 *) echo "check_report.sh: unknown scenario '$SC'" >&2; exit 2 ;;
 esac
+# healthy-bulk asserts "no incident" only for a run the kernel's own counters
+# call healthy: when they show retransmits (the loaded 2-core CI machine lost
+# packets by itself, seen once: TcpRetransSegs 45 in 4 s), the run proves
+# nothing either way and is repeated, at most 3 times (the check exits 3).
+if [[ $SC == healthy-bulk && -z ${NT_HB_TRY:-} ]]; then
+	for try in 1 2 3; do
+		NT_HB_TRY=$try bash "${BASH_SOURCE[0]}" "$@"
+		rc=$?
+		((rc == 3)) || exit $rc
+		echo "healthy-bulk: run $try was not healthy by the kernel's counters (retransmits, zero windows or overflows): again" >&2
+	done
+	echo "FAIL healthy-bulk: 3 runs in a row were not healthy by the kernel's own counters"
+	exit 1
+fi
 export NT_PREFIX=ntsct-$short-
 source "$NT_SCENARIOS/$SC.sh"
 
@@ -80,10 +94,11 @@ def num(k, d=0.0):
 
 inc = r["incidents"]
 if sc == "healthy-bulk":
+    if not check("healthy: oracle saw no retransmit/zero window/overflow",
+                 num("cli.TcpRetransSegs") == 0 and num("srv.TcpExtTCPToZeroWindowAdv") == 0
+                 and num("srv.TcpExtListenOverflows") == 0):
+        sys.exit(3)   # not a healthy run: check_report.sh runs it again
     check("healthy: no incident (got %s)" % [i["title"] for i in inc], inc == [])
-    check("healthy: oracle saw no retransmit/zero window/overflow",
-          num("cli.TcpRetransSegs") == 0 and num("srv.TcpExtTCPToZeroWindowAdv") == 0
-          and num("srv.TcpExtListenOverflows") == 0)
     check("healthy: traffic flowed (client.bytes_sent=%s)" % o.get("client.bytes_sent"),
           num("client.bytes_sent") > 0)
     sys.exit(1 if fails else 0)
@@ -200,6 +215,7 @@ elif sc == "queue-jitter":
 sys.exit(1 if fails else 0)
 PY
 rc=$?
+((rc == 3 && E2E_FAILS == 0)) && exit 3   # healthy-bulk: not a healthy run, try again
 if ((rc)); then
 	echo "--- report (text) ---"
 	cat "$W/report.txt"
