@@ -134,6 +134,10 @@ sqlite3_stmt *nt_detect_prepare(struct nt_detect_ctx *c, const char *sql);
  * for a closed socket or resets (NO_SOCKET, TCP_RESET, TCP_ABORT_ON_DATA, ...). */
 int nt_drop_teardown(const char *what);
 
+/* Whether it is a duplicate the receiver discarded: data or a sequence range
+ * it already had (TCP_OLD_DATA, TCP_OLD_SEQUENCE), the echo of retransmits. */
+int nt_drop_duplicate(const char *what);
+
 /* Whether conn was inside a zero-window episode at ts (within slack_ns). */
 int nt_detect_in_zero_window(const struct nt_detect_ctx *c, int64_t conn_id, int64_t ts, int64_t slack_ns);
 

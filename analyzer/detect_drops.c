@@ -20,6 +20,11 @@ int nt_drop_teardown(const char *what)
 	return 0;
 }
 
+int nt_drop_duplicate(const char *what)
+{
+	return !strncmp(what, "TCP_OLD_DATA ", 13) || !strncmp(what, "TCP_OLD_SEQUENCE ", 17);
+}
+
 /*
  * Drops: one finding per (connection or tuple, reason, location).
  * TCP_LISTEN_OVERFLOW is left to the listen detector. TCP_OLD_SEQUENCE
@@ -110,7 +115,10 @@ int nt_detect_drops(struct nt_detect_ctx *c)
 				 "; %llu more were zero-window probes", (unsigned long long)f->count2);
 		/* Teardown noise (a process closed or died: segments to a closed socket,
 		 * resets on a listener) is evidence, not a cause: it must not outrank. */
-		f->impact = nt_drop_teardown(f->what) ? 0.2 + 0.01 * (double)f->count : 1.0 + 0.1 * (double)f->count;
+		/* Duplicates the receiver discarded are the echo of retransmits
+		 * (spurious ones on a healthy path too): evidence, not a cause. */
+		f->impact = nt_drop_teardown(f->what) || nt_drop_duplicate(f->what) ?
+			    0.2 + 0.01 * (double)f->count : 1.0 + 0.1 * (double)f->count;
 		c->out->v[w++] = *f;
 	}
 	c->out->n = w;

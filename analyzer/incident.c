@@ -225,7 +225,8 @@ struct kstat {
 	uint64_t zw_eps, zw_rcv_eps, zw_snd_eps, drops, retrans, rto_eps, resets_sent, resets_recv;
 	int netfilter;
 	int nowscale_conns;
-	uint64_t drops_real;       /* drops other than teardown noise */
+	uint64_t drops_real;       /* drops other than teardown noise and duplicates */
+	uint64_t drops_dup;        /* TCP_OLD_DATA / TCP_OLD_SEQUENCE: duplicates discarded */
 	uint64_t drops_qdisc;      /* QDISC_DROP: a full queue (consistent with queueing delay) */
 	const struct nt_finding *nf_top; /* the largest netfilter drop finding */
 	double imp[NT_F__COUNT];   /* impact per kind */
@@ -354,7 +355,9 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 			break;
 		case NT_F_DROPS:
 			k.drops += f->count;
-			if (!nt_drop_teardown(f->what))
+			if (nt_drop_duplicate(f->what))
+				k.drops_dup += f->count;
+			else if (!nt_drop_teardown(f->what))
 				k.drops_real += f->count;
 			/* A full queue and old (spuriously retransmitted) data fit queueing delay. */
 			if (!strncmp(f->what, "QDISC_DROP ", 11) || !strncmp(f->what, "TCP_OLD_DATA ", 13) ||
@@ -489,7 +492,7 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 			 "that strip the option); then the queue on the path (tc -s qdisc; fq_codel or cake)",
 			 c ? c->remote : "side");
 	} else if (k.n[NT_F_RTT_SPIKE] && k.imp[NT_F_RTT_SPIKE] >= k.imp[NT_F_RTO] &&
-		   k.drops_real == k.drops_qdisc) {
+		   k.drops_real + k.drops_dup == k.drops_qdisc) {
 		char ctx[400];
 		f = k.top[NT_F_RTT_SPIKE];
 		in->primary = NT_F_RTT_SPIKE;
@@ -585,6 +588,15 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 			 "a reset sent by this host usually means the application closed a socket with unread data (read to EOF "
 			 "before close) or aborted it; check %s's close path" :
 			 "resets received come from the peer or a middlebox (idle timeouts, a restarted peer): check %s", k.resets_sent ? proc : peer);
+	} else if (k.n[NT_F_DROPS] && k.drops_dup) {
+		in->primary = NT_F_DROPS;
+		snprintf(in->cause, sizeof(in->cause),
+			 "the receiver discarded %llu duplicate segments (TCP_OLD_DATA / TCP_OLD_SEQUENCE): %s sent data "
+			 "again that had already arrived; without loss on the way these are spurious retransmissions",
+			 (unsigned long long)k.drops_dup, peer);
+		snprintf(in->fix, sizeof(in->fix),
+			 "usually harmless; if they are many, look at what made the sender retransmit early (reordering, "
+			 "a delayed ACK path, RTO too short: ss -ti rto and retrans on the sender)");
 	} else if (k.n[NT_F_DROPS]) { /* teardown noise only */
 		f = k.top[NT_F_DROPS];
 		in->primary = NT_F_DROPS;

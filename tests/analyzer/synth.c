@@ -41,11 +41,12 @@ static uint64_t clk_real(void *ctx)
 
 /* Drop reasons by name; the numbers are this synthetic kernel's. */
 enum { R_NOT_SPECIFIED, R_NO_SOCKET, R_NETFILTER_DROP, R_TCP_OLD_SEQUENCE, R_TCP_LISTEN_OVERFLOW, R_TCP_RESET, R_QDISC_DROP,
-       R_COUNT };
+       R_TCP_OLD_DATA, R_COUNT };
 static const char *const reason_names[R_COUNT] = {
 	"NOT_SPECIFIED", "NO_SOCKET", "NETFILTER_DROP", "TCP_OLD_SEQUENCE", "TCP_LISTEN_OVERFLOW", "TCP_RESET", "QDISC_DROP",
+	"TCP_OLD_DATA",
 };
-static const uint32_t reason_base[R_COUNT] = { 2, 3, 8, 40, 77, 30, 60 };
+static const uint32_t reason_base[R_COUNT] = { 2, 3, 8, 40, 77, 30, 60, 41 };
 
 static uint32_t reason(const struct synth *s, int r)
 {
@@ -319,6 +320,24 @@ static void sc_rtt(struct synth *s, uint64_t t)
 		sample(s, ts, c, spike && i == 20 ? NT_SAMPLE_RTT_SPIKE : 0, srtt, 1 << 20, 1 << 20, 40, 0, (uint64_t)i * 100000);
 	}
 	closed(s, t + 21 * S, c, 4000000, 0, 10000);
+}
+
+/* A bulk receiver discards duplicates (spurious retransmits of its sender,
+ * seen on a healthy veth under load): 30 TCP_OLD_DATA and 10
+ * TCP_OLD_SEQUENCE drops in 2 s and nothing else. One low-impact incident
+ * that calls them duplicates, never "the kernel dropped packets". */
+static void sc_duplicates(struct synth *s, uint64_t t)
+{
+	struct nt_conn c = conn(1501, 3838, "10.0.11.1", 5201, "10.0.11.2", 42000);
+
+	established(s, t, c, 1);
+	for (int i = 0; i < 10; i++)
+		sample(s, t + (uint64_t)i * S + 100 * MS, c, 0, 500, 6 << 20, 6 << 20, 300, 0,
+		       (uint64_t)i * 100000000ULL);
+	for (int i = 0; i < 40; i++)
+		drop(s, t + 3 * S + (uint64_t)i * 50 * MS, c, i < 30 ? R_TCP_OLD_DATA : R_TCP_OLD_SEQUENCE,
+		     SYM_TCP_VALIDATE + 0x40);
+	closed(s, t + 10 * S, c, 0, 1000000000ULL, 500);
 }
 
 /* A server closes a connection with unread data: a reset is sent. */
@@ -650,7 +669,7 @@ static void usage(FILE *f)
 		"Usage: nettape-synth SCENARIO DIR [--host NAME] [--events N] [--reason-shift K] [--chunk-size BYTES]\n\n"
 		"Writes a deterministic synthetic tape of one scenario into DIR.\n"
 		"Scenarios: zero-window listen listen-server listen-client netfilter rto rtt reset stall rwnd loss\n"
-		"           healthy near-miss pair teardown queue all bulk\n"
+		"           healthy near-miss pair teardown duplicates queue all bulk\n"
 		"Examples:\n"
 		"  nettape-synth all /tmp/all-tape\n"
 		"  nettape-synth bulk /tmp/big --events 10000000\n");
@@ -750,6 +769,8 @@ int main(int argc, char **argv)
 		sc_pair(&s, t);
 	else if (!strcmp(sc, "teardown"))
 		sc_teardown(&s, t);
+	else if (!strcmp(sc, "duplicates"))
+		sc_duplicates(&s, t);
 	else if (!strcmp(sc, "queue"))
 		sc_queue(&s, t);
 	else if (!strcmp(sc, "bulk"))

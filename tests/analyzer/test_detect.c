@@ -100,6 +100,9 @@ static const struct expect cases[] = {
 	  { NULL } },
 	/* Teardown noise: no listen overflow from sampled drops alone, no RTO from a SYN_SENT Loss. */
 	{ "teardown", NULL, { NT_F_DROPS, NT_F_RESET, END }, { NT_F_LISTEN_OVERFLOW, NT_F_RTO, END }, -1, NULL, { NULL } },
+	/* Duplicates discarded by the receiver (spurious retransmits): one incident that says so. */
+	{ "duplicates", NULL, { NT_F_DROPS, END }, { NT_F_RTO, NT_F_FAST_RETRANS, END }, 1, "duplicate segments",
+	  { NULL } },
 	/* Queueing delay: the RTT spike names the incident; the bulk traffic that filled the queue is its context. */
 	{ "queue", NULL, { NT_F_RTT_SPIKE, NT_F_DROPS, NT_F_FAST_RETRANS, END }, { NT_F_RTO, END }, 1,
 	  "the queue was filled by other traffic", { NULL } },
@@ -135,6 +138,25 @@ static void run_case(const struct expect *e)
 	if (e->cause_has && a.ninc)
 		CHECK(strstr(a.inc[0].cause, e->cause_has) != NULL, "%s: cause '%s' lacks '%s'", e->scenario,
 		      a.inc[0].cause, e->cause_has);
+	nt_analysis_free(&a);
+	sqlite3_close(db);
+}
+
+/* Duplicates are evidence, not a cause: their incident ranks below any real drop. */
+static void duplicates(void)
+{
+	char err[NT_ERRLEN];
+	sqlite3 *db = scenario_db("duplicates", NULL);
+	struct nt_filter f = { 0 };
+	struct nt_detect_opts o;
+	struct nt_analysis a;
+
+	nt_detect_opts_default(&o);
+	CHECK(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
+	CHECK(a.ninc == 1 && a.inc[0].impact < 1.0, "duplicates: impact %.2f, expected < 1 (a real drop scores >= 1.1)",
+	      a.ninc ? a.inc[0].impact : -1.0);
+	CHECK(a.ninc && strstr(a.inc[0].cause, "the peer 10.0.11.2:42000 sent data again") != NULL,
+	      "duplicates: cause '%s' does not name the sender", a.ninc ? a.inc[0].cause : "");
 	nt_analysis_free(&a);
 	sqlite3_close(db);
 }
@@ -250,6 +272,7 @@ int main(int argc, char **argv)
 		run_case(&cases[i]);
 	filters();
 	idempotent();
+	duplicates();
 	two_hosts();
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed\n", failures);
