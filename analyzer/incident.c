@@ -360,8 +360,7 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 			else if (!nt_drop_teardown(f->what))
 				k.drops_real += f->count;
 			/* A full queue and old (spuriously retransmitted) data fit queueing delay. */
-			if (!strncmp(f->what, "QDISC_DROP ", 11) || !strncmp(f->what, "TCP_OLD_DATA ", 13) ||
-			    !strncmp(f->what, "TCP_OLD_SEQUENCE ", 17))
+			if (!strncmp(f->what, "QDISC_DROP ", 11) || nt_drop_duplicate(f->what))
 				k.drops_qdisc += f->count;
 			if (strstr(f->what, "NETFILTER") || strstr(f->what, "nf_hook")) {
 				k.netfilter = 1;

@@ -40,15 +40,14 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+[ "$(id -u)" = 0 ] || { echo "bench_recorder: needs root"; exit 77; }
 # trace-cmd and perf read tracefs (nettape does not); a fresh machine may not have it mounted.
 if [ ! -d $TRACEFS/events ] && ! mount -t tracefs nodev $TRACEFS; then
 	echo "bench_recorder: tracefs is not mounted and cannot be (mount -t tracefs nodev $TRACEFS)" >&2
 	exit 1
 fi
-
-[ "$(id -u)" = 0 ] || { echo "bench_recorder: needs root"; exit 77; }
 command -v iperf3 >/dev/null || { echo "bench_recorder: needs iperf3"; exit 77; }
-[ -d $TRACEFS/events ] || mount -t tracefs nodev $TRACEFS 2>/dev/null
 
 ip netns del $NS_A 2>/dev/null; ip netns del $NS_B 2>/dev/null
 ip netns add $NS_A; ip netns add $NS_B

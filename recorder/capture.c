@@ -562,6 +562,20 @@ static int read_dump(struct capture *c, struct tape_writer *w, int fd, int liste
 	}
 }
 
+/* Creates one run of a dump iterator (in the caller's network namespace for
+ * iter/tcp) and reads it into the tape. */
+static int dump_iter(struct capture *c, struct tape_writer *w, struct bpf_link *link,
+		     int listeners_only, struct u64set *seen, uint64_t ts, int *n)
+{
+	int fd = bpf_iter_create(bpf_link__fd(link)), err;
+
+	if (fd < 0)
+		return -errno;
+	err = read_dump(c, w, fd, listeners_only, seen, ts, n);
+	close(fd);
+	return err;
+}
+
 /* Runs an iterator whose program only fills maps. */
 static int run_iter(struct bpf_link *link)
 {
@@ -637,11 +651,7 @@ static int dump_by_netns(struct capture *c, struct tape_writer *w, int listeners
 	nfd = self < 0 ? 0 : netns_fds(fds, sizeof(fds) / sizeof(fds[0]));
 	if (self < 0 || !nfd) {
 		/* Without /proc: the recorder's own namespace only. */
-		int fd = bpf_iter_create(bpf_link__fd(c->skel->links.dump_tcp));
-
-		err = fd < 0 ? -errno : read_dump(c, w, fd, listeners_only, seen, ts, n);
-		if (fd >= 0)
-			close(fd);
+		err = dump_iter(c, w, c->skel->links.dump_tcp, listeners_only, seen, ts, n);
 		goto out_self;
 	}
 	if (fstat(self, &own))
@@ -652,10 +662,7 @@ static int dump_by_netns(struct capture *c, struct tape_writer *w, int listeners
 
 		if (own.st_ino && !fstat(fds[i], &st) && st.st_ino == own.st_ino) {
 			/* Our own namespace: no setns (it needs CAP_SYS_ADMIN even here). */
-			fd = bpf_iter_create(bpf_link__fd(c->skel->links.dump_tcp));
-			err = fd < 0 ? -errno : read_dump(c, w, fd, listeners_only, seen, ts, n);
-			if (fd >= 0)
-				close(fd);
+			err = dump_iter(c, w, c->skel->links.dump_tcp, listeners_only, seen, ts, n);
 			continue;
 		}
 		if (setns(fds[i], CLONE_NEWNET)) {
@@ -697,19 +704,15 @@ int capture__dump_sockets(struct capture *c, struct tape_writer *w, int listener
 {
 	struct u64set seen = { 0 };
 	uint64_t ts = now_boot_ns();
-	int fd, n = 0, err;
+	int n = 0, err;
 
 	c->skel->bss->dump_mode = listeners_only ? 1 : 0;
-	if (c->dump_by_netns) {
+	if (c->dump_by_netns)
 		err = dump_by_netns(c, w, listeners_only, &seen, ts, &n);
-	} else if (!c->skel->links.dump_socks) {
+	else if (!c->skel->links.dump_socks)
 		err = -ENOENT;
-	} else {
-		fd = bpf_iter_create(bpf_link__fd(c->skel->links.dump_socks));
-		err = fd < 0 ? -errno : read_dump(c, w, fd, listeners_only, &seen, ts, &n);
-		if (fd >= 0)
-			close(fd);
-	}
+	else
+		err = dump_iter(c, w, c->skel->links.dump_socks, listeners_only, &seen, ts, &n);
 	c->skel->bss->dump_mode = 0;
 	u64set_free(&seen);
 	return err && !n ? err : n;
