@@ -106,6 +106,32 @@ nt_tbf() {
 	ip netns exec "$NT_PREFIX$1" tc qdisc replace dev "$2" root tbf rate "$3" burst "$4" limit "$5"
 }
 
+# nt_qdisc HOST DEV FIELD: a statistic of DEV's root qdisc (bytes, packets,
+# drops, overlimits, requeues, backlog (bytes), qlen), from tc -s -j.
+nt_qdisc() {
+	ip netns exec "$NT_PREFIX$1" tc -s -j qdisc show dev "$2" root 2>/dev/null |
+		grep -o "\"$3\":[0-9]*" | head -1 | cut -d: -f2
+}
+
+# nt_qdisc_snapshot HOST DEV: remembers the root qdisc's counters (baseline of nt_qdisc_delta).
+nt_qdisc_snapshot() {
+	local f
+	for f in bytes packets drops overlimits; do
+		echo "$f $(nt_qdisc "$1" "$2" $f)"
+	done >"$NT_SNAP_DIR/qdisc.$1.$2"
+}
+
+# nt_qdisc_delta HOST DEV FIELD: FIELD's growth since nt_qdisc_snapshot.
+nt_qdisc_delta() {
+	local now base
+	now=$(nt_qdisc "$1" "$2" "$3")
+	base=$(awk -v k="$3" '$1 == k { print $2 }' "$NT_SNAP_DIR/qdisc.$1.$2" 2>/dev/null)
+	echo $((${now:-0} - ${base:-0}))
+}
+
+# nt_qdisc_backlog HOST DEV: bytes queued in DEV's root qdisc now.
+nt_qdisc_backlog() { local b; b=$(nt_qdisc "$1" "$2" backlog); echo "${b:-0}"; }
+
 # nt_bg HOST NAME CMD...: starts CMD in the host's namespace in the background;
 # stdout to $NT_TMP/NAME.out, stderr to $NT_TMP/NAME.err; remembers its PID in NT_PID_<NAME>.
 nt_bg() {
