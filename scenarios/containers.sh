@@ -111,7 +111,7 @@ scenario_oracle() {
 	echo "pid.api=${NT_PID_api:-0}"
 	echo "pid.filler=${NT_PID_filler:-0}"
 	echo "pid.sink=${NT_PID_sink:-0}"
-	nt_delta srv TcpRetransSegs
+	nt_delta srv TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPSpuriousRTOs TcpExtTCPLossUndo
 }
 
 scenario_teardown() { nt_cleanup; }

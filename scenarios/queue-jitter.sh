@@ -96,7 +96,7 @@ scenario_oracle() {
 	echo "tc.sent_bytes=$(nt_qdisc_delta rtr eth-cli bytes)"
 	echo "pid.server=${NT_PID_server:-0}"
 	echo "pid.bulksrv=${NT_PID_bulksrv:-0}"
-	nt_delta srv TcpRetransSegs
+	nt_delta srv TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPSpuriousRTOs TcpExtTCPLossUndo
 }
 
 scenario_teardown() { nt_cleanup; }
