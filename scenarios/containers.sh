@@ -61,7 +61,7 @@ scenario_traffic() {
 	sleep 3
 	SC_BULK_START=$(date +%s.%N)
 	SC_SS_RTT_BEFORE=$(sc_ss_rtt)
-	nt_bg_in b srv filler "$NT_TRAFFIC" client --connect $SC_CLI_ADDR:$SC_SINK_PORT --conns 7 --cc reno \
+	nt_bg_in b srv filler "$NT_TRAFFIC" client --connect $SC_CLI_ADDR:$SC_SINK_PORT --conns 7 --cc reno --sndbuf ${SC_FILLER_SNDBUF:-150000} \
 		--bulk 0 --duration 5
 	local i r max=0 b bmax=0
 	for ((i = 0; i < 9; i++)); do
@@ -112,6 +112,7 @@ scenario_oracle() {
 	echo "pid.filler=${NT_PID_filler:-0}"
 	echo "pid.sink=${NT_PID_sink:-0}"
 	nt_delta srv TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPSpuriousRTOs TcpExtTCPLossUndo
+	nt_delta cli TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPSpuriousRTOs TcpExtTCPLossUndo
 }
 
 scenario_teardown() { nt_cleanup; }
