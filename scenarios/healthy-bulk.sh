@@ -103,6 +103,7 @@ scenario_traffic() {
 	SC_SENDER_COMM=$(cat "/proc/$NT_PID_sender/comm" 2>/dev/null)
 	nt_wait sender $((SC_SECONDS + 15))
 	if [[ $SC_TOOL == nt-traffic ]]; then
+		sleep 0.5      # let it read what is still in flight
 		nt_stop server # a server for --duration: it prints its totals at SIGTERM
 	else
 		nt_wait server 10 # iperf3 -s -1 and recv.py exit after their one transfer
