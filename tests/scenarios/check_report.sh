@@ -30,7 +30,7 @@ firewall-loss) short=fw ;;
 queue-jitter) short=qj ;;
 lb-chain) short=lb ;;
 containers) short=ct ;;
-listen-storm) short=ls ;;
+listen-storm) short=lst ;;
 healthy-bulk) short=hb script=healthy-bulk ;;
 healthy-bulk-iperf3) short=hbi script=healthy-bulk; export SC_TOOL=iperf3 ;;
 healthy-bulk-python) short=hbp script=healthy-bulk; export SC_TOOL=python ;;
