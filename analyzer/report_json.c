@@ -61,8 +61,16 @@ static void conn_json(FILE *out, const struct nt_conninfo *c)
 	if (c->wscale_ok < 0)
 		fputs("null", out);
 	else
-		fprintf(out, "{\"negotiated\": %s, \"snd_wscale\": %d, \"rcv_wscale\": %d}",
+		fprintf(out, "{\"negotiated\": %s, \"snd_wscale\": %d, \"rcv_wscale\": %d, \"local_sysctl\": ",
 			c->wscale_ok ? "true" : "false", c->snd_wscale, c->rcv_wscale);
+	if (c->wscale_ok >= 0) {
+		if (c->opt_sysctl < 0)
+			fputs("null}", out);
+		else
+			fprintf(out, "%d}", c->opt_sysctl & 1);
+	}
+	fputs(", \"netns\": ", out);
+	nt_json_str(out, opt_str(c->netns));
 	fprintf(out, ", \"bytes_acked\": %lld, \"bytes_received\": %lld, \"retransmits\": %lld",
 		(long long)c->bytes_acked, (long long)c->bytes_received, (long long)c->retransmits);
 	if (c->rtt_min_us >= 0)
@@ -126,6 +134,57 @@ static void incident_json(FILE *out, const struct nt_analysis *a, const struct n
 	nt_json_str(out, in->fix);
 	fputs(",\n     \"caveat\": ", out);
 	nt_json_str(out, opt_str(in->caveat));
+	fputs(",\n     \"culprit\": ", out);
+	if (!in->culprit.valid) {
+		fputs("null", out);
+	} else {
+		const struct nt_culprit *cu = &in->culprit;
+		fputs("{\"host\": ", out);
+		nt_json_str(out, opt_str(cu->host));
+		fputs(", \"netns\": ", out);
+		nt_json_str(out, opt_str(cu->netns));
+		{
+			/* addrs is "A, B, C": address is the one, addresses all of them. */
+			char one[128];
+			const char *q = cu->addrs;
+			snprintf(one, sizeof(one), "%.*s", (int)strcspn(q, ","), q);
+			fputs(", \"address\": ", out);
+			nt_json_str(out, opt_str(one));
+			fputs(", \"addresses\": [", out);
+			for (int k = 0; *q; k++) {
+				size_t l = strcspn(q, ",");
+				snprintf(one, sizeof(one), "%.*s", (int)l, q);
+				fputs(k ? ", " : "", out);
+				nt_json_str(out, one);
+				q += l;
+				while (*q == ',' || *q == ' ')
+					q++;
+			}
+			fputs("]", out);
+		}
+		fprintf(out, ", \"pid\": %u, \"comm\": ", cu->pid);
+		nt_json_str(out, opt_str(cu->comm));
+		fputs(", \"container\": ", out);
+		nt_json_str(out, opt_str(cu->container));
+		fputs(", \"setting\": ", out);
+		nt_json_str(out, cu->setting);
+		fprintf(out, ", \"connections\": %lld, \"unscaled\": %lld}", (long long)cu->connections,
+			(long long)cu->unscaled);
+	}
+	fputs(",\n     \"related\": [", out);
+	for (size_t j = 0; j < in->nrelated; j++) {
+		const struct nt_related *r = &in->related[j];
+		fputs(j ? ", {\"role\": " : "{\"role\": ", out);
+		nt_json_str(out, r->role);
+		fputs(", \"host\": ", out);
+		nt_json_str(out, opt_str(r->host));
+		fprintf(out, ", \"pid\": %u, \"comm\": ", r->pid);
+		nt_json_str(out, opt_str(r->comm));
+		fputs(", \"container\": ", out);
+		nt_json_str(out, opt_str(r->container));
+		fprintf(out, ", \"connections\": %lld, \"bytes\": %lld}", (long long)r->connections, (long long)r->bytes);
+	}
+	fputs("]", out);
 	fputs(",\n     \"connections\": [", out);
 	for (size_t j = 0, k = 0; j < in->nconns; j++) {
 		const struct nt_conninfo *c = nt_analysis_conn(a, in->conns[j]);
