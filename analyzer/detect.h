@@ -81,7 +81,7 @@ struct nt_detect_opts {
 	double drops_min;
 	double listen_min_syn_retrans;
 	double rto_min_episodes;
-	double fast_min_retrans, fast_min_episodes, spurious_slack;
+	double fast_min_retrans, fast_min_episodes, spurious_slack, spurious_undone_share;
 	double rtt_factor, rtt_min_ms, rtt_merge_ms, rtt_min_samples;
 	double stall_read_ms, stall_response_ms;
 	double reset_min;

@@ -107,7 +107,7 @@ static const struct expect cases[] = {
 	  { NULL } },
 	/* Queueing delay: the RTT spike names the incident; the bulk traffic that filled the queue is its context. */
 	{ "queue", NULL, { NT_F_RTT_SPIKE, NT_F_DROPS, NT_F_FAST_RETRANS, END }, { NT_F_RTO, END }, 1,
-	  "the queue was filled by other traffic", { NULL } },
+	  "the queue was filled by bulk-server[3939]: 3 connections", { NULL } },
 	/* Drop-reason numbers differ between kernels: detection goes by name. */
 	{ "netfilter", "--reason-shift 17", { NT_F_DROPS, END }, { END }, 1, "NETFILTER_DROP", { NULL } },
 	{ "listen", "--reason-shift 17", { NT_F_LISTEN_OVERFLOW, END }, { NT_F_DROPS, END }, 1, "overflowed", { NULL } },
