@@ -499,7 +499,7 @@ static void related_text(const struct nt_incident *in, char *buf, size_t len)
 static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *db)
 {
 	struct kstat k;
-	char proc[64], d1[32], d2[32], peer[96] = "the peer";
+	char proc[200], d1[32], d2[32], peer[300] = "the peer";
 	const struct nt_finding *f;
 
 	memset(&k, 0, sizeof(k));
@@ -594,13 +594,15 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 			snprintf(in->container, sizeof(in->container), "%s", c->container);
 		}
 	}
-	nt_proc_label(in->comm, in->pid, proc, sizeof(proc));
+	/* Causes and fixes name the container with the process. */
+	proc_ctr(in->comm, in->pid, in->container, proc, sizeof(proc));
 	/* The peer: a recorded process at the other end, else the single remote address. */
 	for (size_t i = 0; i < in->nconns; i++) {
 		const struct nt_conninfo *c = nt_analysis_conn(a, in->conns[i]);
 		if (c && c->pid && c->pid != in->pid) {
-			nt_proc_label(c->comm, c->pid, d1, sizeof(d1));
-			snprintf(peer, sizeof(peer), "the peer %.30s (%.53s)", d1, c->local);
+			char who[160];
+			proc_ctr(c->comm, c->pid, c->container, who, sizeof(who));
+			snprintf(peer, sizeof(peer), "the peer %s (%s)", who, c->local);
 			break;
 		}
 		if (c && in->nconns == 1)
@@ -871,7 +873,8 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 		if (in->primary == NT_F_RECORDER_LOSS && in->host[0])
 			snprintf(in->title + strlen(in->title), sizeof(in->title) - strlen(in->title), " on %s", in->host);
 		if (in->pid || in->comm[0])
-			snprintf(in->title + strlen(in->title), sizeof(in->title) - strlen(in->title), " (%s)", proc);
+			snprintf(in->title + strlen(in->title), sizeof(in->title) - strlen(in->title), " (%s)",
+				 nt_proc_label(in->comm, in->pid, d1, sizeof(d1)));
 	}
 }
 
