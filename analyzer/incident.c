@@ -1064,6 +1064,27 @@ out:
 	return ret;
 }
 
+/* Removes the incidents whose findings were folded into others and reloads
+ * the connections (folded findings may name new ones). */
+static int drop_emptied(struct nt_analysis *a, sqlite3 *db, char *err)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < a->ninc; i++) {
+		if (a->inc[i].nfind) {
+			a->inc[w++] = a->inc[i];
+		} else {
+			free(a->inc[i].find);
+			free(a->inc[i].conns);
+		}
+	}
+	a->ninc = w;
+	free(a->conns);
+	a->conns = NULL;
+	a->nconns = 0;
+	return load_conns(db, a, err);
+}
+
 /* How much an incident's own traffic loaded the queue: QDISC_DROP drops + retransmits. */
 static uint64_t queue_load(const struct nt_analysis *a, const struct nt_incident *in)
 {
@@ -1220,22 +1241,7 @@ static int fold_queue_context(struct nt_analysis *a, sqlite3 *db, int64_t gap, c
 	if (!changed)
 		return 0;
 	/* Connections of folded findings may be new: reload, then redo the causes. */
-	{
-		size_t w = 0;
-		for (size_t i = 0; i < a->ninc; i++) {
-			if (a->inc[i].nfind) {
-				a->inc[w++] = a->inc[i];
-			} else {
-				free(a->inc[i].find);
-				free(a->inc[i].conns);
-			}
-		}
-		a->ninc = w;
-	}
-	free(a->conns);
-	a->conns = NULL;
-	a->nconns = 0;
-	if (load_conns(db, a, err))
+	if (drop_emptied(a, db, err))
 		return -1;
 	for (size_t i = 0; i < a->ninc; i++)
 		if (a->inc[i].primary == NT_F_RTT_SPIKE || a->inc[i].primary == NT_F_RWND_LIMITED ||
@@ -1347,22 +1353,7 @@ static int find_fillers(struct nt_analysis *a, sqlite3 *db, int64_t gap, char *e
 	s = NULL;
 	if (!changed)
 		return 0;
-	{
-		size_t w = 0;
-		for (size_t i = 0; i < a->ninc; i++) {
-			if (a->inc[i].nfind) {
-				a->inc[w++] = a->inc[i];
-			} else {
-				free(a->inc[i].find);
-				free(a->inc[i].conns);
-			}
-		}
-		a->ninc = w;
-	}
-	free(a->conns);
-	a->conns = NULL;
-	a->nconns = 0;
-	if (load_conns(db, a, err))
+	if (drop_emptied(a, db, err))
 		return -1;
 	for (size_t i = 0; i < a->ninc; i++)
 		if (a->inc[i].nrelated)
