@@ -397,174 +397,10 @@ uint64_t anon_ksym(struct anon *a, uint64_t sym_addr, int *err)
 }
 
 /* ------------------------------------------------------------------ */
-/* Packet layout.                                                     */
+/* Packets (parsed by format/packet.c).                               */
 /* ------------------------------------------------------------------ */
 
-struct layout {
-	uint32_t link_len;    /* bytes of link header */
-	uint32_t mac_off[2];  /* offsets of 6-byte MACs to rewrite, 0 = none */
-	uint32_t lladdr_off, lladdr_len; /* SLL/SLL2 address field */
-	uint16_t ethertype;   /* 0x0800, 0x86dd, other, 0 unknown */
-	uint32_t l3_off;
-	uint32_t l3_hlen;     /* IPv4 IHL*4 or 40 */
-	uint32_t l4_off;      /* 0 when the transport header is not reached */
-	uint8_t proto;
-	int frag_later;       /* not the first fragment: no transport header */
-};
-
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
-
-/* Link layer. Returns 0 or -EINVAL for an unknown link type. */
-static int parse_link(uint16_t linktype, const uint8_t *p, uint32_t caplen, struct layout *L)
-{
-	memset(L, 0, sizeof(*L));
-	switch (linktype) {
-	case NT_LINKTYPE_ETHERNET: {
-		if (caplen < 14)
-			return 0;
-		L->mac_off[0] = 0 + 1; /* stored +1 so 0 means none */
-		L->mac_off[1] = 6 + 1;
-		uint32_t off = 12;
-		uint16_t et = rd16(p + off);
-		while ((et == 0x8100 || et == 0x88a8) && off + 6 <= caplen) {
-			off += 4;
-			et = rd16(p + off);
-		}
-		if (off + 2 > caplen)
-			return 0;
-		L->ethertype = et;
-		L->link_len = off + 2;
-		return 0;
-	}
-	case NT_LINKTYPE_LINUX_SLL:
-		if (caplen < 16)
-			return 0;
-		L->lladdr_off = 6;
-		L->lladdr_len = 8;
-		L->ethertype = rd16(p + 14);
-		L->link_len = 16;
-		return 0;
-	case NT_LINKTYPE_LINUX_SLL2:
-		if (caplen < 20)
-			return 0;
-		L->lladdr_off = 12;
-		L->lladdr_len = 8;
-		L->ethertype = rd16(p + 0);
-		L->link_len = 20;
-		return 0;
-	case NT_LINKTYPE_NULL: {
-		if (caplen < 4)
-			return 0;
-		uint32_t fam;
-		memcpy(&fam, p, 4); /* host byte order of the capturing machine */
-		if (fam > 0xffff)
-			fam = __builtin_bswap32(fam);
-		L->ethertype = fam == 2 ? 0x0800 : (fam == 24 || fam == 28 || fam == 30) ? 0x86dd : 1;
-		L->link_len = 4;
-		return 0;
-	}
-	case NT_LINKTYPE_RAW:
-	case NT_LINKTYPE_RAW_OLD:
-		if (caplen < 1)
-			return 0;
-		L->ethertype = (p[0] >> 4) == 4 ? 0x0800 : (p[0] >> 4) == 6 ? 0x86dd : 1;
-		return 0;
-	case NT_LINKTYPE_IPV4:
-		L->ethertype = 0x0800;
-		return 0;
-	case NT_LINKTYPE_IPV6:
-		L->ethertype = 0x86dd;
-		return 0;
-	default:
-		return -EINVAL;
-	}
-}
-
-/* Network layer: fills l3 and l4 offsets as far as captured. */
-static void parse_l3(const uint8_t *p, uint32_t caplen, struct layout *L)
-{
-	uint32_t o = L->link_len;
-	if (L->ethertype == 0x0800) {
-		if (o + 20 > caplen || (p[o] >> 4) != 4)
-			return;
-		uint32_t ihl = (uint32_t)(p[o] & 0x0f) * 4;
-		if (ihl < 20)
-			return;
-		L->l3_off = o;
-		L->l3_hlen = ihl;
-		L->proto = p[o + 9];
-		L->frag_later = (rd16(p + o + 6) & 0x1fff) != 0;
-		if (!L->frag_later && o + ihl <= caplen)
-			L->l4_off = o + ihl;
-	} else if (L->ethertype == 0x86dd) {
-		if (o + 40 > caplen || (p[o] >> 4) != 6)
-			return;
-		L->l3_off = o;
-		L->l3_hlen = 40;
-		uint8_t nh = p[o + 6];
-		uint32_t q = o + 40;
-		for (int guard = 0; guard < 16; guard++) {
-			if (nh == 0 || nh == 43 || nh == 60) {
-				if (q + 8 > caplen)
-					return;
-				uint32_t elen = ((uint32_t)p[q + 1] + 1) * 8;
-				nh = p[q];
-				q += elen;
-			} else if (nh == 44) {
-				if (q + 8 > caplen)
-					return;
-				if (rd16(p + q + 2) & 0xfff8)
-					L->frag_later = 1;
-				nh = p[q];
-				q += 8;
-			} else {
-				break;
-			}
-		}
-		L->proto = nh;
-		if (!L->frag_later && q <= caplen)
-			L->l4_off = q;
-	}
-}
-
-int pkt_parse(uint16_t linktype, const uint8_t *p, uint32_t caplen, struct pkt_info *pi)
-{
-	memset(pi, 0, sizeof(*pi));
-	struct layout L;
-	int err = parse_link(linktype, p, caplen, &L);
-	if (err)
-		return err;
-	parse_l3(p, caplen, &L);
-	if (!L.l3_off && L.ethertype != 0x0800 && L.ethertype != 0x86dd)
-		return 0;
-	if (!L.l3_hlen)
-		return 0;
-	uint32_t o = L.l3_off;
-	if (L.ethertype == 0x0800) {
-		pi->family = 2;
-		memcpy(pi->saddr, p + o + 12, 4);
-		memcpy(pi->daddr, p + o + 16, 4);
-	} else {
-		pi->family = 10;
-		memcpy(pi->saddr, p + o + 8, 16);
-		memcpy(pi->daddr, p + o + 24, 16);
-	}
-	pi->l3_off = o;
-	pi->proto = L.proto;
-	if (L.l4_off && (L.proto == 6 || L.proto == 17) && L.l4_off + 4 <= caplen) {
-		pi->l4_off = L.l4_off;
-		pi->sport = rd16(p + L.l4_off);
-		pi->dport = rd16(p + L.l4_off + 2);
-		pi->has_ports = 1;
-		if (L.proto == 6 && L.l4_off + 14 <= caplen) {
-			pi->tcp_flags = p[L.l4_off + 13];
-			uint32_t doff = (uint32_t)(p[L.l4_off + 12] >> 4) * 4;
-			if (doff >= 20)
-				pi->payload_off = L.l4_off + doff;
-		}
-	}
-	return 0;
-}
 
 static void zero_from(uint8_t *p, uint32_t caplen, uint32_t off)
 {
@@ -617,41 +453,36 @@ static void sanitize_tcp_options(uint8_t *p, uint32_t from, uint32_t to)
 
 int anon_packet(struct anon *a, uint16_t linktype, uint8_t *p, uint32_t caplen)
 {
-	struct layout L;
-	int err = parse_link(linktype, p, caplen, &L);
-	if (err) {
+	struct nt_packet L;
+	int err;
+
+	if (nt_packet_parse(linktype, p, caplen, caplen, &L) == NT_PKT_BAD_LINK) {
 		/* unknown link type: nothing can be kept safely */
 		memset(p, 0, caplen);
 		return 0;
 	}
-	for (int i = 0; i < 2; i++)
-		if (L.mac_off[i] && L.mac_off[i] - 1 + 6 <= caplen &&
-		    (err = anon_mac(a, p + L.mac_off[i] - 1)))
-			return err;
-	if (L.lladdr_len && L.lladdr_off + L.lladdr_len <= caplen) {
-		uint16_t alen = rd16(p + L.lladdr_off - 2);
-		if (linktype == NT_LINKTYPE_LINUX_SLL2)
-			alen = p[L.lladdr_off - 1];
-		if (alen == 6) {
+	if (L.eth_macs && ((err = anon_mac(a, p)) || (err = anon_mac(a, p + 6))))
+		return err;
+	if (L.lladdr_off && L.lladdr_off + 8u <= caplen) {
+		if (L.lladdr_alen == 6) {
 			if ((err = anon_mac(a, p + L.lladdr_off)))
 				return err;
-			memset(p + L.lladdr_off + 6, 0, L.lladdr_len - 6);
+			memset(p + L.lladdr_off + 6, 0, 2);
 		} else {
-			memset(p + L.lladdr_off, 0, L.lladdr_len);
+			memset(p + L.lladdr_off, 0, 8);
 		}
 	}
 	if (!L.link_len && !L.ethertype) {
 		memset(p, 0, caplen); /* link header not even captured */
 		return 0;
 	}
-	parse_l3(p, caplen, &L);
 	if (!L.l3_hlen) {
 		/* not IP (ARP carries addresses) or a cut IP header: keep only the link header */
 		zero_from(p, caplen, L.link_len);
 		return 0;
 	}
 	uint32_t o = L.l3_off;
-	if (L.ethertype == 0x0800) {
+	if (L.family == 2) {
 		if ((err = anon_v4(a, p + o + 12)) || (err = anon_v4(a, p + o + 16)))
 			return err;
 		uint32_t hend = o + L.l3_hlen < caplen ? o + L.l3_hlen : caplen;
@@ -1094,7 +925,7 @@ int conn_filter_match_conn(struct conn_filter *f, const struct nt_conn *c)
 	return conn_filter_has_cookie(f, c->cookie);
 }
 
-int conn_filter_match_packet(struct conn_filter *f, uint64_t cookie, const struct pkt_info *pi)
+int conn_filter_match_packet(struct conn_filter *f, uint64_t cookie, const struct nt_packet *pi)
 {
 	if (!f->active)
 		return 1;

@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #include "records.h"
+#include "packet.h"
 
 struct anon;
 
@@ -94,34 +95,6 @@ int anon_record(struct anon *a, uint16_t type, const void *data, uint32_t len,
 /* Selection helpers shared by `nettape pcap` and `nettape bundle`.    */
 /* ------------------------------------------------------------------ */
 
-/* pcap LINKTYPE_* values the parser understands. */
-#define NT_LINKTYPE_NULL      0
-#define NT_LINKTYPE_ETHERNET  1
-#define NT_LINKTYPE_RAW_OLD   12
-#define NT_LINKTYPE_RAW       101
-#define NT_LINKTYPE_LINUX_SLL 113
-#define NT_LINKTYPE_IPV4      228
-#define NT_LINKTYPE_IPV6      229
-#define NT_LINKTYPE_LINUX_SLL2 276
-
-/* Where the layers of a captured packet are. Offsets are into the captured
- * bytes; a layer that is not (fully) captured has offset 0 and its flag clear. */
-struct pkt_info {
-	uint32_t l3_off;      /* IP header; 0 with family == 0 when not IP */
-	uint32_t l4_off;      /* transport header (after IPv6 extension headers) */
-	uint32_t payload_off; /* first byte after the TCP header (TCP only) */
-	uint8_t  family;      /* 2, 10, or 0 */
-	uint8_t  proto;       /* IPPROTO_* of the transport header */
-	uint8_t  has_ports;   /* TCP/UDP ports captured */
-	uint8_t  tcp_flags;   /* valid when proto == 6 and has_ports */
-	uint8_t  saddr[16], daddr[16];
-	uint16_t sport, dport;
-};
-
-/* Parses the link, IP and transport headers of a snippet. Returns 0 (also
- * for non-IP packets: family 0) or -EINVAL for an unknown link type. */
-int pkt_parse(uint16_t linktype, const uint8_t *p, uint32_t caplen, struct pkt_info *pi);
-
 /* --conn: a socket cookie ("12345", "0x3039", "cookie:12345") or a tuple
  * fragment: "198.18.0.2:443", "198.18.0.2", ":443", "[2001:db8::1]:443",
  * "2001:db8::1", or two fragments "A-B" that must both match (either order). */
@@ -152,7 +125,7 @@ void conn_filter_free(struct conn_filter *f);
  * An inactive filter matches everything. */
 int conn_filter_match_conn(struct conn_filter *f, const struct nt_conn *c);
 /* 1 if a packet matches: by cookie (known or learned) or by its parsed tuple. */
-int conn_filter_match_packet(struct conn_filter *f, uint64_t cookie, const struct pkt_info *pi);
+int conn_filter_match_packet(struct conn_filter *f, uint64_t cookie, const struct nt_packet *pi);
 /* 1 if the cookie is the filter's or one learned from matching events. */
 int conn_filter_has_cookie(const struct conn_filter *f, uint64_t cookie);
 /* Writes the filter back as text (for README/warnings), with addresses and

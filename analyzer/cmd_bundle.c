@@ -540,11 +540,12 @@ static int bundle_keep(struct bundle *b, const struct tape_record *rec)
 		b->nevents += (uint64_t)(keep && b->counting);
 	} else if (rec->type == NT_REC_PACKET && rec->len >= sizeof(struct nt_rec_packet)) {
 		struct nt_rec_packet pk;
-		struct pkt_info pi;
+		struct nt_packet pi;
+		uint32_t caplen = rec->len - (uint32_t)sizeof(pk);
+
 		memcpy(&pk, rec->data, sizeof(pk));
-		if (b->cf.active && pkt_parse(pk.linktype, (const uint8_t *)rec->data + sizeof(pk),
-					      rec->len - (uint32_t)sizeof(pk), &pi))
-			memset(&pi, 0, sizeof(pi));
+		if (b->cf.active)
+			(void)nt_packet_parse(pk.linktype, (const uint8_t *)rec->data + sizeof(pk), caplen, caplen, &pi);
 		keep = !b->cf.active || conn_filter_match_packet(&b->cf, pk.cookie, &pi);
 		b->npackets += (uint64_t)(keep && b->counting);
 	}

@@ -167,14 +167,13 @@ static int pcap_write_tape(struct pcap_ctx *c, struct tape_reader *rd, struct co
 		const uint8_t *bytes = (const uint8_t *)rec.data + sizeof(pk);
 		uint32_t caplen = rec.len - (uint32_t)sizeof(pk);
 		if (cf->active) {
-			struct pkt_info pi;
+			struct nt_packet pi;
 			if (cf->by_cookie && !cf->have_tuple && rec.src) {
 				const struct nt_ev_state *so = tape_meta__socket(rec.src->meta, cf->cookie);
 				if (so)
 					conn_filter_match_conn(cf, &so->c);
 			}
-			if (pkt_parse(pk.linktype, bytes, caplen, &pi))
-				memset(&pi, 0, sizeof(pi));
+			(void)nt_packet_parse(pk.linktype, bytes, caplen, caplen, &pi);
 			if (!conn_filter_match_packet(cf, pk.cookie, &pi))
 				continue;
 		}

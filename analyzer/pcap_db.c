@@ -216,9 +216,9 @@ int nt_pcap_db_write(sqlite3 *db, struct pcapng_writer *w, struct conn_filter *c
 		if (!data)
 			caplen = 0;
 		if (cf && cf->active) {
-			struct pkt_info pi;
-			if (pkt_parse((uint16_t)linktype, data, (uint32_t)caplen, &pi))
-				memset(&pi, 0, sizeof(pi));
+			struct nt_packet pi;
+
+			(void)nt_packet_parse((int)linktype, data, (size_t)caplen, (size_t)caplen, &pi);
 			if (!conn_filter_match_packet(cf, cookie, &pi))
 				continue;
 		}

@@ -8,7 +8,7 @@
 /*
  * Input: byte 0 selects what is fuzzed, bytes 1-2 a little-endian link type or
  * record type, the rest the payload:
- *   0  pkt_parse() and anon_packet() on a snippet of that link type
+ *   0  nt_packet_parse() and anon_packet() on a snippet of that link type
  *   1  anon_record() on a record of that type
  *   2  conn_filter_parse() + matching, parse_time_arg() on the text
  * The payload is copied to an exact-size heap buffer so ASan sees every overread.
@@ -32,10 +32,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if (mode == 0) {
-		struct pkt_info pi;
-		pkt_parse(kind, p, (uint32_t)n, &pi);
+		struct nt_packet pi;
+		nt_packet_parse(kind, p, n, n, &pi);
 		anon_packet(a, kind, p, (uint32_t)n);
-		pkt_parse(kind, p, (uint32_t)n, &pi);
+		nt_packet_parse(kind, p, n, n, &pi);
 	} else if (mode == 1) {
 		const void *out;
 		uint32_t olen;

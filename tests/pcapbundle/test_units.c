@@ -299,8 +299,8 @@ static void test_anon_packet(void)
 	CHECK(!memcmp(t + 20, "\x02\x04\x05\xb4\x01\x01\x01\x03\x03\x07\x00\x00", 12));
 	for (int i = 0; i < 14; i++)
 		CHECK(t[32 + i] == 0);
-	struct pkt_info pi;
-	CHECK(pkt_parse(NT_LINKTYPE_ETHERNET, p, caplen, &pi) == 0);
+	struct nt_packet pi;
+	CHECK(nt_packet_parse(NT_LINKTYPE_ETHERNET, p, caplen, caplen, &pi) == NT_PKT_TCP);
 	CHECK(pi.family == 2 && pi.has_ports && pi.dport == 443 && pi.payload_off == 14 + 24 + 32);
 
 	/* IPv6 with a hop-by-hop header in front of TCP, via Linux cooked capture v1 */
@@ -320,7 +320,7 @@ static void test_anon_packet(void)
 	t6[12] = 5 << 4;
 	memcpy(t6 + 20, "PAYLOAD", 7);
 	uint32_t cap6 = (uint32_t)(16 + 40 + 8 + 20 + 7);
-	CHECK(pkt_parse(NT_LINKTYPE_LINUX_SLL, q, cap6, &pi) == 0);
+	CHECK(nt_packet_parse(NT_LINKTYPE_LINUX_SLL, q, cap6, cap6, &pi) == NT_PKT_TCP);
 	CHECK(pi.family == 10 && pi.sport == 8443 && pi.dport == 51515);
 	CHECK(anon_packet(a, NT_LINKTYPE_LINUX_SLL, q, cap6) == 0);
 	CHECK(q[6] == 0x02 && ip6[8] == 0xfd && hbh[2] == 0 && hbh[7] == 0 && hbh[0] == 6);
@@ -344,7 +344,7 @@ static void test_anon_packet(void)
 		uint8_t *heap = malloc(n ? n : 1);
 		memcpy(heap, copy, n);
 		anon_packet(a, NT_LINKTYPE_ETHERNET, heap, n);
-		pkt_parse(NT_LINKTYPE_ETHERNET, heap, n, &pi);
+		nt_packet_parse(NT_LINKTYPE_ETHERNET, heap, n, n, &pi);
 		free(heap);
 	}
 	srand(7);
@@ -359,7 +359,7 @@ static void test_anon_packet(void)
 		}
 		uint16_t lt = lts[iter % 8];
 		anon_packet(a, lt, heap, n);
-		pkt_parse(lt, heap, n, &pi);
+		nt_packet_parse(lt, heap, n, n, &pi);
 		free(heap);
 	}
 	anon__free(a);
@@ -479,7 +479,7 @@ static void test_time_and_conn(void)
 	c.dport = 5000;
 	CHECK(conn_filter_match_conn(&f, &c) == 1);
 	CHECK(conn_filter_has_cookie(&f, 99));
-	struct pkt_info pi;
+	struct nt_packet pi;
 	memset(&pi, 0, sizeof(pi));
 	CHECK(conn_filter_match_packet(&f, 99, &pi) == 1);
 	CHECK(conn_filter_match_packet(&f, 98, &pi) == 0);

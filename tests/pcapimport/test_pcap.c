@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "pcap_analyze.h"
-#include "pcap_parse.h"
+#include "packet.h"
 
 static int failures;
 
@@ -33,52 +33,52 @@ static size_t v4_syn(uint8_t *f)
 static void test_parse(void)
 {
 	uint8_t f[256], ip[128];
-	struct nt_tcp_pkt t;
+	struct nt_packet t;
 	size_t n = v4_syn(ip);
 
 	/* Raw IP. */
-	CHECK(nt_tcp_parse(NT_LINKTYPE_RAW, ip, n, n, &t) == NT_PARSE_TCP, "raw");
+	CHECK(nt_packet_parse(NT_LINKTYPE_RAW, ip, n, n, &t) == NT_PKT_TCP, "raw");
 	CHECK(t.family == 2 && t.sport == 40000 && t.dport == 5001 && t.seq == 1000, "tuple %u %u", t.sport, t.dport);
 	CHECK(t.flags == NT_TH_SYN && t.win == 64240 && t.payload == 0, "flags %x win %u", t.flags, t.win);
 	CHECK(t.wscale == 7 && t.mss == 1460 && t.sack_perm && t.has_ts && t.tsval == 1, "options ws %d mss %u", t.wscale,
 	      t.mss);
 	CHECK(t.saddr[0] == 198 && t.saddr[3] == 1 && t.daddr[3] == 2 && t.saddr[4] == 0, "addresses");
-	CHECK(nt_tcp_parse(NT_DLT_RAW_BSD, ip, n, n, &t) == NT_PARSE_TCP, "DLT_RAW");
+	CHECK(nt_packet_parse(NT_LINKTYPE_RAW_OLD, ip, n, n, &t) == NT_PKT_TCP, "DLT_RAW");
 	/* Ethernet with a VLAN tag. */
 	memset(f, 0, sizeof(f));
 	f[12] = 0x81; f[13] = 0x00; f[16] = 0x08; f[17] = 0x00;
 	memcpy(f + 18, ip, n);
-	CHECK(nt_tcp_parse(NT_DLT_EN10MB, f, 18 + n, 18 + n, &t) == NT_PARSE_TCP && t.hdr_end == 18 + n, "vlan %u", t.hdr_end);
+	CHECK(nt_packet_parse(NT_LINKTYPE_ETHERNET, f, 18 + n, 18 + n, &t) == NT_PKT_TCP && t.hdr_end == 18 + n, "vlan %u", t.hdr_end);
 	/* Linux cooked v1 and v2. */
 	memset(f, 0, sizeof(f));
 	f[14] = 0x08;
 	memcpy(f + 16, ip, n);
-	CHECK(nt_tcp_parse(NT_DLT_LINUX_SLL, f, 16 + n, 16 + n, &t) == NT_PARSE_TCP && t.sport == 40000, "sll");
+	CHECK(nt_packet_parse(NT_LINKTYPE_LINUX_SLL, f, 16 + n, 16 + n, &t) == NT_PKT_TCP && t.sport == 40000, "sll");
 	memset(f, 0, sizeof(f));
 	f[0] = 0x08;
 	memcpy(f + 20, ip, n);
-	CHECK(nt_tcp_parse(NT_DLT_LINUX_SLL2, f, 20 + n, 20 + n, &t) == NT_PARSE_TCP && t.sport == 40000, "sll2");
+	CHECK(nt_packet_parse(NT_LINKTYPE_LINUX_SLL2, f, 20 + n, 20 + n, &t) == NT_PKT_TCP && t.sport == 40000, "sll2");
 	/* Cut inside the TCP header, in the options, and in the IP header. */
-	CHECK(nt_tcp_parse(NT_LINKTYPE_RAW, ip, 30, 30, &t) == NT_PARSE_SHORT, "short tcp");
-	CHECK(nt_tcp_parse(NT_LINKTYPE_RAW, ip, 45, 45, &t) == NT_PARSE_TCP && t.wscale == -1 && t.hdr_end == 45,
+	CHECK(nt_packet_parse(NT_LINKTYPE_RAW, ip, 30, 30, &t) == NT_PKT_SHORT, "short tcp");
+	CHECK(nt_packet_parse(NT_LINKTYPE_RAW, ip, 45, 45, &t) == NT_PKT_TCP && t.wscale == -1 && t.hdr_end == 45,
 	      "options cut: fixed header kept (ws %d)", t.wscale);
-	CHECK(nt_tcp_parse(NT_LINKTYPE_RAW, ip, 10, 10, &t) == NT_PARSE_SHORT, "short ip");
-	CHECK(nt_tcp_parse(NT_DLT_EN10MB, ip, 5, 5, &t) == NT_PARSE_SHORT, "short ethernet");
+	CHECK(nt_packet_parse(NT_LINKTYPE_RAW, ip, 10, 10, &t) == NT_PKT_SHORT, "short ip");
+	CHECK(nt_packet_parse(NT_LINKTYPE_ETHERNET, ip, 5, 5, &t) == NT_PKT_SHORT, "short ethernet");
 	/* Fragments, other protocols, other link types. */
 	memcpy(f, ip, n);
 	f[6] = 0x20; /* MF */
-	CHECK(nt_tcp_parse(NT_LINKTYPE_RAW, f, n, n, &t) == NT_PARSE_FRAGMENT, "fragment");
+	CHECK(nt_packet_parse(NT_LINKTYPE_RAW, f, n, n, &t) == NT_PKT_FRAGMENT, "fragment");
 	memcpy(f, ip, n);
 	f[9] = 17;
-	CHECK(nt_tcp_parse(NT_LINKTYPE_RAW, f, n, n, &t) == NT_PARSE_NOT_TCP, "udp");
-	CHECK(nt_tcp_parse(105, ip, n, n, &t) == NT_PARSE_BAD_LINK && !nt_pcap_linktype_ok(105), "802.11");
+	CHECK(nt_packet_parse(NT_LINKTYPE_RAW, f, n, n, &t) == NT_PKT_NOT_TCP, "udp");
+	CHECK(nt_packet_parse(105, ip, n, n, &t) == NT_PKT_BAD_LINK && !nt_packet_linktype_ok(105), "802.11");
 	/* Payload from the IP length, even when the capture holds headers only. */
 	memcpy(f, ip, n);
 	f[2] = 0x05; f[3] = 0xdc; /* 1500 */
-	CHECK(nt_tcp_parse(NT_LINKTYPE_RAW, f, n, n, &t) == NT_PARSE_TCP && t.payload == 1500 - 60, "payload %u", t.payload);
+	CHECK(nt_packet_parse(NT_LINKTYPE_RAW, f, n, n, &t) == NT_PKT_TCP && t.payload == 1500 - 60, "payload %u", t.payload);
 	/* IP length 0 (TSO/GSO): the payload from the wire length. */
 	f[2] = 0; f[3] = 0;
-	CHECK(nt_tcp_parse(NT_LINKTYPE_RAW, f, n, 20000, &t) == NT_PARSE_TCP && t.payload == 20000 - 60, "tso payload %u",
+	CHECK(nt_packet_parse(NT_LINKTYPE_RAW, f, n, 20000, &t) == NT_PKT_TCP && t.payload == 20000 - 60, "tso payload %u",
 	      t.payload);
 	/* IPv6 with a hop-by-hop header before TCP. */
 	memset(f, 0, sizeof(f));
@@ -86,16 +86,16 @@ static void test_parse(void)
 	f[8] = 0x20; f[9] = 0x01; f[23] = 1; f[24] = 0x20; f[25] = 0x01; f[39] = 2;
 	f[40] = 6; f[41] = 0; /* next = TCP, 8 bytes */
 	f[48] = 0xc3; f[49] = 0x50; f[50] = 0x01; f[51] = 0xbb; f[60] = 0x50; f[61] = NT_TH_ACK; f[62] = 0x01;
-	CHECK(nt_tcp_parse(NT_LINKTYPE_RAW, f, 68, 68, &t) == NT_PARSE_TCP && t.family == 10 && t.sport == 50000 &&
+	CHECK(nt_packet_parse(NT_LINKTYPE_RAW, f, 68, 68, &t) == NT_PKT_TCP && t.family == 10 && t.sport == 50000 &&
 	      t.dport == 443 && t.win == 256 && t.payload == 0, "ipv6 ext: fam %d port %u", t.family, t.sport);
 	f[40] = 44; /* a fragment header follows */
 	f[6] = 0;
-	CHECK(nt_tcp_parse(NT_LINKTYPE_RAW, f, 68, 68, &t) != NT_PARSE_TCP, "ipv6 chain with fragment");
+	CHECK(nt_packet_parse(NT_LINKTYPE_RAW, f, 68, 68, &t) != NT_PKT_TCP, "ipv6 chain with fragment");
 	/* Garbage must never crash: every prefix of every link type. */
 	for (size_t k = 0; k < n + 20; k++) {
-		int dl[] = { NT_DLT_EN10MB, NT_DLT_LINUX_SLL, NT_DLT_LINUX_SLL2, NT_LINKTYPE_RAW, NT_DLT_IPV4, NT_DLT_IPV6 };
+		int dl[] = { NT_LINKTYPE_ETHERNET, NT_LINKTYPE_LINUX_SLL, NT_LINKTYPE_LINUX_SLL2, NT_LINKTYPE_RAW, NT_LINKTYPE_IPV4, NT_LINKTYPE_IPV6 };
 		for (size_t i = 0; i < sizeof(dl) / sizeof(dl[0]); i++)
-			(void)nt_tcp_parse(dl[i], f, k, k, &t);
+			(void)nt_packet_parse(dl[i], f, k, k, &t);
 	}
 }
 
@@ -107,7 +107,7 @@ struct rec {
 	int64_t first_id;
 };
 
-static int s_packet(void *ctx, const struct nt_pa_conn *c, const struct nt_tcp_pkt *p, int64_t ts, int side,
+static int s_packet(void *ctx, const struct nt_pa_conn *c, const struct nt_packet *p, int64_t ts, int side,
 		    int64_t window, unsigned an)
 {
 	struct rec *r = ctx;
@@ -192,8 +192,8 @@ static void test_analyze(const char *path)
 		return;
 	}
 	while (pcap_next_ex(p, &h, &d) == 1) {
-		struct nt_tcp_pkt t;
-		if (nt_tcp_parse(pcap_datalink(p), d, h->caplen, h->caplen, &t) == NT_PARSE_TCP)
+		struct nt_packet t;
+		if (nt_packet_parse(pcap_datalink(p), d, h->caplen, h->caplen, &t) == NT_PKT_TCP)
 			CHECK(nt_pa__packet(a, &t, (int64_t)h->ts.tv_sec * 1000000000LL + h->ts.tv_usec) == 0, "packet");
 	}
 	CHECK(nt_pa__finish(a) == 0, "finish");
@@ -231,10 +231,10 @@ static int sw_done(void *ctx, const struct nt_pa_conn *c)
 	return 0;
 }
 
-static struct nt_tcp_pkt mk(uint8_t host_a, uint16_t sport, uint8_t host_b, uint16_t dport, uint32_t seq, uint32_t ack,
+static struct nt_packet mk(uint8_t host_a, uint16_t sport, uint8_t host_b, uint16_t dport, uint32_t seq, uint32_t ack,
 			    uint8_t flags)
 {
-	struct nt_tcp_pkt t;
+	struct nt_packet t;
 
 	memset(&t, 0, sizeof(t));
 	t.family = 2;
@@ -255,7 +255,7 @@ static void test_sweep(void)
 	struct sweep_rec r = { 0 };
 	struct nt_pa_sink sink = { NULL, NULL, sw_done, &r };
 	struct nt_pa *a = nt_pa__new(&sink, 1);
-	struct nt_tcp_pkt t;
+	struct nt_packet t;
 	int64_t s = 1000000000LL;
 
 	if (!a) {
