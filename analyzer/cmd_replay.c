@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "names.h"
 #include "tape.h"
 #include "timefmt.h"
 
@@ -452,22 +453,13 @@ static void fmt_location(char *buf, size_t len, const struct tape_meta *m, uint6
 		snprintf(buf, len, "0x%" PRIx64, addr);
 }
 
-static const char *kind_name(const char *const *names, size_t n, uint32_t v)
+/* The name of a record's kind field (format/names.h), "unknown" if it has none. */
+static const char *kind_name(uint16_t type, uint32_t v)
 {
-	return v < n && names[v] ? names[v] : "unknown";
-}
+	const char *n = nt_record_kind_name(type, v);
 
-static const char *const retrans_kinds[] = { "data", "syn", "synack" };
-static const char *const sample_kinds[] = {
-	"periodic", "rcv_zero_start", "rcv_zero_end", "snd_zero_start", "snd_zero_end",
-	"rtt_spike", "wnd_change",
-};
-static const char *const reset_kinds[] = { "sent", "received" };
-static const char *const stall_kinds[] = { "read", "response" };
-static const char *const buffer_kinds[] = { "exceed_limit", "rcvbuf_grow" };
-static const char *const trigger_kinds[] = {
-	"manual", "zero_window", "drop_burst", "rto", "rtt_spike", "listen_overflow",
-};
+	return n ? n : "unknown";
+}
 
 /* ------------------------------------------------------------------ */
 /* Formatting of one record.                                          */
@@ -598,7 +590,7 @@ static void emit_body(struct emit *e, const struct tape_record *rec, const struc
 	case NT_REC_RETRANS: {
 		const struct nt_ev_retrans *v = d;
 
-		f_str(e, "kind", kind_name(retrans_kinds, 3, v->kind));
+		f_str(e, "kind", kind_name(NT_REC_RETRANS, v->kind));
 		f_str(e, "state", state_name(m, v->state, t1, sizeof(t1)));
 		f_str(e, "ca", ca_name(m, v->ca_state, t2, sizeof(t2)));
 		f_u64(e, "seq", v->seq);
@@ -669,7 +661,7 @@ static void emit_body(struct emit *e, const struct tape_record *rec, const struc
 	case NT_REC_SAMPLE: {
 		const struct nt_ev_sample *v = d;
 
-		f_str(e, "kind", kind_name(sample_kinds, 7, v->kind));
+		f_str(e, "kind", kind_name(NT_REC_SAMPLE, v->kind));
 		f_str(e, "state", state_name(m, v->state, t1, sizeof(t1)));
 		f_str(e, "ca", ca_name(m, v->ca_state, t2, sizeof(t2)));
 		f_us(e, "srtt", v->srtt_us);
@@ -688,7 +680,7 @@ static void emit_body(struct emit *e, const struct tape_record *rec, const struc
 	case NT_REC_RESET: {
 		const struct nt_ev_reset *v = d;
 
-		f_str(e, "kind", kind_name(reset_kinds, 2, v->kind));
+		f_str(e, "kind", kind_name(NT_REC_RESET, v->kind));
 		f_str(e, "state", state_name(m, v->state, t1, sizeof(t1)));
 		if (v->kind == NT_RESET_SENT)
 			f_str(e, "reason", enum_or_num(m, NT_ENUM_RST_REASON, v->reason, "reason", t2, sizeof(t2)));
@@ -697,7 +689,7 @@ static void emit_body(struct emit *e, const struct tape_record *rec, const struc
 	case NT_REC_STALL: {
 		const struct nt_ev_stall *v = d;
 
-		f_str(e, "kind", kind_name(stall_kinds, 2, v->kind));
+		f_str(e, "kind", kind_name(NT_REC_STALL, v->kind));
 		f_str(e, "state", state_name(m, v->state, t1, sizeof(t1)));
 		if (e->json)
 			f_u64(e, "wait_ns", v->wait_ns);
@@ -709,7 +701,7 @@ static void emit_body(struct emit *e, const struct tape_record *rec, const struc
 	case NT_REC_BUFFER: {
 		const struct nt_ev_buffer *v = d;
 
-		f_str(e, "kind", kind_name(buffer_kinds, 2, v->kind));
+		f_str(e, "kind", kind_name(NT_REC_BUFFER, v->kind));
 		f_str(e, "state", state_name(m, v->state, t1, sizeof(t1)));
 		f_u64(e, "value", v->value);
 		f_u64(e, "limit", v->limit);
@@ -743,7 +735,7 @@ static void emit_body(struct emit *e, const struct tape_record *rec, const struc
 		const char *k = tape_meta__enum_name(m, NT_ENUM_TRIGGER, v->kind);
 		size_t dl = rec->len - sizeof(*v);
 
-		f_str(e, "trigger", k ? k : kind_name(trigger_kinds, 6, v->kind));
+		f_str(e, "trigger", k ? k : kind_name(NT_REC_PIN, v->kind));
 		f_u64(e, "cookie", v->cookie);
 		f_u64(e, "pre_ms", v->pre_ns / 1000000);
 		f_u64(e, "post_ms", v->post_ns / 1000000);

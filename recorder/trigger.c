@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "names.h"
 #include "tape.h"
 
 #define SEC 1000000000ULL
@@ -15,8 +16,6 @@
 #define BURST_SLOTS 4096   /* power of two */
 #define COOL_SLOTS 8192    /* power of two */
 #define REASON_CACHE 1024  /* drop reasons classified once (enum values are small) */
-
-#define DEFAULT_NOISE "NOT_SPECIFIED,SKB_CONSUMED,QUEUE_PURGE,OTHERHOST"
 
 /* RC_DUP: the receiver discarding data it already has (TCP_OLD_DATA,
  * TCP_OLD_SEQUENCE): a consequence of retransmissions (spurious ones on a
@@ -104,10 +103,9 @@ static uint64_t port_key(uint32_t netns, uint16_t port, uint64_t salt)
 
 const char *trigger_kind_name(uint16_t kind)
 {
-	static const char *const names[] = { "manual", "zero_window", "drop_burst", "rto",
-					     "rtt_spike", "listen_overflow" };
+	const char *n = nt_trigger_kind_name(kind);
 
-	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
+	return n ? n : "unknown";
 }
 
 const char *trigger_meta_reason_name(void *ctx, uint32_t reason)
@@ -159,7 +157,7 @@ static int add_noise(struct trigger *t, const char *name, size_t n)
 
 	if (!n)
 		return 0;
-	if (n >= 16 && !strncasecmp(name, "SKB_DROP_REASON_", 16)) {
+	if (n >= 16 && nt_drop_reason_short(name) != name) {
 		name += 16;
 		n -= 16;
 	}
@@ -221,7 +219,7 @@ struct trigger *trigger__new(const struct trigger_opts *opts)
 		err = -EINVAL;
 		goto fail;
 	}
-	err = parse_noise(t, opts->noise ? opts->noise : DEFAULT_NOISE);
+	err = parse_noise(t, opts->noise ? opts->noise : NT_DROP_NOISE_DEFAULT);
 	if (err)
 		goto fail;
 	err = -ENOMEM;
@@ -264,12 +262,14 @@ static enum reason_class classify(struct trigger *t, uint32_t reason)
 	if (t->o.reason_name)
 		name = t->o.reason_name(t->o.reason_ctx, reason);
 	if (name) {
-		if (!strncasecmp(name, "SKB_DROP_REASON_", 16))
-			name += 16;
-		if (!strcasecmp(name, "TCP_LISTEN_OVERFLOW"))
+		enum nt_drop_class dc = nt_drop_class_of(name);
+
+		name = nt_drop_reason_short(name);
+		if (dc == NT_DROP_CLASS_LISTEN)
 			rc = RC_LISTEN;
-		if (!strcasecmp(name, "TCP_OLD_DATA") || !strcasecmp(name, "TCP_OLD_SEQUENCE"))
+		if (dc == NT_DROP_CLASS_DUPLICATE)
 			rc = RC_DUP;
+		/* noise is the configured list, not the default class */
 		for (i = 0; i < t->nnoise; i++)
 			if (!strcasecmp(name, t->noise[i]))
 				rc = RC_NOISE;

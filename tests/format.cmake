@@ -83,6 +83,8 @@ function(nettape_format_fuzz name corpus max_len)
   endif()
 endfunction()
 nettape_format_fuzz(fuzz_packet corpus_packet 2048)
+nettape_format_fuzz(fuzz_names corpus_names 256)
+nettape_format_fuzz(fuzz_pins corpus_pins 1200)
 
 # mkgolden regenerates tests/golden/*.ntc by hand (not a test): mkgolden tests/golden
 add_executable(nettape-mkgolden ${CMAKE_CURRENT_SOURCE_DIR}/golden/mkgolden.c)
