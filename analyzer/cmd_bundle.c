@@ -16,8 +16,11 @@
 
 #include "anonymize.h"
 #include "commands.h"
+#include "db.h"
+#include "selection.h"
 #include "tape.h"
 #include "tar_writer.h"
+#include "timefmt.h"
 
 extern char **environ;
 
@@ -33,10 +36,7 @@ static void bundle_usage(FILE *f)
 		"\n"
 		"Options:\n"
 		"  -o, --output FILE    tar file to write (members under BASENAME/, see below)\n"
-		"      --from T         window start: ISO-8601 UTC (2026-11-22T02:03:04Z) or epoch s\n"
-		"      --to T           window end (inclusive), same forms\n"
-		"      --conn C         only one connection: a socket cookie (12345, 0x3039) or a\n"
-		"                       tuple fragment (198.18.0.2:443, :443, [2001:db8::1]:443, A-B)\n"
+		NT_SELECT_HELP
 		"      --anonymize      pseudonymise addresses, ports >= 1024, host name, boot id,\n"
 		"                       process names and command lines, cgroups, containers,\n"
 		"                       netns and interface names; zero packet payloads\n"
@@ -432,11 +432,11 @@ static int write_readme(struct bundle *b, FILE *f, const struct tape_header *h,
 			const char *hostname)
 {
 	char t1[64], t2[64], now[64], filt[256];
-	format_time_ns(from, t1, sizeof(t1));
-	format_time_ns(to, t2, sizeof(t2));
+	nt_time_iso_ns((int64_t)from, t1, sizeof(t1));
+	nt_time_iso_ns((int64_t)to, t2, sizeof(t2));
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	format_time_ns((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, now, sizeof(now));
+	nt_time_iso_ns((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, now, sizeof(now));
 	conn_filter_format(&b->cf, b->anon, filt, sizeof(filt));
 	fprintf(f, "nettape bundle\n==============\n\n");
 	fprintf(f, "A slice of a nettape tape, made by 'nettape bundle' (nettape %s) at %s.\n\n",
@@ -843,29 +843,29 @@ int cmd_bundle(int argc, char **argv)
 		{ "help",      no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *out = NULL, *conn_arg = NULL;
-	uint64_t from_ns = 0, to_ns = 0;
-	int anonymize = 0, no_report = 0, have_from = 0, have_to = 0, opt;
+	const char *out = NULL, *from_arg = NULL, *to_arg = NULL;
+	int64_t from_ns = 0, to_ns = 0;
+	int anonymize = 0, no_report = 0, opt;
+	struct conn_filter cf;
+	char msg[NT_ERRLEN];
+
+	memset(&cf, 0, sizeof(cf));
 
 	optind = 1;
 	opterr = 0; /* one error line, ours */
 	while ((opt = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'o': out = optarg; break;
-		case 'c': conn_arg = optarg; break;
-		case 'f':
-		case 't':
-			if (parse_time_arg(optarg, opt == 'f' ? &from_ns : &to_ns)) {
-				fprintf(stderr, "nettape bundle: bad --%s '%s'; use ISO-8601 UTC "
-					"(2026-11-22T02:03:04Z) or epoch seconds\n",
-					opt == 'f' ? "from" : "to", optarg);
+		case 'c':
+			if (conn_filter_add(&cf, optarg)) {
+				fprintf(stderr, "nettape bundle: bad --conn '%s'; use a socket cookie (cookie:12345), "
+					"a port, ADDR:PORT, ADDR, :PORT, [V6]:PORT or A-B (at most %d)\n", optarg,
+					NT_CONN_MAX_ALT);
 				return 2;
 			}
-			if (opt == 'f')
-				have_from = 1;
-			else
-				have_to = 1;
 			break;
+		case 'f': from_arg = optarg; break;
+		case 't': to_arg = optarg; break;
 		case 'a': anonymize = 1; break;
 		case 'R': no_report = 1; break;
 		case 'h': bundle_usage(stdout); return 0;
@@ -888,13 +888,23 @@ int cmd_bundle(int argc, char **argv)
 			"--from T --to T -o FILE\n");
 		return 2;
 	}
-	if (!have_from || !have_to) {
+	if (!from_arg || !to_arg) {
 		fprintf(stderr, "nettape bundle: a bundle needs a window; add --from T and --to T\n");
 		return 2;
 	}
-	if (from_ns > to_ns) {
-		fprintf(stderr, "nettape bundle: --from is after --to; swap them\n");
-		return 2;
+	{
+		const char *tp[1] = { argv[optind] };
+		int64_t first, last;
+
+		nt_tape_span(tp, 1, &first, &last);
+		if (nt_select_window(from_arg, to_arg, first, last, &from_ns, &to_ns, msg)) {
+			fprintf(stderr, "nettape bundle: %s\n", msg);
+			return 2;
+		}
+		if (from_ns < 0)
+			from_ns = 0;
+		if (to_ns <= 0)
+			to_ns = 1; /* a window before the epoch: nothing (0 would be an open end) */
 	}
 	if (!out) {
 		fprintf(stderr, "nettape bundle: no output file; add -o FILE (e.g. -o incident.tar)\n");
@@ -905,19 +915,15 @@ int cmd_bundle(int argc, char **argv)
 	memset(&b, 0, sizeof(b));
 	b.tape_path = argv[optind];
 	b.out = out;
-	b.from_ns = from_ns;
-	b.to_ns = to_ns;
+	b.from_ns = (uint64_t)from_ns;
+	b.to_ns = (uint64_t)to_ns;
 	b.no_report = no_report;
-	if (conn_arg && conn_filter_parse(conn_arg, &b.cf)) {
-		fprintf(stderr, "nettape bundle: bad --conn '%s'; use a socket cookie (12345) or "
-			"ADDR:PORT, ADDR, :PORT, [V6]:PORT, A-B\n", conn_arg);
-		return 2;
-	}
+	b.cf = cf;
 
 	int ret = 1, err = 0;
 	const char *const paths[1] = { b.tape_path };
 	/* the reader may hand out records a little outside the window: each is checked again */
-	struct tape_reader_opts ro = { .from_ns = from_ns, .to_ns = to_ns, .skip_meta = 0 };
+	struct tape_reader_opts ro = { .from_ns = b.from_ns, .to_ns = b.to_ns, .skip_meta = 0 };
 	struct tape_reader *rd = NULL;
 
 	b.meta = tape_meta__new();

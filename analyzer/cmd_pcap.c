@@ -11,8 +11,10 @@
 #include "anonymize.h"
 #include "commands.h"
 #include "db.h"
+#include "incident.h"
 #include "pcap_db.h"
 #include "pcapng_writer.h"
+#include "selection.h"
 #include "tape.h"
 
 static void pcap_usage(FILE *f)
@@ -30,11 +32,7 @@ static void pcap_usage(FILE *f)
 		"  -F, --format FMT     pcapng (default; one interface per netns/ifindex/link type,\n"
 		"                       with names and direction flags) or pcap (classic, ns\n"
 		"                       timestamps; default when FILE ends in .pcap)\n"
-		"      --conn C         only one connection: a socket cookie (12345, 0x3039,\n"
-		"                       cookie:12345) or a tuple fragment (198.18.0.2:443,\n"
-		"                       198.18.0.2, :443, [2001:db8::1]:443, A-B for both ends)\n"
-		"      --from T         first time: ISO-8601 UTC (2026-11-22T02:03:04Z) or epoch s\n"
-		"      --to T           last time, same forms (inclusive)\n"
+		NT_SELECT_HELP
 		"  -h, --help           this help\n"
 		"\n"
 		"Examples:\n"
@@ -168,11 +166,8 @@ static int pcap_write_tape(struct pcap_ctx *c, struct tape_reader *rd, struct co
 		uint32_t caplen = rec.len - (uint32_t)sizeof(pk);
 		if (cf->active) {
 			struct nt_packet pi;
-			if (cf->by_cookie && !cf->have_tuple && rec.src) {
-				const struct nt_ev_state *so = tape_meta__socket(rec.src->meta, cf->cookie);
-				if (so)
-					conn_filter_match_conn(cf, &so->c);
-			}
+			if (rec.src)
+				conn_filter_learn_sockets(cf, rec.src->meta);
 			(void)nt_packet_parse(pk.linktype, bytes, caplen, caplen, &pi);
 			if (!conn_filter_match_packet(cf, pk.cookie, &pi))
 				continue;
@@ -206,9 +201,12 @@ int cmd_pcap(int argc, char **argv)
 		{ "help",   no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *out = NULL, *fmt_arg = NULL, *conn_arg = NULL;
-	uint64_t from_ns = 0, to_ns = 0;
+	const char *out = NULL, *fmt_arg = NULL, *from_arg = NULL, *to_arg = NULL;
+	int64_t from_ns = 0, to_ns = 0;
+	struct conn_filter cf;
 	int opt;
+
+	memset(&cf, 0, sizeof(cf));
 
 	optind = 1;
 	opterr = 0; /* one error line, ours */
@@ -216,18 +214,14 @@ int cmd_pcap(int argc, char **argv)
 		switch (opt) {
 		case 'o': out = optarg; break;
 		case 'F': fmt_arg = optarg; break;
-		case 'c': conn_arg = optarg; break;
-		case 'f':
-			if (parse_time_arg(optarg, &from_ns)) {
-				fprintf(stderr, "nettape pcap: bad --from '%s'; use ISO-8601 UTC "
-					"(2026-11-22T02:03:04Z) or epoch seconds\n", optarg);
-				return 2;
-			}
-			break;
-		case 't':
-			if (parse_time_arg(optarg, &to_ns)) {
-				fprintf(stderr, "nettape pcap: bad --to '%s'; use ISO-8601 UTC "
-					"(2026-11-22T02:08:00Z) or epoch seconds\n", optarg);
+		case 'f': from_arg = optarg; break;
+		case 't': to_arg = optarg; break;
+		case 'c':
+			if (conn_filter_add(&cf, optarg)) {
+				fprintf(stderr, "nettape pcap: bad --conn '%s'; use a socket cookie (cookie:12345), "
+					"a port, ADDR:PORT, ADDR, :PORT, [V6]:PORT or A-B (at most %d)\n", optarg,
+					NT_CONN_MAX_ALT);
+				conn_filter_free(&cf);
 				return 2;
 			}
 			break;
@@ -267,18 +261,6 @@ int cmd_pcap(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (from_ns && to_ns && from_ns > to_ns) {
-		fprintf(stderr, "nettape pcap: --from is after --to; swap them\n");
-		return 2;
-	}
-	struct conn_filter cf;
-	memset(&cf, 0, sizeof(cf));
-	if (conn_arg && conn_filter_parse(conn_arg, &cf)) {
-		fprintf(stderr, "nettape pcap: bad --conn '%s'; use a socket cookie (12345) or "
-			"ADDR:PORT, ADDR, :PORT, [V6]:PORT, A-B\n", conn_arg);
-		return 2;
-	}
-
 	/* One database, or tapes (directories and chunk files). */
 	const char *const *paths = (const char *const *)(argv + optind);
 	size_t npaths = (size_t)(argc - optind);
@@ -306,7 +288,7 @@ int cmd_pcap(int argc, char **argv)
 	FILE *f = NULL;
 	struct pcap_ctx c;
 	memset(&c, 0, sizeof(c));
-	struct tape_reader_opts ro = { .from_ns = from_ns, .to_ns = to_ns, .skip_meta = 0 };
+	struct tape_reader_opts ro = { .skip_meta = 0 };
 	struct tape_reader *rd = NULL;
 	sqlite3 *db = NULL;
 	struct nt_pcap_db_stats dbst;
@@ -316,7 +298,28 @@ int cmd_pcap(int argc, char **argv)
 			fprintf(stderr, "nettape pcap: %s\n", dberr);
 			goto cleanup;
 		}
-	} else {
+	}
+	if (from_arg || to_arg) {
+		int64_t first = 0, last = 0;
+
+		if (db)
+			nt_data_range(db, &first, &last);
+		else
+			nt_tape_span(paths, npaths, &first, &last);
+		if (nt_select_window(from_arg, to_arg, first, last, &from_ns, &to_ns, dberr)) {
+			fprintf(stderr, "nettape pcap: %s\n", dberr);
+			ret = 2;
+			goto cleanup;
+		}
+		/* 0 is an open end: a window before the epoch selects nothing */
+		if (from_ns < 0)
+			from_ns = 0;
+		if (to_arg && to_ns <= 0)
+			to_ns = 1;
+		ro.from_ns = (uint64_t)from_ns;
+		ro.to_ns = (uint64_t)to_ns;
+	}
+	if (!dbpath) {
 		/* With --conn, a first pass learns the connection's cookies and tuple from
 		 * its events, so that packets stored before those events match too. */
 		if (cf.active)
@@ -364,7 +367,7 @@ int cmd_pcap(int argc, char **argv)
 	}
 
 	if (db) {
-		err = nt_pcap_db_write(db, c.w, &cf, from_ns, to_ns, &dbst, dberr);
+		err = nt_pcap_db_write(db, c.w, &cf, (uint64_t)from_ns, (uint64_t)to_ns, &dbst, dberr);
 		if (err && dberr[0]) {
 			fprintf(stderr, "nettape pcap: %s: %s\n", dbpath, dberr);
 			goto cleanup;
@@ -372,7 +375,7 @@ int cmd_pcap(int argc, char **argv)
 		c.skipped_linktype = dbst.skipped_linktype;
 		c.short_records = dbst.malformed;
 	} else {
-		r = pcap_write_tape(&c, rd, &cf, from_ns, to_ns, &err);
+		r = pcap_write_tape(&c, rd, &cf, (uint64_t)from_ns, (uint64_t)to_ns, &err);
 		if (r < 0) {
 			fprintf(stderr, "nettape pcap: reading the tape failed: %s\n", tape_strerror(r));
 			goto cleanup;
