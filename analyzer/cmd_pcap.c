@@ -13,6 +13,7 @@
 #include "db.h"
 #include "incident.h"
 #include "pcap_db.h"
+#include "pcap_export.h"
 #include "pcapng_writer.h"
 #include "selection.h"
 #include "tape.h"
@@ -48,146 +49,10 @@ static void pcap_usage(FILE *f)
 		"(also a database given together with tapes or another database).\n");
 }
 
-/* One pcapng interface per (tape, netns, ifindex, linktype). */
-struct pcap_iface {
-	unsigned tape_no;
-	uint32_t netns, ifindex;
-	uint16_t linktype;
-	int id;               /* pcapng interface id, or <0 = refused (classic pcap) */
-};
-
-struct pcap_ctx {
-	struct pcapng_writer *w;
-	struct pcap_iface *ifs;
-	size_t nifs, capifs;
-	uint64_t skipped_linktype, short_records;
-};
-
-static int pcap_iface_id(struct pcap_ctx *c, const struct tape_record *rec,
-			 const struct nt_rec_packet *pk)
-{
-	unsigned tape_no = rec->src ? rec->src->tape_no : 0;
-	for (size_t i = 0; i < c->nifs; i++) {
-		struct pcap_iface *f = &c->ifs[i];
-		if (f->tape_no == tape_no && f->netns == pk->netns && f->ifindex == pk->ifindex &&
-		    f->linktype == pk->linktype)
-			return f->id;
-	}
-	if (c->nifs == c->capifs) {
-		size_t ncap = c->capifs ? c->capifs * 2 : 8;
-		struct pcap_iface *n = realloc(c->ifs, ncap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		c->ifs = n;
-		c->capifs = ncap;
-	}
-	const struct tape_meta *m = rec->src ? rec->src->meta : NULL;
-	const char *ifname = tape_meta__iface_name(m, pk->netns, pk->ifindex);
-	const char *nsname = tape_meta__netns_name(m, pk->netns);
-	char namebuf[32], desc[512];
-	if (!ifname) {
-		snprintf(namebuf, sizeof(namebuf), "if%" PRIu32, pk->ifindex);
-		ifname = namebuf;
-	}
-	char nsbuf[32];
-	if (!nsname) {
-		snprintf(nsbuf, sizeof(nsbuf), "ns:%" PRIu32, pk->netns);
-		nsname = nsbuf;
-	}
-	snprintf(desc, sizeof(desc), "host %s, netns %s, ifindex %" PRIu32,
-		 rec->src && rec->src->hdr.hostname[0] ? rec->src->hdr.hostname : "?", nsname,
-		 pk->ifindex);
-	int id = pcapng_writer__add_iface(c->w, pk->linktype, ifname, desc);
-	if (id < 0 && id != -EPROTOTYPE)
-		return id;
-	struct pcap_iface *f = &c->ifs[c->nifs++];
-	f->tape_no = tape_no;
-	f->netns = pk->netns;
-	f->ifindex = pk->ifindex;
-	f->linktype = pk->linktype;
-	f->id = id;
-	return id;
-}
-
 static int ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
 	return n >= m && !strcmp(s + n - m, suffix);
-}
-
-/* --conn on tapes, first pass: learns the connection's cookies and tuple from
- * its events and socket records. Best effort: an unreadable tape is reported
- * by the second pass. */
-static void pcap_learn_conn(const char *const *paths, size_t npaths,
-			    const struct tape_reader_opts *ro, struct conn_filter *cf)
-{
-	int err = 0, r;
-	struct tape_record rec;
-	struct tape_reader *rd = tape_reader__open(paths, npaths, ro, &err);
-
-	while (rd && (r = tape_reader__next(rd, &rec)) > 0) {
-		if ((nt_rec_is_event(rec.type) || rec.type == NT_REC_SOCKET) &&
-		    rec.len >= sizeof(struct nt_conn)) {
-			struct nt_conn conn;
-			memcpy(&conn, rec.data, sizeof(conn));
-			conn_filter_match_conn(cf, &conn);
-		}
-	}
-	tape_reader__free(rd);
-}
-
-/* Writes the selected packet snippets of the tapes. Returns the reader's
- * last status (0 at the end, < 0 a tape_err); *err receives a writer error. */
-static int pcap_write_tape(struct pcap_ctx *c, struct tape_reader *rd, struct conn_filter *cf,
-			   uint64_t from_ns, uint64_t to_ns, int *err)
-{
-	struct tape_record rec;
-	int r;
-
-	while ((r = tape_reader__next(rd, &rec)) > 0) {
-		if (cf->active && nt_rec_is_event(rec.type) && rec.len >= sizeof(struct nt_conn)) {
-			struct nt_conn conn;
-			memcpy(&conn, rec.data, sizeof(conn));
-			conn_filter_match_conn(cf, &conn); /* learns cookies and tuples */
-			continue;
-		}
-		if (rec.type != NT_REC_PACKET)
-			continue;
-		if (rec.len < sizeof(struct nt_rec_packet) || (rec.flags & TAPE_REC_F_SHORT)) {
-			c->short_records++;
-			continue;
-		}
-		uint64_t t = tape_record_realtime(&rec);
-		if ((from_ns && t < from_ns) || (to_ns && t > to_ns))
-			continue;
-		struct nt_rec_packet pk;
-		memcpy(&pk, rec.data, sizeof(pk));
-		const uint8_t *bytes = (const uint8_t *)rec.data + sizeof(pk);
-		uint32_t caplen = rec.len - (uint32_t)sizeof(pk);
-		if (cf->active) {
-			struct nt_packet pi;
-			if (rec.src)
-				conn_filter_learn_sockets(cf, rec.src->meta);
-			(void)nt_packet_parse(pk.linktype, bytes, caplen, caplen, &pi);
-			if (!conn_filter_match_packet(cf, pk.cookie, &pi))
-				continue;
-		}
-		int id = pcap_iface_id(c, &rec, &pk);
-		if (id == -EPROTOTYPE) {
-			c->skipped_linktype++;
-			continue;
-		}
-		if (id < 0) {
-			*err = id;
-			return 0;
-		}
-		enum pcap_dir dir = pk.dir == 1 ? PCAP_DIR_INBOUND :
-				    pk.dir == 2 ? PCAP_DIR_OUTBOUND : PCAP_DIR_UNKNOWN;
-		*err = pcapng_writer__packet(c->w, id, t, bytes, caplen, pk.orig_len, dir);
-		if (*err)
-			return 0;
-	}
-	return r;
 }
 
 int cmd_pcap(int argc, char **argv)
@@ -286,7 +151,7 @@ int cmd_pcap(int argc, char **argv)
 	int ret = 1, err = 0, r = 0;
 	char *tmp = NULL, dberr[NT_ERRLEN];
 	FILE *f = NULL;
-	struct pcap_ctx c;
+	struct nt_pcap_export c;
 	memset(&c, 0, sizeof(c));
 	struct tape_reader_opts ro = { .skip_meta = 0 };
 	struct tape_reader *rd = NULL;
@@ -323,7 +188,7 @@ int cmd_pcap(int argc, char **argv)
 		/* With --conn, a first pass learns the connection's cookies and tuple from
 		 * its events, so that packets stored before those events match too. */
 		if (cf.active)
-			pcap_learn_conn(paths, npaths, &ro, &cf);
+			nt_pcap_learn_conn(paths, npaths, &ro, &cf);
 		rd = tape_reader__open(paths, npaths, &ro, &err);
 		if (!rd) {
 			if (!err)
@@ -375,7 +240,7 @@ int cmd_pcap(int argc, char **argv)
 		c.skipped_linktype = dbst.skipped_linktype;
 		c.short_records = dbst.malformed;
 	} else {
-		r = pcap_write_tape(&c, rd, &cf, (uint64_t)from_ns, (uint64_t)to_ns, &err);
+		r = nt_pcap_export_tape(&c, rd, &cf, (uint64_t)from_ns, (uint64_t)to_ns, &err);
 		if (r < 0) {
 			fprintf(stderr, "nettape pcap: reading the tape failed: %s\n", tape_strerror(r));
 			goto cleanup;
@@ -440,7 +305,7 @@ cleanup:
 		free(tmp);
 	}
 	pcapng_writer__free(c.w);
-	free(c.ifs);
+	nt_pcap_export__release(&c);
 	tape_reader__free(rd);
 	sqlite3_close(db);
 	conn_filter_free(&cf);
