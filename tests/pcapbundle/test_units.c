@@ -11,16 +11,8 @@
 #include "selection.h"
 #include "tar_writer.h"
 #include "timefmt.h"
+#include "check.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                      \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                      \
-		}                                                                        \
-	} while (0)
 
 static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static uint16_t rd16le(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
@@ -539,8 +531,8 @@ int main(void)
 	test_anon_packet();
 	test_anon_records();
 	test_time_and_conn();
-	if (failures) {
-		fprintf(stderr, "%d checks failed\n", failures);
+	if (check_failures) {
+		fprintf(stderr, "%d checks failed\n", check_failures);
 		return 1;
 	}
 	printf("PASS: pcapbundle unit tests\n");
