@@ -23,12 +23,11 @@ struct pin {
 	char kind_name[64];
 };
 
-/* One line of the recorder's DIR/pins (recorder/retention.c): the chunk range
- * a pin keeps, and how many of those chunk files are still on disk. */
+/* One line of the recorder's DIR/pins (format/pins.h): the chunk range a pin
+ * keeps, and how many of those chunk files are still on disk. */
 struct kept {
-	uint64_t id, ts, seq_from, seq_to, cookie, present;
-	unsigned kind;
-	char desc[200];
+	struct tape_pin_line pin;
+	uint64_t present;
 };
 
 struct info {
@@ -127,14 +126,8 @@ static int add_kept(void *ctx, const struct tape_pin_line *l)
 	struct kept k, *nk;
 
 	memset(&k, 0, sizeof(k));
-	k.id = l->id;
-	k.kind = l->kind;
-	k.ts = l->ts;
-	k.seq_from = l->seq_from;
-	k.seq_to = l->seq_to;
-	k.cookie = l->cookie;
-	snprintf(k.desc, sizeof(k.desc), "%s", l->desc);
-	for (uint64_t s = k.seq_from; s <= k.seq_to; s++)
+	k.pin = *l;
+	for (uint64_t s = l->seq_from; s <= l->seq_to; s++)
 		k.present += (uint64_t)chunk_on_disk(kc->dir, s);
 	nk = realloc(in->kept, (in->nkept + 1) * sizeof(*nk));
 	if (!nk)
@@ -324,8 +317,8 @@ static void print_text(const struct info *in)
 			const struct kept *k = &in->kept[i];
 			printf("    #%-4" PRIu64 " %-15s chunks %" PRIu64 "-%" PRIu64 " (%" PRIu64
 			       " of %" PRIu64 " on disk)  %s\n",
-			       k->id, trigger_name(NULL, (uint16_t)k->kind), k->seq_from, k->seq_to,
-			       k->present, k->seq_to - k->seq_from + 1, k->desc);
+			       k->pin.id, trigger_name(NULL, (uint16_t)k->pin.kind), k->pin.seq_from, k->pin.seq_to,
+			       k->present, k->pin.seq_to - k->pin.seq_from + 1, k->pin.desc);
 		}
 		if (in->nkept > 20)
 			printf("    ... %zu more (--json lists all)\n", in->nkept - 20);
@@ -412,12 +405,12 @@ static void print_json(const struct info *in, int first)
 	printf("],\"pinned_chunks\":[");
 	for (size_t i = 0; i < in->nkept; i++) {
 		const struct kept *k = &in->kept[i];
-		printf("%s{\"id\":%" PRIu64 ",\"kind\":", i ? "," : "", k->id);
-		json_str(trigger_name(NULL, (uint16_t)k->kind));
+		printf("%s{\"id\":%" PRIu64 ",\"kind\":", i ? "," : "", k->pin.id);
+		json_str(trigger_name(NULL, (uint16_t)k->pin.kind));
 		printf(",\"cookie\":%" PRIu64 ",\"seq_from\":%" PRIu64 ",\"seq_to\":%" PRIu64
 		       ",\"on_disk\":%" PRIu64 ",\"description\":",
-		       k->cookie, k->seq_from, k->seq_to, k->present);
-		json_str(k->desc);
+		       k->pin.cookie, k->pin.seq_from, k->pin.seq_to, k->present);
+		json_str(k->pin.desc);
 		putchar('}');
 	}
 	printf("],\"damage\":%zu", in->ndamage);
