@@ -191,7 +191,7 @@ static char *map_cgroup(struct anon *a, const char *s, size_t len)
 		size_t j = i;
 		while (j < len && s[j] != '/')
 			j++;
-		struct entry *e;
+		struct entry *e = NULL; /* set by table_get() when it returns >= 0 (gcc 12 -O3 cannot see it) */
 		if (table_get(a, K_CGCOMP, s + i, j - i, &e) < 0) {
 			free(out);
 			return NULL;
@@ -226,7 +226,7 @@ const char *anon_name(struct anon *a, enum anon_kind kind, const char *s, size_t
 	    (kind == ANON_NETNS && len == 4 && !memcmp(s, "init", 4)) ||
 	    len == 0)
 		return len == 0 ? "" : (kind == ANON_IFACE ? "lo" : "init");
-	struct entry *e;
+	struct entry *e = NULL; /* set by table_get() when it returns >= 0 (gcc 12 -O3 cannot see it) */
 	int r = table_get(a, kind, s, len, &e);
 	if (r < 0) {
 		errno = -r;
@@ -288,7 +288,7 @@ static int anon_v4(struct anon *a, uint8_t *a4)
 {
 	if (v4_keep(a4))
 		return 0;
-	struct entry *e;
+	struct entry *e = NULL; /* set by table_get() when it returns >= 0 (gcc 12 -O3 cannot see it) */
 	int r = table_get(a, K_ADDR4, a4, 4, &e);
 	if (r < 0)
 		return r;
@@ -314,7 +314,7 @@ static int anon_v6(struct anon *a, uint8_t *a6)
 		return 0;
 	if (is_v4mapped(a6))
 		return anon_v4(a, a6 + 12);
-	struct entry *e;
+	struct entry *e = NULL; /* set by table_get() when it returns >= 0 (gcc 12 -O3 cannot see it) */
 	int r = table_get(a, K_ADDR6, a6, 16, &e);
 	if (r < 0)
 		return r;
@@ -339,7 +339,7 @@ uint16_t anon_port(struct anon *a, uint16_t port, int *err)
 {
 	if (port < 1024)
 		return port;
-	struct entry *e;
+	struct entry *e = NULL; /* set by table_get() when it returns >= 0 (gcc 12 -O3 cannot see it) */
 	int r = table_get(a, K_PORT, &port, 2, &e);
 	if (r < 0) {
 		if (err)
@@ -370,7 +370,7 @@ static int anon_mac(struct anon *a, uint8_t *m)
 	static const uint8_t zero[6], bcast[6] = { 255, 255, 255, 255, 255, 255 };
 	if (!memcmp(m, zero, 6) || !memcmp(m, bcast, 6))
 		return 0;
-	struct entry *e;
+	struct entry *e = NULL; /* set by table_get() when it returns >= 0 (gcc 12 -O3 cannot see it) */
 	int r = table_get(a, K_MAC, m, 6, &e);
 	if (r < 0)
 		return r;
@@ -386,7 +386,7 @@ static int anon_mac(struct anon *a, uint8_t *m)
 
 uint64_t anon_ksym(struct anon *a, uint64_t sym_addr, int *err)
 {
-	struct entry *e;
+	struct entry *e = NULL; /* set by table_get() when it returns >= 0 (gcc 12 -O3 cannot see it) */
 	int r = table_get(a, K_KSYM, &sym_addr, 8, &e);
 	if (r < 0) {
 		if (err)
@@ -691,7 +691,7 @@ int anon_record(struct anon *a, uint16_t type, const void *data, uint32_t len,
 				d.location = anon_ksym(a, sym, &err) + (d.location - sym);
 			} else {
 				/* no symbol: below every fake symbol, so no lookup names it wrongly */
-				struct entry *e;
+				struct entry *e = NULL; /* set by table_get() when it returns >= 0 (gcc 12 -O3 cannot see it) */
 				int r = table_get(a, K_KADDR, &d.location, 8, &e);
 				if (r < 0)
 					return r;

@@ -129,14 +129,14 @@ static int slice_report(const char *db_path, const char *tape_dir, const char *r
 		goto cleanup;
 	f = fopen(rep, "w");
 	if (!f) {
-		snprintf(err, NT_ERRLEN, "cannot write %s: %s", rep, strerror(errno));
+		snprintf(err, NT_ERRLEN, "cannot write %.300s: %s", rep, strerror(errno));
 		nt_analysis_free(&an);
 		goto cleanup;
 	}
 	rc = nt_report_text(f, &an, err) ? -1 : 0;
 	nt_analysis_free(&an);
 	if (fclose(f) && !rc) {
-		snprintf(err, NT_ERRLEN, "writing %s: %s", rep, strerror(errno));
+		snprintf(err, NT_ERRLEN, "writing %.300s: %s", rep, strerror(errno));
 		rc = -1;
 	}
 cleanup:

@@ -506,11 +506,11 @@ int nt_select_window(const char *from, const char *to, int64_t first, int64_t la
 	char msg[NT_ERRLEN];
 
 	if (from && nt_time_parse(from, first, last, from_ns, msg)) {
-		snprintf(err, NT_ERRLEN, "--from: %s", msg);
+		snprintf(err, NT_ERRLEN, "--from: %.480s", msg);
 		return -1;
 	}
 	if (to && nt_time_parse(to, first, last, to_ns, msg)) {
-		snprintf(err, NT_ERRLEN, "--to: %s", msg);
+		snprintf(err, NT_ERRLEN, "--to: %.480s", msg);
 		return -1;
 	}
 	if (from && to && *to_ns < *from_ns) {
