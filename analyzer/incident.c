@@ -25,6 +25,7 @@ const char *nt_fkind_title(enum nt_fkind k)
 	case NT_F_SLOW_RESPONSE: return "slow responses";
 	case NT_F_RESET: return "connection resets";
 	case NT_F_RECORDER_LOSS: return "recorder lost events";
+	case NT_F_SPURIOUS: return "spurious retransmissions";
 	default: return "finding";
 	}
 }
@@ -228,6 +229,7 @@ struct kstat {
 	uint64_t drops_real;       /* drops other than teardown noise and duplicates */
 	uint64_t drops_dup;        /* TCP_OLD_DATA / TCP_OLD_SEQUENCE: duplicates discarded */
 	uint64_t drops_qdisc;      /* QDISC_DROP: a full queue (consistent with queueing delay) */
+	uint64_t spurious, spurious_of, undone, recoveries; /* D-SACKed of retransmitted segments */
 	const struct nt_finding *nf_top; /* the largest netfilter drop finding */
 	double imp[NT_F__COUNT];   /* impact per kind */
 	/* Context: the traffic that filled the queue (findings folded in). */
@@ -371,6 +373,12 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 		case NT_F_RTO: k.rto_eps += f->count; k.retrans += f->count2; break;
 		case NT_F_FAST_RETRANS: k.retrans += f->count; break;
 		case NT_F_RESET: k.resets_sent += f->count; k.resets_recv += f->count2; break;
+		case NT_F_SPURIOUS:
+			k.spurious += f->count;
+			k.spurious_of += f->count2;
+			k.undone += (uint64_t)f->value;
+			k.recoveries += (uint64_t)f->baseline;
+			break;
 		default: break;
 		}
 	}
@@ -587,6 +595,21 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 			 "a reset sent by this host usually means the application closed a socket with unread data (read to EOF "
 			 "before close) or aborted it; check %s's close path" :
 			 "resets received come from the peer or a middlebox (idle timeouts, a restarted peer): check %s", k.resets_sent ? proc : peer);
+	} else if (k.n[NT_F_SPURIOUS]) {
+		in->primary = NT_F_SPURIOUS;
+		snprintf(in->cause, sizeof(in->cause),
+			 "reordering on the path, no loss: %llu of %llu retransmitted segments were spurious (the receiver "
+			 "reported them as duplicates with D-SACK), %llu of %llu recovery episodes undone by the kernel",
+			 (unsigned long long)k.spurious, (unsigned long long)k.spurious_of, (unsigned long long)k.undone,
+			 (unsigned long long)k.recoveries);
+		if (k.drops_dup)
+			snprintf(in->cause + strlen(in->cause), sizeof(in->cause) - strlen(in->cause),
+				 "; the receiver discarded %llu duplicates (TCP_OLD_DATA / TCP_OLD_SEQUENCE)",
+				 (unsigned long long)k.drops_dup);
+		snprintf(in->fix, sizeof(in->fix),
+			 "nothing was lost; if throughput matters, find what reorders (multipath/ECMP, bonding, veth under load) "
+			 "and compare ss -ti reord_seen and net.ipv4.tcp_reordering; spurious retransmissions are not a firewall "
+			 "or link problem");
 	} else if (k.n[NT_F_DROPS] && k.drops_dup) {
 		in->primary = NT_F_DROPS;
 		snprintf(in->cause, sizeof(in->cause),
@@ -646,6 +669,8 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 static int cmp_inc(const void *a, const void *b)
 {
 	const struct nt_incident *x = a, *y = b;
+	if (x->note != y->note)
+		return x->note - y->note;
 	if (x->impact != y->impact)
 		return x->impact < y->impact ? 1 : -1;
 	return x->t_start < y->t_start ? -1 : x->t_start > y->t_start;
@@ -1150,10 +1175,22 @@ int nt_analyze(sqlite3 *db, const struct nt_filter *flt, const struct nt_detect_
 				 nt_time_hms(l->t_end, t2, sizeof(t2)));
 		}
 	}
+	/* Below the documented impact an incident is a note (the recorder's own
+	 * losses always stand: they qualify every other conclusion). Sorted by
+	 * impact, incidents first, then notes; each numbered from 1. */
+	for (size_t j = 0; j < a->ninc; j++)
+		a->inc[j].note = a->inc[j].primary != NT_F_RECORDER_LOSS && a->inc[j].impact < o->incident_min_impact;
 	if (a->ninc)
 		qsort(a->inc, a->ninc, sizeof(*a->inc), cmp_inc);
-	for (size_t j = 0; j < a->ninc; j++)
-		a->inc[j].id = (int)j + 1;
+	{
+		size_t total = a->ninc, nin = 0;
+		for (size_t j = 0; j < total; j++)
+			nin += !a->inc[j].note;
+		a->ninc = nin;
+		a->nnotes = total - nin;
+		for (size_t j = 0; j < total; j++)
+			a->inc[j].id = (int)j + 1; /* notes go on from the last incident */
+	}
 	ret = 0;
 	goto out;
 oom:
@@ -1165,7 +1202,7 @@ out:
 
 void nt_analysis_free(struct nt_analysis *a)
 {
-	for (size_t i = 0; i < a->ninc; i++) {
+	for (size_t i = 0; i < a->ninc + a->nnotes; i++) {
 		free(a->inc[i].find);
 		free(a->inc[i].conns);
 	}

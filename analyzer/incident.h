@@ -55,14 +55,16 @@ struct nt_incident {
 	char fix[640];
 	char caveat[320];         /* recorder losses overlapping this incident, or "" */
 	double impact;
+	int note;                 /* below incident.min_impact: a note, not an incident */
 };
 
 struct nt_analysis {
 	struct nt_filter filter;
 	struct nt_detect_opts opts;
 	struct nt_findings findings;
-	struct nt_incident *inc;
-	size_t ninc;
+	struct nt_incident *inc;  /* ninc incidents, then nnotes notes (below incident.min_impact) */
+	size_t ninc, nnotes;
+	int show_notes;           /* renderers list the notes too (report --all); JSON always does */
 	struct nt_conninfo *conns; /* every connection an incident names, by conn_id */
 	size_t nconns;
 	/* The data: */
@@ -75,6 +77,12 @@ struct nt_analysis {
 int nt_analyze(sqlite3 *db, const struct nt_filter *f, const struct nt_detect_opts *o,
 	       struct nt_analysis *a, char *err);
 void nt_analysis_free(struct nt_analysis *a);
+
+/* How many of a->inc a renderer lists: the incidents, plus the notes with show_notes. */
+static inline size_t nt_analysis_shown(const struct nt_analysis *a)
+{
+	return a->ninc + (a->show_notes ? a->nnotes : 0);
+}
 
 /* First and last wall-clock time of the data (events, losses, chunk creation). */
 void nt_data_range(sqlite3 *db, int64_t *first, int64_t *last);

@@ -103,6 +103,45 @@ static void finding_json(FILE *out, const struct nt_finding *f)
 	fputs("}", out);
 }
 
+static void incident_json(FILE *out, const struct nt_analysis *a, const struct nt_incident *in, int first)
+{
+	fprintf(out, "%s\n    {\"id\": %d, \"title\": ", first ? "" : ",", in->id);
+	nt_json_str(out, in->title);
+	fprintf(out, ", \"kind\": ");
+	nt_json_str(out, nt_fkind_name(in->primary));
+	fprintf(out, ", \"impact\": %.3f,\n     \"host\": ", in->impact);
+	nt_json_str(out, opt_str(in->host));
+	fprintf(out, ", \"process\": {\"pid\": %u, \"comm\": ", in->pid);
+	nt_json_str(out, opt_str(in->comm));
+	fputs(", \"container\": ", out);
+	nt_json_str(out, opt_str(in->container));
+	fputs("},\n     \"time_window\": {", out);
+	jtime(out, "start", in->t_start);
+	fputs(", ", out);
+	jtime(out, "end", in->t_end);
+	fprintf(out, ", \"start_ns\": %lld, \"end_ns\": %lld, \"duration_s\": %.3f},\n     \"cause\": ",
+		(long long)in->t_start, (long long)in->t_end, (double)(in->t_end - in->t_start) / 1e9);
+	nt_json_str(out, in->cause);
+	fputs(",\n     \"fix_hint\": ", out);
+	nt_json_str(out, in->fix);
+	fputs(",\n     \"caveat\": ", out);
+	nt_json_str(out, opt_str(in->caveat));
+	fputs(",\n     \"connections\": [", out);
+	for (size_t j = 0, k = 0; j < in->nconns; j++) {
+		const struct nt_conninfo *c = nt_analysis_conn(a, in->conns[j]);
+		if (!c)
+			continue;
+		fputs(k++ ? ",\n       " : "\n       ", out);
+		conn_json(out, c);
+	}
+	fputs("],\n     \"evidence\": [", out);
+	for (size_t j = 0; j < in->nfind; j++) {
+		fputs(j ? ",\n       " : "\n       ", out);
+		finding_json(out, &a->findings.v[in->find[j]]);
+	}
+	fputs("]}", out);
+}
+
 int nt_report_json(FILE *out, const struct nt_analysis *a, char *err)
 {
 	fputs("{\n  \"nettape_report\": 1,\n  \"data\": {\"hosts\": ", out);
@@ -128,45 +167,14 @@ int nt_report_json(FILE *out, const struct nt_analysis *a, char *err)
 	else
 		fputs("null", out);
 	fputs("},\n  \"incidents\": [", out);
-	for (size_t i = 0; i < a->ninc; i++) {
-		const struct nt_incident *in = &a->inc[i];
-		fprintf(out, "%s\n    {\"id\": %d, \"title\": ", i ? "," : "", in->id);
-		nt_json_str(out, in->title);
-		fprintf(out, ", \"kind\": ");
-		nt_json_str(out, nt_fkind_name(in->primary));
-		fprintf(out, ", \"impact\": %.3f,\n     \"host\": ", in->impact);
-		nt_json_str(out, opt_str(in->host));
-		fprintf(out, ", \"process\": {\"pid\": %u, \"comm\": ", in->pid);
-		nt_json_str(out, opt_str(in->comm));
-		fputs(", \"container\": ", out);
-		nt_json_str(out, opt_str(in->container));
-		fputs("},\n     \"time_window\": {", out);
-		jtime(out, "start", in->t_start);
-		fputs(", ", out);
-		jtime(out, "end", in->t_end);
-		fprintf(out, ", \"start_ns\": %lld, \"end_ns\": %lld, \"duration_s\": %.3f},\n     \"cause\": ",
-			(long long)in->t_start, (long long)in->t_end, (double)(in->t_end - in->t_start) / 1e9);
-		nt_json_str(out, in->cause);
-		fputs(",\n     \"fix_hint\": ", out);
-		nt_json_str(out, in->fix);
-		fputs(",\n     \"caveat\": ", out);
-		nt_json_str(out, opt_str(in->caveat));
-		fputs(",\n     \"connections\": [", out);
-		for (size_t j = 0, k = 0; j < in->nconns; j++) {
-			const struct nt_conninfo *c = nt_analysis_conn(a, in->conns[j]);
-			if (!c)
-				continue;
-			fputs(k++ ? ",\n       " : "\n       ", out);
-			conn_json(out, c);
-		}
-		fputs("],\n     \"evidence\": [", out);
-		for (size_t j = 0; j < in->nfind; j++) {
-			fputs(j ? ",\n       " : "\n       ", out);
-			finding_json(out, &a->findings.v[in->find[j]]);
-		}
-		fputs("]}", out);
-	}
-	fputs(a->ninc ? "\n  ]\n}\n" : "]\n}\n", out);
+	for (size_t i = 0; i < a->ninc; i++)
+		incident_json(out, a, &a->inc[i], i == 0);
+	fputs(a->ninc ? "\n  ],\n" : "],\n", out);
+	/* Notes (below incident.min_impact) are always listed here: JSON is for machines. */
+	fprintf(out, "  \"min_impact\": %.3f,\n  \"notes\": [", a->opts.incident_min_impact);
+	for (size_t i = 0; i < a->nnotes; i++)
+		incident_json(out, a, &a->inc[a->ninc + i], i == 0);
+	fputs(a->nnotes ? "\n  ]\n}\n" : "]\n}\n", out);
 	if (ferror(out)) {
 		snprintf(err, NT_ERRLEN, "write error");
 		return -1;
