@@ -1256,7 +1256,7 @@ oom:
 /*
  * The other side of a queueing-delay chain: for a latency incident (an RTT
  * spike, or a window-limited sender behind queueing delay), the processes
- * that sent bulk data (>= 1 MB, connection totals) toward the same
+ * that sent bulk data (>= 1 MB over their connections of >= 64 KiB each) toward the same
  * destination address from the same host while the latency lasted are the
  * queue's fillers (docs/DETECTORS.md "Cause chains"). They are named in the
  * incident (related, cause, fix, with their containers), and their own
@@ -1273,8 +1273,9 @@ static int find_fillers(struct nt_analysis *a, sqlite3 *db, int64_t gap, char *e
 			" v.raddr FROM connections v JOIN connections c ON c.host_id = v.host_id AND c.raddr = v.raddr"
 			" JOIN hosts h ON h.host_id = c.host_id"
 			" WHERE v.conn_id = ?1 AND c.conn_id <> v.conn_id AND c.listener = 0 AND c.pid <> v.pid"
-			" AND c.first_ts <= ?3 AND c.last_ts >= ?2 AND c.bytes_acked >= 1000000"
-			" GROUP BY c.host_id, c.pid ORDER BY sum(c.bytes_acked) DESC LIMIT 2", -1, &s, NULL) != SQLITE_OK) {
+			" AND c.first_ts <= ?3 AND c.last_ts >= ?2 AND c.bytes_acked >= 65536"
+			" GROUP BY c.host_id, c.pid HAVING sum(c.bytes_acked) >= 1000000"
+			" ORDER BY sum(c.bytes_acked) DESC LIMIT 2", -1, &s, NULL) != SQLITE_OK) {
 		snprintf(err, NT_ERRLEN, "filler query: %s", sqlite3_errmsg(db));
 		sqlite3_finalize(s);
 		return -1;
