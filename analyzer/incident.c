@@ -513,7 +513,7 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 				seen = g->context && g->conn_id == f->conn_id;
 			}
 			k.ctx_conns += f->conn_id && !seen;
-			if (f->kind == NT_F_DROPS && !strncmp(f->what, "QDISC_DROP ", 11))
+			if (f->kind == NT_F_DROPS && (f->drop_flags & NT_DROPF_QDISC))
 				k.ctx_qdisc += f->count;
 			else if (f->kind == NT_F_FAST_RETRANS)
 				k.ctx_retrans += f->count;
@@ -543,14 +543,14 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 			break;
 		case NT_F_DROPS:
 			k.drops += f->count;
-			if (nt_drop_duplicate(f->what))
+			if (nt_drop_duplicate(f))
 				k.drops_dup += f->count;
-			else if (!nt_drop_teardown(f->what))
+			else if (!nt_drop_teardown(f))
 				k.drops_real += f->count;
 			/* A full queue and old (spuriously retransmitted) data fit queueing delay. */
-			if (!strncmp(f->what, "QDISC_DROP ", 11) || nt_drop_duplicate(f->what))
+			if ((f->drop_flags & NT_DROPF_QDISC) || nt_drop_duplicate(f))
 				k.drops_qdisc += f->count;
-			if (strstr(f->what, "NETFILTER") || strstr(f->what, "nf_hook")) {
+			if (f->drop_flags & NT_DROPF_NETFILTER) {
 				k.netfilter = 1;
 				if (!k.nf_top || f->count > k.nf_top->count)
 					k.nf_top = f;
@@ -1092,7 +1092,7 @@ static uint64_t queue_load(const struct nt_analysis *a, const struct nt_incident
 
 	for (size_t i = 0; i < in->nfind; i++) {
 		const struct nt_finding *f = &a->findings.v[in->find[i]];
-		if (f->kind == NT_F_DROPS && !strncmp(f->what, "QDISC_DROP ", 11))
+		if (f->kind == NT_F_DROPS && (f->drop_flags & NT_DROPF_QDISC))
 			n += f->count;
 		else if (f->kind == NT_F_FAST_RETRANS)
 			n += f->count;
@@ -1115,9 +1115,9 @@ static int congestion_only(const struct nt_analysis *a, const struct nt_incident
 		const struct nt_finding *f = &a->findings.v[in->find[i]];
 		switch (f->kind) {
 		case NT_F_DROPS:
-			if (!strncmp(f->what, "QDISC_DROP ", 11))
+			if ((f->drop_flags & NT_DROPF_QDISC))
 				qd = 1;
-			else if (!nt_drop_teardown(f->what))
+			else if (!nt_drop_teardown(f))
 				return 0;
 			break;
 		case NT_F_FAST_RETRANS: qd = 1; break;
