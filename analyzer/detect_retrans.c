@@ -5,6 +5,7 @@
 #include "db.h"
 #include "detect.h"
 #include "hmap.h"
+#include "names.h"
 #include "timefmt.h"
 
 #define CA_RECOVERY 3
@@ -62,6 +63,39 @@ static void span(int64_t *first, int64_t *last, int64_t ts)
 		*first = ts;
 	if (ts > *last)
 		*last = ts;
+}
+
+/* Whether a drop of a loss class (not teardown, not a duplicate, not noise) hit
+ * the connection or its mirrored other end (the same tuple, swapped). */
+static int conn_has_loss_drop(struct nt_detect_ctx *c, int64_t conn, int *local_path)
+{
+	sqlite3_stmt *s = NULL;
+	int hit = 0;
+
+	*local_path = 0;
+	if (sqlite3_prepare_v2(c->db,
+			"SELECT count(*) FROM connections p JOIN connections x ON p.host_id = x.host_id"
+			" AND p.laddr = x.raddr AND p.lport = x.rport AND p.raddr = x.laddr AND p.rport = x.lport"
+			" WHERE x.conn_id = ?1", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, conn);
+		*local_path = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) > 0;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+
+	if (sqlite3_prepare_v2(c->db,
+			"SELECT DISTINCT r.name FROM drops d JOIN drop_reasons r USING (reason_id)"
+			" WHERE d.conn_id = ?1 OR d.conn_id IN (SELECT p.conn_id FROM connections p JOIN connections x"
+			" ON p.laddr = x.raddr AND p.lport = x.rport AND p.raddr = x.laddr AND p.rport = x.lport"
+			" WHERE x.conn_id = ?1)", -1, &s, NULL) != SQLITE_OK) {
+		sqlite3_finalize(s);
+		return 1; /* cannot tell: do not explain the loss away */
+	}
+	sqlite3_bind_int64(s, 1, conn);
+	while (!hit && sqlite3_step(s) == SQLITE_ROW)
+		hit = nt_drop_class_of((const char *)sqlite3_column_text(s, 0)) == NT_DROP_CLASS_LOSS;
+	sqlite3_finalize(s);
+	return hit;
 }
 
 int nt_detect_retrans(struct nt_detect_ctx *c)
@@ -207,6 +241,16 @@ int nt_detect_retrans(struct nt_detect_ctx *c)
 		if (have_segs && spurious && r->rec_eps >= 3 &&
 		    (double)r->rec_undone >= o->spurious_undone_share * (double)r->rec_eps)
 			lost = 0;
+		/* Mostly spurious (at least half D-SACKed): the rest counts as loss only with a
+		 * loss-class drop on the connection or its recorded other end; without one,
+		 * the undercounted D-SACKs are the likelier story. */
+		if (have_segs && lost) {
+			int local_path = 0, drop = conn_has_loss_drop(c, r->conn_id, &local_path);
+			/* Both ends recorded on this host: the path runs through this one kernel,
+			 * where a lost segment is a recorded drop. None: nothing was lost. */
+			if (!drop && (spurious >= lost || local_path))
+				lost = 0;
+		}
 		/* Loss episodes without a timeout data retransmit are handshake timeouts
 		 * (SYN_SENT enters Loss too): those belong to the listen detector. */
 		uint64_t eps = r->loss_eps && r->rto_retrans ? r->loss_eps : r->rto_clusters;

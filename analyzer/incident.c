@@ -842,13 +842,21 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 		snprintf(in->fix, sizeof(in->fix),
 			 "check net.ipv4.tcp_window_scaling on both ends (%s) and middleboxes that strip TCP options", peer);
 	}
+	/* A latency incident on connections without window scaling: at most 64 KiB per
+	 * round trip turns the queue's delay into seconds; say so. */
+	if (k.nowscale_conns && in->primary == NT_F_RTT_SPIKE && k.top[NT_F_RTT_SPIKE])
+		snprintf(in->cause + strlen(in->cause), sizeof(in->cause) - strlen(in->cause),
+			 "; window scaling was not negotiated on %d of these connections, so at most 64 KiB per round "
+			 "trip: at %.0f ms that is %.0f KB/s", k.nowscale_conns, k.top[NT_F_RTT_SPIKE]->value,
+			 k.top[NT_F_RTT_SPIKE]->value > 0 ? 65.536 / (k.top[NT_F_RTT_SPIKE]->value / 1000.0) : 0.0);
 	/* Missing window scaling: name the end that switched it off. */
 	if (k.nowscale_conns && (in->primary == NT_F_ZERO_WINDOW || in->primary == NT_F_RWND_LIMITED ||
-				 in->primary == NT_F_NO_WSCALE)) {
+				 in->primary == NT_F_NO_WSCALE || in->primary == NT_F_RTT_SPIKE)) {
 		char then[300] = "";
 		if (in->primary == NT_F_ZERO_WINDOW)
 			snprintf(then, sizeof(then), "; then look at why %s pauses reading", proc);
-		else if (in->primary == NT_F_RWND_LIMITED && strstr(in->cause, "queueing delay"))
+		else if ((in->primary == NT_F_RWND_LIMITED && strstr(in->cause, "queueing delay")) ||
+			 in->primary == NT_F_RTT_SPIKE)
 			snprintf(then, sizeof(then), "; then the queue on the path (tc -s qdisc; fq_codel or cake)");
 		wscale_fix(db, a, in, then);
 	}
@@ -1509,8 +1517,19 @@ int nt_analyze(sqlite3 *db, const struct nt_filter *flt, const struct nt_detect_
 	/* Below the documented impact an incident is a note (the recorder's own
 	 * losses always stand: they qualify every other conclusion). Sorted by
 	 * impact, incidents first, then notes; each numbered from 1. */
-	for (size_t j = 0; j < a->ninc; j++)
-		a->inc[j].note = a->inc[j].primary != NT_F_RECORDER_LOSS && a->inc[j].impact < o->incident_min_impact;
+	for (size_t j = 0; j < a->ninc; j++) {
+		struct nt_incident *in = &a->inc[j];
+		int real_drop = 0;
+		for (size_t i = 0; i < in->nfind; i++) {
+			const struct nt_finding *f = &F->v[in->find[i]];
+			real_drop |= f->kind == NT_F_DROPS && !f->context && !nt_drop_teardown(f) && !nt_drop_duplicate(f);
+		}
+		/* Evidence without a problem is a note whatever it adds up to: spurious
+		 * retransmissions, and drops that are only duplicates or teardown. */
+		int evidence_only = in->primary == NT_F_SPURIOUS || (in->primary == NT_F_DROPS && !real_drop);
+		in->note = in->primary != NT_F_RECORDER_LOSS &&
+			   (in->impact < o->incident_min_impact || evidence_only);
+	}
 	if (a->ninc)
 		qsort(a->inc, a->ninc, sizeof(*a->inc), cmp_inc);
 	{
