@@ -1127,7 +1127,7 @@ int main(int argc, char **argv)
 				{ .fd = snippet__fd(a.snip), .events = POLLIN },
 			};
 
-			poll(pf, 2, 100);
+			poll(pf, 2, snippet__timeout_ms(a.snip));
 			e = capture__poll(a.c, 0);
 			snippet__poll(a.snip, now_boot_ns());
 		} else {
