@@ -5,8 +5,8 @@ if(NETTAPE_RECORDER)
   add_executable(probe_floor ${CMAKE_CURRENT_SOURCE_DIR}/floor/probe_floor.c)
   target_link_libraries(probe_floor PRIVATE probe_floor_skel PkgConfig::LIBBPF nettape_warnings)
   add_custom_target(bench_recorder
-    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_recorder.sh $<TARGET_FILE:nettape-record>
-            $<TARGET_FILE:probe_floor>
+    COMMAND ${CMAKE_COMMAND} -E env PROBE_FLOOR=$<TARGET_FILE:probe_floor>
+            ${CMAKE_CURRENT_SOURCE_DIR}/bench_recorder.sh $<TARGET_FILE:nettape-record>
     DEPENDS nettape-record probe_floor
     USES_TERMINAL
     COMMENT "nettape-record vs tcpdump, trace-cmd and perf on an iperf3 transfer between namespaces")
