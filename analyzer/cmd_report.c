@@ -15,7 +15,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: nettape report DB [--from T] [--to T] [--conn ID] [--pid PID]\n"
+		"Usage: nettape report DB [--from T] [--to T] [--conn ID] [--pid PID] [--all]\n"
 		"                         [--format text|markdown|json|html] [-o FILE] [--set NAME=VALUE]...\n\n"
 		"Runs the detectors (docs/DETECTORS.md) over an imported database, groups their findings\n"
 		"into incidents by process, connection and time, ranks them by impact and prints each with\n"
@@ -29,6 +29,8 @@ static void usage(FILE *f)
 		"  -f, --format FMT     text (default), markdown, json (docs/SCHEMA.md \"Report JSON\"), html\n"
 		"                       (one self-contained file with SVG timeline charts)\n"
 		"  -o, --output FILE    write to FILE instead of standard output\n"
+		"  -a, --all            also list the notes: findings whose impact is below\n"
+		"                       incident.min_impact (default 2; JSON always lists them under \"notes\")\n"
 		"  --set NAME=VALUE     change a detector threshold (repeatable)\n"
 		"  --list-options       list the thresholds with their values and exit\n"
 		"  -h, --help           this help\n\n"
@@ -63,6 +65,7 @@ int cmd_report(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "set", required_argument, NULL, 's' },
 		{ "list-options", no_argument, NULL, 'L' },
+		{ "all", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -73,12 +76,12 @@ int cmd_report(int argc, char **argv)
 	char err[NT_ERRLEN] = "";
 	sqlite3 *db = NULL;
 	FILE *out = stdout;
-	int c, ret = 1, rc;
+	int c, ret = 1, rc, show_notes = 0;
 	int64_t v;
 
 	nt_detect_opts_default(&dopts);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "af:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'F': from = optarg; break;
 		case 'T': to = optarg; break;
@@ -95,6 +98,7 @@ int cmd_report(int argc, char **argv)
 			}
 			flt.pid = (uint32_t)v;
 			break;
+		case 'a': show_notes = 1; break;
 		case 'f': fmt = optarg; break;
 		case 'o': outpath = optarg; break;
 		case 's':
@@ -143,6 +147,7 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "nettape report: %s\n", err);
 		goto out;
 	}
+	an.show_notes = show_notes;
 	if (outpath && !(out = fopen(outpath, "w"))) {
 		fprintf(stderr, "nettape report: cannot write %s: %s\n", outpath, strerror(errno));
 		nt_analysis_free(&an);

@@ -21,6 +21,7 @@ static const char *const fkind_names[NT_F__COUNT] = {
 	[NT_F_SLOW_RESPONSE] = "slow_response",
 	[NT_F_RESET] = "reset",
 	[NT_F_RECORDER_LOSS] = "recorder_loss",
+	[NT_F_SPURIOUS] = "spurious_retransmits",
 };
 
 const char *nt_fkind_name(enum nt_fkind k)
@@ -47,6 +48,7 @@ static const struct opt_def opt_defs[] = {
 	{ "rto.min_episodes", O(rto_min_episodes), 1, "retransmission-timeout episodes on a connection to report" },
 	{ "fast.min_retrans", O(fast_min_retrans), 10, "fast retransmits on a connection to report" },
 	{ "fast.min_episodes", O(fast_min_episodes), 3, "... or this many fast-recovery episodes" },
+	{ "spurious.slack", O(spurious_slack), 0.1, "retransmitted segments beyond the D-SACKed ones, as a share of those, still read as spurious" },
 	{ "rtt.factor", O(rtt_factor), 3, "an RTT spike is srtt >= factor x the connection's median srtt" },
 	{ "rtt.min_ms", O(rtt_min_ms), 5, "... and at least this many ms above it" },
 	{ "rtt.merge_ms", O(rtt_merge_ms), 2000, "spike samples closer than this form one episode" },
@@ -56,6 +58,7 @@ static const struct opt_def opt_defs[] = {
 	{ "reset.min", O(reset_min), 1, "resets on a connection to report" },
 	{ "loss.min", O(loss_min), 1, "events lost by the recorder (per host) to report" },
 	{ "incident.gap_s", O(incident_gap_s), 60, "findings of one process closer than this form one incident" },
+	{ "incident.min_impact", O(incident_min_impact), 2, "incidents below this impact are listed as notes (shown with --all)" },
 };
 #undef O
 #define NOPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))

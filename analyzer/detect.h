@@ -31,6 +31,7 @@ enum nt_fkind {
 	NT_F_SLOW_RESPONSE,   /* request -> response took long */
 	NT_F_RESET,           /* resets sent or received */
 	NT_F_RECORDER_LOSS,   /* the recorder itself lost events */
+	NT_F_SPURIOUS,        /* retransmits the receiver already had (D-SACKed): reordering, not loss */
 	NT_F__COUNT
 };
 
@@ -80,12 +81,12 @@ struct nt_detect_opts {
 	double drops_min;
 	double listen_min_syn_retrans;
 	double rto_min_episodes;
-	double fast_min_retrans, fast_min_episodes;
+	double fast_min_retrans, fast_min_episodes, spurious_slack;
 	double rtt_factor, rtt_min_ms, rtt_merge_ms, rtt_min_samples;
 	double stall_read_ms, stall_response_ms;
 	double reset_min;
 	double loss_min;
-	double incident_gap_s;
+	double incident_gap_s, incident_min_impact;
 };
 
 void nt_detect_opts_default(struct nt_detect_opts *o);

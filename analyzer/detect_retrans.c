@@ -25,6 +25,11 @@ struct rconn {
 	int64_t last_rto_ts;                 /* for clustering when no cong events */
 	uint64_t rto_clusters;
 	int64_t last_ts;
+	/* Undone episodes (the kernel found the reduction spurious) and the
+	 * connection's cumulative segments: retransmitted, D-SACKed. */
+	uint64_t loss_undone, rec_undone;
+	uint64_t retrans_segs, dsack_dups;
+	int64_t first_ts;
 };
 
 static struct rconn *get(struct rconn **v, size_t *n, size_t *cap, struct hmap *idx, int64_t conn)
@@ -71,7 +76,8 @@ int nt_detect_retrans(struct nt_detect_ctx *c)
 	hmap_init(&idx);
 	/* Congestion-state episodes, per connection in time order. */
 	s = nt_detect_prepare(c,
-		"SELECT t.conn_id, t.ts, t.new_state, c.host_id, c.pid, c.last_ts FROM cong t JOIN connections c USING (conn_id)"
+		"SELECT t.conn_id, t.ts, t.new_state, c.host_id, c.pid, c.last_ts, t.old_state, t.undone FROM cong t"
+		" JOIN connections c USING (conn_id)"
 		" WHERE" NT_FILTER_SQL("t", "c") " ORDER BY t.conn_id, t.ts");
 	if (!s)
 		goto out;
@@ -84,6 +90,12 @@ int nt_detect_retrans(struct nt_detect_ctx *c)
 		r->host_id = sqlite3_column_int64(s, 3);
 		r->pid = (uint32_t)sqlite3_column_int64(s, 4);
 		r->last_ts = sqlite3_column_int64(s, 5);
+		if (sqlite3_column_int(s, 7)) {
+			if (sqlite3_column_int(s, 6) == CA_LOSS)
+				r->loss_undone++;
+			else
+				r->rec_undone++;
+		}
 		if (r->loss_start && st != CA_LOSS) {
 			int64_t d = ts - r->loss_start;
 			r->loss_ns += d;
@@ -158,12 +170,44 @@ int nt_detect_retrans(struct nt_detect_ctx *c)
 	if (rc != SQLITE_DONE)
 		goto sqlerr;
 
+	/* Cumulative segment counters of every connection that retransmitted. */
+	s = nt_detect_prepare(c, "SELECT conn_id, retrans_segs, dsack_dups, host_id, pid, first_ts FROM connections c"
+				 " WHERE retrans_segs > 0 AND (:conn IS NULL OR conn_id = :conn) AND (:pid IS NULL OR pid = :pid)"
+				 " AND (:from IS NULL OR last_ts >= :from) AND (:to IS NULL OR first_ts <= :to)");
+	if (!s)
+		goto out;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct rconn *r = get(&v, &n, &cap, &idx, sqlite3_column_int64(s, 0));
+		if (!r)
+			goto oom;
+		r->retrans_segs = (uint64_t)sqlite3_column_int64(s, 1);
+		r->dsack_dups = (uint64_t)sqlite3_column_int64(s, 2);
+		r->host_id = sqlite3_column_int64(s, 3);
+		r->pid = (uint32_t)sqlite3_column_int64(s, 4);
+		r->first_ts = sqlite3_column_int64(s, 5);
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
+
 	for (size_t i = 0; i < n; i++) {
 		struct rconn *r = &v[i];
+		/* Spurious retransmissions: segments the receiver reported as duplicates
+		 * (D-SACK). What is left over is loss, unless it is within the slack of
+		 * the D-SACK count (GRO-coalesced duplicates are reported per block). */
+		uint64_t spurious = r->dsack_dups < r->retrans_segs ? r->dsack_dups : r->retrans_segs;
+		uint64_t lost = r->retrans_segs - spurious;
+		int have_segs = r->retrans_segs > 0;
+		if (have_segs && (double)lost <= o->spurious_slack * (double)spurious)
+			lost = 0;
 		/* Loss episodes without a timeout data retransmit are handshake timeouts
 		 * (SYN_SENT enters Loss too): those belong to the listen detector. */
 		uint64_t eps = r->loss_eps && r->rto_retrans ? r->loss_eps : r->rto_clusters;
 		char d1[32], d2[32];
+		/* Timeouts the kernel undid (spurious RTOs: the ACKs were late, not lost). */
+		if (r->loss_eps && r->rto_retrans)
+			eps = eps > r->loss_undone ? eps - r->loss_undone : 0;
 		if (eps && (double)eps >= o->rto_min_episodes) {
 			struct nt_finding *f = nt_findings_add(c->out, NT_F_RTO);
 			if (!f)
@@ -191,7 +235,38 @@ int nt_detect_retrans(struct nt_detect_ctx *c)
 			f->impact = 5.0 * (double)eps + 10.0 * (double)r->loss_ns / 1e9;
 		}
 		uint64_t fast = r->fast_retrans + r->other_retrans;
-		if ((fast && (double)fast >= o->fast_min_retrans) || (r->rec_eps && (double)r->rec_eps >= o->fast_min_episodes)) {
+		uint64_t rec_real = r->rec_eps > r->rec_undone ? r->rec_eps - r->rec_undone : 0;
+		/* Counted in segments where the kernel's counters are known, minus the spurious ones. */
+		if (have_segs)
+			fast = fast ? (lost < r->retrans_segs ? lost : r->retrans_segs) : 0;
+		if (have_segs && !lost)
+			rec_real = 0;
+		if (spurious) {
+			struct nt_finding *f = nt_findings_add(c->out, NT_F_SPURIOUS);
+			if (!f)
+				goto oom;
+			f->conn_id = r->conn_id;
+			f->host_id = r->host_id;
+			f->pid = r->pid;
+			f->t_start = r->fast_first ? r->fast_first : r->rto_first ? r->rto_first : r->first_ts;
+			f->t_end = r->fast_last > r->rto_last ? r->fast_last : r->rto_last;
+			if (f->t_end < f->t_start)
+				f->t_end = f->t_start;
+			f->count = spurious;
+			f->count2 = r->retrans_segs;
+			f->value = (double)(r->rec_undone + r->loss_undone);
+			f->baseline = (double)(r->rec_eps + r->loss_eps);
+			snprintf(f->what, sizeof(f->what), "spurious retransmissions");
+			snprintf(f->summary, sizeof(f->summary),
+				 "%llu of %llu retransmitted segments were spurious (D-SACKed: the receiver already had them), "
+				 "%llu of %llu recovery episodes undone: reordering on the path, %s",
+				 (unsigned long long)spurious, (unsigned long long)r->retrans_segs,
+				 (unsigned long long)(r->rec_undone + r->loss_undone),
+				 (unsigned long long)(r->rec_eps + r->loss_eps),
+				 lost ? "and some real loss" : "no loss");
+			f->impact = 0.5 + 0.0001 * (double)(spurious < 10000 ? spurious : 10000); /* < 2: a note */
+		}
+		if (fast && ((double)fast >= o->fast_min_retrans || (rec_real && (double)rec_real >= o->fast_min_episodes))) {
 			struct nt_finding *f = nt_findings_add(c->out, NT_F_FAST_RETRANS);
 			if (!f)
 				goto oom;
@@ -204,12 +279,14 @@ int nt_detect_retrans(struct nt_detect_ctx *c)
 			f->count2 = r->rec_eps;
 			f->duration_ns = r->rec_ns;
 			snprintf(f->what, sizeof(f->what), "fast retransmits");
+			f->value = (double)spurious;
 			snprintf(f->summary, sizeof(f->summary),
-				 "%llu fast retransmit%s, %llu fast-recovery episode%s (%s in recovery): packets were lost "
-				 "but the connection recovered without a timeout",
-				 (unsigned long long)fast, fast == 1 ? "" : "s", (unsigned long long)r->rec_eps,
-				 r->rec_eps == 1 ? "" : "s", nt_dur_fmt(r->rec_ns, d1, sizeof(d1)));
-			f->impact = 0.05 * (double)fast + 0.5 * (double)r->rec_eps;
+				 "%llu fast retransmit%s%s, %llu fast-recovery episode%s (%s in recovery, %llu undone): packets were "
+				 "lost but the connection recovered without a timeout",
+				 (unsigned long long)fast, fast == 1 ? "" : "s", have_segs ? " (segments not D-SACKed)" : "",
+				 (unsigned long long)r->rec_eps, r->rec_eps == 1 ? "" : "s",
+				 nt_dur_fmt(r->rec_ns, d1, sizeof(d1)), (unsigned long long)r->rec_undone);
+			f->impact = 0.05 * (double)fast + 0.5 * (double)rec_real;
 		}
 	}
 	ret = 0;

@@ -33,6 +33,9 @@ struct iconn {
 	uint64_t bytes_acked, bytes_received, retransmits, events;
 	uint64_t rtt_samples, rtt_sum, send_samples, rwnd_limited;
 	int64_t rtt_min, rtt_max;
+	/* Spurious-retransmission evidence and option sysctls (cumulative maxima). */
+	int opt_sysctl;                      /* NT_OPT_* bits, -1 unknown */
+	uint64_t retrans_segs, dsack_dups, reord_seen, undo_episodes;
 	int dirty, in_db;
 	const struct tape_meta *comm_meta; /* metadata last searched for a missing comm */
 };
@@ -40,7 +43,7 @@ struct iconn {
 enum {
 	S_DROP, S_RETRANS, S_CONG, S_STATE, S_RESET, S_STALL, S_BUFFER, S_LISTEN, S_PACKET,
 	S_LOSS, S_PIN, S_PROC, S_CGROUP, S_NETNS, S_IFACE, S_CONFIG, S_REASON, S_SYMBOL,
-	S_CONN_INS, S_CONN_UPD, S_CHUNK_UPD, S_DAMAGE, S_SAMPLE_MULTI, S_COUNT
+	S_CONN_INS, S_CONN_UPD, S_CONN_EXTRA, S_CHUNK_UPD, S_DAMAGE, S_SAMPLE_MULTI, S_COUNT
 };
 
 /* Samples dominate every tape: they are inserted this many rows per statement. */
@@ -50,8 +53,8 @@ enum {
 static const char *const stmt_sql[S_COUNT] = {
 	[S_DROP] = "INSERT INTO drops VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_RETRANS] = "INSERT INTO retransmits VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	[S_CONG] = "INSERT INTO cong VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-	[S_STATE] = "INSERT INTO states VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[S_CONG] = "INSERT INTO cong VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[S_STATE] = "INSERT INTO states VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_RESET] = "INSERT INTO resets VALUES (?,?,?,?,?,?,?,?)",
 	[S_STALL] = "INSERT INTO stalls VALUES (?,?,?,?,?,?,?,?)",
 	[S_BUFFER] = "INSERT INTO buffers VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -80,6 +83,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		       " rtt_max_us=?25, rtt_sum_us=?26, send_samples=?27, rwnd_limited_samples=?28, events=?29,"
 		       " laddr=?30, lport=?31, raddr=?32, rport=?33, family=?34"
 		       " WHERE conn_id=?1",
+	[S_CONN_EXTRA] = "UPDATE connections SET opt_sysctl=?2, retrans_segs=?3, dsack_dups=?4, reord_seen=?5,"
+			 " undo_episodes=?6 WHERE conn_id=?1",
 	[S_CHUNK_UPD] = "UPDATE chunks SET first_ts=min(COALESCE(first_ts, ?2), ?2), last_ts=max(COALESCE(last_ts, ?3), ?3),"
 			" events=events+?4, partial=?5, has_index=?6, damaged_bytes=?7, imported_at=?8,"
 			" last_frame_offset=?9, complete=?10 WHERE chunk_id=?1",
@@ -196,6 +201,7 @@ static struct iconn *conn_new(struct importer *im)
 	struct iconn *c = &im->conns[im->nconns++];
 	memset(c, 0, sizeof(*c));
 	c->wscale_ok = c->snd_wscale = c->rcv_wscale = c->mss = c->sack_ok = c->ts_ok = -1;
+	c->opt_sysctl = -1;
 	c->last_state = -1;
 	c->rcvbuf = c->sndbuf = -1;
 	c->rtt_min = -1;
@@ -445,8 +451,23 @@ static void bind_head(struct importer *im, sqlite3_stmt *s, int64_t idx, int64_t
 	BI(s, 4, boot);
 }
 
+/* Cumulative per-connection counters only grow: keep the largest seen. */
+static void conn_counters(struct iconn *c, uint32_t total_retrans, uint32_t dsack_dups, uint32_t reord_seen)
+{
+	if (total_retrans > c->retrans_segs)
+		c->retrans_segs = total_retrans;
+	if (dsack_dups > c->dsack_dups)
+		c->dsack_dups = dsack_dups;
+	if (reord_seen > c->reord_seen)
+		c->reord_seen = reord_seen;
+}
+
 static void apply_handshake(struct iconn *c, const struct nt_ev_state *e)
 {
+	if (e->opt_sysctl & NT_OPT_VALID)
+		c->opt_sysctl = e->opt_sysctl & (NT_OPT_WSCALE | NT_OPT_TS | NT_OPT_SACK);
+	if (e->flags & NT_STATE_F_TOTALS || e->flags & NT_STATE_F_HANDSHAKE)
+		conn_counters(c, e->total_retrans, e->dsack_dups, e->reord_seen);
 	if (e->flags & NT_STATE_F_LISTENER || e->new_state == 10 /* TCP_LISTEN */)
 		c->listener = 1;
 	if (e->flags & NT_STATE_F_HANDSHAKE) {
@@ -609,6 +630,7 @@ static int ev_sample(struct importer *im, const struct tape_record *rec, int64_t
 			c->bytes_acked = e->bytes_acked;
 		if (e->bytes_received > c->bytes_received)
 			c->bytes_received = e->bytes_received;
+		conn_counters(c, e->total_retrans, e->dsack_dups, 0);
 		if (e->kind == NT_SAMPLE_PERIODIC && e->snd_queue > 0) {
 			uint64_t cwnd_bytes = (uint64_t)e->snd_cwnd * (uint64_t)(c->mss > 0 ? c->mss : DEFAULT_MSS);
 			c->send_samples++;
@@ -675,8 +697,10 @@ static int ev_retrans(struct importer *im, const struct tape_record *rec, int64_
 	int64_t idx = conn_of(im, &e->c, ts, 1);
 	sqlite3_stmt *s = im->s[S_RETRANS];
 
-	if (idx >= 0)
+	if (idx >= 0) {
 		im->conns[idx].retransmits++;
+		conn_counters(&im->conns[idx], e->total_retrans, 0, 0);
+	}
 	bind_head(im, s, idx, ts, rec->ts);
 	BI(s, 5, e->kind);
 	BI(s, 6, e->state);
@@ -696,7 +720,16 @@ static int ev_cong(struct importer *im, const struct tape_record *rec, int64_t t
 	const struct nt_ev_cong *e = rec->data;
 	int64_t idx = conn_of(im, &e->c, ts, 1);
 	sqlite3_stmt *s = im->s[S_CONG];
+	int known = !(rec->flags & TAPE_REC_F_SHORT); /* older tapes lack the undo fields */
+	/* Leaving Recovery or Loss for Open with undo_marker cleared: the kernel undid
+	 * the reduction (D-SACKs or timestamps showed the retransmits were spurious). */
+	int undone = known && (e->old_state == 3 || e->old_state == 4) && e->new_state == 0 && !e->undo_marker;
 
+	if (idx >= 0 && known) {
+		conn_counters(&im->conns[idx], e->total_retrans, e->dsack_dups, e->reord_seen);
+		im->conns[idx].undo_episodes += (uint64_t)undone;
+		im->conns[idx].dirty = 1;
+	}
 	bind_head(im, s, idx, ts, rec->ts);
 	BI(s, 5, e->old_state);
 	BI(s, 6, e->new_state);
@@ -705,6 +738,16 @@ static int ev_cong(struct importer *im, const struct tape_record *rec, int64_t t
 	BI(s, 9, e->srtt_us);
 	BI(s, 10, e->packets_out);
 	BI(s, 11, e->retrans_out);
+	if (known) {
+		BI(s, 12, e->total_retrans);
+		BI(s, 13, e->dsack_dups);
+		BI(s, 14, e->reord_seen);
+		BI(s, 15, undone);
+		BI(s, 16, e->undo_retrans);
+	} else {
+		for (int i = 12; i <= 16; i++)
+			sqlite3_bind_null(s, i);
+	}
 	return step(im, s, "insert cong");
 }
 
@@ -730,6 +773,11 @@ static int ev_state(struct importer *im, const struct tape_record *rec, int64_t 
 	BI(s, 13, e->total_retrans);
 	BI(s, 14, e->bytes_acked);
 	BI(s, 15, e->bytes_received);
+	BI(s, 16, e->dsack_dups);
+	if (e->opt_sysctl & NT_OPT_VALID)
+		BI(s, 17, e->opt_sysctl & (NT_OPT_WSCALE | NT_OPT_TS | NT_OPT_SACK));
+	else
+		sqlite3_bind_null(s, 17);
 	return step(im, s, "insert state");
 }
 
@@ -1092,6 +1140,15 @@ static int conn_flush(struct importer *im)
 		}
 		if (step(im, s, "write connection"))
 			return -1;
+		s = im->s[S_CONN_EXTRA];
+		BI(s, 1, c->conn_id);
+		bind_opt(s, 2, c->opt_sysctl);
+		BI(s, 3, c->retrans_segs);
+		BI(s, 4, c->dsack_dups);
+		BI(s, 5, c->reord_seen);
+		BI(s, 6, c->undo_episodes);
+		if (step(im, s, "write connection counters"))
+			return -1;
 		c->in_db = 1;
 		c->dirty = 0;
 	}
@@ -1108,7 +1165,8 @@ static int load_state(struct importer *im)
 			  "SELECT conn_id, host_id, cookie, netns, family, laddr, lport, raddr, rport, tuple_known,"
 			  " listener, pid, comm, cgroup, container, first_ts, last_ts, last_state, wscale_ok, snd_wscale,"
 			  " rcv_wscale, mss, sack_ok, ts_ok, rcvbuf, sndbuf, bytes_acked, bytes_received, retransmits,"
-			  " rtt_samples, rtt_min_us, rtt_max_us, rtt_sum_us, send_samples, rwnd_limited_samples, events"
+			  " rtt_samples, rtt_min_us, rtt_max_us, rtt_sum_us, send_samples, rwnd_limited_samples, events,"
+			  " opt_sysctl, retrans_segs, dsack_dups, reord_seen, undo_episodes"
 			  " FROM connections", im->err);
 	if (!s)
 		return -1;
@@ -1160,6 +1218,11 @@ static int load_state(struct importer *im)
 		c->send_samples = (uint64_t)COLI(33, 0);
 		c->rwnd_limited = (uint64_t)COLI(34, 0);
 		c->events = (uint64_t)COLI(35, 0);
+		c->opt_sysctl = (int)COLI(36, -1);
+		c->retrans_segs = (uint64_t)COLI(37, 0);
+		c->dsack_dups = (uint64_t)COLI(38, 0);
+		c->reord_seen = (uint64_t)COLI(39, 0);
+		c->undo_episodes = (uint64_t)COLI(40, 0);
 		c->in_db = 1;
 #undef COLI
 		conn_index(im, im->nconns - 1);

@@ -8,6 +8,7 @@
 #include "timefmt.h"
 
 #define NS 1000000000LL
+#define NT_OPT_WSCALE_BIT 0x01 /* format/records.h NT_OPT_WSCALE, as stored in connections.opt_sysctl */
 
 const char *nt_fkind_title(enum nt_fkind k)
 {
@@ -25,6 +26,7 @@ const char *nt_fkind_title(enum nt_fkind k)
 	case NT_F_SLOW_RESPONSE: return "slow responses";
 	case NT_F_RESET: return "connection resets";
 	case NT_F_RECORDER_LOSS: return "recorder lost events";
+	case NT_F_SPURIOUS: return "spurious retransmissions";
 	default: return "finding";
 	}
 }
@@ -105,8 +107,10 @@ static int load_conns(sqlite3 *db, struct nt_analysis *a, char *err)
 	s = nt_db_prepare(db,
 		"SELECT c.conn_id, c.host_id, h.hostname, c.family, c.laddr, c.lport, c.raddr, c.rport, c.pid, c.comm,"
 		" c.container, c.wscale_ok, c.snd_wscale, c.rcv_wscale, c.listener, c.first_ts, c.last_ts,"
-		" c.bytes_acked, c.bytes_received, c.retransmits, c.rtt_min_us, c.rtt_avg_us, c.rtt_max_us"
-		" FROM connections c JOIN hosts h USING (host_id) WHERE c.conn_id = ?", err);
+		" c.bytes_acked, c.bytes_received, c.retransmits, c.rtt_min_us, c.rtt_avg_us, c.rtt_max_us,"
+		" c.opt_sysctl, n.name"
+		" FROM connections c JOIN hosts h USING (host_id)"
+		" LEFT JOIN netns n ON n.host_id = c.host_id AND n.inode = c.netns WHERE c.conn_id = ?", err);
 	if (!s)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -137,6 +141,8 @@ static int load_conns(sqlite3 *db, struct nt_analysis *a, char *err)
 			c->rtt_min_us = I(20, -1);
 			c->rtt_avg_us = I(21, -1);
 			c->rtt_max_us = I(22, -1);
+			c->opt_sysctl = (int)I(23, -1);
+			snprintf(c->netns, sizeof(c->netns), "%s", T(24) ? T(24) : "");
 #undef T
 #undef I
 		}
@@ -228,6 +234,7 @@ struct kstat {
 	uint64_t drops_real;       /* drops other than teardown noise and duplicates */
 	uint64_t drops_dup;        /* TCP_OLD_DATA / TCP_OLD_SEQUENCE: duplicates discarded */
 	uint64_t drops_qdisc;      /* QDISC_DROP: a full queue (consistent with queueing delay) */
+	uint64_t spurious, spurious_of, undone, recoveries; /* D-SACKed of retransmitted segments */
 	const struct nt_finding *nf_top; /* the largest netfilter drop finding */
 	double imp[NT_F__COUNT];   /* impact per kind */
 	/* Context: the traffic that filled the queue (findings folded in). */
@@ -308,6 +315,155 @@ static void ctx_text(const struct nt_analysis *a, const struct kstat *k, char *b
 		 (unsigned long long)k->ctx_qdisc, (unsigned long long)k->ctx_retrans);
 }
 
+/*
+ * Which end switched window scaling off. Each unscaled connection of the
+ * incident votes: for itself when its own namespace had
+ * net.ipv4.tcp_window_scaling=0 (it could not offer or answer the option),
+ * else for its recorded other end (the same 4-tuple mirrored, on any host)
+ * when that one's namespace had it off. The (host, netns, process) with the
+ * most votes is the culprit. An end whose sysctl was on is never named.
+ * *both_on is set when both ends of some unscaled connection had it on (a
+ * middlebox stripped the option).
+ */
+static void wscale_culprit(sqlite3 *db, const struct nt_analysis *a, struct nt_incident *in, int *both_on)
+{
+	struct vote { int64_t host, netns, pid, n; } v[16];
+	size_t nv = 0, best = 0;
+	sqlite3_stmt *s = NULL;
+	struct nt_culprit *cu = &in->culprit;
+
+	memset(cu, 0, sizeof(*cu));
+	*both_on = 0;
+	if (!db || sqlite3_prepare_v2(db,
+			"SELECT c.host_id, c.netns, c.pid, c.opt_sysctl, p.host_id, p.netns, p.pid, p.opt_sysctl"
+			" FROM connections c LEFT JOIN connections p ON p.laddr = c.raddr AND p.lport = c.rport"
+			" AND p.raddr = c.laddr AND p.rport = c.lport AND p.listener = 0 AND p.conn_id <> c.conn_id"
+			" WHERE c.conn_id = ?", -1, &s, NULL) != SQLITE_OK) {
+		sqlite3_finalize(s);
+		return;
+	}
+	for (size_t i = 0; i < in->nconns; i++) {
+		const struct nt_conninfo *c = nt_analysis_conn(a, in->conns[i]);
+		if (!c || c->listener || c->wscale_ok != 0)
+			continue;
+		sqlite3_bind_int64(s, 1, c->conn_id);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			int col = -1;
+			int mine = sqlite3_column_type(s, 3) != SQLITE_NULL && !(sqlite3_column_int(s, 3) & NT_OPT_WSCALE_BIT);
+			int peer = sqlite3_column_type(s, 7) != SQLITE_NULL && !(sqlite3_column_int(s, 7) & NT_OPT_WSCALE_BIT);
+			if (mine)
+				col = 0;
+			else if (peer)
+				col = 4;
+			else if (sqlite3_column_type(s, 3) != SQLITE_NULL && sqlite3_column_type(s, 7) != SQLITE_NULL)
+				*both_on = 1;
+			if (col < 0)
+				continue;
+			int64_t h = sqlite3_column_int64(s, col), ns = sqlite3_column_int64(s, col + 1),
+				pid = sqlite3_column_int64(s, col + 2);
+			size_t k;
+			for (k = 0; k < nv; k++)
+				if (v[k].host == h && v[k].netns == ns && v[k].pid == pid)
+					break;
+			if (k == nv && nv < sizeof(v) / sizeof(v[0]))
+				v[nv++] = (struct vote){ h, ns, pid, 0 };
+			if (k < nv)
+				v[k].n++;
+			break; /* one vote per connection */
+		}
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (!nv)
+		return;
+	for (size_t k = 1; k < nv; k++)
+		if (v[k].n > v[best].n)
+			best = k;
+	cu->valid = 1;
+	cu->host_id = v[best].host;
+	cu->pid = (uint32_t)v[best].pid;
+	snprintf(cu->setting, sizeof(cu->setting), "net.ipv4.tcp_window_scaling=0");
+	if (sqlite3_prepare_v2(db,
+			"SELECT h.hostname, n.name, count(*), sum(c.wscale_ok = 0),"
+			" (SELECT group_concat(laddr, ', ') FROM (SELECT DISTINCT laddr FROM connections x WHERE x.host_id = ?1"
+			"   AND x.netns = ?2 AND x.pid = ?3 AND x.listener = 0 ORDER BY laddr LIMIT 3)),"
+			" max(c.comm), max(c.container)"
+			" FROM connections c JOIN hosts h USING (host_id)"
+			" LEFT JOIN netns n ON n.host_id = c.host_id AND n.inode = c.netns"
+			" WHERE c.host_id = ?1 AND c.netns = ?2 AND c.pid = ?3 AND c.listener = 0 AND c.wscale_ok IS NOT NULL",
+			-1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, v[best].host);
+		sqlite3_bind_int64(s, 2, v[best].netns);
+		sqlite3_bind_int64(s, 3, v[best].pid);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+#define T(i) (sqlite3_column_text(s, i) ? (const char *)sqlite3_column_text(s, i) : "")
+			snprintf(cu->host, sizeof(cu->host), "%s", T(0));
+			snprintf(cu->netns, sizeof(cu->netns), "%s", T(1));
+			cu->connections = sqlite3_column_int64(s, 2);
+			cu->unscaled = sqlite3_column_int64(s, 3);
+			snprintf(cu->addrs, sizeof(cu->addrs), "%s", T(4));
+			snprintf(cu->comm, sizeof(cu->comm), "%s", T(5));
+			snprintf(cu->container, sizeof(cu->container), "%s", T(6));
+#undef T
+		}
+	}
+	sqlite3_finalize(s);
+}
+
+/* "python3[4242] (container 3f2a9c1b7d4e)": a process label with its container. */
+static char *proc_ctr(const char *comm, uint32_t pid, const char *container, char *buf, size_t len)
+{
+	char p[64];
+
+	nt_proc_label(comm, pid, p, sizeof(p));
+	if (container && *container)
+		snprintf(buf, len, "%s (container %.12s)", p, container);
+	else
+		snprintf(buf, len, "%s", p);
+	return buf;
+}
+
+/* The fix of an incident whose connections lack window scaling, naming the
+ * end that switched it off; the end that offered it is never the one to change. */
+static void wscale_fix(sqlite3 *db, const struct nt_analysis *a, struct nt_incident *in, const char *then)
+{
+	char who[160], where[200] = "";
+	int both_on;
+	const struct nt_culprit *cu = &in->culprit;
+
+	wscale_culprit(db, a, in, &both_on);
+	if (!cu->valid) {
+		int local_on = 0, local_known = 0;
+		for (size_t i = 0; i < in->nconns; i++) {
+			const struct nt_conninfo *c = nt_analysis_conn(a, in->conns[i]);
+			if (c && !c->listener && c->wscale_ok == 0 && c->opt_sysctl >= 0) {
+				local_known = 1;
+				local_on |= c->opt_sysctl & NT_OPT_WSCALE_BIT;
+			}
+		}
+		if (both_on)
+			snprintf(in->fix, sizeof(in->fix),
+				 "both ends had net.ipv4.tcp_window_scaling=1 and offered the option: a middlebox between them "
+				 "(load balancer, firewall, NAT) strips the TCP window-scale option; fix it there%s", then);
+		else if (local_known && local_on)
+			snprintf(in->fix, sizeof(in->fix),
+				 "this end offered window scaling (net.ipv4.tcp_window_scaling=1 here): the other end did not; "
+				 "check net.ipv4.tcp_window_scaling on the peer and any middlebox that strips the option (record "
+				 "the peer too to know which)%s", then);
+		return;
+	}
+	proc_ctr(cu->comm, cu->pid, cu->container, who, sizeof(who));
+	if (cu->netns[0])
+		snprintf(where, sizeof(where), " in network namespace %s", cu->netns);
+	snprintf(in->fix, sizeof(in->fix),
+		 "turn window scaling back on where it is off: %s at %s%s on %s has %s; %lld of its %lld connection%s %s "
+		 "unscaled (its peers offered the option). Set net.ipv4.tcp_window_scaling=1 there (sysctl -w, and in "
+		 "/etc/sysctl.d)%s", who, cu->addrs[0] ? cu->addrs : "?", where, cu->host[0] ? cu->host : "?", cu->setting,
+		 (long long)cu->unscaled, (long long)cu->connections, cu->connections == 1 ? "" : "s",
+		 cu->unscaled == cu->connections ? (cu->connections > 2 ? "are all" : "are") : "are", then);
+}
+
 static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *db)
 {
 	struct kstat k;
@@ -371,6 +527,12 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 		case NT_F_RTO: k.rto_eps += f->count; k.retrans += f->count2; break;
 		case NT_F_FAST_RETRANS: k.retrans += f->count; break;
 		case NT_F_RESET: k.resets_sent += f->count; k.resets_recv += f->count2; break;
+		case NT_F_SPURIOUS:
+			k.spurious += f->count;
+			k.spurious_of += f->count2;
+			k.undone += (uint64_t)f->value;
+			k.recoveries += (uint64_t)f->baseline;
+			break;
 		default: break;
 		}
 	}
@@ -477,7 +639,7 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 		ctx_text(a, &k, ctx, sizeof(ctx));
 		snprintf(in->cause, sizeof(in->cause),
 			 "transfers from %s were window-limited in %.0f%% of its samples (%llu s): window scaling was not "
-			 "negotiated with the client %s, so at most 64 KiB per round trip",
+			 "negotiated with the peer %s, so at most 64 KiB per round trip",
 			 proc, 100 * f->value, (unsigned long long)f->count, c ? c->remote : "?");
 		if (rtt > 0)
 			snprintf(in->cause + strlen(in->cause), sizeof(in->cause) - strlen(in->cause),
@@ -587,6 +749,21 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 			 "a reset sent by this host usually means the application closed a socket with unread data (read to EOF "
 			 "before close) or aborted it; check %s's close path" :
 			 "resets received come from the peer or a middlebox (idle timeouts, a restarted peer): check %s", k.resets_sent ? proc : peer);
+	} else if (k.n[NT_F_SPURIOUS]) {
+		in->primary = NT_F_SPURIOUS;
+		snprintf(in->cause, sizeof(in->cause),
+			 "reordering on the path, no loss: %llu of %llu retransmitted segments were spurious (the receiver "
+			 "reported them as duplicates with D-SACK), %llu of %llu recovery episodes undone by the kernel",
+			 (unsigned long long)k.spurious, (unsigned long long)k.spurious_of, (unsigned long long)k.undone,
+			 (unsigned long long)k.recoveries);
+		if (k.drops_dup)
+			snprintf(in->cause + strlen(in->cause), sizeof(in->cause) - strlen(in->cause),
+				 "; the receiver discarded %llu duplicates (TCP_OLD_DATA / TCP_OLD_SEQUENCE)",
+				 (unsigned long long)k.drops_dup);
+		snprintf(in->fix, sizeof(in->fix),
+			 "nothing was lost; if throughput matters, find what reorders (multipath/ECMP, bonding, veth under load) "
+			 "and compare ss -ti reord_seen and net.ipv4.tcp_reordering; spurious retransmissions are not a firewall "
+			 "or link problem");
 	} else if (k.n[NT_F_DROPS] && k.drops_dup) {
 		in->primary = NT_F_DROPS;
 		snprintf(in->cause, sizeof(in->cause),
@@ -618,6 +795,16 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 		snprintf(in->fix, sizeof(in->fix),
 			 "check net.ipv4.tcp_window_scaling on both ends (%s) and middleboxes that strip TCP options", peer);
 	}
+	/* Missing window scaling: name the end that switched it off. */
+	if (k.nowscale_conns && (in->primary == NT_F_ZERO_WINDOW || in->primary == NT_F_RWND_LIMITED ||
+				 in->primary == NT_F_NO_WSCALE)) {
+		char then[300] = "";
+		if (in->primary == NT_F_ZERO_WINDOW)
+			snprintf(then, sizeof(then), "; then look at why %s pauses reading", proc);
+		else if (in->primary == NT_F_RWND_LIMITED && strstr(in->cause, "queueing delay"))
+			snprintf(then, sizeof(then), "; then the queue on the path (tc -s qdisc; fq_codel or cake)");
+		wscale_fix(db, a, in, then);
+	}
 	{
 		char subj[160] = "";
 		if (in->primary == NT_F_LISTEN_OVERFLOW || in->primary == NT_F_SYN_RETRANS)
@@ -646,6 +833,8 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 static int cmp_inc(const void *a, const void *b)
 {
 	const struct nt_incident *x = a, *y = b;
+	if (x->note != y->note)
+		return x->note - y->note;
 	if (x->impact != y->impact)
 		return x->impact < y->impact ? 1 : -1;
 	return x->t_start < y->t_start ? -1 : x->t_start > y->t_start;
@@ -1150,10 +1339,22 @@ int nt_analyze(sqlite3 *db, const struct nt_filter *flt, const struct nt_detect_
 				 nt_time_hms(l->t_end, t2, sizeof(t2)));
 		}
 	}
+	/* Below the documented impact an incident is a note (the recorder's own
+	 * losses always stand: they qualify every other conclusion). Sorted by
+	 * impact, incidents first, then notes; each numbered from 1. */
+	for (size_t j = 0; j < a->ninc; j++)
+		a->inc[j].note = a->inc[j].primary != NT_F_RECORDER_LOSS && a->inc[j].impact < o->incident_min_impact;
 	if (a->ninc)
 		qsort(a->inc, a->ninc, sizeof(*a->inc), cmp_inc);
-	for (size_t j = 0; j < a->ninc; j++)
-		a->inc[j].id = (int)j + 1;
+	{
+		size_t total = a->ninc, nin = 0;
+		for (size_t j = 0; j < total; j++)
+			nin += !a->inc[j].note;
+		a->ninc = nin;
+		a->nnotes = total - nin;
+		for (size_t j = 0; j < total; j++)
+			a->inc[j].id = (int)j + 1; /* notes go on from the last incident */
+	}
 	ret = 0;
 	goto out;
 oom:
@@ -1165,7 +1366,7 @@ out:
 
 void nt_analysis_free(struct nt_analysis *a)
 {
-	for (size_t i = 0; i < a->ninc; i++) {
+	for (size_t i = 0; i < a->ninc + a->nnotes; i++) {
 		free(a->inc[i].find);
 		free(a->inc[i].conns);
 	}

@@ -32,9 +32,33 @@ struct nt_conninfo {
 	char comm[32];
 	char container[96];
 	int wscale_ok, snd_wscale, rcv_wscale, listener; /* -1 unknown */
+	int opt_sysctl;           /* NT_OPT_* bits of the namespace's sysctls, -1 unknown */
+	char netns[64];           /* network namespace name, "" unknown */
 	int64_t first_ts, last_ts;
 	int64_t bytes_acked, bytes_received, retransmits;
 	int64_t rtt_min_us, rtt_avg_us, rtt_max_us;
+};
+
+/* Where a TCP option was switched off: the process, namespace and host
+ * whose sysctl kept it from being offered (valid = 0: none found). */
+struct nt_culprit {
+	int valid;
+	int64_t host_id;
+	char host[64], netns[64], addrs[128];
+	uint32_t pid;
+	char comm[32], container[96];
+	char setting[64];         /* "net.ipv4.tcp_window_scaling=0" */
+	int64_t connections, unscaled; /* of the culprit process in that namespace */
+};
+
+/* Another party of a cause chain (the traffic that filled a shared queue). */
+struct nt_related {
+	char role[16];            /* "filler" */
+	int64_t host_id;
+	char host[64];
+	uint32_t pid;
+	char comm[32], container[96];
+	int64_t connections, bytes;
 };
 
 struct nt_incident {
@@ -55,14 +79,19 @@ struct nt_incident {
 	char fix[640];
 	char caveat[320];         /* recorder losses overlapping this incident, or "" */
 	double impact;
+	int note;                 /* below incident.min_impact: a note, not an incident */
+	struct nt_culprit culprit;
+	struct nt_related related[4];
+	size_t nrelated;
 };
 
 struct nt_analysis {
 	struct nt_filter filter;
 	struct nt_detect_opts opts;
 	struct nt_findings findings;
-	struct nt_incident *inc;
-	size_t ninc;
+	struct nt_incident *inc;  /* ninc incidents, then nnotes notes (below incident.min_impact) */
+	size_t ninc, nnotes;
+	int show_notes;           /* renderers list the notes too (report --all); JSON always does */
 	struct nt_conninfo *conns; /* every connection an incident names, by conn_id */
 	size_t nconns;
 	/* The data: */
@@ -75,6 +104,12 @@ struct nt_analysis {
 int nt_analyze(sqlite3 *db, const struct nt_filter *f, const struct nt_detect_opts *o,
 	       struct nt_analysis *a, char *err);
 void nt_analysis_free(struct nt_analysis *a);
+
+/* How many of a->inc a renderer lists: the incidents, plus the notes with show_notes. */
+static inline size_t nt_analysis_shown(const struct nt_analysis *a)
+{
+	return a->ninc + (a->show_notes ? a->nnotes : 0);
+}
 
 /* First and last wall-clock time of the data (events, losses, chunk creation). */
 void nt_data_range(sqlite3 *db, int64_t *first, int64_t *last);

@@ -141,13 +141,13 @@ static int prefetch_samples(sqlite3 *db, const struct nt_analysis *a, struct pre
 	sqlite3_stmt *st = NULL;
 	int rc, ret = -1;
 
-	for (size_t i = 0; i < a->ninc; i++)
+	for (size_t i = 0; i < nt_analysis_shown(a); i++)
 		cap += a->inc[i].nconns < MAX_CHARTS ? a->inc[i].nconns : MAX_CHARTS;
 	pf->ids = calloc(cap ? cap : 1, sizeof(*pf->ids));
 	pf->smp = calloc(cap ? cap : 1, sizeof(*pf->smp));
 	if (!pf->ids || !pf->smp)
 		goto oom;
-	for (size_t i = 0; i < a->ninc; i++)
+	for (size_t i = 0; i < nt_analysis_shown(a); i++)
 		for (size_t j = 0; j < a->inc[i].nconns && j < MAX_CHARTS; j++)
 			pf->ids[pf->n++] = a->inc[i].conns[j];
 	if (!pf->n)
@@ -401,7 +401,7 @@ int nt_report_html(FILE *out, sqlite3 *db, const struct nt_analysis *a, char *er
 		     "losses: %s</p>\n", nt_time_iso(a->data_first, t1, sizeof(t1)), nt_time_iso(a->data_last, t2, sizeof(t2)),
 		nt_dur_fmt(a->data_last - a->data_first, d, sizeof(d)), (long long)a->events, (long long)a->connections,
 		(long long)a->chunks, a->lost_events ? "<b>yes</b> (see below)" : "none");
-	if (!a->ninc) {
+	if (!nt_analysis_shown(a)) {
 		fputs("<p id=\"no-incidents\">No incidents: no detector found anything above its thresholds.</p>\n", out);
 		fputs("</body>\n</html>\n", out);
 		ret = 0;
@@ -409,7 +409,7 @@ int nt_report_html(FILE *out, sqlite3 *db, const struct nt_analysis *a, char *er
 	}
 	fputs("<table id=\"incidents\">\n<tr><th>#</th><th>incident</th><th>when (UTC)</th><th>process</th><th>impact</th></tr>\n",
 	      out);
-	for (size_t i = 0; i < a->ninc; i++) {
+	for (size_t i = 0; i < nt_analysis_shown(a); i++) {
 		const struct nt_incident *in = &a->inc[i];
 		fprintf(out, "<tr><td>%d</td><td><a href=\"#incident-%d\">", in->id, in->id);
 		nt_html_str(out, in->title);
@@ -419,7 +419,7 @@ int nt_report_html(FILE *out, sqlite3 *db, const struct nt_analysis *a, char *er
 		fprintf(out, "</td><td>%.1f</td></tr>\n", in->impact);
 	}
 	fputs("</table>\n", out);
-	for (size_t i = 0; i < a->ninc; i++) {
+	for (size_t i = 0; i < nt_analysis_shown(a); i++) {
 		const struct nt_incident *in = &a->inc[i];
 		int charts = 0;
 		fprintf(out, "<section class=\"incident\" id=\"incident-%d\">\n<h2>%d. ", in->id, in->id);

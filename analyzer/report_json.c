@@ -61,8 +61,16 @@ static void conn_json(FILE *out, const struct nt_conninfo *c)
 	if (c->wscale_ok < 0)
 		fputs("null", out);
 	else
-		fprintf(out, "{\"negotiated\": %s, \"snd_wscale\": %d, \"rcv_wscale\": %d}",
+		fprintf(out, "{\"negotiated\": %s, \"snd_wscale\": %d, \"rcv_wscale\": %d, \"local_sysctl\": ",
 			c->wscale_ok ? "true" : "false", c->snd_wscale, c->rcv_wscale);
+	if (c->wscale_ok >= 0) {
+		if (c->opt_sysctl < 0)
+			fputs("null}", out);
+		else
+			fprintf(out, "%d}", c->opt_sysctl & 1);
+	}
+	fputs(", \"netns\": ", out);
+	nt_json_str(out, opt_str(c->netns));
 	fprintf(out, ", \"bytes_acked\": %lld, \"bytes_received\": %lld, \"retransmits\": %lld",
 		(long long)c->bytes_acked, (long long)c->bytes_received, (long long)c->retransmits);
 	if (c->rtt_min_us >= 0)
@@ -103,6 +111,96 @@ static void finding_json(FILE *out, const struct nt_finding *f)
 	fputs("}", out);
 }
 
+static void incident_json(FILE *out, const struct nt_analysis *a, const struct nt_incident *in, int first)
+{
+	fprintf(out, "%s\n    {\"id\": %d, \"title\": ", first ? "" : ",", in->id);
+	nt_json_str(out, in->title);
+	fprintf(out, ", \"kind\": ");
+	nt_json_str(out, nt_fkind_name(in->primary));
+	fprintf(out, ", \"impact\": %.3f,\n     \"host\": ", in->impact);
+	nt_json_str(out, opt_str(in->host));
+	fprintf(out, ", \"process\": {\"pid\": %u, \"comm\": ", in->pid);
+	nt_json_str(out, opt_str(in->comm));
+	fputs(", \"container\": ", out);
+	nt_json_str(out, opt_str(in->container));
+	fputs("},\n     \"time_window\": {", out);
+	jtime(out, "start", in->t_start);
+	fputs(", ", out);
+	jtime(out, "end", in->t_end);
+	fprintf(out, ", \"start_ns\": %lld, \"end_ns\": %lld, \"duration_s\": %.3f},\n     \"cause\": ",
+		(long long)in->t_start, (long long)in->t_end, (double)(in->t_end - in->t_start) / 1e9);
+	nt_json_str(out, in->cause);
+	fputs(",\n     \"fix_hint\": ", out);
+	nt_json_str(out, in->fix);
+	fputs(",\n     \"caveat\": ", out);
+	nt_json_str(out, opt_str(in->caveat));
+	fputs(",\n     \"culprit\": ", out);
+	if (!in->culprit.valid) {
+		fputs("null", out);
+	} else {
+		const struct nt_culprit *cu = &in->culprit;
+		fputs("{\"host\": ", out);
+		nt_json_str(out, opt_str(cu->host));
+		fputs(", \"netns\": ", out);
+		nt_json_str(out, opt_str(cu->netns));
+		{
+			/* addrs is "A, B, C": address is the one, addresses all of them. */
+			char one[128];
+			const char *q = cu->addrs;
+			snprintf(one, sizeof(one), "%.*s", (int)strcspn(q, ","), q);
+			fputs(", \"address\": ", out);
+			nt_json_str(out, opt_str(one));
+			fputs(", \"addresses\": [", out);
+			for (int k = 0; *q; k++) {
+				size_t l = strcspn(q, ",");
+				snprintf(one, sizeof(one), "%.*s", (int)l, q);
+				fputs(k ? ", " : "", out);
+				nt_json_str(out, one);
+				q += l;
+				while (*q == ',' || *q == ' ')
+					q++;
+			}
+			fputs("]", out);
+		}
+		fprintf(out, ", \"pid\": %u, \"comm\": ", cu->pid);
+		nt_json_str(out, opt_str(cu->comm));
+		fputs(", \"container\": ", out);
+		nt_json_str(out, opt_str(cu->container));
+		fputs(", \"setting\": ", out);
+		nt_json_str(out, cu->setting);
+		fprintf(out, ", \"connections\": %lld, \"unscaled\": %lld}", (long long)cu->connections,
+			(long long)cu->unscaled);
+	}
+	fputs(",\n     \"related\": [", out);
+	for (size_t j = 0; j < in->nrelated; j++) {
+		const struct nt_related *r = &in->related[j];
+		fputs(j ? ", {\"role\": " : "{\"role\": ", out);
+		nt_json_str(out, r->role);
+		fputs(", \"host\": ", out);
+		nt_json_str(out, opt_str(r->host));
+		fprintf(out, ", \"pid\": %u, \"comm\": ", r->pid);
+		nt_json_str(out, opt_str(r->comm));
+		fputs(", \"container\": ", out);
+		nt_json_str(out, opt_str(r->container));
+		fprintf(out, ", \"connections\": %lld, \"bytes\": %lld}", (long long)r->connections, (long long)r->bytes);
+	}
+	fputs("]", out);
+	fputs(",\n     \"connections\": [", out);
+	for (size_t j = 0, k = 0; j < in->nconns; j++) {
+		const struct nt_conninfo *c = nt_analysis_conn(a, in->conns[j]);
+		if (!c)
+			continue;
+		fputs(k++ ? ",\n       " : "\n       ", out);
+		conn_json(out, c);
+	}
+	fputs("],\n     \"evidence\": [", out);
+	for (size_t j = 0; j < in->nfind; j++) {
+		fputs(j ? ",\n       " : "\n       ", out);
+		finding_json(out, &a->findings.v[in->find[j]]);
+	}
+	fputs("]}", out);
+}
+
 int nt_report_json(FILE *out, const struct nt_analysis *a, char *err)
 {
 	fputs("{\n  \"nettape_report\": 1,\n  \"data\": {\"hosts\": ", out);
@@ -128,45 +226,14 @@ int nt_report_json(FILE *out, const struct nt_analysis *a, char *err)
 	else
 		fputs("null", out);
 	fputs("},\n  \"incidents\": [", out);
-	for (size_t i = 0; i < a->ninc; i++) {
-		const struct nt_incident *in = &a->inc[i];
-		fprintf(out, "%s\n    {\"id\": %d, \"title\": ", i ? "," : "", in->id);
-		nt_json_str(out, in->title);
-		fprintf(out, ", \"kind\": ");
-		nt_json_str(out, nt_fkind_name(in->primary));
-		fprintf(out, ", \"impact\": %.3f,\n     \"host\": ", in->impact);
-		nt_json_str(out, opt_str(in->host));
-		fprintf(out, ", \"process\": {\"pid\": %u, \"comm\": ", in->pid);
-		nt_json_str(out, opt_str(in->comm));
-		fputs(", \"container\": ", out);
-		nt_json_str(out, opt_str(in->container));
-		fputs("},\n     \"time_window\": {", out);
-		jtime(out, "start", in->t_start);
-		fputs(", ", out);
-		jtime(out, "end", in->t_end);
-		fprintf(out, ", \"start_ns\": %lld, \"end_ns\": %lld, \"duration_s\": %.3f},\n     \"cause\": ",
-			(long long)in->t_start, (long long)in->t_end, (double)(in->t_end - in->t_start) / 1e9);
-		nt_json_str(out, in->cause);
-		fputs(",\n     \"fix_hint\": ", out);
-		nt_json_str(out, in->fix);
-		fputs(",\n     \"caveat\": ", out);
-		nt_json_str(out, opt_str(in->caveat));
-		fputs(",\n     \"connections\": [", out);
-		for (size_t j = 0, k = 0; j < in->nconns; j++) {
-			const struct nt_conninfo *c = nt_analysis_conn(a, in->conns[j]);
-			if (!c)
-				continue;
-			fputs(k++ ? ",\n       " : "\n       ", out);
-			conn_json(out, c);
-		}
-		fputs("],\n     \"evidence\": [", out);
-		for (size_t j = 0; j < in->nfind; j++) {
-			fputs(j ? ",\n       " : "\n       ", out);
-			finding_json(out, &a->findings.v[in->find[j]]);
-		}
-		fputs("]}", out);
-	}
-	fputs(a->ninc ? "\n  ]\n}\n" : "]\n}\n", out);
+	for (size_t i = 0; i < a->ninc; i++)
+		incident_json(out, a, &a->inc[i], i == 0);
+	fputs(a->ninc ? "\n  ],\n" : "],\n", out);
+	/* Notes (below incident.min_impact) are always listed here: JSON is for machines. */
+	fprintf(out, "  \"min_impact\": %.3f,\n  \"notes\": [", a->opts.incident_min_impact);
+	for (size_t i = 0; i < a->nnotes; i++)
+		incident_json(out, a, &a->inc[a->ninc + i], i == 0);
+	fputs(a->nnotes ? "\n  ]\n}\n" : "]\n}\n", out);
 	if (ferror(out)) {
 		snprintf(err, NT_ERRLEN, "write error");
 		return -1;

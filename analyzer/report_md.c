@@ -27,12 +27,12 @@ int nt_report_markdown(FILE *out, const struct nt_analysis *a, char *err)
 	fprintf(out, "- **Volume:** %lld events, %lld connections, %lld chunks\n", (long long)a->events,
 		(long long)a->connections, (long long)a->chunks);
 	fprintf(out, "- **Recorder losses:** %s\n\n", a->lost_events ? "yes, see the incidents below" : "none");
-	if (!a->ninc) {
+	if (!nt_analysis_shown(a)) {
 		fprintf(out, "No incidents: no detector found anything above its thresholds.\n");
 		return 0;
 	}
 	fprintf(out, "| # | incident | when (UTC) | process | impact |\n|---|---|---|---|---|\n");
-	for (size_t i = 0; i < a->ninc; i++) {
+	for (size_t i = 0; i < nt_analysis_shown(a); i++) {
 		const struct nt_incident *in = &a->inc[i];
 		fprintf(out, "| %d | ", in->id);
 		md_cell(out, in->title);
@@ -40,7 +40,7 @@ int nt_report_markdown(FILE *out, const struct nt_analysis *a, char *err)
 		md_cell(out, in->primary == NT_F_RECORDER_LOSS ? "(recorder)" : nt_proc_label(in->comm, in->pid, proc, sizeof(proc)));
 		fprintf(out, " | %.1f |\n", in->impact);
 	}
-	for (size_t i = 0; i < a->ninc; i++) {
+	for (size_t i = 0; i < nt_analysis_shown(a); i++) {
 		const struct nt_incident *in = &a->inc[i];
 		fprintf(out, "\n## %d. %s\n\n", in->id, in->title);
 		fprintf(out, "- **When:** %s .. %s (%s) on %s\n", nt_time_iso(in->t_start, t1, sizeof(t1)),

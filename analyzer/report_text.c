@@ -48,15 +48,23 @@ int nt_report_text(FILE *out, const struct nt_analysis *a, char *err)
 {
 	char t1[40], t2[40], d[32], line[800], proc[64];
 
-	fprintf(out, "nettape report: %zu incident%s\n", a->ninc, a->ninc == 1 ? "" : "s");
+	size_t shown = nt_analysis_shown(a);
+
+	fprintf(out, "nettape report: %zu incident%s", a->ninc, a->ninc == 1 ? "" : "s");
+	if (a->nnotes)
+		fprintf(out, ", %zu note%s", a->nnotes, a->nnotes == 1 ? "" : "s");
+	fputc('\n', out);
 	header(out, a);
-	if (!a->ninc) {
+	if (!a->ninc)
 		fprintf(out, "\nNo incidents: no detector found anything above its thresholds (docs/DETECTORS.md).\n");
-		return ferror(out) ? -1 : 0;
-	}
-	for (size_t i = 0; i < a->ninc; i++) {
+	for (size_t i = 0; i < shown; i++) {
 		const struct nt_incident *in = &a->inc[i];
-		fprintf(out, "\n#%d %s\n", in->id, in->title);
+		if (in->note && (i == 0 || !a->inc[i - 1].note))
+			fprintf(out, "\nNotes (impact below %.1f: evidence, not incidents):\n", a->opts.incident_min_impact);
+		if (in->note)
+			fprintf(out, "\nnote %d: %s\n", in->id, in->title);
+		else
+			fprintf(out, "\n#%d %s\n", in->id, in->title);
 		fprintf(out, "   when:     %s .. %s (%s) on %s\n", nt_time_iso(in->t_start, t1, sizeof(t1)),
 			nt_time_hms(in->t_end, t2, sizeof(t2)), nt_dur_fmt(in->t_end - in->t_start, d, sizeof(d)),
 			in->host[0] ? in->host : "?");
@@ -94,6 +102,9 @@ int nt_report_text(FILE *out, const struct nt_analysis *a, char *err)
 				fprintf(out, "     ... and %zu more (--format json lists all)\n", in->nconns - 10);
 		}
 	}
+	if (a->nnotes && !a->show_notes)
+		fprintf(out, "\n%zu note%s below impact %.1f not shown (--all lists them).\n", a->nnotes,
+			a->nnotes == 1 ? "" : "s", a->opts.incident_min_impact);
 	if (ferror(out)) {
 		snprintf(err, NT_ERRLEN, "write error");
 		return -1;

@@ -90,7 +90,12 @@ const char nt_schema_tables[] =
 	"  rtt_sum_us INTEGER NOT NULL DEFAULT 0,\n"
 	"  send_samples INTEGER NOT NULL DEFAULT 0,\n"
 	"  rwnd_limited_samples INTEGER NOT NULL DEFAULT 0,\n"
-	"  events INTEGER NOT NULL DEFAULT 0);\n"
+	"  events INTEGER NOT NULL DEFAULT 0,\n"
+	"  opt_sysctl INTEGER,\n"
+	"  retrans_segs INTEGER NOT NULL DEFAULT 0,\n"
+	"  dsack_dups INTEGER NOT NULL DEFAULT 0,\n"
+	"  reord_seen INTEGER NOT NULL DEFAULT 0,\n"
+	"  undo_episodes INTEGER NOT NULL DEFAULT 0);\n"
 	"CREATE TABLE IF NOT EXISTS drops (\n"
 	"  chunk_id INTEGER NOT NULL, conn_id INTEGER, ts INTEGER NOT NULL, ts_boot INTEGER,\n"
 	"  netns INTEGER, pid INTEGER, family INTEGER,\n"
@@ -105,12 +110,14 @@ const char nt_schema_tables[] =
 	"CREATE TABLE IF NOT EXISTS cong (\n"
 	"  chunk_id INTEGER NOT NULL, conn_id INTEGER, ts INTEGER NOT NULL, ts_boot INTEGER,\n"
 	"  old_state INTEGER, new_state INTEGER, snd_cwnd INTEGER, ssthresh INTEGER,\n"
-	"  srtt_us INTEGER, packets_out INTEGER, retrans_out INTEGER);\n"
+	"  srtt_us INTEGER, packets_out INTEGER, retrans_out INTEGER,\n"
+	"  total_retrans INTEGER, dsack_dups INTEGER, reord_seen INTEGER, undone INTEGER, undo_retrans INTEGER);\n"
 	"CREATE TABLE IF NOT EXISTS states (\n"
 	"  chunk_id INTEGER NOT NULL, conn_id INTEGER, ts INTEGER NOT NULL, ts_boot INTEGER,\n"
 	"  old_state INTEGER, new_state INTEGER, flags INTEGER, wscale_ok INTEGER,\n"
 	"  snd_wscale INTEGER, rcv_wscale INTEGER, mss INTEGER, srtt_us INTEGER,\n"
-	"  total_retrans INTEGER, bytes_acked INTEGER, bytes_received INTEGER);\n"
+	"  total_retrans INTEGER, bytes_acked INTEGER, bytes_received INTEGER,\n"
+	"  dsack_dups INTEGER, opt_sysctl INTEGER);\n"
 	"CREATE TABLE IF NOT EXISTS samples (\n"
 	"  chunk_id INTEGER NOT NULL, conn_id INTEGER, ts INTEGER NOT NULL, ts_boot INTEGER,\n"
 	"  kind INTEGER, ca_state INTEGER, srtt_us INTEGER,\n"
@@ -160,6 +167,18 @@ const struct nt_schema_column nt_schema_added_columns[] = {
 	{ "packets", "window", "INTEGER" },
 	{ "packets", "payload", "INTEGER" },
 	{ "packets", "analysis", "INTEGER" },
+	{ "connections", "opt_sysctl", "INTEGER" },
+	{ "connections", "retrans_segs", "INTEGER NOT NULL DEFAULT 0" },
+	{ "connections", "dsack_dups", "INTEGER NOT NULL DEFAULT 0" },
+	{ "connections", "reord_seen", "INTEGER NOT NULL DEFAULT 0" },
+	{ "connections", "undo_episodes", "INTEGER NOT NULL DEFAULT 0" },
+	{ "cong", "total_retrans", "INTEGER" },
+	{ "cong", "dsack_dups", "INTEGER" },
+	{ "cong", "reord_seen", "INTEGER" },
+	{ "cong", "undone", "INTEGER" },
+	{ "cong", "undo_retrans", "INTEGER" },
+	{ "states", "dsack_dups", "INTEGER" },
+	{ "states", "opt_sysctl", "INTEGER" },
 	{ NULL, NULL, NULL },
 };
 

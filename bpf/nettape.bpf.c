@@ -407,12 +407,33 @@ static __always_inline void fill_tcp_details(struct ntb_state *ev, const struct 
 	ev->ts_ok = BPF_CORE_READ_BITFIELD_PROBED(rx, tstamp_ok);
 	ev->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
 	ev->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	ev->dsack_dups = BPF_CORE_READ(tp, dsack_dups);
+	ev->reord_seen = BPF_CORE_READ(tp, reord_seen);
 	if (state == NT_TCP_LISTEN) {
 		ev->backlog = BPF_CORE_READ(sk, sk_ack_backlog);
 		ev->max_backlog = BPF_CORE_READ(sk, sk_max_ack_backlog);
 		ev->drops = BPF_CORE_READ(sk, sk_drops.counter);
 		ev->flags |= NTB_STATE_F_LISTENER;
 	}
+}
+
+/* The option sysctls of the socket's network namespace (NTB_OPT_*): what this
+ * end offers in its SYN, or answers in its SYN-ACK (the kernel offers window
+ * scaling, timestamps and SACK only when these are on). */
+static __always_inline __u8 opt_sysctl_of(const struct sock *sk)
+{
+	struct net *net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
+	__u8 v = NTB_OPT_VALID;
+
+	if (!net)
+		return 0;
+	if (BPF_CORE_READ(net, ipv4.sysctl_tcp_window_scaling))
+		v |= NTB_OPT_WSCALE;
+	if (BPF_CORE_READ(net, ipv4.sysctl_tcp_timestamps))
+		v |= NTB_OPT_TS;
+	if (BPF_CORE_READ(net, ipv4.sysctl_tcp_sack))
+		v |= NTB_OPT_SACK;
+	return v;
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -459,6 +480,7 @@ int BPF_PROG(inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
 	ev->c.cookie = bpf_get_socket_cookie(sk);
 	ev->old_state = oldstate;
 	ev->new_state = newstate;
+	ev->opt_sysctl = opt_sysctl_of(sk);
 	if (newstate == NT_TCP_ESTABLISHED || newstate == NT_TCP_CLOSE ||
 	    newstate == NT_TCP_LISTEN) {
 		fill_tcp_details(ev, sk, newstate);
@@ -508,6 +530,8 @@ static __noinline int emit_sample(struct sock *sk, struct probe_slot *ps, __u32 
 	ev->snd_queue = BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);
 	ev->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
 	ev->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	ev->total_retrans = BPF_CORE_READ(tp, total_retrans);
+	ev->dsack_dups = BPF_CORE_READ(tp, dsack_dups);
 	submit(ev);
 	return 0;
 }
@@ -967,6 +991,14 @@ int BPF_PROG(tcp_cong_state_set, struct sock *sk, __u8 ca_state)
 	ev->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
 	ev->packets_out = BPF_CORE_READ(tp, packets_out);
 	ev->retrans_out = BPF_CORE_READ(tp, retrans_out);
+	/* tcp_set_ca_state() runs after an undo cleared undo_marker (the
+	 * reduction was spurious) and before a new recovery sets it. */
+	ev->total_retrans = BPF_CORE_READ(tp, total_retrans);
+	ev->dsack_dups = BPF_CORE_READ(tp, dsack_dups);
+	ev->reord_seen = BPF_CORE_READ(tp, reord_seen);
+	ev->undo_marker = BPF_CORE_READ(tp, undo_marker);
+	ev->undo_retrans = BPF_CORE_READ(tp, undo_retrans);
+	ev->pad2 = 0;
 	submit(ev);
 	return 0;
 }
@@ -1201,6 +1233,7 @@ static __always_inline void dump_one(struct seq_file *seq, struct sock *sk, __u3
 	state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	d.s.old_state = state;
 	d.s.new_state = state;
+	d.s.opt_sysctl = opt_sysctl_of(sk);
 	fill_tcp_details(&d.s, sk, state);
 	d.s.flags |= NTB_STATE_F_TOTALS;
 	if (state == NT_TCP_ESTABLISHED)

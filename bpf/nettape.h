@@ -123,7 +123,20 @@ struct ntb_cong {
 	__u32 srtt_us;
 	__u32 packets_out;
 	__u32 retrans_out;
+	/* Spurious-retransmission evidence (cumulative per connection). */
+	__u32 total_retrans;
+	__u32 dsack_dups;
+	__u32 reord_seen;
+	__u32 undo_marker;   /* 0 after an undo (or when no recovery is open) */
+	__s32 undo_retrans;
+	__u32 pad2;
 };
+
+/* Bits of ntb_state.opt_sysctl: the socket's namespace's option sysctls. */
+#define NTB_OPT_WSCALE 0x01  /* net.ipv4.tcp_window_scaling */
+#define NTB_OPT_TS     0x02  /* net.ipv4.tcp_timestamps */
+#define NTB_OPT_SACK   0x04  /* net.ipv4.tcp_sack */
+#define NTB_OPT_VALID  0x80
 
 #define NTB_STATE_F_HANDSHAKE 0x01
 #define NTB_STATE_F_TOTALS    0x02
@@ -154,6 +167,10 @@ struct ntb_state {
 	__u32 pad2;
 	__u64 bytes_acked;
 	__u64 bytes_received;
+	__u32 dsack_dups;
+	__u32 reord_seen;
+	__u8  opt_sysctl; /* NTB_OPT_* */
+	__u8  pad3[7];
 };
 
 struct ntb_sample {
@@ -174,6 +191,8 @@ struct ntb_sample {
 	__u32 snd_queue;
 	__u64 bytes_acked;
 	__u64 bytes_received;
+	__u32 total_retrans;
+	__u32 dsack_dups;
 };
 
 struct ntb_reset {

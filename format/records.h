@@ -133,6 +133,18 @@ struct nt_ev_cong {
 	uint32_t srtt_us;
 	uint32_t packets_out;
 	uint32_t retrans_out;
+	/* Added in 2026-12 (format 1.1, additive: zero in older tapes): the
+	 * connection's cumulative retransmitted segments, D-SACKed segments
+	 * (tcp_sock.dsack_dups: retransmissions the receiver already had) and
+	 * reordering events, and the undo state: undo_marker is 0 on a
+	 * transition out of Recovery/Loss when the kernel undid the reduction
+	 * (the episode was spurious). */
+	uint32_t total_retrans;
+	uint32_t dsack_dups;
+	uint32_t reord_seen;
+	uint32_t undo_marker;
+	int32_t  undo_retrans;
+	uint32_t pad2;
 };
 
 /* NT_REC_STATE: sock:inet_sock_set_state (also the layout of NT_REC_SOCKET,
@@ -158,7 +170,19 @@ struct nt_ev_state {
 	uint32_t snd_cwnd;
 	uint64_t bytes_acked;
 	uint64_t bytes_received;
+	/* Added in 2026-12 (additive): D-SACKed segments and reordering events so far, and
+	 * the option sysctls of the socket's network namespace (NT_OPT_*; 0 =
+	 * unknown, e.g. an older tape): what this end could offer in its SYN or
+	 * SYN-ACK. */
+	uint32_t dsack_dups;
+	uint32_t reord_seen;
+	uint8_t  opt_sysctl;
+	uint8_t  pad3[7];
 };
+#define NT_OPT_WSCALE 0x01 /* net.ipv4.tcp_window_scaling was 1 */
+#define NT_OPT_TS     0x02 /* net.ipv4.tcp_timestamps was non-zero */
+#define NT_OPT_SACK   0x04 /* net.ipv4.tcp_sack was 1 */
+#define NT_OPT_VALID  0x80 /* the bits above were read */
 #define NT_STATE_F_HANDSHAKE 0x01 /* handshake fields are valid */
 #define NT_STATE_F_TOTALS    0x02 /* totals (bytes, retrans, rtt) are valid */
 #define NT_STATE_F_LISTENER  0x04 /* socket is a listener */
@@ -191,6 +215,9 @@ struct nt_ev_sample {
 	uint32_t snd_queue;   /* bytes written, not yet acked */
 	uint64_t bytes_acked;
 	uint64_t bytes_received;
+	/* Added in 2026-12 (additive): cumulative retransmitted and D-SACKed segments. */
+	uint32_t total_retrans;
+	uint32_t dsack_dups;
 };
 
 enum nt_reset_kind {
@@ -349,9 +376,9 @@ struct nt_rec_packet {
 _Static_assert(sizeof(struct nt_conn) == 64, "nt_conn layout");
 _Static_assert(sizeof(struct nt_ev_drop) == 96, "nt_ev_drop layout");
 _Static_assert(sizeof(struct nt_ev_retrans) == 96, "nt_ev_retrans layout");
-_Static_assert(sizeof(struct nt_ev_cong) == 88, "nt_ev_cong layout");
-_Static_assert(sizeof(struct nt_ev_state) == 112, "nt_ev_state layout");
-_Static_assert(sizeof(struct nt_ev_sample) == 120, "nt_ev_sample layout");
+_Static_assert(sizeof(struct nt_ev_cong) == 112, "nt_ev_cong layout");
+_Static_assert(sizeof(struct nt_ev_state) == 128, "nt_ev_state layout");
+_Static_assert(sizeof(struct nt_ev_sample) == 128, "nt_ev_sample layout");
 _Static_assert(sizeof(struct nt_ev_reset) == 72, "nt_ev_reset layout");
 _Static_assert(sizeof(struct nt_ev_stall) == 80, "nt_ev_stall layout");
 _Static_assert(sizeof(struct nt_ev_buffer) == 88, "nt_ev_buffer layout");

@@ -19,6 +19,8 @@ _Static_assert(NTB_STALL_READ == NT_STALL_READ && NTB_STALL_RESPONSE == NT_STALL
 _Static_assert(NTB_BUFFER_EXCEED_LIMIT == NT_BUFFER_EXCEED_LIMIT &&
 	       NTB_BUFFER_RCVBUF_GROW == NT_BUFFER_RCVBUF_GROW, "buffer kinds");
 _Static_assert(NTB_CONN_F_PKT_ORDER == NT_CONN_F_PKT_ORDER, "conn flags");
+_Static_assert(NTB_OPT_WSCALE == NT_OPT_WSCALE && NTB_OPT_TS == NT_OPT_TS && NTB_OPT_SACK == NT_OPT_SACK &&
+	       NTB_OPT_VALID == NT_OPT_VALID, "option sysctl bits");
 _Static_assert(NTB_STATE_F_HANDSHAKE == NT_STATE_F_HANDSHAKE && NTB_STATE_F_TOTALS == NT_STATE_F_TOTALS &&
 	       NTB_STATE_F_LISTENER == NT_STATE_F_LISTENER, "state flags");
 
@@ -85,6 +87,9 @@ void decode_state(const struct ntb_state *in, struct nt_ev_state *o)
 	o->snd_cwnd = in->snd_cwnd;
 	o->bytes_acked = in->bytes_acked;
 	o->bytes_received = in->bytes_received;
+	o->dsack_dups = in->dsack_dups;
+	o->reord_seen = in->reord_seen;
+	o->opt_sysctl = in->opt_sysctl;
 }
 
 int decode_event(const void *data, size_t size, uint16_t *type, uint64_t *ts, void *out)
@@ -147,6 +152,11 @@ int decode_event(const void *data, size_t size, uint16_t *type, uint64_t *ts, vo
 		o->srtt_us = e->srtt_us;
 		o->packets_out = e->packets_out;
 		o->retrans_out = e->retrans_out;
+		o->total_retrans = e->total_retrans;
+		o->dsack_dups = e->dsack_dups;
+		o->reord_seen = e->reord_seen;
+		o->undo_marker = e->undo_marker;
+		o->undo_retrans = e->undo_retrans;
 		return sizeof(*o);
 	}
 	case NTB_STATE:
@@ -172,6 +182,8 @@ int decode_event(const void *data, size_t size, uint16_t *type, uint64_t *ts, vo
 		o->snd_queue = e->snd_queue;
 		o->bytes_acked = e->bytes_acked;
 		o->bytes_received = e->bytes_received;
+		o->total_retrans = e->total_retrans;
+		o->dsack_dups = e->dsack_dups;
 		return sizeof(*o);
 	}
 	case NTB_RESET: {

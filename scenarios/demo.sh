@@ -3,7 +3,7 @@
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SCENARIOS="window-scaling listen-overflow firewall-loss queue-jitter healthy-bulk"
+SCENARIOS="window-scaling lb-chain listen-overflow listen-storm firewall-loss queue-jitter containers healthy-bulk"
 
 usage() {
 	cat <<USAGE
@@ -20,9 +20,13 @@ report that names the cause. Needs root (namespaces and eBPF). Leaves behind:
 Scenarios (default: window-scaling):
   window-scaling   net.ipv4.tcp_window_scaling=0 on the client behind a 20 Mbit/s path:
                    responses go from milliseconds to seconds (zero/limited windows)
+  lb-chain         clients -> a load balancer with tcp_window_scaling=0 -> an app server:
+                   1 MB responses go from milliseconds to seconds once the path is busy
   listen-overflow  hundreds of connects against a server that accepts slowly
+  listen-storm     1000 clients against a stuck listener and a healthy one
   firewall-loss    an nft rule dropping a small fraction of one flow's segments
   queue-jitter     a 30 ms service that spikes to ~800 ms behind a filling queue
+  containers       the same, with the service in one container and the bulk sender in another
   healthy-bulk     a plain bulk transfer: nothing must be reported
 
 Options:

@@ -23,6 +23,7 @@ NT_NSES=()
 NT_PIDS=()
 NT_TMP=
 NT_SNAP_DIR=
+NT_CGROUPS=()
 
 # Finds nt-traffic: $NT_TRAFFIC, else a build dir of the source tree, else PATH.
 nt_find_traffic() {
@@ -106,11 +107,87 @@ nt_tbf() {
 	ip netns exec "$NT_PREFIX$1" tc qdisc replace dev "$2" root tbf rate "$3" burst "$4" limit "$5"
 }
 
+# nt_qdisc HOST DEV FIELD: a statistic of DEV's root qdisc (bytes, packets,
+# drops, overlimits, requeues, backlog (bytes), qlen), from tc -s -j.
+nt_qdisc() {
+	ip netns exec "$NT_PREFIX$1" tc -s -j qdisc show dev "$2" root 2>/dev/null |
+		grep -o "\"$3\":[0-9]*" | head -1 | cut -d: -f2
+}
+
+# nt_qdisc_snapshot HOST DEV: remembers the root qdisc's counters (baseline of nt_qdisc_delta).
+nt_qdisc_snapshot() {
+	local f
+	for f in bytes packets drops overlimits; do
+		echo "$f $(nt_qdisc "$1" "$2" $f)"
+	done >"$NT_SNAP_DIR/qdisc.$1.$2"
+}
+
+# nt_qdisc_delta HOST DEV FIELD: FIELD's growth since nt_qdisc_snapshot.
+nt_qdisc_delta() {
+	local now base
+	now=$(nt_qdisc "$1" "$2" "$3")
+	base=$(awk -v k="$3" '$1 == k { print $2 }' "$NT_SNAP_DIR/qdisc.$1.$2" 2>/dev/null)
+	echo $((${now:-0} - ${base:-0}))
+}
+
+# nt_qdisc_backlog HOST DEV: bytes queued in DEV's root qdisc now.
+nt_qdisc_backlog() { local b; b=$(nt_qdisc "$1" "$2" backlog); echo "${b:-0}"; }
+
 # nt_bg HOST NAME CMD...: starts CMD in the host's namespace in the background;
 # stdout to $NT_TMP/NAME.out, stderr to $NT_TMP/NAME.err; remembers its PID in NT_PID_<NAME>.
 nt_bg() {
 	local host=$1 name=$2; shift 2
 	ip netns exec "$NT_PREFIX$host" "$@" >"$NT_TMP/$name.out" 2>"$NT_TMP/$name.err" &
+	local pid=$!
+	NT_PIDS+=("$pid")
+	printf -v "NT_PID_${name//-/_}" '%s' "$pid"
+}
+
+# nt_python: sets NT_PYTHON to the real python3 interpreter (not a pyenv or
+# similar shim: the process we start must be python3 itself, same pid, comm
+# "python3"), or fails.
+nt_python() {
+	[[ -n ${NT_PYTHON:-} ]] && return 0
+	NT_PYTHON=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+	[[ -n $NT_PYTHON && -x $NT_PYTHON ]] || { nt_log "python3 not found"; return 1; }
+}
+
+# nt_cgroup2_root: the cgroup v2 mount point (NT_CGROUP2), or fails.
+nt_cgroup2_root() {
+	[[ -n ${NT_CGROUP2:-} ]] && return 0
+	NT_CGROUP2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	[[ -n $NT_CGROUP2 ]] || { nt_log "no cgroup2 mount"; return 1; }
+}
+
+# nt_container NAME: a cgroup v2 directory named like docker's,
+# <cgroup2>/system.slice/docker-<64 hex>.scope (system.slice is created when
+# missing and removed again at cleanup); sets NT_CID_<NAME> (the 64-hex id),
+# NT_SHORT_<NAME> (its 12-char form, as docker ps shows it) and NT_CG_<NAME>
+# (the directory). Start processes in it with nt_bg_in.
+nt_container() {
+	local name=${1//-/_} id dir
+	nt_cgroup2_root || return 1
+	id=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	[[ ${#id} -eq 64 ]] || return 1
+	if [[ ! -d $NT_CGROUP2/system.slice ]]; then
+		mkdir "$NT_CGROUP2/system.slice" || return 1
+		NT_CGROUPS+=("$NT_CGROUP2/system.slice")
+	fi
+	dir=$NT_CGROUP2/system.slice/docker-$id.scope
+	mkdir "$dir" || return 1
+	NT_CGROUPS+=("$dir")
+	printf -v "NT_CID_$name" '%s' "$id"
+	printf -v "NT_SHORT_$name" '%s' "${id:0:12}"
+	printf -v "NT_CG_$name" '%s' "$dir"
+}
+
+# nt_bg_in CONTAINER HOST NAME CMD...: nt_bg, with the process moved into the
+# container's cgroup before it execs CMD (so its sockets are born there).
+nt_bg_in() {
+	local var="NT_CG_${1//-/_}"; shift
+	local dir=${!var:?no container $1} host=$1 name=$2; shift 2
+	sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' nt-bg-in "$dir" \
+		ip netns exec "$NT_PREFIX$host" "$@" >"$NT_TMP/$name.out" 2>"$NT_TMP/$name.err" &
 	local pid=$!
 	NT_PIDS+=("$pid")
 	printf -v "NT_PID_${name//-/_}" '%s' "$pid"
@@ -203,6 +280,13 @@ nt_cleanup() {
 		wait "$pid" 2>/dev/null || true
 	done
 	NT_PIDS=()
+	local cg n
+	for ((i = ${#NT_CGROUPS[@]} - 1; i >= 0; i--)); do
+		cg=${NT_CGROUPS[i]}
+		# A cgroup is removable once its processes are gone (they were ours).
+		for ((n = 0; n < 20; n++)); do rmdir "$cg" 2>/dev/null && break; sleep 0.1; done
+	done
+	NT_CGROUPS=()
 	for ns in "${NT_NSES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
 	NT_NSES=()
 	if [[ -n $NT_TMP && -d $NT_TMP && -z ${NT_KEEP_TMP:-} ]]; then rm -rf "$NT_TMP"; fi

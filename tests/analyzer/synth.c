@@ -197,6 +197,9 @@ static void cong(struct synth *s, uint64_t ts, struct nt_conn c, int from, int t
 	e.new_state = (uint8_t)to;
 	e.snd_cwnd = to == 4 ? 1 : 10;
 	e.srtt_us = 20000;
+	/* As the kernel: a recovery that ends without an undo keeps its marker
+	 * (snd_una at its start); 0 on leaving Recovery/Loss means undone. */
+	e.undo_marker = 1000;
 	emit(s, NT_REC_CONG, ts, &e, sizeof(e));
 }
 

@@ -72,7 +72,8 @@ static const struct expect cases[] = {
 	{ "zero-window", NULL, { NT_F_ZERO_WINDOW, NT_F_NO_WSCALE, END }, { NT_F_DROPS, NT_F_RWND_LIMITED, END }, 1,
 	  "window scaling was not negotiated", { NULL } },
 	/* The same tape with thresholds above it: must stay quiet. */
-	{ "zero-window", NULL, { NT_F_NO_WSCALE, END }, { NT_F_ZERO_WINDOW, END }, 1, "did not negotiate window scaling",
+	/* (A condition alone is below incident.min_impact: a note.) */
+	{ "zero-window", NULL, { NT_F_NO_WSCALE, END }, { NT_F_ZERO_WINDOW, END }, 0, "did not negotiate window scaling",
 	  { "zero_window.min_total_ms=100000", "zero_window.min_episodes=100", NULL } },
 	{ "listen", NULL, { NT_F_LISTEN_OVERFLOW, END }, { NT_F_SYN_RETRANS, NT_F_DROPS, NT_F_RTO, END }, 1,
 	  "accept queue of 0.0.0.0:9090", { NULL } },
@@ -82,7 +83,8 @@ static const struct expect cases[] = {
 	{ "rto", NULL, { NT_F_RTO, END }, { NT_F_FAST_RETRANS, NT_F_DROPS, END }, 1, "retransmission timeout", { NULL } },
 	{ "rtt", NULL, { NT_F_RTT_SPIKE, END }, { NT_F_RTO, END }, 1, "80.0 ms", { NULL } },
 	{ "rtt", NULL, { END }, { NT_F_RTT_SPIKE, END }, 0, NULL, { "rtt.factor=10", NULL } },
-	{ "reset", NULL, { NT_F_RESET, END }, { NT_F_DROPS, END }, 1, "reset", { NULL } },
+	/* One reset at teardown is evidence, not an incident: a note. */
+	{ "reset", NULL, { NT_F_RESET, END }, { NT_F_DROPS, END }, 0, "reset", { NULL } },
 	{ "stall", NULL, { NT_F_READ_STALL, NT_F_SLOW_RESPONSE, END }, { NT_F_RESET, END }, 1, "unread", { NULL } },
 	{ "stall", NULL, { END }, { NT_F_READ_STALL, NT_F_SLOW_RESPONSE, END }, 0, NULL,
 	  { "stall.read_ms=1000", "stall.response_ms=1000", NULL } },
@@ -100,8 +102,8 @@ static const struct expect cases[] = {
 	  { NULL } },
 	/* Teardown noise: no listen overflow from sampled drops alone, no RTO from a SYN_SENT Loss. */
 	{ "teardown", NULL, { NT_F_DROPS, NT_F_RESET, END }, { NT_F_LISTEN_OVERFLOW, NT_F_RTO, END }, -1, NULL, { NULL } },
-	/* Duplicates discarded by the receiver (spurious retransmits): one incident that says so. */
-	{ "duplicates", NULL, { NT_F_DROPS, END }, { NT_F_RTO, NT_F_FAST_RETRANS, END }, 1, "duplicate segments",
+	/* Duplicates discarded by the receiver (spurious retransmits): one note that says so, no incident. */
+	{ "duplicates", NULL, { NT_F_DROPS, END }, { NT_F_RTO, NT_F_FAST_RETRANS, END }, 0, "duplicate segments",
 	  { NULL } },
 	/* Queueing delay: the RTT spike names the incident; the bulk traffic that filled the queue is its context. */
 	{ "queue", NULL, { NT_F_RTT_SPIKE, NT_F_DROPS, NT_F_FAST_RETRANS, END }, { NT_F_RTO, END }, 1,
@@ -135,7 +137,8 @@ static void run_case(const struct expect *e)
 		      nt_fkind_name(e->quiet[i]));
 	if (e->incidents >= 0)
 		CHECK((int)a.ninc == e->incidents, "%s: %zu incidents, expected %d", e->scenario, a.ninc, e->incidents);
-	if (e->cause_has && a.ninc)
+	/* Incident 1, or note 1 when there is no incident. */
+	if (e->cause_has && a.ninc + a.nnotes)
 		CHECK(strstr(a.inc[0].cause, e->cause_has) != NULL, "%s: cause '%s' lacks '%s'", e->scenario,
 		      a.inc[0].cause, e->cause_has);
 	nt_analysis_free(&a);
@@ -153,10 +156,11 @@ static void duplicates(void)
 
 	nt_detect_opts_default(&o);
 	CHECK(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
-	CHECK(a.ninc == 1 && a.inc[0].impact < 1.0, "duplicates: impact %.2f, expected < 1 (a real drop scores >= 1.1)",
-	      a.ninc ? a.inc[0].impact : -1.0);
-	CHECK(a.ninc && strstr(a.inc[0].cause, "the peer 10.0.11.2:42000 sent data again") != NULL,
-	      "duplicates: cause '%s' does not name the sender", a.ninc ? a.inc[0].cause : "");
+	CHECK(a.ninc == 0 && a.nnotes == 1 && a.inc[0].impact < 1.0,
+	      "duplicates: %zu incidents, %zu notes, impact %.2f, expected one note < 1 (a real drop scores >= 1.1)",
+	      a.ninc, a.nnotes, a.nnotes ? a.inc[0].impact : -1.0);
+	CHECK(a.nnotes && strstr(a.inc[0].cause, "the peer 10.0.11.2:42000 sent data again") != NULL,
+	      "duplicates: cause '%s' does not name the sender", a.nnotes ? a.inc[0].cause : "");
 	nt_analysis_free(&a);
 	sqlite3_close(db);
 }
@@ -173,7 +177,8 @@ static void filters(void)
 
 	nt_detect_opts_default(&o);
 	CHECK(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
-	CHECK(a.ninc == 9, "all: %zu incidents, expected 9", a.ninc);
+	/* 9 findings groups: the single teardown reset is a note. */
+	CHECK(a.ninc == 8 && a.nnotes == 1, "all: %zu incidents and %zu notes, expected 8 and 1", a.ninc, a.nnotes);
 	for (size_t i = 1; i < a.ninc; i++)
 		CHECK(a.inc[i - 1].impact >= a.inc[i].impact, "all: incidents not ranked by impact");
 	CHECK(a.ninc && a.inc[0].primary == NT_F_ZERO_WINDOW, "all: the zero-window incident must rank first");

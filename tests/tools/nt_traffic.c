@@ -73,6 +73,7 @@ struct opts {
 	double duration;
 	int max_accept;
 	int nagle;               /* keep Nagle's algorithm (default: TCP_NODELAY, as services do) */
+	const char *cc;          /* TCP_CONGESTION of every socket (server: the listener, inherited) */
 };
 
 static void usage(FILE *f)
@@ -85,6 +86,7 @@ static void usage(FILE *f)
 		"  --duration S           stop after S seconds (default 30)\n"
 		"  --rcvbuf B, --sndbuf B set SO_RCVBUF / SO_SNDBUF (server: on the listener)\n"
 		"  --nagle                keep Nagle's algorithm (default: TCP_NODELAY)\n"
+		"  --cc NAME              congestion control (TCP_CONGESTION; server: on the listener)\n"
 		"Server:\n"
 		"  --backlog N            listen(N) (default 128)\n"
 		"  --no-accept            never accept\n"
@@ -197,6 +199,8 @@ static void set_bufs(int fd, const struct opts *o)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o->rcvbuf, sizeof(o->rcvbuf));
 	if (o->sndbuf > 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &o->sndbuf, sizeof(o->sndbuf));
+	if (o->cc && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, o->cc, (socklen_t)strlen(o->cc)) < 0)
+		fprintf(stderr, "nt-traffic: TCP_CONGESTION %s: %s\n", o->cc, strerror(errno));
 }
 
 static void set_nodelay(int fd, const struct opts *o)
@@ -784,7 +788,7 @@ int main(int argc, char **argv)
 		O_LISTEN = 256, O_CONNECT, O_BACKLOG, O_NOACCEPT, O_ACCEPT_DELAY, O_RCVBUF, O_SNDBUF,
 		O_READ_DELAY, O_READ_SIZE, O_CLOSE_UNREAD, O_CLOSE_DELAY, O_RESPOND, O_RR, O_CONNS,
 		O_REQUESTS, O_INTERVAL, O_CTIMEOUT, O_HOLD, O_REQ_BYTES, O_RESP_BYTES, O_BULK, O_RATE,
-		O_DURATION, O_MAX_ACCEPT, O_NAGLE,
+		O_DURATION, O_MAX_ACCEPT, O_NAGLE, O_CC,
 	};
 	static const struct option lopts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
@@ -812,6 +816,7 @@ int main(int argc, char **argv)
 		{ "rate", required_argument, NULL, O_RATE },
 		{ "duration", required_argument, NULL, O_DURATION },
 		{ "nagle", no_argument, NULL, O_NAGLE },
+		{ "cc", required_argument, NULL, O_CC },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -860,6 +865,7 @@ int main(int argc, char **argv)
 		case O_RESPOND: bad |= parse_ll(optarg, &o.respond); o.rr = 1; break;
 		case O_RR: o.rr = 1; break;
 		case O_NAGLE: o.nagle = 1; break;
+		case O_CC: o.cc = optarg; break;
 		case O_CONNS: bad |= parse_int(optarg, &o.conns); break;
 		case O_REQUESTS: bad |= parse_ll(optarg, &o.requests); break;
 		case O_INTERVAL: bad |= parse_int(optarg, &o.interval_ms); break;
