@@ -149,7 +149,7 @@ static void usage(FILE *f)
 "      --pin-share PCT         pins hold at most PCT%% of --max-disk; the oldest\n"
 "                              give way first, a lone pin too large is cut back\n"
 "                              (default 50)\n"
-"Packet snippets (libpcap; kept only around fires):\n"
+"Packet snippets (tcpdump filters, a kernel ring; kept only around fires):\n"
 "      --pcap FILTER           capture TCP headers matching FILTER (tcpdump syntax;\n"
 "                              \"tcp\" for all); the in-memory ring keeps the last\n"
 "                              --pcap-buffer bytes, nothing is written without a fire\n"
