@@ -119,6 +119,7 @@ measure() { # measure TOOL: one paired run, appends to the result lists
 		# and one fire respectively.
 		[[ $tool != nettape ]] && extra=(--pcap tcp --pcap-netns $NS_A --pcap-pre 2s --pcap-post 2s
 			--triggers none)
+		: >"$out.log"   # exists before the poll below reads it
 		/usr/bin/time -f "%U %S" -o "$out.time" "$REC" -o "$out/tape" --status-interval 0 \
 			"${extra[@]}" >"$out.log" 2>&1 &
 		rp=$!
@@ -263,6 +264,12 @@ for tool in $TOOLS; do
 		"$cv" "$n" "$l" "$b" "$bpe" "$p" "$pv" "$sn"
 done
 echo "cpu_vs: snippet rows against tcpdump -s128 -w, nettape against trace-cmd; start_s/rec_s: the recorder's own CPU before and after 'recording to'"
+# The snippets' own standing cost: recording CPU with the ring armed minus without.
+if [ -n "${OWN_RUN[nettape+pcap]:-}" ] && [ -n "${OWN_RUN[nettape]:-}" ]; then
+	d=$(python3 -c "import sys; print(f'{float(sys.argv[1]) - float(sys.argv[2]):.3f}')" \
+		"$(med ${OWN_RUN[nettape+pcap]})" "$(med ${OWN_RUN[nettape]})")
+	echo "snippets armed, own cost: ${d} CPU s (rec_s nettape+pcap - nettape) = $(ratio "$d" "$TD_CPU") of tcpdump's CPU"
+fi
 [ -n "$IDLE_MS" ] && echo "nettape-idle: ${IDLE_MS} ms of CPU per second while recording without traffic"
 echo "trigger fires per run (kind:count, - = none):"
 for tool in $TOOLS; do
