@@ -10,7 +10,8 @@
 # against the reference tool (snippet rows: tcpdump -s128 -w; nettape:
 # trace-cmd), events, lost, bytes on disk, bytes per event, tcp_probe ns
 # (bpf_stats) and its ratio to the empty program (the floor, measured in the
-# same bpf_stats run on the same tracepoint), then the issue-15 targets.
+# same bpf_stats run on the same tracepoint; medians of STATS_RUNS (3) such
+# runs, the ratio the median of the per-run ratios).
 # Needs root, iperf3; tcpdump, trace-cmd and perf rows are skipped when
 # missing, the floor when PROBE_FLOOR (default: bench/probe_floor of the
 # recorder's build directory) is missing.
@@ -25,6 +26,8 @@ REC=$(readlink -f "$1")
 FLOOR=${PROBE_FLOOR:-$(dirname "$REC")/../bench/probe_floor}
 PAIRS=${2:-3}
 SECS=${3:-10}
+STATS_RUNS=${STATS_RUNS:-3}
+PROBE_VS=
 NS_A=ntrec-bench-a
 NS_B=ntrec-bench-b
 WORK=$(mktemp -d /tmp/ntrec-bench.XXXXXX)
@@ -89,6 +92,7 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 
 declare -A RATIO CPU EVENTS_N LOST BYTES PROBE SNIP FIRES OWN_START OWN_RUN
 FLOOR_NS=
+FLOORS=
 IDLE_MS=
 
 measure() { # measure TOOL: one paired run, appends to the result lists
@@ -164,10 +168,15 @@ measure() { # measure TOOL: one paired run, appends to the result lists
 	if [ -n "$fp" ]; then
 		kill -INT $fp 2>/dev/null
 		wait $fp
-		FLOOR_NS=$(sed -n 's/.*tcp_probe empty \([0-9.]*\) ns.*/\1/p' "$out.floor")
+		FLOORS+="$(sed -n 's/.*tcp_probe empty \([0-9.]*\) ns.*/\1/p' "$out.floor") "
 	fi
 	if [ "${3:-}" = stats ]; then # the bpf_stats run: tcp_probe ns only
-		PROBE[$tool]+="$(sed -n 's/.*tcp_probe \([0-9.]*\) ns.*/\1/p' "$out.log") "
+		local pn fl
+		pn=$(sed -n 's/.*tcp_probe \([0-9.]*\) ns.*/\1/p' "$out.log")
+		fl=$(sed -n 's/.*tcp_probe empty \([0-9.]*\) ns.*/\1/p' "$out.floor" 2>/dev/null)
+		PROBE[$tool]+="$pn "
+		# the ratio of each run: both programs saw the same segments
+		[ -n "$pn" ] && [ -n "$fl" ] && PROBE_VS+="$(python3 -c "print($pn / $fl)") "
 		rm -rf "$out"
 		return
 	fi
@@ -219,10 +228,13 @@ for tool in $TOOLS; do
 done
 # tcp_probe ns per call: one more nettape run with bpf_stats on, kept apart.
 if [[ " $TOOLS " == *" nettape "* ]]; then
-	echo "bench_recorder: nettape run with bpf_stats (tcp_probe ns only)" >&2
 	sysctl -qw kernel.bpf_stats_enabled=1
-	measure nettape stats stats
+	for i in $(seq "$STATS_RUNS"); do
+		echo "bench_recorder: nettape run with bpf_stats $i/$STATS_RUNS (tcp_probe ns only)" >&2
+		measure nettape "stats$i" stats
+	done
 	sysctl -qw kernel.bpf_stats_enabled=0
+	FLOOR_NS=$(echo $FLOORS | tr ' ' '\n' | grep . | median)
 fi
 
 med() { echo "$@" | tr ' ' '\n' | grep . | median; }
@@ -250,7 +262,8 @@ for tool in $TOOLS; do
 	p=- pv=-
 	if [ -n "${PROBE[$tool]:-}" ]; then
 		p=$(med ${PROBE[$tool]})
-		pv=$(ratio "$p" "$FLOOR_NS")
+		pv=-
+		[ -n "$PROBE_VS" ] && pv=$(printf "%.3fx" "$(med $PROBE_VS)")
 		p="$p ns"
 	fi
 	bpe=$(python3 -c "import sys; b, n = sys.argv[1], sys.argv[2]; print(f'{float(b) / float(n):.1f}' if n not in ('-', '', '0') and b != '-' else '-')" "$b" "$n")
