@@ -368,7 +368,7 @@ void kmeta__note_symbol(struct kmeta *k, uint64_t addr, uint64_t ts)
 {
 	unsigned char buf[sizeof(struct nt_rec_symbol) + 256];
 	struct nt_rec_symbol s;
-	size_t lo = 0, hi = k->nsyms, n;
+	size_t lo = 0, hi, n;
 	const char *name;
 
 	if (!addr || k->ksyms_state < 0)
@@ -384,6 +384,7 @@ void kmeta__note_symbol(struct kmeta *k, uint64_t addr, uint64_t ts)
 	}
 	if (!k->nsyms || addr < k->syms[0].addr)
 		return;
+	hi = k->nsyms;  /* after the first call's load */
 	while (hi - lo > 1) {
 		size_t mid = (lo + hi) / 2;
 
