@@ -191,7 +191,7 @@ static char *map_cgroup(struct anon *a, const char *s, size_t len)
 		size_t j = i;
 		while (j < len && s[j] != '/')
 			j++;
-		struct entry *e;
+		struct entry *e = NULL; /* set by table_get() when it returns >= 0 (gcc 12 -O3 cannot see it) */
 		if (table_get(a, K_CGCOMP, s + i, j - i, &e) < 0) {
 			free(out);
 			return NULL;
@@ -226,7 +226,7 @@ const char *anon_name(struct anon *a, enum anon_kind kind, const char *s, size_t
 	    (kind == ANON_NETNS && len == 4 && !memcmp(s, "init", 4)) ||
 	    len == 0)
 		return len == 0 ? "" : (kind == ANON_IFACE ? "lo" : "init");
-	struct entry *e;
+	struct entry *e = NULL; /* set by table_get() when it returns >= 0 (gcc 12 -O3 cannot see it) */
 	int r = table_get(a, kind, s, len, &e);
 	if (r < 0) {
 		errno = -r;
@@ -288,7 +288,7 @@ static int anon_v4(struct anon *a, uint8_t *a4)
 {
 	if (v4_keep(a4))
 		return 0;
-	struct entry *e;
+	struct entry *e = NULL; /* set by table_get() when it returns >= 0 (gcc 12 -O3 cannot see it) */
 	int r = table_get(a, K_ADDR4, a4, 4, &e);
 	if (r < 0)
 		return r;
@@ -314,7 +314,7 @@ static int anon_v6(struct anon *a, uint8_t *a6)
 		return 0;
 	if (is_v4mapped(a6))
 		return anon_v4(a, a6 + 12);
-	struct entry *e;
+	struct entry *e = NULL; /* set by table_get() when it returns >= 0 (gcc 12 -O3 cannot see it) */
 	int r = table_get(a, K_ADDR6, a6, 16, &e);
 	if (r < 0)
 		return r;
@@ -339,7 +339,7 @@ uint16_t anon_port(struct anon *a, uint16_t port, int *err)
 {
 	if (port < 1024)
 		return port;
-	struct entry *e;
+	struct entry *e = NULL; /* set by table_get() when it returns >= 0 (gcc 12 -O3 cannot see it) */
 	int r = table_get(a, K_PORT, &port, 2, &e);
 	if (r < 0) {
 		if (err)
@@ -370,7 +370,7 @@ static int anon_mac(struct anon *a, uint8_t *m)
 	static const uint8_t zero[6], bcast[6] = { 255, 255, 255, 255, 255, 255 };
 	if (!memcmp(m, zero, 6) || !memcmp(m, bcast, 6))
 		return 0;
-	struct entry *e;
+	struct entry *e = NULL; /* set by table_get() when it returns >= 0 (gcc 12 -O3 cannot see it) */
 	int r = table_get(a, K_MAC, m, 6, &e);
 	if (r < 0)
 		return r;
@@ -386,7 +386,7 @@ static int anon_mac(struct anon *a, uint8_t *m)
 
 uint64_t anon_ksym(struct anon *a, uint64_t sym_addr, int *err)
 {
-	struct entry *e;
+	struct entry *e = NULL; /* set by table_get() when it returns >= 0 (gcc 12 -O3 cannot see it) */
 	int r = table_get(a, K_KSYM, &sym_addr, 8, &e);
 	if (r < 0) {
 		if (err)
@@ -397,174 +397,10 @@ uint64_t anon_ksym(struct anon *a, uint64_t sym_addr, int *err)
 }
 
 /* ------------------------------------------------------------------ */
-/* Packet layout.                                                     */
+/* Packets (parsed by format/packet.c).                               */
 /* ------------------------------------------------------------------ */
 
-struct layout {
-	uint32_t link_len;    /* bytes of link header */
-	uint32_t mac_off[2];  /* offsets of 6-byte MACs to rewrite, 0 = none */
-	uint32_t lladdr_off, lladdr_len; /* SLL/SLL2 address field */
-	uint16_t ethertype;   /* 0x0800, 0x86dd, other, 0 unknown */
-	uint32_t l3_off;
-	uint32_t l3_hlen;     /* IPv4 IHL*4 or 40 */
-	uint32_t l4_off;      /* 0 when the transport header is not reached */
-	uint8_t proto;
-	int frag_later;       /* not the first fragment: no transport header */
-};
-
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
-
-/* Link layer. Returns 0 or -EINVAL for an unknown link type. */
-static int parse_link(uint16_t linktype, const uint8_t *p, uint32_t caplen, struct layout *L)
-{
-	memset(L, 0, sizeof(*L));
-	switch (linktype) {
-	case NT_LINKTYPE_ETHERNET: {
-		if (caplen < 14)
-			return 0;
-		L->mac_off[0] = 0 + 1; /* stored +1 so 0 means none */
-		L->mac_off[1] = 6 + 1;
-		uint32_t off = 12;
-		uint16_t et = rd16(p + off);
-		while ((et == 0x8100 || et == 0x88a8) && off + 6 <= caplen) {
-			off += 4;
-			et = rd16(p + off);
-		}
-		if (off + 2 > caplen)
-			return 0;
-		L->ethertype = et;
-		L->link_len = off + 2;
-		return 0;
-	}
-	case NT_LINKTYPE_LINUX_SLL:
-		if (caplen < 16)
-			return 0;
-		L->lladdr_off = 6;
-		L->lladdr_len = 8;
-		L->ethertype = rd16(p + 14);
-		L->link_len = 16;
-		return 0;
-	case NT_LINKTYPE_LINUX_SLL2:
-		if (caplen < 20)
-			return 0;
-		L->lladdr_off = 12;
-		L->lladdr_len = 8;
-		L->ethertype = rd16(p + 0);
-		L->link_len = 20;
-		return 0;
-	case NT_LINKTYPE_NULL: {
-		if (caplen < 4)
-			return 0;
-		uint32_t fam;
-		memcpy(&fam, p, 4); /* host byte order of the capturing machine */
-		if (fam > 0xffff)
-			fam = __builtin_bswap32(fam);
-		L->ethertype = fam == 2 ? 0x0800 : (fam == 24 || fam == 28 || fam == 30) ? 0x86dd : 1;
-		L->link_len = 4;
-		return 0;
-	}
-	case NT_LINKTYPE_RAW:
-	case NT_LINKTYPE_RAW_OLD:
-		if (caplen < 1)
-			return 0;
-		L->ethertype = (p[0] >> 4) == 4 ? 0x0800 : (p[0] >> 4) == 6 ? 0x86dd : 1;
-		return 0;
-	case NT_LINKTYPE_IPV4:
-		L->ethertype = 0x0800;
-		return 0;
-	case NT_LINKTYPE_IPV6:
-		L->ethertype = 0x86dd;
-		return 0;
-	default:
-		return -EINVAL;
-	}
-}
-
-/* Network layer: fills l3 and l4 offsets as far as captured. */
-static void parse_l3(const uint8_t *p, uint32_t caplen, struct layout *L)
-{
-	uint32_t o = L->link_len;
-	if (L->ethertype == 0x0800) {
-		if (o + 20 > caplen || (p[o] >> 4) != 4)
-			return;
-		uint32_t ihl = (uint32_t)(p[o] & 0x0f) * 4;
-		if (ihl < 20)
-			return;
-		L->l3_off = o;
-		L->l3_hlen = ihl;
-		L->proto = p[o + 9];
-		L->frag_later = (rd16(p + o + 6) & 0x1fff) != 0;
-		if (!L->frag_later && o + ihl <= caplen)
-			L->l4_off = o + ihl;
-	} else if (L->ethertype == 0x86dd) {
-		if (o + 40 > caplen || (p[o] >> 4) != 6)
-			return;
-		L->l3_off = o;
-		L->l3_hlen = 40;
-		uint8_t nh = p[o + 6];
-		uint32_t q = o + 40;
-		for (int guard = 0; guard < 16; guard++) {
-			if (nh == 0 || nh == 43 || nh == 60) {
-				if (q + 8 > caplen)
-					return;
-				uint32_t elen = ((uint32_t)p[q + 1] + 1) * 8;
-				nh = p[q];
-				q += elen;
-			} else if (nh == 44) {
-				if (q + 8 > caplen)
-					return;
-				if (rd16(p + q + 2) & 0xfff8)
-					L->frag_later = 1;
-				nh = p[q];
-				q += 8;
-			} else {
-				break;
-			}
-		}
-		L->proto = nh;
-		if (!L->frag_later && q <= caplen)
-			L->l4_off = q;
-	}
-}
-
-int pkt_parse(uint16_t linktype, const uint8_t *p, uint32_t caplen, struct pkt_info *pi)
-{
-	memset(pi, 0, sizeof(*pi));
-	struct layout L;
-	int err = parse_link(linktype, p, caplen, &L);
-	if (err)
-		return err;
-	parse_l3(p, caplen, &L);
-	if (!L.l3_off && L.ethertype != 0x0800 && L.ethertype != 0x86dd)
-		return 0;
-	if (!L.l3_hlen)
-		return 0;
-	uint32_t o = L.l3_off;
-	if (L.ethertype == 0x0800) {
-		pi->family = 2;
-		memcpy(pi->saddr, p + o + 12, 4);
-		memcpy(pi->daddr, p + o + 16, 4);
-	} else {
-		pi->family = 10;
-		memcpy(pi->saddr, p + o + 8, 16);
-		memcpy(pi->daddr, p + o + 24, 16);
-	}
-	pi->l3_off = o;
-	pi->proto = L.proto;
-	if (L.l4_off && (L.proto == 6 || L.proto == 17) && L.l4_off + 4 <= caplen) {
-		pi->l4_off = L.l4_off;
-		pi->sport = rd16(p + L.l4_off);
-		pi->dport = rd16(p + L.l4_off + 2);
-		pi->has_ports = 1;
-		if (L.proto == 6 && L.l4_off + 14 <= caplen) {
-			pi->tcp_flags = p[L.l4_off + 13];
-			uint32_t doff = (uint32_t)(p[L.l4_off + 12] >> 4) * 4;
-			if (doff >= 20)
-				pi->payload_off = L.l4_off + doff;
-		}
-	}
-	return 0;
-}
 
 static void zero_from(uint8_t *p, uint32_t caplen, uint32_t off)
 {
@@ -617,41 +453,36 @@ static void sanitize_tcp_options(uint8_t *p, uint32_t from, uint32_t to)
 
 int anon_packet(struct anon *a, uint16_t linktype, uint8_t *p, uint32_t caplen)
 {
-	struct layout L;
-	int err = parse_link(linktype, p, caplen, &L);
-	if (err) {
+	struct nt_packet L;
+	int err;
+
+	if (nt_packet_parse(linktype, p, caplen, caplen, &L) == NT_PKT_BAD_LINK) {
 		/* unknown link type: nothing can be kept safely */
 		memset(p, 0, caplen);
 		return 0;
 	}
-	for (int i = 0; i < 2; i++)
-		if (L.mac_off[i] && L.mac_off[i] - 1 + 6 <= caplen &&
-		    (err = anon_mac(a, p + L.mac_off[i] - 1)))
-			return err;
-	if (L.lladdr_len && L.lladdr_off + L.lladdr_len <= caplen) {
-		uint16_t alen = rd16(p + L.lladdr_off - 2);
-		if (linktype == NT_LINKTYPE_LINUX_SLL2)
-			alen = p[L.lladdr_off - 1];
-		if (alen == 6) {
+	if (L.eth_macs && ((err = anon_mac(a, p)) || (err = anon_mac(a, p + 6))))
+		return err;
+	if (L.lladdr_off && L.lladdr_off + 8u <= caplen) {
+		if (L.lladdr_alen == 6) {
 			if ((err = anon_mac(a, p + L.lladdr_off)))
 				return err;
-			memset(p + L.lladdr_off + 6, 0, L.lladdr_len - 6);
+			memset(p + L.lladdr_off + 6, 0, 2);
 		} else {
-			memset(p + L.lladdr_off, 0, L.lladdr_len);
+			memset(p + L.lladdr_off, 0, 8);
 		}
 	}
 	if (!L.link_len && !L.ethertype) {
 		memset(p, 0, caplen); /* link header not even captured */
 		return 0;
 	}
-	parse_l3(p, caplen, &L);
 	if (!L.l3_hlen) {
 		/* not IP (ARP carries addresses) or a cut IP header: keep only the link header */
 		zero_from(p, caplen, L.link_len);
 		return 0;
 	}
 	uint32_t o = L.l3_off;
-	if (L.ethertype == 0x0800) {
+	if (L.family == 2) {
 		if ((err = anon_v4(a, p + o + 12)) || (err = anon_v4(a, p + o + 16)))
 			return err;
 		uint32_t hend = o + L.l3_hlen < caplen ? o + L.l3_hlen : caplen;
@@ -860,7 +691,7 @@ int anon_record(struct anon *a, uint16_t type, const void *data, uint32_t len,
 				d.location = anon_ksym(a, sym, &err) + (d.location - sym);
 			} else {
 				/* no symbol: below every fake symbol, so no lookup names it wrongly */
-				struct entry *e;
+				struct entry *e = NULL; /* set by table_get() when it returns >= 0 (gcc 12 -O3 cannot see it) */
 				int r = table_get(a, K_KADDR, &d.location, 8, &e);
 				if (r < 0)
 					return r;
@@ -876,407 +707,4 @@ int anon_record(struct anon *a, uint16_t type, const void *data, uint32_t len,
 	}
 	*out = a->out;
 	return 1;
-}
-
-/* ------------------------------------------------------------------ */
-/* --conn.                                                            */
-/* ------------------------------------------------------------------ */
-
-static int parse_u64(const char *s, uint64_t *v)
-{
-	if (!*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
-		return -EINVAL;
-	char *end;
-	int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-	const char *d = hex ? s + 2 : s; /* "0x3039" is hex, "010" is ten */
-	if (!(hex ? isxdigit((unsigned char)*d) : isdigit((unsigned char)*d)))
-		return -EINVAL;
-	errno = 0;
-	unsigned long long x = strtoull(d, &end, hex ? 16 : 10);
-	if (errno || *end)
-		return -EINVAL;
-	*v = x;
-	return 0;
-}
-
-static int parse_port(const char *s, uint16_t *port)
-{
-	uint64_t v;
-	if (parse_u64(s, &v) || v == 0 || v > 65535)
-		return -EINVAL;
-	*port = (uint16_t)v;
-	return 0;
-}
-
-static int parse_endpoint(const char *s, struct conn_endpoint *ep)
-{
-	char buf[128];
-	memset(ep, 0, sizeof(*ep));
-	if (strlen(s) >= sizeof(buf) || !*s)
-		return -EINVAL;
-	strcpy(buf, s);
-	if (buf[0] == '[') {
-		char *close = strchr(buf, ']');
-		if (!close)
-			return -EINVAL;
-		*close = '\0';
-		if (inet_pton(AF_INET6, buf + 1, ep->addr) != 1)
-			return -EINVAL;
-		ep->family = 10;
-		if (close[1] == ':') {
-			if (parse_port(close + 2, &ep->port))
-				return -EINVAL;
-			ep->has_port = 1;
-		} else if (close[1]) {
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (buf[0] == ':') {
-		if (parse_port(buf + 1, &ep->port))
-			return -EINVAL;
-		ep->has_port = 1;
-		return 0;
-	}
-	char *colon = strchr(buf, ':');
-	if (colon && strchr(colon + 1, ':')) { /* bare IPv6 */
-		if (inet_pton(AF_INET6, buf, ep->addr) != 1)
-			return -EINVAL;
-		ep->family = 10;
-		return 0;
-	}
-	if (colon) {
-		*colon = '\0';
-		if (parse_port(colon + 1, &ep->port))
-			return -EINVAL;
-		ep->has_port = 1;
-	}
-	if (inet_pton(AF_INET, buf, ep->addr) != 1)
-		return -EINVAL;
-	ep->family = 2;
-	return 0;
-}
-
-/* v4-mapped IPv6 addresses compare as IPv4. */
-static void norm_addr(uint8_t family, const uint8_t *in, uint8_t *fam_out, uint8_t *out)
-{
-	if (family == 10 && is_v4mapped(in)) {
-		*fam_out = 2;
-		memset(out, 0, 16);
-		memcpy(out, in + 12, 4);
-		return;
-	}
-	*fam_out = family;
-	memcpy(out, in, 16);
-}
-
-static int ep_match(const struct conn_endpoint *ep, uint8_t family, const uint8_t *addr,
-		    uint16_t port)
-{
-	if (ep->has_port && ep->port != port)
-		return 0;
-	if (!ep->family)
-		return 1;
-	uint8_t f, na[16];
-	norm_addr(family, addr, &f, na);
-	if (f != ep->family)
-		return 0;
-	return !memcmp(na, ep->addr, f == 2 ? 4 : 16);
-}
-
-static int tuple_match(const struct conn_filter *f, uint8_t family, const uint8_t *sa,
-		       uint16_t sp, const uint8_t *da, uint16_t dp)
-{
-	if (f->nep == 1)
-		return ep_match(&f->ep[0], family, sa, sp) || ep_match(&f->ep[0], family, da, dp);
-	return (ep_match(&f->ep[0], family, sa, sp) && ep_match(&f->ep[1], family, da, dp)) ||
-	       (ep_match(&f->ep[0], family, da, dp) && ep_match(&f->ep[1], family, sa, sp));
-}
-
-int conn_filter_parse(const char *s, struct conn_filter *f)
-{
-	memset(f, 0, sizeof(*f));
-	if (!s || !*s)
-		return -EINVAL;
-	uint64_t v;
-	if (!strncmp(s, "cookie:", 7)) {
-		if (parse_u64(s + 7, &v) || !v) /* 0 means "no socket" in the records */
-			return -EINVAL;
-		f->active = f->by_cookie = 1;
-		f->cookie = v;
-		return 0;
-	}
-	if (isdigit((unsigned char)s[0]) && !strchr(s, '.') && !strchr(s, ':') &&
-	    !strchr(s, '-')) {
-		if (parse_u64(s, &v) || !v)
-			return -EINVAL;
-		f->active = f->by_cookie = 1;
-		f->cookie = v;
-		return 0;
-	}
-	const char *dash = strchr(s, '-');
-	if (dash) {
-		if (strchr(dash + 1, '-'))
-			return -EINVAL;
-		char a[128];
-		size_t n = (size_t)(dash - s);
-		if (n >= sizeof(a))
-			return -EINVAL;
-		memcpy(a, s, n);
-		a[n] = '\0';
-		if (parse_endpoint(a, &f->ep[0]) || parse_endpoint(dash + 1, &f->ep[1]))
-			return -EINVAL;
-		f->nep = 2;
-	} else {
-		if (parse_endpoint(s, &f->ep[0]))
-			return -EINVAL;
-		f->nep = 1;
-	}
-	f->active = 1;
-	return 0;
-}
-
-void conn_filter_free(struct conn_filter *f)
-{
-	if (!f)
-		return;
-	free(f->cookies);
-	f->cookies = NULL;
-	f->ncookies = f->capcookies = 0;
-}
-
-int conn_filter_has_cookie(const struct conn_filter *f, uint64_t cookie)
-{
-	if (!f->active)
-		return 1;
-	if (!cookie)
-		return 0;
-	if (f->by_cookie)
-		return cookie == f->cookie;
-	for (size_t i = 0; i < f->ncookies; i++)
-		if (f->cookies[i] == cookie)
-			return 1;
-	return 0;
-}
-
-static void learn_cookie(struct conn_filter *f, uint64_t cookie)
-{
-	if (!cookie || conn_filter_has_cookie(f, cookie))
-		return;
-	if (f->ncookies == f->capcookies) {
-		size_t nc = f->capcookies ? f->capcookies * 2 : 16;
-		uint64_t *n = realloc(f->cookies, nc * sizeof(*n));
-		if (!n)
-			return; /* learning is best effort: tuples still match */
-		f->cookies = n;
-		f->capcookies = nc;
-	}
-	f->cookies[f->ncookies++] = cookie;
-}
-
-int conn_filter_match_conn(struct conn_filter *f, const struct nt_conn *c)
-{
-	if (!f->active)
-		return 1;
-	if (f->by_cookie) {
-		if (c->cookie != f->cookie)
-			return 0;
-		if (!f->have_tuple && c->family) {
-			f->tuple = *c;
-			f->have_tuple = 1;
-		}
-		return 1;
-	}
-	if (tuple_match(f, c->family, c->saddr, c->sport, c->daddr, c->dport)) {
-		learn_cookie(f, c->cookie);
-		return 1;
-	}
-	return conn_filter_has_cookie(f, c->cookie);
-}
-
-int conn_filter_match_packet(struct conn_filter *f, uint64_t cookie, const struct pkt_info *pi)
-{
-	if (!f->active)
-		return 1;
-	if (cookie && conn_filter_has_cookie(f, cookie))
-		return 1;
-	if (!pi->family)
-		return 0;
-	uint16_t sp = pi->has_ports ? pi->sport : 0, dp = pi->has_ports ? pi->dport : 0;
-	if (f->by_cookie) {
-		if (!f->have_tuple || !pi->has_ports)
-			return 0;
-		const struct nt_conn *t = &f->tuple;
-		uint8_t tf, ts[16], td[16], pf, ps[16], pd[16];
-		norm_addr(t->family, t->saddr, &tf, ts);
-		norm_addr(t->family, t->daddr, &tf, td);
-		norm_addr(pi->family, pi->saddr, &pf, ps);
-		norm_addr(pi->family, pi->daddr, &pf, pd);
-		if (tf != pf)
-			return 0;
-		return (!memcmp(ts, ps, 16) && !memcmp(td, pd, 16) && t->sport == sp && t->dport == dp) ||
-		       (!memcmp(ts, pd, 16) && !memcmp(td, ps, 16) && t->sport == dp && t->dport == sp);
-	}
-	/* an endpoint with a port cannot match a packet whose ports were not captured */
-	return tuple_match(f, pi->family, pi->saddr, sp, pi->daddr, dp);
-}
-
-static void format_endpoint(const struct conn_endpoint *ep0, struct anon *a, char *buf, size_t len)
-{
-	struct conn_endpoint ep = *ep0;
-	char addr[INET6_ADDRSTRLEN] = "";
-	if (a) {
-		if (ep.family)
-			anon_addr(a, ep.family, ep.addr);
-		if (ep.has_port)
-			ep.port = anon_port(a, ep.port, NULL);
-	}
-	if (ep.family)
-		inet_ntop(ep.family == 2 ? AF_INET : AF_INET6, ep.addr, addr, sizeof(addr));
-	if (ep.family == 10 && ep.has_port)
-		snprintf(buf, len, "[%s]:%u", addr, ep.port);
-	else if (ep.has_port)
-		snprintf(buf, len, "%s:%u", addr, ep.port);
-	else
-		snprintf(buf, len, "%s", addr);
-}
-
-void conn_filter_format(const struct conn_filter *f, struct anon *a, char *buf, size_t len)
-{
-	if (!f->active) {
-		snprintf(buf, len, "(all connections)");
-		return;
-	}
-	if (f->by_cookie) {
-		snprintf(buf, len, "cookie:%" PRIu64, f->cookie);
-		return;
-	}
-	char e0[80], e1[80];
-	format_endpoint(&f->ep[0], a, e0, sizeof(e0));
-	if (f->nep == 2) {
-		format_endpoint(&f->ep[1], a, e1, sizeof(e1));
-		snprintf(buf, len, "%s-%s", e0, e1);
-	} else {
-		snprintf(buf, len, "%s", e0);
-	}
-}
-
-/* ------------------------------------------------------------------ */
-/* --from / --to.                                                     */
-/* ------------------------------------------------------------------ */
-
-/* Reads exactly n digits. */
-static int digits(const char **s, int n, int *v)
-{
-	int x = 0;
-	for (int i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)(*s)[i]))
-			return -1;
-		x = x * 10 + ((*s)[i] - '0');
-	}
-	*s += n;
-	*v = x;
-	return 0;
-}
-
-static int fraction_ns(const char **s, uint64_t *ns)
-{
-	uint64_t v = 0;
-	int n = 0;
-	if (!isdigit((unsigned char)**s))
-		return -1;
-	while (isdigit((unsigned char)**s)) {
-		if (n < 9) {
-			v = v * 10 + (uint64_t)(**s - '0');
-			n++;
-		}
-		(*s)++;
-	}
-	while (n++ < 9)
-		v *= 10;
-	*ns = v;
-	return 0;
-}
-
-int parse_time_arg(const char *s, uint64_t *ns)
-{
-	if (!s || !*s)
-		return -EINVAL;
-	const char *p = s;
-	/* epoch seconds: digits with an optional fraction */
-	size_t nd = strspn(p, "0123456789");
-	if (nd && (p[nd] == '\0' || p[nd] == '.')) {
-		if (nd > 11)
-			return -EINVAL;
-		uint64_t sec = strtoull(p, NULL, 10), frac = 0;
-		p += nd;
-		if (*p == '.') {
-			p++;
-			if (fraction_ns(&p, &frac) || *p)
-				return -EINVAL;
-		}
-		*ns = sec * 1000000000ull + frac;
-		return 0;
-	}
-	int Y, M, D, h, m, sec = 0;
-	uint64_t frac = 0;
-	if (digits(&p, 4, &Y) || *p++ != '-' || digits(&p, 2, &M) || *p++ != '-' ||
-	    digits(&p, 2, &D))
-		return -EINVAL;
-	h = m = 0;
-	if (*p == 'T' || *p == 't' || *p == ' ') {
-		p++;
-		if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &m))
-			return -EINVAL;
-		if (*p == ':') {
-			p++;
-			if (digits(&p, 2, &sec))
-				return -EINVAL;
-			if (*p == '.' || *p == ',') {
-				p++;
-				if (fraction_ns(&p, &frac))
-					return -EINVAL;
-			}
-		}
-	}
-	long offset = 0;
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
-		if (digits(&p, 2, &oh))
-			return -EINVAL;
-		if (*p == ':')
-			p++;
-		if (*p && digits(&p, 2, &om))
-			return -EINVAL;
-		offset = sign * (oh * 3600L + om * 60L);
-	}
-	if (*p || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60 || Y < 1970)
-		return -EINVAL;
-	struct tm tm = { 0 };
-	tm.tm_year = Y - 1900;
-	tm.tm_mon = M - 1;
-	tm.tm_mday = D;
-	tm.tm_hour = h;
-	tm.tm_min = m;
-	tm.tm_sec = sec;
-	time_t t = timegm(&tm);
-	if (t == (time_t)-1 || (long long)t - offset < 0)
-		return -EINVAL;
-	*ns = (uint64_t)((long long)t - offset) * 1000000000ull + frac;
-	return 0;
-}
-
-void format_time_ns(uint64_t ns, char *buf, size_t len)
-{
-	time_t t = (time_t)(ns / 1000000000ull);
-	struct tm tm;
-	if (!gmtime_r(&t, &tm)) {
-		snprintf(buf, len, "%" PRIu64, ns);
-		return;
-	}
-	char d[32];
-	strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%09" PRIu64 "Z", d, (uint64_t)(ns % 1000000000u));
 }

@@ -30,9 +30,8 @@
  *   header contents zeroed, everything after the TCP header zeroed, and for
  *   anything that is not TCP everything after the IP (or link) header.
  *
- * The second half of this header holds the selection helpers shared by
- * `nettape pcap` and `nettape bundle` (packet parsing, --conn, --from/--to),
- * because anonymization needs the same packet parser.
+ * Packets are parsed by format/packet.h; the --conn and --from/--to
+ * grammar is selection.h's.
  *
  * Invariants: never prints, never exits; 0 or a negative errno.
  * anon__free(NULL) is a no-op.
@@ -42,6 +41,7 @@
 #include <stdint.h>
 
 #include "records.h"
+#include "packet.h"
 
 struct anon;
 
@@ -89,81 +89,5 @@ typedef int (*anon_sym_lookup_fn)(void *ctx, uint64_t addr, uint64_t *sym);
 int anon_record(struct anon *a, uint16_t type, const void *data, uint32_t len,
 		anon_sym_lookup_fn lookup, void *lookup_ctx,
 		const void **out, uint32_t *outlen);
-
-/* ------------------------------------------------------------------ */
-/* Selection helpers shared by `nettape pcap` and `nettape bundle`.    */
-/* ------------------------------------------------------------------ */
-
-/* pcap LINKTYPE_* values the parser understands. */
-#define NT_LINKTYPE_NULL      0
-#define NT_LINKTYPE_ETHERNET  1
-#define NT_LINKTYPE_RAW_OLD   12
-#define NT_LINKTYPE_RAW       101
-#define NT_LINKTYPE_LINUX_SLL 113
-#define NT_LINKTYPE_IPV4      228
-#define NT_LINKTYPE_IPV6      229
-#define NT_LINKTYPE_LINUX_SLL2 276
-
-/* Where the layers of a captured packet are. Offsets are into the captured
- * bytes; a layer that is not (fully) captured has offset 0 and its flag clear. */
-struct pkt_info {
-	uint32_t l3_off;      /* IP header; 0 with family == 0 when not IP */
-	uint32_t l4_off;      /* transport header (after IPv6 extension headers) */
-	uint32_t payload_off; /* first byte after the TCP header (TCP only) */
-	uint8_t  family;      /* 2, 10, or 0 */
-	uint8_t  proto;       /* IPPROTO_* of the transport header */
-	uint8_t  has_ports;   /* TCP/UDP ports captured */
-	uint8_t  tcp_flags;   /* valid when proto == 6 and has_ports */
-	uint8_t  saddr[16], daddr[16];
-	uint16_t sport, dport;
-};
-
-/* Parses the link, IP and transport headers of a snippet. Returns 0 (also
- * for non-IP packets: family 0) or -EINVAL for an unknown link type. */
-int pkt_parse(uint16_t linktype, const uint8_t *p, uint32_t caplen, struct pkt_info *pi);
-
-/* --conn: a socket cookie ("12345", "0x3039", "cookie:12345") or a tuple
- * fragment: "198.18.0.2:443", "198.18.0.2", ":443", "[2001:db8::1]:443",
- * "2001:db8::1", or two fragments "A-B" that must both match (either order). */
-struct conn_endpoint {
-	uint8_t family;       /* 0 = any address */
-	uint8_t addr[16];
-	uint8_t has_port;
-	uint16_t port;
-};
-struct conn_filter {
-	int active;
-	int by_cookie;
-	uint64_t cookie;
-	int nep;              /* 1 or 2 endpoints when !by_cookie */
-	struct conn_endpoint ep[2];
-	/* learned while reading: cookies of matching events, and for a cookie
-	 * filter the socket's tuple (to match packets recorded without cookie) */
-	uint64_t *cookies;
-	size_t ncookies, capcookies;
-	int have_tuple;
-	struct nt_conn tuple;
-};
-
-/* Parses s into *f (zeroed first). Returns 0 or -EINVAL. Free with conn_filter_free(). */
-int conn_filter_parse(const char *s, struct conn_filter *f);
-void conn_filter_free(struct conn_filter *f);
-/* 1 if an event's connection matches (and learns its cookie/tuple), else 0.
- * An inactive filter matches everything. */
-int conn_filter_match_conn(struct conn_filter *f, const struct nt_conn *c);
-/* 1 if a packet matches: by cookie (known or learned) or by its parsed tuple. */
-int conn_filter_match_packet(struct conn_filter *f, uint64_t cookie, const struct pkt_info *pi);
-/* 1 if the cookie is the filter's or one learned from matching events. */
-int conn_filter_has_cookie(const struct conn_filter *f, uint64_t cookie);
-/* Writes the filter back as text (for README/warnings), with addresses and
- * ports passed through a when not NULL. */
-void conn_filter_format(const struct conn_filter *f, struct anon *a, char *buf, size_t len);
-
-/* --from/--to: "2026-11-22T02:03:04Z" (fraction and 'Z' or "+00:00" optional,
- * 'T' or a space; always UTC), or epoch seconds "1763776984" / "1763776984.25".
- * *ns receives nanoseconds since the epoch. Returns 0 or -EINVAL. */
-int parse_time_arg(const char *s, uint64_t *ns);
-/* Formats epoch ns as "2026-11-22T02:03:04.123456789Z". */
-void format_time_ns(uint64_t ns, char *buf, size_t len);
 
 #endif /* NETTAPE_ANONYMIZE_H */

@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "commands.h"
+#include "names.h"
+#include "pins.h"
 #include "tape.h"
 
 #define NTYPES 65536
@@ -21,12 +23,11 @@ struct pin {
 	char kind_name[64];
 };
 
-/* One line of the recorder's DIR/pins (recorder/retention.c): the chunk range
- * a pin keeps, and how many of those chunk files are still on disk. */
+/* One line of the recorder's DIR/pins (format/pins.h): the chunk range a pin
+ * keeps, and how many of those chunk files are still on disk. */
 struct kept {
-	uint64_t id, ts, seq_from, seq_to, cookie, present;
-	unsigned kind;
-	char desc[200];
+	struct tape_pin_line pin;
+	uint64_t present;
 };
 
 struct info {
@@ -68,12 +69,11 @@ static void hex_id(const uint8_t id[16], char out[33])
 
 static const char *trigger_name(const struct tape_meta *m, uint16_t kind)
 {
-	static const char *const names[] = { "manual", "zero_window", "drop_burst", "rto",
-					     "rtt_spike", "listen_overflow" };
 	const char *n = tape_meta__enum_name(m, NT_ENUM_TRIGGER, kind);
-	if (n)
-		return n;
-	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
+
+	if (!n)
+		n = nt_trigger_kind_name(kind);
+	return n ? n : "unknown";
 }
 
 static int add_pin(struct info *in, const struct tape_record *rec)
@@ -104,58 +104,55 @@ static int add_pin(struct info *in, const struct tape_record *rec)
 	return 0;
 }
 
-/* Reads one tape completely. 0, or a negative error (already described in *msg). */
 static int chunk_on_disk(const char *dir, uint64_t seq)
 {
 	char p[4096];
 	struct stat st;
 
-	snprintf(p, sizeof(p), "%s/chunk-%08" PRIu64 ".ntc", dir, seq);
-	if (!stat(p, &st))
+	if (tape_chunk_name_format(p, sizeof(p), dir, seq, 0) >= 0 && !stat(p, &st))
 		return 1;
-	snprintf(p, sizeof(p), "%s/chunk-%08" PRIu64 ".ntc.partial", dir, seq);
-	return !stat(p, &st);
+	return tape_chunk_name_format(p, sizeof(p), dir, seq, 1) >= 0 && !stat(p, &st);
 }
 
-/* Reads DIR/pins if the tape is a directory that has one. Lines that do not
- * parse are skipped (the file is advisory; the pin records are in the tape). */
-static int read_kept(struct info *in, const char *dir)
+struct kept_ctx {
+	struct info *in;
+	const char *dir;
+};
+
+static int add_kept(void *ctx, const struct tape_pin_line *l)
 {
-	char p[4096], line[512];
-	struct stat st;
-	FILE *f;
+	struct kept_ctx *kc = ctx;
+	struct info *in = kc->in;
+	struct kept k, *nk;
 
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
-		return 0;
-	snprintf(p, sizeof(p), "%s/pins", dir);
-	f = fopen(p, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		struct kept k;
-		int n = 0;
-
-		memset(&k, 0, sizeof(k));
-		if (sscanf(line, "pin %" SCNu64 " %u %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %n",
-			   &k.id, &k.kind, &k.ts, &k.seq_from, &k.seq_to, &k.cookie, &n) != 6 || !n ||
-		    k.seq_from > k.seq_to)
-			continue;
-		snprintf(k.desc, sizeof(k.desc), "%s", line + n);
-		k.desc[strcspn(k.desc, "\n")] = 0;
-		for (uint64_t s = k.seq_from; s <= k.seq_to && s - k.seq_from < 1000000; s++)
-			k.present += (uint64_t)chunk_on_disk(dir, s);
-		struct kept *nk = realloc(in->kept, (in->nkept + 1) * sizeof(*nk));
-		if (!nk) {
-			fclose(f);
-			return -ENOMEM;
-		}
-		in->kept = nk;
-		in->kept[in->nkept++] = k;
-	}
-	fclose(f);
+	memset(&k, 0, sizeof(k));
+	k.pin = *l;
+	for (uint64_t s = l->seq_from; s <= l->seq_to; s++)
+		k.present += (uint64_t)chunk_on_disk(kc->dir, s);
+	nk = realloc(in->kept, (in->nkept + 1) * sizeof(*nk));
+	if (!nk)
+		return -ENOMEM;
+	in->kept = nk;
+	in->kept[in->nkept++] = k;
 	return 0;
 }
 
+/* Reads DIR/pins (format/pins.c) if the tape is a directory that has one.
+ * Lines that do not parse are skipped (the file is advisory; the pin
+ * records are in the tape). */
+static int read_kept(struct info *in, const char *dir)
+{
+	struct kept_ctx kc = { in, dir };
+	struct stat st;
+	int err;
+
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+		return 0;
+	err = tape_pins_read(dir, add_kept, &kc, NULL, NULL);
+	return err == -ENOMEM ? err : 0;
+}
+
+/* Reads one tape completely. 0, or a negative error (already described in *msg). */
 static int collect(struct info *in, const char *path, char *msg, size_t msglen)
 {
 	const char *paths[1] = { path };
@@ -320,8 +317,8 @@ static void print_text(const struct info *in)
 			const struct kept *k = &in->kept[i];
 			printf("    #%-4" PRIu64 " %-15s chunks %" PRIu64 "-%" PRIu64 " (%" PRIu64
 			       " of %" PRIu64 " on disk)  %s\n",
-			       k->id, trigger_name(NULL, (uint16_t)k->kind), k->seq_from, k->seq_to,
-			       k->present, k->seq_to - k->seq_from + 1, k->desc);
+			       k->pin.id, trigger_name(NULL, (uint16_t)k->pin.kind), k->pin.seq_from, k->pin.seq_to,
+			       k->present, k->pin.seq_to - k->pin.seq_from + 1, k->pin.desc);
 		}
 		if (in->nkept > 20)
 			printf("    ... %zu more (--json lists all)\n", in->nkept - 20);
@@ -408,12 +405,12 @@ static void print_json(const struct info *in, int first)
 	printf("],\"pinned_chunks\":[");
 	for (size_t i = 0; i < in->nkept; i++) {
 		const struct kept *k = &in->kept[i];
-		printf("%s{\"id\":%" PRIu64 ",\"kind\":", i ? "," : "", k->id);
-		json_str(trigger_name(NULL, (uint16_t)k->kind));
+		printf("%s{\"id\":%" PRIu64 ",\"kind\":", i ? "," : "", k->pin.id);
+		json_str(trigger_name(NULL, (uint16_t)k->pin.kind));
 		printf(",\"cookie\":%" PRIu64 ",\"seq_from\":%" PRIu64 ",\"seq_to\":%" PRIu64
 		       ",\"on_disk\":%" PRIu64 ",\"description\":",
-		       k->cookie, k->seq_from, k->seq_to, k->present);
-		json_str(k->desc);
+		       k->pin.cookie, k->pin.seq_from, k->pin.seq_to, k->present);
+		json_str(k->pin.desc);
 		putchar('}');
 	}
 	printf("],\"damage\":%zu", in->ndamage);

@@ -11,8 +11,11 @@
 #include "anonymize.h"
 #include "commands.h"
 #include "db.h"
+#include "incident.h"
 #include "pcap_db.h"
+#include "pcap_export.h"
 #include "pcapng_writer.h"
+#include "selection.h"
 #include "tape.h"
 
 static void pcap_usage(FILE *f)
@@ -30,11 +33,7 @@ static void pcap_usage(FILE *f)
 		"  -F, --format FMT     pcapng (default; one interface per netns/ifindex/link type,\n"
 		"                       with names and direction flags) or pcap (classic, ns\n"
 		"                       timestamps; default when FILE ends in .pcap)\n"
-		"      --conn C         only one connection: a socket cookie (12345, 0x3039,\n"
-		"                       cookie:12345) or a tuple fragment (198.18.0.2:443,\n"
-		"                       198.18.0.2, :443, [2001:db8::1]:443, A-B for both ends)\n"
-		"      --from T         first time: ISO-8601 UTC (2026-11-22T02:03:04Z) or epoch s\n"
-		"      --to T           last time, same forms (inclusive)\n"
+		NT_SELECT_HELP
 		"  -h, --help           this help\n"
 		"\n"
 		"Examples:\n"
@@ -50,150 +49,10 @@ static void pcap_usage(FILE *f)
 		"(also a database given together with tapes or another database).\n");
 }
 
-/* One pcapng interface per (tape, netns, ifindex, linktype). */
-struct pcap_iface {
-	unsigned tape_no;
-	uint32_t netns, ifindex;
-	uint16_t linktype;
-	int id;               /* pcapng interface id, or <0 = refused (classic pcap) */
-};
-
-struct pcap_ctx {
-	struct pcapng_writer *w;
-	struct pcap_iface *ifs;
-	size_t nifs, capifs;
-	uint64_t skipped_linktype, short_records;
-};
-
-static int pcap_iface_id(struct pcap_ctx *c, const struct tape_record *rec,
-			 const struct nt_rec_packet *pk)
-{
-	unsigned tape_no = rec->src ? rec->src->tape_no : 0;
-	for (size_t i = 0; i < c->nifs; i++) {
-		struct pcap_iface *f = &c->ifs[i];
-		if (f->tape_no == tape_no && f->netns == pk->netns && f->ifindex == pk->ifindex &&
-		    f->linktype == pk->linktype)
-			return f->id;
-	}
-	if (c->nifs == c->capifs) {
-		size_t ncap = c->capifs ? c->capifs * 2 : 8;
-		struct pcap_iface *n = realloc(c->ifs, ncap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		c->ifs = n;
-		c->capifs = ncap;
-	}
-	const struct tape_meta *m = rec->src ? rec->src->meta : NULL;
-	const char *ifname = tape_meta__iface_name(m, pk->netns, pk->ifindex);
-	const char *nsname = tape_meta__netns_name(m, pk->netns);
-	char namebuf[32], desc[512];
-	if (!ifname) {
-		snprintf(namebuf, sizeof(namebuf), "if%" PRIu32, pk->ifindex);
-		ifname = namebuf;
-	}
-	char nsbuf[32];
-	if (!nsname) {
-		snprintf(nsbuf, sizeof(nsbuf), "ns:%" PRIu32, pk->netns);
-		nsname = nsbuf;
-	}
-	snprintf(desc, sizeof(desc), "host %s, netns %s, ifindex %" PRIu32,
-		 rec->src && rec->src->hdr.hostname[0] ? rec->src->hdr.hostname : "?", nsname,
-		 pk->ifindex);
-	int id = pcapng_writer__add_iface(c->w, pk->linktype, ifname, desc);
-	if (id < 0 && id != -EPROTOTYPE)
-		return id;
-	struct pcap_iface *f = &c->ifs[c->nifs++];
-	f->tape_no = tape_no;
-	f->netns = pk->netns;
-	f->ifindex = pk->ifindex;
-	f->linktype = pk->linktype;
-	f->id = id;
-	return id;
-}
-
 static int ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
 	return n >= m && !strcmp(s + n - m, suffix);
-}
-
-/* --conn on tapes, first pass: learns the connection's cookies and tuple from
- * its events and socket records. Best effort: an unreadable tape is reported
- * by the second pass. */
-static void pcap_learn_conn(const char *const *paths, size_t npaths,
-			    const struct tape_reader_opts *ro, struct conn_filter *cf)
-{
-	int err = 0, r;
-	struct tape_record rec;
-	struct tape_reader *rd = tape_reader__open(paths, npaths, ro, &err);
-
-	while (rd && (r = tape_reader__next(rd, &rec)) > 0) {
-		if ((nt_rec_is_event(rec.type) || rec.type == NT_REC_SOCKET) &&
-		    rec.len >= sizeof(struct nt_conn)) {
-			struct nt_conn conn;
-			memcpy(&conn, rec.data, sizeof(conn));
-			conn_filter_match_conn(cf, &conn);
-		}
-	}
-	tape_reader__free(rd);
-}
-
-/* Writes the selected packet snippets of the tapes. Returns the reader's
- * last status (0 at the end, < 0 a tape_err); *err receives a writer error. */
-static int pcap_write_tape(struct pcap_ctx *c, struct tape_reader *rd, struct conn_filter *cf,
-			   uint64_t from_ns, uint64_t to_ns, int *err)
-{
-	struct tape_record rec;
-	int r;
-
-	while ((r = tape_reader__next(rd, &rec)) > 0) {
-		if (cf->active && nt_rec_is_event(rec.type) && rec.len >= sizeof(struct nt_conn)) {
-			struct nt_conn conn;
-			memcpy(&conn, rec.data, sizeof(conn));
-			conn_filter_match_conn(cf, &conn); /* learns cookies and tuples */
-			continue;
-		}
-		if (rec.type != NT_REC_PACKET)
-			continue;
-		if (rec.len < sizeof(struct nt_rec_packet) || (rec.flags & TAPE_REC_F_SHORT)) {
-			c->short_records++;
-			continue;
-		}
-		uint64_t t = tape_record_realtime(&rec);
-		if ((from_ns && t < from_ns) || (to_ns && t > to_ns))
-			continue;
-		struct nt_rec_packet pk;
-		memcpy(&pk, rec.data, sizeof(pk));
-		const uint8_t *bytes = (const uint8_t *)rec.data + sizeof(pk);
-		uint32_t caplen = rec.len - (uint32_t)sizeof(pk);
-		if (cf->active) {
-			struct pkt_info pi;
-			if (cf->by_cookie && !cf->have_tuple && rec.src) {
-				const struct nt_ev_state *so = tape_meta__socket(rec.src->meta, cf->cookie);
-				if (so)
-					conn_filter_match_conn(cf, &so->c);
-			}
-			if (pkt_parse(pk.linktype, bytes, caplen, &pi))
-				memset(&pi, 0, sizeof(pi));
-			if (!conn_filter_match_packet(cf, pk.cookie, &pi))
-				continue;
-		}
-		int id = pcap_iface_id(c, &rec, &pk);
-		if (id == -EPROTOTYPE) {
-			c->skipped_linktype++;
-			continue;
-		}
-		if (id < 0) {
-			*err = id;
-			return 0;
-		}
-		enum pcap_dir dir = pk.dir == 1 ? PCAP_DIR_INBOUND :
-				    pk.dir == 2 ? PCAP_DIR_OUTBOUND : PCAP_DIR_UNKNOWN;
-		*err = pcapng_writer__packet(c->w, id, t, bytes, caplen, pk.orig_len, dir);
-		if (*err)
-			return 0;
-	}
-	return r;
 }
 
 int cmd_pcap(int argc, char **argv)
@@ -207,9 +66,12 @@ int cmd_pcap(int argc, char **argv)
 		{ "help",   no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *out = NULL, *fmt_arg = NULL, *conn_arg = NULL;
-	uint64_t from_ns = 0, to_ns = 0;
+	const char *out = NULL, *fmt_arg = NULL, *from_arg = NULL, *to_arg = NULL;
+	int64_t from_ns = 0, to_ns = 0;
+	struct conn_filter cf;
 	int opt;
+
+	memset(&cf, 0, sizeof(cf));
 
 	optind = 1;
 	opterr = 0; /* one error line, ours */
@@ -217,18 +79,14 @@ int cmd_pcap(int argc, char **argv)
 		switch (opt) {
 		case 'o': out = optarg; break;
 		case 'F': fmt_arg = optarg; break;
-		case 'c': conn_arg = optarg; break;
-		case 'f':
-			if (parse_time_arg(optarg, &from_ns)) {
-				fprintf(stderr, "nettape pcap: bad --from '%s'; use ISO-8601 UTC "
-					"(2026-11-22T02:03:04Z) or epoch seconds\n", optarg);
-				return 2;
-			}
-			break;
-		case 't':
-			if (parse_time_arg(optarg, &to_ns)) {
-				fprintf(stderr, "nettape pcap: bad --to '%s'; use ISO-8601 UTC "
-					"(2026-11-22T02:08:00Z) or epoch seconds\n", optarg);
+		case 'f': from_arg = optarg; break;
+		case 't': to_arg = optarg; break;
+		case 'c':
+			if (conn_filter_add(&cf, optarg)) {
+				fprintf(stderr, "nettape pcap: bad --conn '%s'; use a socket cookie (cookie:12345), "
+					"a port, ADDR:PORT, ADDR, :PORT, [V6]:PORT or A-B (at most %d)\n", optarg,
+					NT_CONN_MAX_ALT);
+				conn_filter_free(&cf);
 				return 2;
 			}
 			break;
@@ -268,18 +126,6 @@ int cmd_pcap(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (from_ns && to_ns && from_ns > to_ns) {
-		fprintf(stderr, "nettape pcap: --from is after --to; swap them\n");
-		return 2;
-	}
-	struct conn_filter cf;
-	memset(&cf, 0, sizeof(cf));
-	if (conn_arg && conn_filter_parse(conn_arg, &cf)) {
-		fprintf(stderr, "nettape pcap: bad --conn '%s'; use a socket cookie (12345) or "
-			"ADDR:PORT, ADDR, :PORT, [V6]:PORT, A-B\n", conn_arg);
-		return 2;
-	}
-
 	/* One database, or tapes (directories and chunk files). */
 	const char *const *paths = (const char *const *)(argv + optind);
 	size_t npaths = (size_t)(argc - optind);
@@ -305,9 +151,9 @@ int cmd_pcap(int argc, char **argv)
 	int ret = 1, err = 0, r = 0;
 	char *tmp = NULL, dberr[NT_ERRLEN];
 	FILE *f = NULL;
-	struct pcap_ctx c;
+	struct nt_pcap_export c;
 	memset(&c, 0, sizeof(c));
-	struct tape_reader_opts ro = { .from_ns = from_ns, .to_ns = to_ns, .skip_meta = 0 };
+	struct tape_reader_opts ro = { .skip_meta = 0 };
 	struct tape_reader *rd = NULL;
 	sqlite3 *db = NULL;
 	struct nt_pcap_db_stats dbst;
@@ -317,11 +163,32 @@ int cmd_pcap(int argc, char **argv)
 			fprintf(stderr, "nettape pcap: %s\n", dberr);
 			goto cleanup;
 		}
-	} else {
+	}
+	if (from_arg || to_arg) {
+		int64_t first = 0, last = 0;
+
+		if (db)
+			nt_data_range(db, &first, &last);
+		else
+			nt_tape_span(paths, npaths, &first, &last);
+		if (nt_select_window(from_arg, to_arg, first, last, &from_ns, &to_ns, dberr)) {
+			fprintf(stderr, "nettape pcap: %s\n", dberr);
+			ret = 2;
+			goto cleanup;
+		}
+		/* 0 is an open end: a window before the epoch selects nothing */
+		if (from_ns < 0)
+			from_ns = 0;
+		if (to_arg && to_ns <= 0)
+			to_ns = 1;
+		ro.from_ns = (uint64_t)from_ns;
+		ro.to_ns = (uint64_t)to_ns;
+	}
+	if (!dbpath) {
 		/* With --conn, a first pass learns the connection's cookies and tuple from
 		 * its events, so that packets stored before those events match too. */
 		if (cf.active)
-			pcap_learn_conn(paths, npaths, &ro, &cf);
+			nt_pcap_learn_conn(paths, npaths, &ro, &cf);
 		rd = tape_reader__open(paths, npaths, &ro, &err);
 		if (!rd) {
 			if (!err)
@@ -365,7 +232,7 @@ int cmd_pcap(int argc, char **argv)
 	}
 
 	if (db) {
-		err = nt_pcap_db_write(db, c.w, &cf, from_ns, to_ns, &dbst, dberr);
+		err = nt_pcap_db_write(db, c.w, &cf, (uint64_t)from_ns, (uint64_t)to_ns, &dbst, dberr);
 		if (err && dberr[0]) {
 			fprintf(stderr, "nettape pcap: %s: %s\n", dbpath, dberr);
 			goto cleanup;
@@ -373,7 +240,7 @@ int cmd_pcap(int argc, char **argv)
 		c.skipped_linktype = dbst.skipped_linktype;
 		c.short_records = dbst.malformed;
 	} else {
-		r = pcap_write_tape(&c, rd, &cf, from_ns, to_ns, &err);
+		r = nt_pcap_export_tape(&c, rd, &cf, (uint64_t)from_ns, (uint64_t)to_ns, &err);
 		if (r < 0) {
 			fprintf(stderr, "nettape pcap: reading the tape failed: %s\n", tape_strerror(r));
 			goto cleanup;
@@ -438,7 +305,7 @@ cleanup:
 		free(tmp);
 	}
 	pcapng_writer__free(c.w);
-	free(c.ifs);
+	nt_pcap_export__release(&c);
 	tape_reader__free(rd);
 	sqlite3_close(db);
 	conn_filter_free(&cf);

@@ -11,6 +11,9 @@
 #include <time.h>
 
 #include "commands.h"
+#include "db.h"
+#include "names.h"
+#include "selection.h"
 #include "tape.h"
 #include "timefmt.h"
 
@@ -27,7 +30,7 @@
  * fails, 2 usage.
  */
 
-#define REPLAY_MAX_CONN 16
+#define REPLAY_MAX_PID 16
 
 static volatile sig_atomic_t g_replay_stop;
 
@@ -37,22 +40,12 @@ static void replay_on_signal(int sig)
 	g_replay_stop = 1;
 }
 
-/* One --conn fragment: cookie, port, address, or address:port. */
-struct conn_filter {
-	int has_cookie, has_port, has_addr;
-	uint64_t cookie;
-	uint16_t port;
-	uint8_t family;
-	uint8_t addr[16];
-};
-
 struct replay_opts {
 	int json;
 	double speed;                /* 0 = as fast as possible */
 	int64_t from_ns, to_ns;      /* realtime; 0 = unbounded */
-	struct conn_filter conn[REPLAY_MAX_CONN];
-	int nconn;
-	uint32_t pids[REPLAY_MAX_CONN];
+	struct conn_filter conn;     /* selection.h */
+	uint32_t pids[REPLAY_MAX_PID];
 	int npid;
 	int types_set;
 	uint8_t type_on[0x300];      /* by record type (0x0000-0x02ff) */
@@ -68,12 +61,7 @@ static void replay_usage(FILE *f)
 		"Options:\n"
 		"  --fast              as fast as possible (the default, like tcpdump -r)\n"
 		"  --speed X           pace at X times the original speed (1 = real time)\n"
-		"  --from T, --to T    only records in this wall-clock window (UTC): epoch seconds,\n"
-		"                      2026-11-22T02:03:04, 02:03[:04] on the tape's day, -5m/+30s\n"
-		"                      (relative to the tape's last/first record)\n"
-		"  --conn C            one connection or endpoint: a socket cookie (0x.. or > 65535),\n"
-		"                      a port (5001 or :5001), an address, or ADDR:PORT ([v6]:PORT);\n"
-		"                      matches either side; repeat for OR\n"
+		NT_SELECT_HELP
 		"  --pid P             owner pid (repeat for OR)\n"
 		"  --type LIST         record types, comma separated: drop,retrans,cong,state,sample,\n"
 		"                      reset,stall,buffer,listen,loss,pin,packet (default: all of\n"
@@ -103,68 +91,6 @@ static int parse_u64(const char *s, uint64_t *out)
 	if (errno || *end)
 		return -1;
 	*out = v;
-	return 0;
-}
-
-static int parse_conn(const char *s, struct conn_filter *f)
-{
-	char host[128];
-	const char *port = NULL;
-	uint64_t v;
-
-	memset(f, 0, sizeof(*f));
-	if (!strncmp(s, "cookie:", 7))
-		return parse_u64(s + 7, &f->cookie) ? -1 : (f->has_cookie = 1, 0);
-	if (!parse_u64(s, &v)) {
-		/* A bare number: a port when it fits and is decimal, else a cookie. */
-		if (v <= 65535 && strncmp(s, "0x", 2) && strncmp(s, "0X", 2)) {
-			f->has_port = 1;
-			f->port = (uint16_t)v;
-		} else {
-			f->has_cookie = 1;
-			f->cookie = v;
-		}
-		return 0;
-	}
-	if (s[0] == ':')
-		return parse_u64(s + 1, &v) || v > 65535 ? -1 : (f->has_port = 1, f->port = (uint16_t)v, 0);
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-
-		if (!rb || (size_t)(rb - s - 1) >= sizeof(host))
-			return -1;
-		memcpy(host, s + 1, (size_t)(rb - s - 1));
-		host[rb - s - 1] = 0;
-		if (rb[1] == ':')
-			port = rb + 2;
-		else if (rb[1])
-			return -1;
-	} else {
-		const char *colon = strrchr(s, ':');
-
-		if (strlen(s) >= sizeof(host))
-			return -1;
-		if (colon && strchr(s, ':') == colon) { /* v4:port */
-			memcpy(host, s, (size_t)(colon - s));
-			host[colon - s] = 0;
-			port = colon + 1;
-		} else {
-			strcpy(host, s);
-		}
-	}
-	if (inet_pton(AF_INET, host, f->addr) == 1)
-		f->family = 2;
-	else if (inet_pton(AF_INET6, host, f->addr) == 1)
-		f->family = 10;
-	else
-		return -1;
-	f->has_addr = 1;
-	if (port) {
-		if (parse_u64(port, &v) || v > 65535)
-			return -1;
-		f->has_port = 1;
-		f->port = (uint16_t)v;
-	}
 	return 0;
 }
 
@@ -231,35 +157,12 @@ static uint64_t rec_cookie(const struct tape_record *rec)
 	return 0;
 }
 
-static int addr_eq(const struct conn_filter *f, uint8_t family, const uint8_t *a)
-{
-	if (f->family != family)
-		return 0;
-	return !memcmp(f->addr, a, family == 2 ? 4 : 16);
-}
-
-static int conn_match(const struct conn_filter *f, const struct tape_record *rec)
-{
-	const struct nt_conn *c = rec_conn(rec);
-
-	if (f->has_cookie)
-		return rec_cookie(rec) == f->cookie;
-	if (!c)
-		return 0;
-	if (f->has_addr && f->has_port)
-		return (addr_eq(f, c->family, c->saddr) && c->sport == f->port) ||
-		       (addr_eq(f, c->family, c->daddr) && c->dport == f->port);
-	if (f->has_addr)
-		return addr_eq(f, c->family, c->saddr) || addr_eq(f, c->family, c->daddr);
-	return c->sport == f->port || c->dport == f->port;
-}
-
 static int default_type(uint16_t t)
 {
 	return nt_rec_is_event(t) || t == NT_REC_LOSS || t == NT_REC_PIN || t == NT_REC_PACKET;
 }
 
-static int want_record(const struct replay_opts *o, const struct tape_record *rec)
+static int want_record(struct replay_opts *o, const struct tape_record *rec)
 {
 	const struct nt_conn *c;
 	int i;
@@ -270,12 +173,24 @@ static int want_record(const struct replay_opts *o, const struct tape_record *re
 	} else if (!default_type(rec->type)) {
 		return 0;
 	}
-	if (o->nconn) {
-		for (i = 0; i < o->nconn; i++)
-			if (conn_match(&o->conn[i], rec))
-				break;
-		if (i == o->nconn)
+	if (o->conn.active) {
+		uint64_t cookie = rec_cookie(rec);
+
+		c = rec_conn(rec);
+		if (c) {
+			if (!conn_filter_match_conn(&o->conn, c))
+				return 0;
+		} else if (rec->type == NT_REC_PACKET && rec->len >= sizeof(struct nt_rec_packet)) {
+			const struct nt_rec_packet *pk = rec->data;
+			struct nt_packet p;
+			size_t caplen = rec->len - sizeof(*pk);
+
+			(void)nt_packet_parse(pk->linktype, (const uint8_t *)(pk + 1), caplen, caplen, &p);
+			if (!conn_filter_match_packet(&o->conn, cookie, &p))
+				return 0;
+		} else if (!cookie || !conn_filter_has_cookie(&o->conn, cookie)) {
 			return 0;
+		}
 	}
 	if (o->npid) {
 		c = rec_conn(rec);
@@ -452,22 +367,13 @@ static void fmt_location(char *buf, size_t len, const struct tape_meta *m, uint6
 		snprintf(buf, len, "0x%" PRIx64, addr);
 }
 
-static const char *kind_name(const char *const *names, size_t n, uint32_t v)
+/* The name of a record's kind field (format/names.h), "unknown" if it has none. */
+static const char *kind_name(uint16_t type, uint32_t v)
 {
-	return v < n && names[v] ? names[v] : "unknown";
-}
+	const char *n = nt_record_kind_name(type, v);
 
-static const char *const retrans_kinds[] = { "data", "syn", "synack" };
-static const char *const sample_kinds[] = {
-	"periodic", "rcv_zero_start", "rcv_zero_end", "snd_zero_start", "snd_zero_end",
-	"rtt_spike", "wnd_change",
-};
-static const char *const reset_kinds[] = { "sent", "received" };
-static const char *const stall_kinds[] = { "read", "response" };
-static const char *const buffer_kinds[] = { "exceed_limit", "rcvbuf_grow" };
-static const char *const trigger_kinds[] = {
-	"manual", "zero_window", "drop_burst", "rto", "rtt_spike", "listen_overflow",
-};
+	return n ? n : "unknown";
+}
 
 /* ------------------------------------------------------------------ */
 /* Formatting of one record.                                          */
@@ -598,7 +504,7 @@ static void emit_body(struct emit *e, const struct tape_record *rec, const struc
 	case NT_REC_RETRANS: {
 		const struct nt_ev_retrans *v = d;
 
-		f_str(e, "kind", kind_name(retrans_kinds, 3, v->kind));
+		f_str(e, "kind", kind_name(NT_REC_RETRANS, v->kind));
 		f_str(e, "state", state_name(m, v->state, t1, sizeof(t1)));
 		f_str(e, "ca", ca_name(m, v->ca_state, t2, sizeof(t2)));
 		f_u64(e, "seq", v->seq);
@@ -669,7 +575,7 @@ static void emit_body(struct emit *e, const struct tape_record *rec, const struc
 	case NT_REC_SAMPLE: {
 		const struct nt_ev_sample *v = d;
 
-		f_str(e, "kind", kind_name(sample_kinds, 7, v->kind));
+		f_str(e, "kind", kind_name(NT_REC_SAMPLE, v->kind));
 		f_str(e, "state", state_name(m, v->state, t1, sizeof(t1)));
 		f_str(e, "ca", ca_name(m, v->ca_state, t2, sizeof(t2)));
 		f_us(e, "srtt", v->srtt_us);
@@ -688,7 +594,7 @@ static void emit_body(struct emit *e, const struct tape_record *rec, const struc
 	case NT_REC_RESET: {
 		const struct nt_ev_reset *v = d;
 
-		f_str(e, "kind", kind_name(reset_kinds, 2, v->kind));
+		f_str(e, "kind", kind_name(NT_REC_RESET, v->kind));
 		f_str(e, "state", state_name(m, v->state, t1, sizeof(t1)));
 		if (v->kind == NT_RESET_SENT)
 			f_str(e, "reason", enum_or_num(m, NT_ENUM_RST_REASON, v->reason, "reason", t2, sizeof(t2)));
@@ -697,7 +603,7 @@ static void emit_body(struct emit *e, const struct tape_record *rec, const struc
 	case NT_REC_STALL: {
 		const struct nt_ev_stall *v = d;
 
-		f_str(e, "kind", kind_name(stall_kinds, 2, v->kind));
+		f_str(e, "kind", kind_name(NT_REC_STALL, v->kind));
 		f_str(e, "state", state_name(m, v->state, t1, sizeof(t1)));
 		if (e->json)
 			f_u64(e, "wait_ns", v->wait_ns);
@@ -709,7 +615,7 @@ static void emit_body(struct emit *e, const struct tape_record *rec, const struc
 	case NT_REC_BUFFER: {
 		const struct nt_ev_buffer *v = d;
 
-		f_str(e, "kind", kind_name(buffer_kinds, 2, v->kind));
+		f_str(e, "kind", kind_name(NT_REC_BUFFER, v->kind));
 		f_str(e, "state", state_name(m, v->state, t1, sizeof(t1)));
 		f_u64(e, "value", v->value);
 		f_u64(e, "limit", v->limit);
@@ -743,7 +649,7 @@ static void emit_body(struct emit *e, const struct tape_record *rec, const struc
 		const char *k = tape_meta__enum_name(m, NT_ENUM_TRIGGER, v->kind);
 		size_t dl = rec->len - sizeof(*v);
 
-		f_str(e, "trigger", k ? k : kind_name(trigger_kinds, 6, v->kind));
+		f_str(e, "trigger", k ? k : kind_name(NT_REC_PIN, v->kind));
 		f_u64(e, "cookie", v->cookie);
 		f_u64(e, "pre_ms", v->pre_ns / 1000000);
 		f_u64(e, "post_ms", v->post_ns / 1000000);
@@ -900,48 +806,6 @@ static void pace_until(uint64_t until)
 	}
 }
 
-/* Realtime span of the tapes from frame headers (no decompression), for
- * --from/--to forms relative to the tape. */
-static void tape_span(char **paths, int npaths, int64_t *first, int64_t *last)
-{
-	*first = *last = 0;
-	for (int i = 0; i < npaths; i++) {
-		char **chunks = NULL;
-		int n = tape_list_chunks(paths[i], &chunks);
-		int single = 0;
-
-		if (n < 0) { /* a chunk file rather than a directory */
-			chunks = &paths[i];
-			n = 1;
-			single = 1;
-		}
-		for (int k = 0; k < n; k++) {
-			int err = 0;
-			struct tape_chunk_reader *r = tape_chunk_reader__open(chunks[k], &err);
-			struct tape_frame_info fi;
-
-			if (!r)
-				continue;
-			while (tape_chunk_reader__next_frame(r, 0, &fi) == 1) {
-				const struct tape_header *h = &tape_chunk_reader__source(r)->hdr;
-				int64_t a, b;
-
-				if (fi.type != TAPE_FRAME_DATA || !fi.nrecords)
-					continue;
-				a = (int64_t)tape_header__to_realtime(h, fi.first_ts);
-				b = (int64_t)tape_header__to_realtime(h, fi.last_ts);
-				if (!*first || a < *first)
-					*first = a;
-				if (b > *last)
-					*last = b;
-			}
-			tape_chunk_reader__free(r);
-		}
-		if (!single)
-			tape_list_free(chunks, n);
-	}
-}
-
 static void report_damage(const struct tape_reader *r, size_t *seen)
 {
 	size_t n = tape_reader__ndamage(r);
@@ -1009,18 +873,18 @@ int cmd_replay(int argc, char **argv)
 			to_s = optarg;
 			break;
 		case O_CONN:
-			if (o->nconn == REPLAY_MAX_CONN || parse_conn(optarg, &o->conn[o->nconn])) {
-				fprintf(stderr, "nettape replay: bad --conn '%s' (cookie, port, ADDR or ADDR:PORT)\n",
-					optarg);
+			if (conn_filter_add(&o->conn, optarg)) {
+				fprintf(stderr, "nettape replay: bad --conn '%s'; use a socket cookie (cookie:12345), "
+					"a port, ADDR:PORT, ADDR, :PORT, [V6]:PORT or A-B (at most %d)\n", optarg,
+					NT_CONN_MAX_ALT);
 				ret = 2;
 				goto out;
 			}
-			o->nconn++;
 			break;
 		case O_PID: {
 			uint64_t v;
 
-			if (o->npid == REPLAY_MAX_CONN || parse_u64(optarg, &v) || v > 0xffffffffu) {
+			if (o->npid == REPLAY_MAX_PID || parse_u64(optarg, &v) || v > 0xffffffffu) {
 				fprintf(stderr, "nettape replay: bad --pid '%s'\n", optarg);
 				ret = 2;
 				goto out;
@@ -1054,21 +918,11 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (from_s || to_s) {
 		int64_t first, last;
-		char msg[512]; /* NT_ERRLEN of db.h */
+		char msg[NT_ERRLEN];
 
-		tape_span(argv + optind, argc - optind, &first, &last);
-		if (from_s && nt_time_parse(from_s, first, last, &o->from_ns, msg)) {
-			fprintf(stderr, "nettape replay: --from: %s\n", msg);
-			ret = 2;
-			goto out;
-		}
-		if (to_s && nt_time_parse(to_s, first, last, &o->to_ns, msg)) {
-			fprintf(stderr, "nettape replay: --to: %s\n", msg);
-			ret = 2;
-			goto out;
-		}
-		if (o->from_ns && o->to_ns && o->to_ns < o->from_ns) {
-			fprintf(stderr, "nettape replay: --to is before --from\n");
+		nt_tape_span((const char *const *)(argv + optind), (size_t)(argc - optind), &first, &last);
+		if (nt_select_window(from_s, to_s, first, last, &o->from_ns, &o->to_ns, msg)) {
+			fprintf(stderr, "nettape replay: %s\n", msg);
 			ret = 2;
 			goto out;
 		}
@@ -1142,6 +996,8 @@ int cmd_replay(int argc, char **argv)
 out:
 	tape_reader__free(r);
 	free(l);
+	if (o)
+		conn_filter_free(&o->conn);
 	free(o);
 	return ret;
 }

@@ -10,21 +10,21 @@
 #include "detect.h"
 #include "incident.h"
 #include "report.h"
+#include "selection.h"
 #include "timefmt.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: nettape report DB [--from T] [--to T] [--conn ID] [--pid PID] [--all]\n"
+		"Usage: nettape report DB [--from T] [--to T] [--conn C] [--pid PID] [--all]\n"
 		"                         [--format text|markdown|json|html] [-o FILE] [--set NAME=VALUE]...\n\n"
 		"Runs the detectors (docs/DETECTORS.md) over an imported database, groups their findings\n"
 		"into incidents by process, connection and time, ranks them by impact and prints each with\n"
 		"its evidence, likely cause and a fix hint. Times are UTC.\n\n"
 		"Options:\n"
-		"  --from T, --to T     time window: ISO-8601 (2026-11-22T02:03:00Z), HH:MM[:SS] on the\n"
-		"                       data's day, epoch seconds, or relative: -5m (before the last event),\n"
-		"                       +30s (after the first)\n"
-		"  --conn ID            one connection (conn_id, see 'nettape query DB --run connections')\n"
+		NT_SELECT_HELP
+		"                        report: a bare number is the conn_id of 'nettape query DB\n"
+		"                        --run connections'; the other forms must name one connection\n"
 		"  --pid PID            connections owned by one process\n"
 		"  -f, --format FMT     text (default), markdown, json (docs/SCHEMA.md \"Report JSON\"), html\n"
 		"                       (one self-contained file with SVG timeline charts)\n"
@@ -54,6 +54,45 @@ static int parse_i64(const char *s, int64_t *v)
 	return 0;
 }
 
+/* --conn for a database: a bare number is a conn_id (as report has always
+ * read it); any other form of the shared grammar must match one connection. */
+static int resolve_conn(sqlite3 *db, const char *arg, int64_t *conn_id, char *err)
+{
+	struct conn_filter cf;
+	int64_t ids[6];
+	size_t n = 0;
+	int r;
+
+	if (!parse_i64(arg, conn_id))
+		return 0;
+	if (conn_filter_parse(arg, &cf)) {
+		snprintf(err, NT_ERRLEN, "bad --conn '%s'; use a conn_id, cookie:N, :PORT, ADDR, ADDR:PORT, "
+			 "[V6]:PORT or A-B", arg);
+		return -EINVAL;
+	}
+	r = conn_filter_learn_db(db, &cf, ids, 6, &n, err);
+	conn_filter_free(&cf);
+	if (r)
+		return r;
+	if (n == 1) {
+		*conn_id = ids[0];
+		return 0;
+	}
+	if (!n) {
+		snprintf(err, NT_ERRLEN, "--conn '%s' matches no connection; see 'nettape query DB --run connections'",
+			 arg);
+	} else {
+		char list[128] = "";
+		size_t off = 0;
+
+		for (size_t i = 0; i < n && i < 5; i++)
+			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%lld", i ? ", " : "", (long long)ids[i]);
+		snprintf(err, NT_ERRLEN, "--conn '%s' matches %zu connections (conn_id %s%s); give one conn_id", arg,
+			 n, list, n > 5 ? ", ..." : "");
+	}
+	return -EINVAL;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -69,7 +108,7 @@ int cmd_report(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *from = NULL, *to = NULL, *fmt = "text", *outpath = NULL;
+	const char *from = NULL, *to = NULL, *conn = NULL, *fmt = "text", *outpath = NULL;
 	struct nt_filter flt = { 0 };
 	struct nt_detect_opts dopts;
 	struct nt_analysis an;
@@ -85,12 +124,7 @@ int cmd_report(int argc, char **argv)
 		switch (c) {
 		case 'F': from = optarg; break;
 		case 'T': to = optarg; break;
-		case 'c':
-			if (parse_i64(optarg, &flt.conn_id)) {
-				fprintf(stderr, "nettape report: --conn '%s' is not a connection id (a positive number)\n", optarg);
-				return 2;
-			}
-			break;
+		case 'c': conn = optarg; break;
 		case 'p':
 			if (parse_i64(optarg, &v) || v > UINT32_MAX) {
 				fprintf(stderr, "nettape report: --pid '%s' is not a process id\n", optarg);
@@ -130,18 +164,18 @@ int cmd_report(int argc, char **argv)
 	}
 	{
 		int64_t first, last;
+
 		nt_data_range(db, &first, &last);
-		if ((from && nt_time_parse(from, first, last, &flt.from, err)) ||
-		    (to && nt_time_parse(to, first, last, &flt.to, err))) {
+		if (nt_select_window(from, to, first, last, &flt.from, &flt.to, err)) {
 			fprintf(stderr, "nettape report: %s\n", err);
 			ret = 2;
 			goto out;
 		}
-		if (flt.from && flt.to && flt.from > flt.to) {
-			fprintf(stderr, "nettape report: --from is after --to; swap them\n");
-			ret = 2;
-			goto out;
-		}
+	}
+	if (conn && (rc = resolve_conn(db, conn, &flt.conn_id, err))) {
+		fprintf(stderr, "nettape report: %s\n", err);
+		ret = rc == -EINVAL ? 2 : 1;
+		goto out;
 	}
 	if (nt_analyze(db, &flt, &dopts, &an, err)) {
 		fprintf(stderr, "nettape report: %s\n", err);

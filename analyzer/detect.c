@@ -49,6 +49,7 @@ static const struct opt_def opt_defs[] = {
 	{ "fast.min_retrans", O(fast_min_retrans), 10, "fast retransmits on a connection to report" },
 	{ "fast.min_episodes", O(fast_min_episodes), 3, "... or this many fast-recovery episodes" },
 	{ "spurious.slack", O(spurious_slack), 0.1, "retransmitted segments beyond the D-SACKed ones, as a share of those, still read as spurious" },
+	{ "spurious.undone_share", O(spurious_undone_share), 0.75, "... and all of them are spurious when the kernel undid this share of the recovery episodes (at least 3)" },
 	{ "rtt.factor", O(rtt_factor), 3, "an RTT spike is srtt >= factor x the connection's median srtt" },
 	{ "rtt.min_ms", O(rtt_min_ms), 5, "... and at least this many ms above it" },
 	{ "rtt.merge_ms", O(rtt_merge_ms), 2000, "spike samples closer than this form one episode" },

@@ -56,7 +56,12 @@ struct nt_finding {
 	double impact;            /* ranking weight (docs/DETECTORS.md "Impact") */
 	int context;              /* set by correlation: folded into another incident as its context
 				   * (the traffic that filled a queue); never names the cause */
+	/* Drops only, typed for correlation (never parsed back from what/summary): */
+	int drop_class;           /* enum nt_drop_class (format/names.h) of the reason */
+	unsigned drop_flags;      /* NT_DROPF_* */
 };
+#define NT_DROPF_QDISC     0x1 /* QDISC_DROP: a full queue */
+#define NT_DROPF_NETFILTER 0x2 /* NETFILTER_DROP, or dropped in an nf_hook_* function */
 
 struct nt_findings {
 	struct nt_finding *v;
@@ -81,7 +86,7 @@ struct nt_detect_opts {
 	double drops_min;
 	double listen_min_syn_retrans;
 	double rto_min_episodes;
-	double fast_min_retrans, fast_min_episodes, spurious_slack;
+	double fast_min_retrans, fast_min_episodes, spurious_slack, spurious_undone_share;
 	double rtt_factor, rtt_min_ms, rtt_merge_ms, rtt_min_samples;
 	double stall_read_ms, stall_response_ms;
 	double reset_min;
@@ -131,13 +136,13 @@ int nt_detect_losses(struct nt_detect_ctx *c);
  * (:from, :to, :conn, :pid; NULL when unset). NULL with ctx->err on error. */
 sqlite3_stmt *nt_detect_prepare(struct nt_detect_ctx *c, const char *sql);
 
-/* Whether a drop finding's what ("REASON at symbol") is teardown noise: packets
- * for a closed socket or resets (NO_SOCKET, TCP_RESET, TCP_ABORT_ON_DATA, ...). */
-int nt_drop_teardown(const char *what);
+/* Whether a drop finding is teardown noise: packets for a closed socket or
+ * resets (NO_SOCKET, TCP_RESET, TCP_ABORT_ON_DATA, ...; format/names.h classes). */
+int nt_drop_teardown(const struct nt_finding *f);
 
 /* Whether it is a duplicate the receiver discarded: data or a sequence range
  * it already had (TCP_OLD_DATA, TCP_OLD_SEQUENCE), the echo of retransmits. */
-int nt_drop_duplicate(const char *what);
+int nt_drop_duplicate(const struct nt_finding *f);
 
 /* Whether conn was inside a zero-window episode at ts (within slack_ns). */
 int nt_detect_in_zero_window(const struct nt_detect_ctx *c, int64_t conn_id, int64_t ts, int64_t slack_ns);

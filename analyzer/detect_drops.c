@@ -5,24 +5,19 @@
 #include "db.h"
 #include "detect.h"
 #include "hmap.h"
+#include "names.h"
 #include "timefmt.h"
 
 #define OOM(c) (snprintf((c)->err, NT_ERRLEN, "out of memory"), -1)
 
-int nt_drop_teardown(const char *what)
+int nt_drop_teardown(const struct nt_finding *f)
 {
-	static const char *const r[] = { "NO_SOCKET ", "TCP_RESET ", "TCP_ABORT_ON_DATA ", "TCP_CLOSE ",
-					 "TCP_ABORT_ON_CLOSE " };
-
-	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
-		if (!strncmp(what, r[i], strlen(r[i])))
-			return 1;
-	return 0;
+	return f->kind == NT_F_DROPS && f->drop_class == NT_DROP_CLASS_TEARDOWN;
 }
 
-int nt_drop_duplicate(const char *what)
+int nt_drop_duplicate(const struct nt_finding *f)
 {
-	return !strncmp(what, "TCP_OLD_DATA ", 13) || !strncmp(what, "TCP_OLD_SEQUENCE ", 17);
+	return f->kind == NT_F_DROPS && f->drop_class == NT_DROP_CLASS_DUPLICATE;
 }
 
 /*
@@ -78,6 +73,11 @@ int nt_detect_drops(struct nt_detect_ctx *c)
 			f->host_id = sqlite3_column_int64(s, 5);
 			f->t_start = ts;
 			snprintf(f->what, sizeof(f->what), "%s at %s", reason, loc);
+			f->drop_class = (int)nt_drop_class_of(reason);
+			if (!strcmp(nt_drop_reason_short(reason), "QDISC_DROP"))
+				f->drop_flags |= NT_DROPF_QDISC;
+			if (!strcmp(nt_drop_reason_short(reason), "NETFILTER_DROP") || !strncmp(loc, "nf_hook", 7))
+				f->drop_flags |= NT_DROPF_NETFILTER;
 			if (!conn)
 				snprintf(f->side, sizeof(f->side), "pkt");
 			/* Remember the tuple for conn-less drops in summary until finalised. */
@@ -117,7 +117,7 @@ int nt_detect_drops(struct nt_detect_ctx *c)
 		 * resets on a listener) is evidence, not a cause: it must not outrank. */
 		/* Duplicates the receiver discarded are the echo of retransmits
 		 * (spurious ones on a healthy path too): evidence, not a cause. */
-		f->impact = nt_drop_teardown(f->what) || nt_drop_duplicate(f->what) ?
+		f->impact = nt_drop_teardown(f) || nt_drop_duplicate(f) ?
 			    0.2 + 0.01 * (double)f->count : 1.0 + 0.1 * (double)f->count;
 		c->out->v[w++] = *f;
 	}

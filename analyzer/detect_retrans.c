@@ -201,6 +201,12 @@ int nt_detect_retrans(struct nt_detect_ctx *c)
 		int have_segs = r->retrans_segs > 0;
 		if (have_segs && (double)lost <= o->spurious_slack * (double)spurious)
 			lost = 0;
+		/* D-SACKs undercount when duplicates arrive in bursts (the receiver reports one
+		 * range per ACK); the kernel's own verdict is the undo: when it undid most
+		 * recovery episodes, it found the retransmissions spurious. */
+		if (have_segs && spurious && r->rec_eps >= 3 &&
+		    (double)r->rec_undone >= o->spurious_undone_share * (double)r->rec_eps)
+			lost = 0;
 		/* Loss episodes without a timeout data retransmit are handshake timeouts
 		 * (SYN_SENT enters Loss too): those belong to the listen detector. */
 		uint64_t eps = r->loss_eps && r->rto_retrans ? r->loss_eps : r->rto_clusters;

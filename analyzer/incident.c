@@ -10,6 +10,20 @@
 #define NS 1000000000LL
 #define NT_OPT_WSCALE_BIT 0x01 /* format/records.h NT_OPT_WSCALE, as stored in connections.opt_sysctl */
 
+/* A container id as 'docker ps' shows it: the first 12 characters of a
+ * 64-hex id; other ids (pod names, short ids) unchanged. */
+static void container_short(char *dst, size_t len, const char *id)
+{
+	size_t n = id ? strlen(id) : 0, hex = 0;
+
+	while (hex < n && ((id[hex] >= '0' && id[hex] <= '9') || (id[hex] >= 'a' && id[hex] <= 'f')))
+		hex++;
+	if (n == 64 && hex == 64)
+		snprintf(dst, len, "%.12s", id);
+	else
+		snprintf(dst, len, "%s", id ? id : "");
+}
+
 const char *nt_fkind_title(enum nt_fkind k)
 {
 	switch (k) {
@@ -128,7 +142,7 @@ static int load_conns(sqlite3 *db, struct nt_analysis *a, char *err)
 			endpoint(c->remote, sizeof(c->remote), (int)I(3, 2), T(6), (int)I(7, 0));
 			c->pid = (uint32_t)I(8, 0);
 			snprintf(c->comm, sizeof(c->comm), "%s", T(9) ? T(9) : "");
-			snprintf(c->container, sizeof(c->container), "%s", T(10) ? T(10) : "");
+			container_short(c->container, sizeof(c->container), T(10));
 			c->wscale_ok = (int)I(11, -1);
 			c->snd_wscale = (int)I(12, -1);
 			c->rcv_wscale = (int)I(13, -1);
@@ -404,7 +418,7 @@ static void wscale_culprit(sqlite3 *db, const struct nt_analysis *a, struct nt_i
 			cu->unscaled = sqlite3_column_int64(s, 3);
 			snprintf(cu->addrs, sizeof(cu->addrs), "%s", T(4));
 			snprintf(cu->comm, sizeof(cu->comm), "%s", T(5));
-			snprintf(cu->container, sizeof(cu->container), "%s", T(6));
+			container_short(cu->container, sizeof(cu->container), T(6));
 #undef T
 		}
 	}
@@ -464,10 +478,28 @@ static void wscale_fix(sqlite3 *db, const struct nt_analysis *a, struct nt_incid
 		 cu->unscaled == cu->connections ? (cu->connections > 2 ? "are all" : "are") : "are", then);
 }
 
+/* "; the queue was filled by PROC (container C): N connections sending X MB toward D in the same window". */
+static void related_text(const struct nt_incident *in, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < in->nrelated && o < len; i++) {
+		const struct nt_related *r = &in->related[i];
+		char who[160];
+		proc_ctr(r->comm, r->pid, r->container, who, sizeof(who));
+		o += (size_t)snprintf(buf + o, len - o, "%s%s: %lld connection%s sending %.1f MB toward %s in the same window",
+				      i ? "; and by " : "; the queue was filled by ", who, (long long)r->connections,
+				      r->connections == 1 ? "" : "s", (double)r->bytes / 1e6, r->dest);
+		if (o >= len)
+			break;
+	}
+}
+
 static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *db)
 {
 	struct kstat k;
-	char proc[64], d1[32], d2[32], peer[96] = "the peer";
+	char proc[200], d1[32], d2[32], peer[300] = "the peer";
 	const struct nt_finding *f;
 
 	memset(&k, 0, sizeof(k));
@@ -481,7 +513,7 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 				seen = g->context && g->conn_id == f->conn_id;
 			}
 			k.ctx_conns += f->conn_id && !seen;
-			if (f->kind == NT_F_DROPS && !strncmp(f->what, "QDISC_DROP ", 11))
+			if (f->kind == NT_F_DROPS && (f->drop_flags & NT_DROPF_QDISC))
 				k.ctx_qdisc += f->count;
 			else if (f->kind == NT_F_FAST_RETRANS)
 				k.ctx_retrans += f->count;
@@ -511,14 +543,14 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 			break;
 		case NT_F_DROPS:
 			k.drops += f->count;
-			if (nt_drop_duplicate(f->what))
+			if (nt_drop_duplicate(f))
 				k.drops_dup += f->count;
-			else if (!nt_drop_teardown(f->what))
+			else if (!nt_drop_teardown(f))
 				k.drops_real += f->count;
 			/* A full queue and old (spuriously retransmitted) data fit queueing delay. */
-			if (!strncmp(f->what, "QDISC_DROP ", 11) || nt_drop_duplicate(f->what))
+			if ((f->drop_flags & NT_DROPF_QDISC) || nt_drop_duplicate(f))
 				k.drops_qdisc += f->count;
-			if (strstr(f->what, "NETFILTER") || strstr(f->what, "nf_hook")) {
+			if (f->drop_flags & NT_DROPF_NETFILTER) {
 				k.netfilter = 1;
 				if (!k.nf_top || f->count > k.nf_top->count)
 					k.nf_top = f;
@@ -562,13 +594,15 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 			snprintf(in->container, sizeof(in->container), "%s", c->container);
 		}
 	}
-	nt_proc_label(in->comm, in->pid, proc, sizeof(proc));
+	/* Causes and fixes name the container with the process. */
+	proc_ctr(in->comm, in->pid, in->container, proc, sizeof(proc));
 	/* The peer: a recorded process at the other end, else the single remote address. */
 	for (size_t i = 0; i < in->nconns; i++) {
 		const struct nt_conninfo *c = nt_analysis_conn(a, in->conns[i]);
 		if (c && c->pid && c->pid != in->pid) {
-			nt_proc_label(c->comm, c->pid, d1, sizeof(d1));
-			snprintf(peer, sizeof(peer), "the peer %.30s (%.53s)", d1, c->local);
+			char who[160];
+			proc_ctr(c->comm, c->pid, c->container, who, sizeof(who));
+			snprintf(peer, sizeof(peer), "the peer %s (%s)", who, c->local);
 			break;
 		}
 		if (c && in->nconns == 1)
@@ -636,7 +670,10 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 		rtt = c && c->rtt_avg_us > 0 ? (double)c->rtt_avg_us / 1000.0 : -1;
 		base = service_rtt_ms(db, c);
 		in->primary = NT_F_RWND_LIMITED;
-		ctx_text(a, &k, ctx, sizeof(ctx));
+		if (in->nrelated)
+			related_text(in, ctx, sizeof(ctx));
+		else
+			ctx_text(a, &k, ctx, sizeof(ctx));
 		snprintf(in->cause, sizeof(in->cause),
 			 "transfers from %s were window-limited in %.0f%% of its samples (%llu s): window scaling was not "
 			 "negotiated with the peer %s, so at most 64 KiB per round trip",
@@ -657,9 +694,12 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 		char ctx[400];
 		f = k.top[NT_F_RTT_SPIKE];
 		in->primary = NT_F_RTT_SPIKE;
-		ctx_text(a, &k, ctx, sizeof(ctx));
+		if (in->nrelated)
+			related_text(in, ctx, sizeof(ctx));
+		else
+			ctx_text(a, &k, ctx, sizeof(ctx));
 		/* Say "queueing" outright only with evidence of a full queue. */
-		int queued = k.ctx_n || k.drops_qdisc;
+		int queued = k.ctx_n || k.drops_qdisc || in->nrelated;
 		snprintf(in->cause, sizeof(in->cause),
 			 "%sthe round-trip time rose from %.1f ms to %.1f ms for %s%s%s%s%s", queued ? "queueing delay: " : "",
 			 f->baseline, f->value, nt_dur_fmt(f->duration_ns, d1, sizeof(d1)),
@@ -668,7 +708,14 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 			 k.rto_eps ? " in loss state)" : "",
 			 queued ? "" : ": packets queued on the path (bufferbloat) or the peer answered late");
 		snprintf(in->cause + strlen(in->cause), sizeof(in->cause) - strlen(in->cause), "%s", ctx);
-		if (queued)
+		if (in->nrelated) {
+			char who[160];
+			proc_ctr(in->related[0].comm, in->related[0].pid, in->related[0].container, who, sizeof(who));
+			snprintf(in->fix, sizeof(in->fix),
+				 "the bulk traffic of %s and %s share one queue toward %s: give the bulk traffic its own class or a "
+				 "rate limit (tc htb), or replace the long FIFO with fq_codel or cake (tc -s qdisc: backlog); the "
+				 "delay is the queue, not %s", who, proc, in->related[0].dest, proc);
+		} else if (queued)
 			snprintf(in->fix, sizeof(in->fix),
 				 "check the queues on the path (tc -s qdisc: backlog and drops; use fq_codel or cake instead of a "
 				 "long FIFO), separate bulk traffic from latency-sensitive traffic, and check link saturation");
@@ -826,7 +873,8 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 		if (in->primary == NT_F_RECORDER_LOSS && in->host[0])
 			snprintf(in->title + strlen(in->title), sizeof(in->title) - strlen(in->title), " on %s", in->host);
 		if (in->pid || in->comm[0])
-			snprintf(in->title + strlen(in->title), sizeof(in->title) - strlen(in->title), " (%s)", proc);
+			snprintf(in->title + strlen(in->title), sizeof(in->title) - strlen(in->title), " (%s)",
+				 nt_proc_label(in->comm, in->pid, d1, sizeof(d1)));
 	}
 }
 
@@ -869,7 +917,7 @@ static void lookup_names(sqlite3 *db, struct nt_incident *in)
 			if (sqlite3_column_text(s, 0))
 				snprintf(in->comm, sizeof(in->comm), "%s", (const char *)sqlite3_column_text(s, 0));
 			if (sqlite3_column_text(s, 1))
-				snprintf(in->container, sizeof(in->container), "%s", (const char *)sqlite3_column_text(s, 1));
+				container_short(in->container, sizeof(in->container), (const char *)sqlite3_column_text(s, 1));
 		}
 	}
 	sqlite3_finalize(s);
@@ -1016,6 +1064,27 @@ out:
 	return ret;
 }
 
+/* Removes the incidents whose findings were folded into others and reloads
+ * the connections (folded findings may name new ones). */
+static int drop_emptied(struct nt_analysis *a, sqlite3 *db, char *err)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < a->ninc; i++) {
+		if (a->inc[i].nfind) {
+			a->inc[w++] = a->inc[i];
+		} else {
+			free(a->inc[i].find);
+			free(a->inc[i].conns);
+		}
+	}
+	a->ninc = w;
+	free(a->conns);
+	a->conns = NULL;
+	a->nconns = 0;
+	return load_conns(db, a, err);
+}
+
 /* How much an incident's own traffic loaded the queue: QDISC_DROP drops + retransmits. */
 static uint64_t queue_load(const struct nt_analysis *a, const struct nt_incident *in)
 {
@@ -1023,7 +1092,7 @@ static uint64_t queue_load(const struct nt_analysis *a, const struct nt_incident
 
 	for (size_t i = 0; i < in->nfind; i++) {
 		const struct nt_finding *f = &a->findings.v[in->find[i]];
-		if (f->kind == NT_F_DROPS && !strncmp(f->what, "QDISC_DROP ", 11))
+		if (f->kind == NT_F_DROPS && (f->drop_flags & NT_DROPF_QDISC))
 			n += f->count;
 		else if (f->kind == NT_F_FAST_RETRANS)
 			n += f->count;
@@ -1046,9 +1115,9 @@ static int congestion_only(const struct nt_analysis *a, const struct nt_incident
 		const struct nt_finding *f = &a->findings.v[in->find[i]];
 		switch (f->kind) {
 		case NT_F_DROPS:
-			if (!strncmp(f->what, "QDISC_DROP ", 11))
+			if ((f->drop_flags & NT_DROPF_QDISC))
 				qd = 1;
-			else if (!nt_drop_teardown(f->what))
+			else if (!nt_drop_teardown(f))
 				return 0;
 			break;
 		case NT_F_FAST_RETRANS: qd = 1; break;
@@ -1172,22 +1241,7 @@ static int fold_queue_context(struct nt_analysis *a, sqlite3 *db, int64_t gap, c
 	if (!changed)
 		return 0;
 	/* Connections of folded findings may be new: reload, then redo the causes. */
-	{
-		size_t w = 0;
-		for (size_t i = 0; i < a->ninc; i++) {
-			if (a->inc[i].nfind) {
-				a->inc[w++] = a->inc[i];
-			} else {
-				free(a->inc[i].find);
-				free(a->inc[i].conns);
-			}
-		}
-		a->ninc = w;
-	}
-	free(a->conns);
-	a->conns = NULL;
-	a->nconns = 0;
-	if (load_conns(db, a, err))
+	if (drop_emptied(a, db, err))
 		return -1;
 	for (size_t i = 0; i < a->ninc; i++)
 		if (a->inc[i].primary == NT_F_RTT_SPIKE || a->inc[i].primary == NT_F_RWND_LIMITED ||
@@ -1195,6 +1249,119 @@ static int fold_queue_context(struct nt_analysis *a, sqlite3 *db, int64_t gap, c
 			cause_chain(a, &a->inc[i], db);
 	return 0;
 oom:
+	snprintf(err, NT_ERRLEN, "out of memory");
+	return -1;
+}
+
+/*
+ * The other side of a queueing-delay chain: for a latency incident (an RTT
+ * spike, or a window-limited sender behind queueing delay), the processes
+ * that sent bulk data (>= 1 MB over their connections of >= 64 KiB each) toward the same
+ * destination address from the same host while the latency lasted are the
+ * queue's fillers (docs/DETECTORS.md "Cause chains"). They are named in the
+ * incident (related, cause, fix, with their containers), and their own
+ * congestion incidents of that time (its RTT, window, retransmits, queue
+ * drops) join it as context.
+ */
+static int find_fillers(struct nt_analysis *a, sqlite3 *db, int64_t gap, char *err)
+{
+	sqlite3_stmt *s = NULL;
+	int changed = 0;
+
+	if (sqlite3_prepare_v2(db,
+			"SELECT c.host_id, h.hostname, c.pid, max(c.comm), max(c.container), count(*), sum(c.bytes_acked),"
+			" v.raddr FROM connections v JOIN connections c ON c.host_id = v.host_id AND c.raddr = v.raddr"
+			" JOIN hosts h ON h.host_id = c.host_id"
+			" WHERE v.conn_id = ?1 AND c.conn_id <> v.conn_id AND c.listener = 0 AND c.pid <> v.pid"
+			" AND c.first_ts <= ?3 AND c.last_ts >= ?2 AND c.bytes_acked >= 65536"
+			" GROUP BY c.host_id, c.pid HAVING sum(c.bytes_acked) >= 1000000"
+			" ORDER BY sum(c.bytes_acked) DESC LIMIT 2", -1, &s, NULL) != SQLITE_OK) {
+		snprintf(err, NT_ERRLEN, "filler query: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(s);
+		return -1;
+	}
+	for (size_t i = 0; i < a->ninc; i++) {
+		struct nt_incident *in = &a->inc[i];
+		const struct nt_finding *top = NULL;
+		int64_t t0, t1;
+		if (!in->nfind || (in->primary != NT_F_RTT_SPIKE &&
+				   (in->primary != NT_F_RWND_LIMITED || !strstr(in->cause, "queueing delay"))))
+			continue;
+		for (size_t j = 0; j < in->nfind; j++) {
+			const struct nt_finding *f = &a->findings.v[in->find[j]];
+			if (f->kind == in->primary && f->conn_id && !f->context && (!top || f->impact > top->impact))
+				top = f;
+		}
+		if (!top)
+			continue;
+		sqlite3_bind_int64(s, 1, top->conn_id);
+		sqlite3_bind_int64(s, 2, in->t_start - NS);
+		sqlite3_bind_int64(s, 3, in->t_end + NS);
+		in->nrelated = 0;
+		while (sqlite3_step(s) == SQLITE_ROW && in->nrelated < sizeof(in->related) / sizeof(in->related[0])) {
+			struct nt_related *r = &in->related[in->nrelated++];
+#define T(k) (sqlite3_column_text(s, k) ? (const char *)sqlite3_column_text(s, k) : "")
+			memset(r, 0, sizeof(*r));
+			snprintf(r->role, sizeof(r->role), "filler");
+			r->host_id = sqlite3_column_int64(s, 0);
+			snprintf(r->host, sizeof(r->host), "%s", T(1));
+			r->pid = (uint32_t)sqlite3_column_int64(s, 2);
+			snprintf(r->comm, sizeof(r->comm), "%s", T(3));
+			container_short(r->container, sizeof(r->container), T(4));
+			r->connections = sqlite3_column_int64(s, 5);
+			r->bytes = sqlite3_column_int64(s, 6);
+			snprintf(r->dest, sizeof(r->dest), "%s", T(7));
+#undef T
+		}
+		sqlite3_reset(s);
+		if (!in->nrelated)
+			continue;
+		changed = 1;
+		/* The fillers' own congestion at that time is this incident's context. */
+		t0 = in->t_start;
+		t1 = in->t_end;
+		int got = 0;
+		for (size_t j = 0; j < a->ninc + a->nnotes; j++) {
+			struct nt_incident *x = &a->inc[j];
+			int filler = 0;
+			if (j == i || !x->nfind || x->host_id != in->host_id)
+				continue;
+			for (size_t r = 0; r < in->nrelated; r++)
+				filler |= x->pid && x->pid == in->related[r].pid;
+			if (!filler || x->t_start > t1 + gap || t0 > x->t_end + gap)
+				continue;
+			if (x->primary != NT_F_RTT_SPIKE && x->primary != NT_F_RWND_LIMITED && x->primary != NT_F_FAST_RETRANS &&
+			    x->primary != NT_F_DROPS && x->primary != NT_F_RTO && x->primary != NT_F_SPURIOUS)
+				continue;
+			for (size_t k = 0; k < x->nfind; k++) {
+				a->findings.v[x->find[k]].context = 1;
+				if (inc_add(in, x->find[k]))
+					goto oom;
+			}
+			x->nfind = 0;
+			got = 1;
+		}
+		if (got) {
+			enum nt_fkind pk = in->primary;
+			if (inc_compute(a, in))
+				goto oom;
+			in->t_start = t0;
+			in->t_end = t1;
+			in->primary = pk;
+		}
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (!changed)
+		return 0;
+	if (drop_emptied(a, db, err))
+		return -1;
+	for (size_t i = 0; i < a->ninc; i++)
+		if (a->inc[i].nrelated)
+			cause_chain(a, &a->inc[i], db);
+	return 0;
+oom:
+	sqlite3_finalize(s);
 	snprintf(err, NT_ERRLEN, "out of memory");
 	return -1;
 }
@@ -1319,7 +1486,7 @@ int nt_analyze(sqlite3 *db, const struct nt_filter *flt, const struct nt_detect_
 		lookup_names(db, in);
 		cause_chain(a, in, db);
 	}
-	if (fold_queue_context(a, db, gap, err))
+	if (fold_queue_context(a, db, gap, err) || find_fillers(a, db, gap, err))
 		goto out;
 	/* Caveats: recorder losses overlapping an incident of the same host. */
 	for (size_t i = 0; i < F->n; i++) {

@@ -59,6 +59,7 @@ struct nt_related {
 	uint32_t pid;
 	char comm[32], container[96];
 	int64_t connections, bytes;
+	char dest[64];            /* the destination it shares with the victim */
 };
 
 struct nt_incident {

@@ -18,7 +18,7 @@ struct nt_pa {
 static int seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
 static int seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
 
-static uint64_t tuple_hash(const struct nt_tcp_pkt *p, uint64_t seed)
+static uint64_t tuple_hash(const struct nt_packet *p, uint64_t seed)
 {
 	uint8_t b[1 + 2 * 18], e1[18], e2[18];
 
@@ -38,7 +38,7 @@ static uint64_t tuple_hash(const struct nt_tcp_pkt *p, uint64_t seed)
 }
 
 /* Side of the connection that sent p: 0 local, 1 remote, -1 not this connection. */
-static int side_of(const struct nt_pa_conn *c, const struct nt_tcp_pkt *p)
+static int side_of(const struct nt_pa_conn *c, const struct nt_packet *p)
 {
 	if (c->family != p->family)
 		return -1;
@@ -88,7 +88,7 @@ void nt_pa__free(struct nt_pa *a)
 	free(a);
 }
 
-static struct nt_pa_conn *conn_new(struct nt_pa *a, const struct nt_tcp_pkt *p, size_t *slot)
+static struct nt_pa_conn *conn_new(struct nt_pa *a, const struct nt_packet *p, size_t *slot)
 {
 	struct nt_pa_conn *c = calloc(1, sizeof(*c));
 	int src_local;
@@ -322,7 +322,7 @@ static int on_new_ack(struct nt_pa *a, struct nt_pa_conn *c, struct nt_pa_side *
 }
 
 /* A retransmission by side si of [seq, seq + len): classify and emit. */
-static int on_retrans(struct nt_pa *a, struct nt_pa_conn *c, int si, const struct nt_tcp_pkt *p, int64_t ts,
+static int on_retrans(struct nt_pa *a, struct nt_pa_conn *c, int si, const struct nt_packet *p, int64_t ts,
 		      uint32_t seg_len)
 {
 	struct nt_pa_side *s = &c->side[si], *o = &c->side[1 - si];
@@ -367,7 +367,7 @@ static int on_retrans(struct nt_pa *a, struct nt_pa_conn *c, int si, const struc
 	return emit(a, c, &e);
 }
 
-static struct nt_pa_conn *lookup(struct nt_pa *a, const struct nt_tcp_pkt *p, int *side, size_t *slot,
+static struct nt_pa_conn *lookup(struct nt_pa *a, const struct nt_packet *p, int *side, size_t *slot,
 				 uint64_t *keyp, int *err)
 {
 	int64_t idx;
@@ -421,7 +421,7 @@ static int sweep(struct nt_pa *a, int64_t now)
 	return 0;
 }
 
-int nt_pa__packet(struct nt_pa *a, const struct nt_tcp_pkt *p, int64_t ts)
+int nt_pa__packet(struct nt_pa *a, const struct nt_packet *p, int64_t ts)
 {
 	struct nt_pa_conn *c;
 	struct nt_pa_side *s, *o;

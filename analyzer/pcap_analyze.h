@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pcap_parse.h"
+#include "packet.h"
 
 /* Bits of the per-packet analysis (packets.analysis). */
 #define NT_PA_A_RETRANS     0x01 /* seq range already sent by this side (not a keep-alive) */
@@ -126,7 +126,7 @@ struct nt_pa_conn {
 
 struct nt_pa_sink {
 	/* A TCP segment: side that sent it, the window in bytes (-1 unknown), analysis bits. */
-	int (*packet)(void *ctx, const struct nt_pa_conn *c, const struct nt_tcp_pkt *p, int64_t ts, int side,
+	int (*packet)(void *ctx, const struct nt_pa_conn *c, const struct nt_packet *p, int64_t ts, int side,
 		      int64_t window, unsigned analysis);
 	int (*event)(void *ctx, const struct nt_pa_conn *c, const struct nt_pa_event *e);
 	/* The connection is complete; c is freed after the call. */
@@ -141,7 +141,7 @@ struct nt_pa;
 struct nt_pa *nt_pa__new(const struct nt_pa_sink *sink, int64_t first_conn_id);
 /* One parsed TCP segment captured at ts (realtime ns). Returns 0 or the
  * first nonzero value a sink callback returned (-ENOMEM on allocation failure). */
-int nt_pa__packet(struct nt_pa *a, const struct nt_tcp_pkt *p, int64_t ts);
+int nt_pa__packet(struct nt_pa *a, const struct nt_packet *p, int64_t ts);
 /* Completes every open connection (conn_done for each). Returns 0 or a sink's error. */
 int nt_pa__finish(struct nt_pa *a);
 /* Next unused connection id. */

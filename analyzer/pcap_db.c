@@ -128,50 +128,6 @@ static int iface_id(sqlite3 *db, struct pcapng_writer *w, struct db_ifaces *ifs,
 	return id;
 }
 
-static void text_addr(uint8_t family, const unsigned char *s, uint8_t out[16])
-{
-	memset(out, 0, 16);
-	if (s && inet_pton(family == 10 ? AF_INET6 : AF_INET, (const char *)s, out) != 1)
-		memset(out, 0, 16);
-}
-
-/* Runs every connection through the filter: a tuple filter learns the cookies
- * of its connections, a cookie filter its connection's tuple (for packets
- * recorded before the socket had a cookie, and for snippets parsed by tuple). */
-static int learn_connections(sqlite3 *db, struct conn_filter *cf, char *err)
-{
-	sqlite3_stmt *st = nt_db_prepare(db, "SELECT cookie, netns, family, laddr, lport, raddr, rport "
-				     "FROM connections ORDER BY conn_id", err);
-	int rc;
-
-	if (!st)
-		return -EIO;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct nt_conn c;
-		memset(&c, 0, sizeof(c));
-		c.cookie = (uint64_t)sqlite3_column_int64(st, 0);
-		c.netns = (uint32_t)sqlite3_column_int64(st, 1);
-		int fam = sqlite3_column_int(st, 2);
-		if (fam == 2 || fam == 10) {
-			c.family = (uint8_t)fam;
-			text_addr(c.family, sqlite3_column_text(st, 3), c.saddr);
-			text_addr(c.family, sqlite3_column_text(st, 5), c.daddr);
-		}
-		c.proto = 6;
-		c.sport = (uint16_t)sqlite3_column_int(st, 4);
-		c.dport = (uint16_t)sqlite3_column_int(st, 6);
-		conn_filter_match_conn(cf, &c);
-	}
-	if (rc != SQLITE_DONE) {
-		snprintf(err, NT_ERRLEN, "reading connections failed: %s; check the file with "
-			 "'sqlite3 DB \"PRAGMA integrity_check\"' or re-import the tapes", sqlite3_errmsg(db));
-		sqlite3_finalize(st);
-		return -EIO;
-	}
-	sqlite3_finalize(st);
-	return 0;
-}
-
 int nt_pcap_db_write(sqlite3 *db, struct pcapng_writer *w, struct conn_filter *cf,
 		     uint64_t from_ns, uint64_t to_ns, struct nt_pcap_db_stats *st, char *err)
 {
@@ -183,7 +139,7 @@ int nt_pcap_db_write(sqlite3 *db, struct pcapng_writer *w, struct conn_filter *c
 	err[0] = '\0';
 	st->rows = (uint64_t)nt_db_int(db, "SELECT count(*) FROM packets", 0);
 	if (cf && cf->active) {
-		ret = learn_connections(db, cf, err);
+		ret = conn_filter_learn_db(db, cf, NULL, 0, NULL, err);
 		if (ret)
 			goto cleanup;
 	}
@@ -216,9 +172,9 @@ int nt_pcap_db_write(sqlite3 *db, struct pcapng_writer *w, struct conn_filter *c
 		if (!data)
 			caplen = 0;
 		if (cf && cf->active) {
-			struct pkt_info pi;
-			if (pkt_parse((uint16_t)linktype, data, (uint32_t)caplen, &pi))
-				memset(&pi, 0, sizeof(pi));
+			struct nt_packet pi;
+
+			(void)nt_packet_parse((int)linktype, data, (size_t)caplen, (size_t)caplen, &pi);
 			if (!conn_filter_match_packet(cf, cookie, &pi))
 				continue;
 		}

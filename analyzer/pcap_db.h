@@ -14,7 +14,7 @@
  *   interfaces/netns/hosts tables as the tape path names them from the tape's
  *   metadata ("ifN" / "ns:INODE" when unknown; a capture's interface is named
  *   after the capture).
- * - --conn uses the conn_filter helpers of anonymize.h: every row of
+ * - --conn uses the conn_filter helpers of selection.h: every row of
  *   connections goes through conn_filter_match_conn() first (learning the
  *   cookies of matching tuples, or a cookie's tuple), then each packet through
  *   conn_filter_match_packet() on its cookie and parsed headers, as for tapes.
@@ -27,7 +27,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-#include "anonymize.h"
+#include "selection.h"
 #include "pcapng_writer.h"
 
 /* Whether path is an SQLite file: 1 when its first 16 bytes are the SQLite

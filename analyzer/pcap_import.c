@@ -111,7 +111,7 @@ static void head(struct pimp *im, sqlite3_stmt *s, const struct nt_pa_conn *c, i
 	BI(s, 3, ts);
 }
 
-static int on_packet(void *ctx, const struct nt_pa_conn *c, const struct nt_tcp_pkt *p, int64_t ts, int side,
+static int on_packet(void *ctx, const struct nt_pa_conn *c, const struct nt_packet *p, int64_t ts, int side,
 		     int64_t window, unsigned analysis)
 {
 	struct pimp *im = ctx;
@@ -461,7 +461,7 @@ static int import_one(struct pimp *im, const char *path)
 		return 1;
 	}
 	dlt = pcap_datalink(p);
-	if (!nt_pcap_linktype_ok(dlt)) {
+	if (!nt_packet_linktype_ok(dlt)) {
 		const char *name = pcap_datalink_val_to_name(dlt);
 		warn(im, "%s: link type %s (%d) is not supported (Ethernet, Linux cooked SLL/SLL2 and raw IP are); "
 		     "capture on an Ethernet interface or on 'any' (Linux cooked)", path, name ? name : "?", dlt);
@@ -476,7 +476,7 @@ static int import_one(struct pimp *im, const char *path)
 		ret = rc < 0 ? -1 : 0;
 		goto out;
 	}
-	im->linktype = (dlt == NT_DLT_RAW_BSD || dlt == NT_DLT_RAW_OPENBSD) ? NT_LINKTYPE_RAW : dlt;
+	im->linktype = (dlt == NT_LINKTYPE_RAW_OLD || dlt == NT_LINKTYPE_RAW_OPENBSD) ? NT_LINKTYPE_RAW : dlt;
 	im->chunk_events = 0;
 	im->first_ts = INT64_MAX;
 	im->last_ts = INT64_MIN;
@@ -490,7 +490,7 @@ static int import_one(struct pimp *im, const char *path)
 	if (pf && ftell(pf) > 0)
 		good_off = (uint64_t)ftell(pf); /* after the file header */
 	for (;;) {
-		struct nt_tcp_pkt t;
+		struct nt_packet t;
 		rc = pcap_next_ex(p, &h, &data);
 		if (rc == PCAP_ERROR_BREAK)
 			break;
@@ -516,7 +516,7 @@ static int import_one(struct pimp *im, const char *path)
 		im->st->packets++;
 		if (im->opts->progress && !(frames % 65536))
 			im->opts->progress(im->opts->ctx, good_off, size, im->st->events);
-		if (nt_tcp_parse(dlt, data, h->caplen, h->len, &t) != NT_PARSE_TCP)
+		if (nt_packet_parse(dlt, data, h->caplen, h->len, &t) != NT_PKT_TCP)
 			continue;
 		im->frame = data;
 		im->caplen = h->caplen;

@@ -341,6 +341,39 @@ static __always_inline struct sk_state *sk_state_of(const struct sock *sk)
 	return bpf_sk_storage_get(&socks, (void *)sk, 0, 0);
 }
 
+/*
+ * The opening every socket event repeats, written once: the connection of
+ * the socket with its owner (event_conn), then EVENT_RESERVE: the filter,
+ * a ring-buffer slot (a full ring counts as a loss of class cls), with
+ * EV_ZERO the payload after the header zeroed, the connection copied in
+ * and the socket cookie set. Every event struct starts with struct ntb_hdr h
+ * and struct ntb_conn c (nettape.h). EVENT_RESERVE evaluates to the event,
+ * or NULL when it is filtered out or there is no room.
+ */
+static __always_inline void event_conn(struct ntb_conn *c, const struct sock *sk, const struct sk_state *st)
+{
+	conn_from_sk(c, sk);
+	conn_owner(c, st);
+}
+
+#define EV_ZERO     1   /* zero the payload first (not every field is set) */
+#define EV_NOFILTER 2   /* the caller applied the filter already */
+
+#define EVENT_RESERVE(type, cp, st, sk, cls, flags) ({                                        \
+	type *ev_ = NULL;                                                                      \
+	if (((flags) & EV_NOFILTER) || !have_filters() || conn_match((cp), (st))) {             \
+		ev_ = reserve(sizeof(type), (cls));                                            \
+		if (ev_) {                                                                     \
+			if ((flags) & EV_ZERO)                                                 \
+				__builtin_memset((char *)ev_ + sizeof(ev_->h), 0,              \
+						 sizeof(type) - sizeof(ev_->h));               \
+			ev_->c = *(cp);                                                        \
+			ev_->c.cookie = bpf_get_socket_cookie((void *)(sk));                   \
+		}                                                                              \
+	}                                                                                      \
+	ev_;                                                                                   \
+})
+
 /* Process context only: bind the current task as the socket's owner. */
 static __always_inline struct sk_state *bind_owner(struct sock *sk)
 {
@@ -463,21 +496,15 @@ int BPF_PROG(inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
 			ps->tag = 0;
 	}
 
-	conn_from_sk(&c, sk);
-	conn_owner(&c, st);
+	event_conn(&c, sk, st);
 	if (st && newstate == NT_TCP_ESTABLISHED)
 		st->sport = c.sport;
 	/* The local port is released before the move to CLOSE is traced. */
 	if (st && !c.sport)
 		c.sport = st->sport;
-	if (have_filters() && !conn_match(&c, st))
-		return 0;
-	ev = reserve(sizeof(*ev), NTB_STATE);
+	ev = EVENT_RESERVE(struct ntb_state, &c, st, sk, NTB_STATE, EV_ZERO);
 	if (!ev)
 		return 0;
-	__builtin_memset((char *)ev + sizeof(ev->h), 0, sizeof(*ev) - sizeof(ev->h));
-	ev->c = c;
-	ev->c.cookie = bpf_get_socket_cookie(sk);
 	ev->old_state = oldstate;
 	ev->new_state = newstate;
 	ev->opt_sysctl = opt_sysctl_of(sk);
@@ -508,13 +535,10 @@ static __noinline int emit_sample(struct sock *sk, struct probe_slot *ps, __u32 
 	if (!sk || !ps)
 		return 0;
 	st = sk_state_of(sk);
-	conn_from_sk(&c, sk);
-	conn_owner(&c, st);
-	ev = reserve(sizeof(*ev), NTB_SAMPLE);
+	event_conn(&c, sk, st);
+	ev = EVENT_RESERVE(struct ntb_sample, &c, st, sk, NTB_SAMPLE, EV_NOFILTER);
 	if (!ev)
 		return 0;
-	ev->c = c;
-	ev->c.cookie = bpf_get_socket_cookie(sk);
 	ev->kind = kind;
 	ev->state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	ev->ca_state = ca_state_of(sk);
@@ -547,8 +571,7 @@ static __noinline int probe_match(struct sock *sk, struct probe_slot *ps)
 	if (!sk || !ps)
 		return 0;
 	st = sk_state_of(sk);
-	conn_from_sk(&c, sk);
-	conn_owner(&c, st);
+	event_conn(&c, sk, st);
 	ok = conn_match(&c, st);
 	/* A "no" that depends on an owner not known yet is not final. */
 	if (!ok && (nr_pids || nr_cgroups) && !(st && st->tgid && (st->cg_checked || !nr_cgroups)))
@@ -670,15 +693,10 @@ static __noinline int emit_stall(struct sock *sk, struct sk_state *st, __u32 kin
 
 	if (!sk || !st)
 		return 0;
-	conn_from_sk(&c, sk);
-	conn_owner(&c, st);
-	if (have_filters() && !conn_match(&c, st))
-		return 0;
-	ev = reserve(sizeof(*ev), NTB_STALL);
+	event_conn(&c, sk, st);
+	ev = EVENT_RESERVE(struct ntb_stall, &c, st, sk, NTB_STALL, 0);
 	if (!ev)
 		return 0;
-	ev->c = c;
-	ev->c.cookie = bpf_get_socket_cookie(sk);
 	ev->kind = kind;
 	ev->state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	ev->pad = 0;
@@ -915,15 +933,10 @@ int BPF_PROG(tcp_retransmit_skb, const struct sock *sk, const struct sk_buff *sk
 	struct ntb_conn c;
 	__u32 seq = 0;
 
-	conn_from_sk(&c, sk);
-	conn_owner(&c, st);
-	if (have_filters() && !conn_match(&c, st))
-		return 0;
-	ev = reserve(sizeof(*ev), NTB_RETRANS);
+	event_conn(&c, sk, st);
+	ev = EVENT_RESERVE(struct ntb_retrans, &c, st, sk, NTB_RETRANS, 0);
 	if (!ev)
 		return 0;
-	ev->c = c;
-	ev->c.cookie = bpf_get_socket_cookie((void *)sk);
 	/* TCP_SKB_CB(skb)->seq is the first word of skb->cb. */
 	bpf_probe_read_kernel(&seq, sizeof(seq), &skb->cb[0]);
 	ev->seq = seq;
@@ -945,14 +958,9 @@ int BPF_PROG(tcp_retransmit_synack, const struct sock *sk, const struct request_
 	conn_from_sk(&c, (const struct sock *)req);
 	c.netns = netns_of_sk(sk);
 	conn_owner(&c, st);
-	if (have_filters() && !conn_match(&c, st))
-		return 0;
-	ev = reserve(sizeof(*ev), NTB_RETRANS);
+	ev = EVENT_RESERVE(struct ntb_retrans, &c, st, sk, NTB_RETRANS, EV_ZERO);
 	if (!ev)
 		return 0;
-	__builtin_memset((char *)ev + sizeof(ev->h), 0, sizeof(*ev) - sizeof(ev->h));
-	ev->c = c;
-	ev->c.cookie = bpf_get_socket_cookie((void *)sk);
 	ev->seq = BPF_CORE_READ((const struct tcp_request_sock *)req, snt_isn);
 	ev->state = NT_TCP_SYN_RECV;
 	ev->kind = NTB_RETRANS_SYNACK;
@@ -974,15 +982,10 @@ int BPF_PROG(tcp_cong_state_set, struct sock *sk, __u8 ca_state)
 	if (old == ca_state)
 		return 0;
 	st = sk_state_of(sk);
-	conn_from_sk(&c, sk);
-	conn_owner(&c, st);
-	if (have_filters() && !conn_match(&c, st))
-		return 0;
-	ev = reserve(sizeof(*ev), NTB_CONG);
+	event_conn(&c, sk, st);
+	ev = EVENT_RESERVE(struct ntb_cong, &c, st, sk, NTB_CONG, 0);
 	if (!ev)
 		return 0;
-	ev->c = c;
-	ev->c.cookie = bpf_get_socket_cookie(sk);
 	ev->old_state = old;
 	ev->new_state = ca_state;
 	ev->pad = 0;
@@ -1055,15 +1058,10 @@ int BPF_PROG(tcp_receive_reset, struct sock *sk)
 	struct ntb_reset *ev;
 	struct ntb_conn c;
 
-	conn_from_sk(&c, sk);
-	conn_owner(&c, st);
-	if (have_filters() && !conn_match(&c, st))
-		return 0;
-	ev = reserve(sizeof(*ev), NTB_RESET);
+	event_conn(&c, sk, st);
+	ev = EVENT_RESERVE(struct ntb_reset, &c, st, sk, NTB_RESET, 0);
 	if (!ev)
 		return 0;
-	ev->c = c;
-	ev->c.cookie = bpf_get_socket_cookie(sk);
 	ev->kind = NTB_RESET_RECEIVED;
 	ev->state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	ev->pad = 0;
@@ -1082,15 +1080,10 @@ static __always_inline int emit_buffer(struct sock *sk, __u32 kind, __u32 value,
 	struct ntb_buffer *ev;
 	struct ntb_conn c;
 
-	conn_from_sk(&c, sk);
-	conn_owner(&c, st);
-	if (have_filters() && !conn_match(&c, st))
-		return 0;
-	ev = reserve(sizeof(*ev), NTB_BUFFER);
+	event_conn(&c, sk, st);
+	ev = EVENT_RESERVE(struct ntb_buffer, &c, st, sk, NTB_BUFFER, 0);
 	if (!ev)
 		return 0;
-	ev->c = c;
-	ev->c.cookie = bpf_get_socket_cookie(sk);
 	ev->kind = kind;
 	ev->state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	ev->pad = 0;

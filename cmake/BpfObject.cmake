@@ -57,7 +57,7 @@ function(bpf_object name src)
   endif()
 
   add_custom_command(OUTPUT ${obj}
-    COMMAND ${BPF_CLANG} -target bpf -g -O2 -Wall -Werror
+    COMMAND ${BPF_CLANG} -target bpf -g -O2 -Wall ${NETTAPE_BPF_WERROR}
             -D__TARGET_ARCH_${BPF_TARGET_ARCH}
             -I${out_dir} -I${src_dir} -I${BPF_LIBBPF_INCLUDE}
             -c ${src} -o ${obj}.tmp

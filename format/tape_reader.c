@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "names.h"
 #include "tape_int.h"
 
 struct chunk_name {
@@ -24,32 +25,6 @@ static int chunk_name_cmp(const void *a, const void *b)
 	if (x->partial != y->partial)
 		return x->partial - y->partial;
 	return strcmp(x->path, y->path);
-}
-
-/* Parses "chunk-<digits>.ntc[.partial]". */
-static int parse_chunk_name(const char *name, unsigned long long *seq, int *partial)
-{
-	const char *p;
-	unsigned long long v = 0;
-	int digits = 0;
-
-	if (strncmp(name, "chunk-", 6))
-		return 0;
-	for (p = name + 6; *p >= '0' && *p <= '9'; p++, digits++) {
-		if (digits >= 19)
-			return 0;
-		v = v * 10 + (unsigned)(*p - '0');
-	}
-	if (!digits)
-		return 0;
-	if (!strcmp(p, ".ntc"))
-		*partial = 0;
-	else if (!strcmp(p, ".ntc.partial"))
-		*partial = 1;
-	else
-		return 0;
-	*seq = v;
-	return 1;
 }
 
 void tape_list_free(char **paths, int n)
@@ -77,10 +52,10 @@ int tape_list_chunks(const char *dir, char ***paths)
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
-		unsigned long long seq;
+		uint64_t seq;
 		int partial;
 		size_t len;
-		if (!parse_chunk_name(de->d_name, &seq, &partial))
+		if (!tape_chunk_name_parse(de->d_name, &seq, &partial))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;

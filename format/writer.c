@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "names.h"
 #include "tape_int.h"
 
 #define PENDING_MAX 4
@@ -367,9 +368,8 @@ static int open_chunk(struct tape_writer *w)
 	h.chunk_seq = w->next_seq;
 	h.created_boot_ns = w_now(w);
 	h.created_real_ns = w_real(w);
-	snprintf(final, sizeof(final), "%s/chunk-%08llu.ntc", w->dir,
-		 (unsigned long long)h.chunk_seq);
-	if (snprintf(w->path, sizeof(w->path), "%s.partial", final) >= (int)sizeof(w->path))
+	if (tape_chunk_name_format(final, sizeof(final), w->dir, h.chunk_seq, 0) < 0 ||
+	    tape_chunk_name_format(w->path, sizeof(w->path), w->dir, h.chunk_seq, 1) < 0)
 		return -ENAMETOOLONG;
 	if (!access(final, F_OK))
 		return -EEXIST;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "names.h"
 #include "tape.h"
 #include "util.h"
 
@@ -37,14 +38,9 @@ struct budget {
 /* "chunk-00000012.ntc[.partial]" -> 12; 0 if the name does not match. */
 static uint64_t seq_of(const char *path)
 {
-	const char *base = strrchr(path, '/');
-	unsigned long long seq;
-	int end = 0;
+	uint64_t seq;
 
-	base = base ? base + 1 : path;
-	if (sscanf(base, "chunk-%llu.ntc%n", &seq, &end) != 1 || !end)
-		return 0;
-	return seq;
+	return tape_chunk_name_parse(path, &seq, NULL) ? seq : 0;
 }
 
 static int add_chunk(struct budget *b, const char *path, uint64_t size)

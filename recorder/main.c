@@ -19,6 +19,7 @@
 #include "decode.h"
 #include "kmeta.h"
 #include "log.h"
+#include "names.h"
 #include "retention.h"
 #include "snippet.h"
 #include "tape.h"
@@ -28,7 +29,7 @@
 #define DEFAULT_DIR "/var/lib/nettape"
 #define DEFAULT_MAX_DISK (1ULL << 30)
 #define DEFAULT_CHUNK_SIZE (64ULL << 20)
-#define DEFAULT_NOISE "NOT_SPECIFIED,SKB_CONSUMED,QUEUE_PURGE,PACKET_SOCK_ERROR,OTHERHOST"
+#define DEFAULT_NOISE NT_DROP_NOISE_DEFAULT /* one list with the triggers (format/names.h) */
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2

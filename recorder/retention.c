@@ -13,11 +13,12 @@
 
 #include "budget.h"
 #include "log.h"
+#include "names.h"
+#include "pins.h"
 #include "records.h"
 
 #define SEC UINT64_C(1000000000)
 #define HISTORY 256        /* completion times of the last chunks */
-#define PINS_FILE "pins"
 
 struct done_chunk {
 	uint64_t seq;
@@ -54,14 +55,9 @@ static void say(struct retention *r, int level, const char *fmt, ...)
 
 static uint64_t seq_of(const char *path)
 {
-	const char *base = strrchr(path, '/');
-	unsigned long long seq;
-	int end = 0;
+	uint64_t seq;
 
-	base = base ? base + 1 : path;
-	if (sscanf(base, "chunk-%llu.ntc%n", &seq, &end) != 1 || !end)
-		return 0;
-	return seq;
+	return tape_chunk_name_parse(path, &seq, NULL) ? seq : 0;
 }
 
 /* Size of complete chunk seq on disk, 0 if it is gone (or not complete). */
@@ -70,8 +66,7 @@ static uint64_t chunk_size(const struct retention *r, uint64_t seq)
 	char path[4096];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/chunk-%08" PRIu64 ".ntc", r->dir, seq);
-	if (stat(path, &st))
+	if (tape_chunk_name_format(path, sizeof(path), r->dir, seq, 0) < 0 || stat(path, &st))
 		return 0;
 	return (uint64_t)st.st_size;
 }
@@ -118,40 +113,36 @@ uint64_t retention__pinned_bytes(struct retention *r)
 /* ------------------------------------------------------------------ */
 /* DIR/pins                                                           */
 
-/* One line per pin:
- * "pin ID KIND TS SEQ_FROM SEQ_TO COOKIE DESC" (DESC to the end of line). */
+/* DIR/pins is written and read by format/pins.c. */
 static void save(struct retention *r)
 {
-	char path[4096], tmp[4096];
-	FILE *f;
+	struct tape_pin_line *v;
 	size_t i;
-	int fd, ok;
+	int err;
 
 	if (r->o.no_persist || !r->dirty)
 		return;
 	r->dirty = 0;
-	snprintf(path, sizeof(path), "%s/%s", r->dir, PINS_FILE);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", r->dir, PINS_FILE);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		say(r, LOG_LVL_WARN, "retention: cannot write %s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	v = calloc(r->npins ? r->npins : 1, sizeof(*v));
+	if (!v) {
 		r->dirty = 1;     /* retried at the next change or chunk */
 		return;
 	}
-	fprintf(f, "# nettape pins v1: pin ID KIND TS_BOOT_NS SEQ_FROM SEQ_TO COOKIE DESCRIPTION\n");
 	for (i = 0; i < r->npins; i++) {
 		const struct retention_pin *p = &r->pins[i];
 
-		fprintf(f, "pin %" PRIu64 " %u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %s\n",
-			p->id, p->kind, p->ts, p->seq_from, p->seq_to, p->cookie, p->desc);
+		v[i].id = p->id;
+		v[i].kind = p->kind;
+		v[i].ts = p->ts;
+		v[i].seq_from = p->seq_from;
+		v[i].seq_to = p->seq_to;
+		v[i].cookie = p->cookie;
+		snprintf(v[i].desc, sizeof(v[i].desc), "%s", p->desc);
 	}
-	ok = !fflush(f) && !fdatasync(fileno(f));
-	ok = !fclose(f) && ok;
-	if (!ok || rename(tmp, path)) {
-		say(r, LOG_LVL_WARN, "retention: cannot save %s: %s", path, strerror(errno));
-		unlink(tmp);
+	err = tape_pins_write(r->dir, v, r->npins);
+	free(v);
+	if (err) {
+		say(r, LOG_LVL_WARN, "retention: cannot save %s/%s: %s", r->dir, TAPE_PINS_FILE, strerror(-err));
 		r->dirty = 1;
 	}
 }
@@ -179,51 +170,41 @@ static void apply(struct retention *r, uint64_t from, uint64_t to)
 		    from, to);
 }
 
+static int load_one(void *ctx, const struct tape_pin_line *l)
+{
+	struct retention *r = ctx;
+	struct retention_pin p;
+
+	memset(&p, 0, sizeof(p));
+	p.id = l->id;
+	p.kind = l->kind;
+	p.ts = l->ts;
+	p.seq_from = l->seq_from;
+	p.seq_to = l->seq_to;
+	p.cookie = l->cookie;
+	p.seq_fire = p.seq_to;    /* final: never cut back */
+	snprintf(p.desc, sizeof(p.desc), "%s", l->desc);
+	if (push_pin(r, &p))
+		return -ENOMEM;
+	apply(r, p.seq_from, p.seq_to);
+	if (p.id >= r->next_id)
+		r->next_id = p.id + 1;
+	return 0;
+}
+
 static void load(struct retention *r)
 {
-	char path[4096], line[1024];
-	FILE *f;
-	unsigned lineno = 0, bad = 0;
+	unsigned lines = 0, bad = 0;
+	int err = tape_pins_read(r->dir, load_one, r, &bad, &lines);
 
-	snprintf(path, sizeof(path), "%s/%s", r->dir, PINS_FILE);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		struct retention_pin p;
-		unsigned kind;
-		int off = 0;
-		size_t n;
-
-		lineno++;
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
-		memset(&p, 0, sizeof(p));
-		if (sscanf(line, "pin %" SCNu64 " %u %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %n",
-			   &p.id, &kind, &p.ts, &p.seq_from, &p.seq_to, &p.cookie, &off) != 6 ||
-		    !off || p.seq_from > p.seq_to || p.seq_to - p.seq_from > 100000 || kind > 0xffff) {
-			bad++;
-			continue;
-		}
-		p.kind = (uint16_t)kind;
-		p.seq_fire = p.seq_to;    /* final: never cut back */
-		snprintf(p.desc, sizeof(p.desc), "%s", line + off);
-		n = strlen(p.desc);
-		while (n && (p.desc[n - 1] == '\n' || p.desc[n - 1] == '\r'))
-			p.desc[--n] = '\0';
-		if (push_pin(r, &p))
-			break;
-		apply(r, p.seq_from, p.seq_to);
-		if (p.id >= r->next_id)
-			r->next_id = p.id + 1;
-	}
-	fclose(f);
+	if (err && err != -ENOENT && err != -ENOMEM)
+		say(r, LOG_LVL_WARN, "retention: cannot read %s/%s: %s", r->dir, TAPE_PINS_FILE, strerror(-err));
 	if (bad)
-		say(r, LOG_LVL_WARN, "retention: %s: %u unreadable line(s) of %u ignored", path, bad,
-		    lineno);
+		say(r, LOG_LVL_WARN, "retention: %s/%s: %u unreadable line(s) of %u ignored", r->dir,
+		    TAPE_PINS_FILE, bad, lines);
 	if (r->npins)
-		say(r, LOG_LVL_INFO, "retention: %zu pin(s) kept from the previous run (%s)",
-		    r->npins, path);
+		say(r, LOG_LVL_INFO, "retention: %zu pin(s) kept from the previous run (%s/%s)",
+		    r->npins, r->dir, TAPE_PINS_FILE);
 }
 
 /* ------------------------------------------------------------------ */

@@ -24,21 +24,13 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "packet.h"
 #include "records.h"
 
 #define SEC UINT64_C(1000000000)
 #define MAX_WINDOWS 64
 #define MAX_LOCAL 64
 #define WINDOW_GRACE_NS SEC    /* packets reach us a little after their timestamp */
-
-#define LT_ETHERNET 1
-#define LT_RAW 101
-#define LT_SLL 113
-#define LT_SLL2 276
-
-#define DIR_UNKNOWN 0
-#define DIR_IN 1
-#define DIR_OUT 2
 
 /* A packet in the ring; caplen bytes follow, the entry padded to 8. */
 struct ent {
@@ -182,139 +174,6 @@ void snippet_clock_spread(unsigned rounds, uint64_t *min, uint64_t *median, uint
 	*median = v[rounds / 2];
 	*max = v[rounds - 1];
 	free(v);
-}
-
-/* ------------------------------------------------------------------ */
-/* Parsing                                                            */
-
-struct parsed {
-	uint8_t family;
-	uint8_t dir;
-	uint16_t sport, dport;
-	uint32_t ifindex;
-	uint8_t saddr[16], daddr[16];
-};
-
-static uint16_t rd16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint8_t pkttype_dir(uint16_t pkttype)
-{
-	switch (pkttype) {
-	case 0: /* PACKET_HOST */
-	case 1: /* PACKET_BROADCAST */
-	case 2: /* PACKET_MULTICAST */
-		return DIR_IN;
-	case 4: /* PACKET_OUTGOING */
-		return DIR_OUT;
-	default:
-		return DIR_UNKNOWN;
-	}
-}
-
-/* IP and TCP headers of an IP packet. 0, or -1 if it is not a TCP packet
- * with its ports captured. */
-static int parse_ip(const unsigned char *p, uint32_t len, struct parsed *out)
-{
-	uint32_t hl;
-	uint8_t proto;
-
-	if (len < 1)
-		return -1;
-	if (p[0] >> 4 == 4) {
-		if (len < 20)
-			return -1;
-		hl = (uint32_t)(p[0] & 0x0f) * 4;
-		proto = p[9];
-		/* Not the first fragment: no TCP header. */
-		if (hl < 20 || proto != 6 || (rd16(p + 6) & 0x1fff))
-			return -1;
-		out->family = 2;
-		memset(out->saddr, 0, 16);
-		memset(out->daddr, 0, 16);
-		memcpy(out->saddr, p + 12, 4);
-		memcpy(out->daddr, p + 16, 4);
-	} else if (p[0] >> 4 == 6) {
-		int hops;
-
-		if (len < 40)
-			return -1;
-		proto = p[6];
-		hl = 40;
-		/* Extension headers: hop-by-hop, routing, destination options. */
-		for (hops = 0; hops < 8 && (proto == 0 || proto == 43 || proto == 60); hops++) {
-			if (len < hl + 8)
-				return -1;
-			proto = p[hl];
-			hl += ((uint32_t)p[hl + 1] + 1) * 8;
-		}
-		if (proto != 6)
-			return -1;
-		out->family = 10;
-		memcpy(out->saddr, p + 8, 16);
-		memcpy(out->daddr, p + 24, 16);
-	} else {
-		return -1;
-	}
-	if (len < hl + 4)
-		return -1;
-	out->sport = rd16(p + hl);
-	out->dport = rd16(p + hl + 2);
-	return 0;
-}
-
-static int parse_frame(int linktype, const unsigned char *p, uint32_t len, struct parsed *out)
-{
-	uint16_t proto;
-	uint32_t off;
-
-	out->dir = DIR_UNKNOWN;
-	out->ifindex = 0;
-	switch (linktype) {
-	case LT_ETHERNET:
-		if (len < 14)
-			return -1;
-		off = 12;
-		proto = rd16(p + off);
-		/* 802.1Q / 802.1ad tags */
-		while ((proto == 0x8100 || proto == 0x88a8) && len >= off + 6) {
-			off += 4;
-			proto = rd16(p + off);
-		}
-		off += 2;
-		break;
-	case LT_SLL:
-		if (len < 16)
-			return -1;
-		out->dir = pkttype_dir(rd16(p));
-		proto = rd16(p + 14);
-		off = 16;
-		break;
-	case LT_SLL2:
-		if (len < 20)
-			return -1;
-		proto = rd16(p);
-		out->ifindex = rd32(p + 4);
-		out->dir = pkttype_dir(p[10]);
-		off = 20;
-		break;
-	case LT_RAW:
-		proto = (len && p[0] >> 4 == 6) ? 0x86dd : 0x0800;
-		off = 0;
-		break;
-	default:
-		return -1;
-	}
-	if (proto != 0x0800 && proto != 0x86dd)
-		return -1;
-	return parse_ip(p + off, len - off, out);
 }
 
 static int is_local(const struct snippet *s, uint8_t family, const uint8_t *addr)
@@ -525,9 +384,11 @@ static void expire_windows(struct snippet *s, uint64_t now)
 static int fill_ent(struct snippet *s, struct ent *e, uint64_t real, const unsigned char *bytes,
 		    uint32_t caplen, uint32_t len, uint8_t dir_hint)
 {
-	struct parsed pp;
+	struct nt_packet pp;
 
-	if (parse_frame(s->linktype, bytes, caplen, &pp)) {
+	/* A TCP segment with its ports captured; the first fragment has them too. */
+	(void)nt_packet_parse(s->linktype, bytes, caplen, len, &pp);
+	if (pp.proto != 6 || !pp.has_ports || pp.frag == NT_PKT_FRAG_LATER) {
 		s->st.unparsed++;
 		return -1;
 	}
@@ -536,12 +397,12 @@ static int fill_ent(struct snippet *s, struct ent *e, uint64_t real, const unsig
 	e->caplen = caplen;
 	e->orig_len = len;
 	e->ifindex = pp.ifindex ? pp.ifindex : s->ifindex;
-	e->dir = pp.dir != DIR_UNKNOWN ? pp.dir : dir_hint;
-	if (e->dir == DIR_UNKNOWN) {
+	e->dir = pp.dir != NT_PKT_DIR_UNKNOWN ? pp.dir : dir_hint;
+	if (e->dir == NT_PKT_DIR_UNKNOWN) {
 		int src = is_local(s, pp.family, pp.saddr), dst = is_local(s, pp.family, pp.daddr);
 
 		if (src != dst)
-			e->dir = src ? DIR_OUT : DIR_IN;
+			e->dir = src ? NT_PKT_DIR_OUT : NT_PKT_DIR_IN;
 	}
 	e->family = pp.family;
 	e->sport = pp.sport;
@@ -561,7 +422,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *ph, const u_char *
 	s->st.packets++;
 	if (caplen > s->o.snaplen)
 		caplen = s->o.snaplen;
-	if (fill_ent(s, &tmp, real, bytes, caplen, ph->len, DIR_UNKNOWN))
+	if (fill_ent(s, &tmp, real, bytes, caplen, ph->len, NT_PKT_DIR_UNKNOWN))
 		return;
 	tmp.size = ent_size(caplen);
 	e = ring_reserve(s, tmp.size);
@@ -627,6 +488,21 @@ static uint64_t kpkt_ts(const struct snippet *s, const struct tpacket3_hdr *h)
 	return real > s->off ? real - s->off : 0;
 }
 
+/* Direction from a packet socket's sll_pkttype (the kernel's PACKET_*). */
+static uint8_t sll_dir(uint8_t pkttype)
+{
+	switch (pkttype) {
+	case PACKET_HOST:
+	case PACKET_BROADCAST:
+	case PACKET_MULTICAST:
+		return NT_PKT_DIR_IN;
+	case PACKET_OUTGOING:
+		return NT_PKT_DIR_OUT;
+	default:
+		return NT_PKT_DIR_UNKNOWN;
+	}
+}
+
 /* The packet as libpcap would hand it out (cooked sockets: with the SLL or
  * SLL2 header built from the sockaddr_ll) into s->pkt, then parsed into e.
  * Returns the bytes (s->pkt) or NULL when it is not a TCP packet. */
@@ -641,7 +517,7 @@ static const unsigned char *kpkt_ent(struct snippet *s, struct tpacket3_hdr *h, 
 
 	if (s->ksock == SOCK_DGRAM) {
 		d = (unsigned char *)h + h->tp_net;
-		if (s->linktype == LT_SLL2) {
+		if (s->linktype == NT_LINKTYPE_LINUX_SLL2) {
 			hl = 20;
 			memcpy(p, &sll->sll_protocol, 2);
 			p[2] = p[3] = 0;
@@ -671,7 +547,7 @@ static const unsigned char *kpkt_ent(struct snippet *s, struct tpacket3_hdr *h, 
 		cap = s->o.snaplen;
 	memcpy(p + hl, d, cap - hl);
 	if (fill_ent(s, e, (uint64_t)h->tp_sec * SEC + h->tp_nsec, p, cap, h->tp_len + hl,
-		     pkttype_dir(sll->sll_pkttype)))
+		     sll_dir(sll->sll_pkttype)))
 		return NULL;
 	e->written = h->tp_padding[0]; /* our mark: the kernel zeroes it */
 	e->size = ent_size(cap);
@@ -793,7 +669,7 @@ static int kring_open(struct snippet *s, int pfd, char *err, size_t errlen)
 		snprintf(err, errlen, "libpcap's socket is not a packet socket");
 		return -ENOTSUP;
 	}
-	if (type == SOCK_DGRAM && s->linktype != LT_SLL && s->linktype != LT_SLL2) {
+	if (type == SOCK_DGRAM && s->linktype != NT_LINKTYPE_LINUX_SLL && s->linktype != NT_LINKTYPE_LINUX_SLL2) {
 		snprintf(err, errlen, "cooked capture with link type %d", s->linktype);
 		return -ENOTSUP;
 	}
@@ -956,17 +832,17 @@ static int dlt_to_linktype(int dlt)
 {
 	switch (dlt) {
 	case DLT_EN10MB:
-		return LT_ETHERNET;
+		return NT_LINKTYPE_ETHERNET;
 	case DLT_LINUX_SLL:
-		return LT_SLL;
+		return NT_LINKTYPE_LINUX_SLL;
 #ifdef DLT_LINUX_SLL2
 	case DLT_LINUX_SLL2:
-		return LT_SLL2;
+		return NT_LINKTYPE_LINUX_SLL2;
 #endif
 	case DLT_RAW:
 	case 14: /* DLT_RAW on some BSDs */
-	case LT_RAW:
-		return LT_RAW;
+	case NT_LINKTYPE_RAW:
+		return NT_LINKTYPE_RAW;
 	default:
 		return -1;
 	}

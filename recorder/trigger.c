@@ -8,15 +8,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include "names.h"
 #include "tape.h"
+#include "util.h"
 
 #define SEC 1000000000ULL
 #define BURST_MAX 32
 #define BURST_SLOTS 4096   /* power of two */
 #define COOL_SLOTS 8192    /* power of two */
 #define REASON_CACHE 1024  /* drop reasons classified once (enum values are small) */
-
-#define DEFAULT_NOISE "NOT_SPECIFIED,SKB_CONSUMED,QUEUE_PURGE,OTHERHOST"
 
 /* RC_DUP: the receiver discarding data it already has (TCP_OLD_DATA,
  * TCP_OLD_SEQUENCE): a consequence of retransmissions (spurious ones on a
@@ -51,16 +51,6 @@ struct trigger {
 	struct trigger_stats st;
 };
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *b = p;
@@ -80,7 +70,7 @@ static uint64_t conn_key(const struct nt_conn *c)
 	uint64_t h = 0xcbf29ce484222325ULL;
 
 	if (c->cookie)
-		return mix(c->cookie) | 1;
+		return mix64(c->cookie) | 1;
 	memcpy(a, c->saddr, 16);
 	memcpy(a + 16, &c->sport, 2);
 	memcpy(b, c->daddr, 16);
@@ -94,20 +84,19 @@ static uint64_t conn_key(const struct nt_conn *c)
 		h = hash_bytes(h, b, sizeof(b));
 		h = hash_bytes(h, a, sizeof(a));
 	}
-	return mix(h) | 1;
+	return mix64(h) | 1;
 }
 
 static uint64_t port_key(uint32_t netns, uint16_t port, uint64_t salt)
 {
-	return mix(((uint64_t)netns << 20) ^ ((uint64_t)port << 2) ^ salt) | 1;
+	return mix64(((uint64_t)netns << 20) ^ ((uint64_t)port << 2) ^ salt) | 1;
 }
 
 const char *trigger_kind_name(uint16_t kind)
 {
-	static const char *const names[] = { "manual", "zero_window", "drop_burst", "rto",
-					     "rtt_spike", "listen_overflow" };
+	const char *n = nt_trigger_kind_name(kind);
 
-	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
+	return n ? n : "unknown";
 }
 
 const char *trigger_meta_reason_name(void *ctx, uint32_t reason)
@@ -159,7 +148,7 @@ static int add_noise(struct trigger *t, const char *name, size_t n)
 
 	if (!n)
 		return 0;
-	if (n >= 16 && !strncasecmp(name, "SKB_DROP_REASON_", 16)) {
+	if (n >= 16 && nt_drop_reason_short(name) != name) {
 		name += 16;
 		n -= 16;
 	}
@@ -221,7 +210,7 @@ struct trigger *trigger__new(const struct trigger_opts *opts)
 		err = -EINVAL;
 		goto fail;
 	}
-	err = parse_noise(t, opts->noise ? opts->noise : DEFAULT_NOISE);
+	err = parse_noise(t, opts->noise ? opts->noise : NT_DROP_NOISE_DEFAULT);
 	if (err)
 		goto fail;
 	err = -ENOMEM;
@@ -264,12 +253,14 @@ static enum reason_class classify(struct trigger *t, uint32_t reason)
 	if (t->o.reason_name)
 		name = t->o.reason_name(t->o.reason_ctx, reason);
 	if (name) {
-		if (!strncasecmp(name, "SKB_DROP_REASON_", 16))
-			name += 16;
-		if (!strcasecmp(name, "TCP_LISTEN_OVERFLOW"))
+		enum nt_drop_class dc = nt_drop_class_of(name);
+
+		name = nt_drop_reason_short(name);
+		if (dc == NT_DROP_CLASS_LISTEN)
 			rc = RC_LISTEN;
-		if (!strcasecmp(name, "TCP_OLD_DATA") || !strcasecmp(name, "TCP_OLD_SEQUENCE"))
+		if (dc == NT_DROP_CLASS_DUPLICATE)
 			rc = RC_DUP;
+		/* noise is the configured list, not the default class */
 		for (i = 0; i < t->nnoise; i++)
 			if (!strcasecmp(name, t->noise[i]))
 				rc = RC_NOISE;
@@ -306,7 +297,7 @@ static int burst_add(struct burst *tab, uint64_t key, uint64_t ts, uint32_t n, u
 static int detect(struct trigger *t, uint16_t kind, uint64_t ts, const struct nt_conn *c,
 		  uint64_t key, const char *what)
 {
-	uint64_t ck = mix(key ^ ((uint64_t)kind << 56)) | 1;
+	uint64_t ck = mix64(key ^ ((uint64_t)kind << 56)) | 1;
 	struct cool *cs = &t->cool[ck & (COOL_SLOTS - 1)];
 	struct trigger_fire f;
 	char tuple[2 * (INET6_ADDRSTRLEN + 10) + 8];

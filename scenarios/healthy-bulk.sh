@@ -5,6 +5,11 @@
 # shaping, no rules. SC_TOOL picks the sender/receiver pair:
 #   nt-traffic (default)  one upload rate-limited to 50 MB/s for SC_SECONDS (4)
 #   iperf3                iperf3 -c -P 4 -t SC_SECONDS (5) against iperf3 -s -1
+#                         (SC_IPERF_RATE=2G paces it: -b per stream). iperf3 3.12's
+#                         server falls behind when the CPUs are busy and closes its
+#                         streams with unread data at the end: RSTs (srv
+#                         TCPAbortOnClose 1-4; 0 of 5 runs idle, 2 of 2 unpaced and
+#                         1 of 3 paced at 2G under load). The oracle shows it.
 #   python                a python3 sender (256 KiB send() calls for SC_SECONDS,
 #                         5) to a python3 receiver, full speed
 # On this kernel veth reorders at full speed: the sender retransmits
@@ -24,6 +29,7 @@ SC_SRV_ADDR=198.18.0.1
 SC_CLI_ADDR=198.18.0.2
 SC_PORT=${SC_PORT:-5006}
 SC_TOOL=${SC_TOOL:-nt-traffic}
+SC_IPERF_RATE=${SC_IPERF_RATE:-}
 case $SC_TOOL in
 nt-traffic) SC_SECONDS=${SC_SECONDS:-4} ;;
 iperf3 | python) SC_SECONDS=${SC_SECONDS:-5} ;;
@@ -95,7 +101,7 @@ scenario_traffic() {
 		nt_bg cli sender "$NT_TRAFFIC" client --connect $SC_SRV_ADDR:$SC_PORT --bulk 0 --rate 50M \
 			--duration "$SC_SECONDS" ;;
 	iperf3)
-		nt_bg cli sender iperf3 -c $SC_SRV_ADDR -p $SC_PORT -P 4 -t "$SC_SECONDS" -J ;;
+		nt_bg cli sender iperf3 -c $SC_SRV_ADDR -p $SC_PORT -P 4 -t "$SC_SECONDS" ${SC_IPERF_RATE:+-b $SC_IPERF_RATE} -J ;;
 	python)
 		nt_bg cli sender "$NT_PYTHON" "$NT_TMP/send.py" $SC_SRV_ADDR $SC_PORT "$SC_SECONDS" ;;
 	esac

@@ -14,6 +14,7 @@ nettape_format_unit(test_meta)
 nettape_format_unit(test_rotation)
 nettape_format_unit(test_damage)
 nettape_format_unit(test_delta)
+nettape_format_unit(test_names_pins)
 
 # nettape-mktape: synthetic tapes for tests and benchmarks (not installed).
 add_executable(nettape-mktape ${CMAKE_CURRENT_SOURCE_DIR}/tools/mktape.c)
@@ -56,9 +57,35 @@ if(NETTAPE_HAVE_LIBFUZZER)
             ${NETTAPE_FUZZ_WORK}/corpus ${NETTAPE_FUZZ_DIR}/corpus)
   set_tests_properties(format.fuzz_chunk_reader_short PROPERTIES LABELS "fuzz" TIMEOUT 120
     FIXTURES_REQUIRED nettape_fuzz_work)
-  add_test(NAME format.fuzz_work_setup COMMAND ${CMAKE_COMMAND} -E make_directory ${NETTAPE_FUZZ_WORK}/corpus)
+  add_test(NAME format.fuzz_work_setup COMMAND ${CMAKE_COMMAND} -E make_directory ${NETTAPE_FUZZ_WORK}/corpus
+           ${NETTAPE_FUZZ_WORK}/corpus-fuzz_packet ${NETTAPE_FUZZ_WORK}/corpus-fuzz_names ${NETTAPE_FUZZ_WORK}/corpus-fuzz_pins)
   set_tests_properties(format.fuzz_work_setup PROPERTIES FIXTURES_SETUP nettape_fuzz_work LABELS "fuzz")
 endif()
+
+# One libFuzzer target per format/ parser besides the chunk reader: the plain
+# driver replays its corpus under ctest; with libFuzzer, a short bounded run.
+function(nettape_format_fuzz name corpus max_len)
+  add_executable(${name}_replay ${NETTAPE_FUZZ_DIR}/${name}.c ${NETTAPE_FUZZ_DIR}/fuzz_driver.c)
+  target_link_libraries(${name}_replay PRIVATE nettape_format nettape_warnings)
+  add_test(NAME format.${name}_replay COMMAND ${name}_replay ${NETTAPE_FUZZ_DIR}/${corpus})
+  set_tests_properties(format.${name}_replay PROPERTIES LABELS "fuzz;unit")
+  if(NETTAPE_HAVE_LIBFUZZER)
+    add_executable(${name} ${NETTAPE_FUZZ_DIR}/${name}.c)
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(${name} PRIVATE nettape_format_fuzz nettape_warnings)
+    add_test(NAME format.${name}_short
+      COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1
+              $<TARGET_FILE:${name}> -runs=200000 -max_total_time=15 -max_len=${max_len}
+              -rss_limit_mb=2048 -artifact_prefix=${NETTAPE_FUZZ_WORK}/
+              ${NETTAPE_FUZZ_WORK}/corpus-${name} ${NETTAPE_FUZZ_DIR}/${corpus})
+    set_tests_properties(format.${name}_short PROPERTIES LABELS "fuzz" TIMEOUT 90
+      FIXTURES_REQUIRED nettape_fuzz_work)
+  endif()
+endfunction()
+nettape_format_fuzz(fuzz_packet corpus_packet 2048)
+nettape_format_fuzz(fuzz_names corpus_names 256)
+nettape_format_fuzz(fuzz_pins corpus_pins 1200)
 
 # mkgolden regenerates tests/golden/*.ntc by hand (not a test): mkgolden tests/golden
 add_executable(nettape-mkgolden ${CMAKE_CURRENT_SOURCE_DIR}/golden/mkgolden.c)

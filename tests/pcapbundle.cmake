@@ -4,9 +4,6 @@ set(NETTAPE_PB_DIR ${CMAKE_CURRENT_SOURCE_DIR}/pcapbundle)
 # A tape with known names, addresses, events and real Ethernet/IP/TCP snippets.
 add_executable(nt-pb-gen-tape ${NETTAPE_PB_DIR}/gen_tape.c)
 target_link_libraries(nt-pb-gen-tape PRIVATE nettape_format nettape_warnings)
-# Dumps every record (text + hex) and every raw zstd frame, for the leak checks.
-add_executable(nt-pb-dump-tape ${NETTAPE_PB_DIR}/dump_tape.c)
-target_link_libraries(nt-pb-dump-tape PRIVATE nettape_format PkgConfig::ZSTD nettape_warnings)
 # Unit tests of pcapng_writer, tar_writer, anonymize and the selection helpers.
 add_executable(nt-pb-unit ${NETTAPE_PB_DIR}/test_units.c)
 target_link_libraries(nt-pb-unit PRIVATE nettape_analyzer nettape_warnings)
@@ -16,7 +13,7 @@ set_tests_properties(pcapbundle.unit PROPERTIES LABELS "unit")
 
 add_test(NAME pcapbundle.pcap_cli
   COMMAND bash ${NETTAPE_PB_DIR}/test_pcap.sh $<TARGET_FILE:nettape> $<TARGET_FILE:nt-pb-gen-tape>
-          $<TARGET_FILE:nt-pb-dump-tape> ${CMAKE_CURRENT_BINARY_DIR}/pcapbundle-pcap)
+          $<TARGET_FILE:nt-tape-dump> ${CMAKE_CURRENT_BINARY_DIR}/pcapbundle-pcap)
 set_tests_properties(pcapbundle.pcap_cli PROPERTIES LABELS "cli" SKIP_RETURN_CODE 77)
 
 # 'nettape pcap DB': the imported tape and the synthetic capture (all link types of
@@ -29,10 +26,10 @@ set_tests_properties(pcapbundle.pcap_db_cli PROPERTIES LABELS "cli" SKIP_RETURN_
 
 add_test(NAME pcapbundle.bundle_cli
   COMMAND bash ${NETTAPE_PB_DIR}/test_bundle.sh $<TARGET_FILE:nettape> $<TARGET_FILE:nt-pb-gen-tape>
-          $<TARGET_FILE:nt-pb-dump-tape> ${CMAKE_CURRENT_BINARY_DIR}/pcapbundle-bundle)
+          $<TARGET_FILE:nt-tape-dump> ${CMAKE_CURRENT_BINARY_DIR}/pcapbundle-bundle)
 set_tests_properties(pcapbundle.bundle_cli PROPERTIES LABELS "cli" SKIP_RETURN_CODE 77)
 
-# Fuzzing anonymize.c (packet parser and rewriter, records, --conn/--from): the corpus
+# Fuzzing anonymize.c (packet rewriter, records) and the --conn/--from grammar: the corpus
 # replayed by the plain driver under ctest, and with libFuzzer a short bounded run.
 add_executable(nt-pb-fuzz-anon-replay ${NETTAPE_PB_DIR}/fuzz_anonymize.c)
 target_compile_definitions(nt-pb-fuzz-anon-replay PRIVATE NT_PB_REPLAY_MAIN)
@@ -48,11 +45,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; retur
   unset(CMAKE_REQUIRED_FLAGS)
 endif()
 if(NETTAPE_PB_HAVE_LIBFUZZER)
-  add_executable(nt-pb-fuzz-anon ${NETTAPE_PB_DIR}/fuzz_anonymize.c ${CMAKE_SOURCE_DIR}/analyzer/anonymize.c)
+  add_executable(nt-pb-fuzz-anon ${NETTAPE_PB_DIR}/fuzz_anonymize.c ${CMAKE_SOURCE_DIR}/analyzer/anonymize.c
+    ${CMAKE_SOURCE_DIR}/analyzer/selection.c ${CMAKE_SOURCE_DIR}/analyzer/timefmt.c)
   target_include_directories(nt-pb-fuzz-anon PRIVATE ${CMAKE_SOURCE_DIR}/analyzer)
   target_compile_options(nt-pb-fuzz-anon PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_options(nt-pb-fuzz-anon PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_libraries(nt-pb-fuzz-anon PRIVATE nettape_format nettape_warnings)
+  # the rest of the analyzer (db.c behind conn_filter_learn_db) uninstrumented
+  target_link_libraries(nt-pb-fuzz-anon PRIVATE nettape_analyzer nettape_format PkgConfig::SQLITE3 nettape_warnings)
   set(NETTAPE_PB_FUZZ_WORK ${CMAKE_CURRENT_BINARY_DIR}/pcapbundle-fuzz)
   add_test(NAME pcapbundle.fuzz_anon_short
     COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1

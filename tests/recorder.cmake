@@ -8,11 +8,9 @@ if(NETTAPE_RECORDER)
   add_test(NAME recorder_unit COMMAND unit_recorder)
   set_tests_properties(recorder_unit PROPERTIES LABELS "unit;recorder")
 
-  add_executable(tape_dump ${CMAKE_CURRENT_SOURCE_DIR}/recorder/tape_dump.c)
-  target_link_libraries(tape_dump PRIVATE nettape_format nettape_warnings)
   add_test(NAME recorder_smoke
     COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/recorder/smoke.sh $<TARGET_FILE:nettape-record>
-            $<TARGET_FILE:tape_dump>)
+            $<TARGET_FILE:nt-tape-dump>)
   set_tests_properties(recorder_smoke PROPERTIES LABELS "e2e;recorder" SKIP_RETURN_CODE 77
     TIMEOUT 120 RUN_SERIAL TRUE)
 endif()

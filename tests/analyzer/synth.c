@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "synth.h"
 #include "tape.h"
 
 /*
@@ -73,19 +74,10 @@ static void emit(struct synth *s, uint16_t type, uint64_t ts, const void *data, 
 
 static struct nt_conn conn(uint64_t cookie, uint32_t pid, const char *sa, uint16_t sp, const char *da, uint16_t dp)
 {
-	struct nt_conn c;
+	struct nt_conn c = synth_conn(cookie, pid, sa, sp, da, dp);
 
-	memset(&c, 0, sizeof(c));
-	c.cookie = cookie;
-	c.pid = pid;
 	c.cgroup = pid ? 1000 + pid : 0;
 	c.netns = 4026531840u;
-	c.family = 2;
-	c.proto = 6;
-	c.sport = sp;
-	c.dport = dp;
-	inet_pton(AF_INET, sa, c.saddr);
-	inet_pton(AF_INET, da, c.daddr);
 	return c;
 }
 
@@ -581,54 +573,6 @@ static void sc_pair(struct synth *s, uint64_t t)
 
 /* ---- metadata and main ---- */
 
-static void meta_process(struct tape_meta *m, uint32_t pid, const char *comm, const char *cmdline)
-{
-	char buf[256];
-	struct nt_rec_process p;
-	size_t n = strlen(cmdline);
-
-	memset(&p, 0, sizeof(p));
-	p.pid = pid;
-	p.ppid = 1;
-	p.cgroup = 1000 + pid;
-	strncpy(p.comm, comm, sizeof(p.comm) - 1);
-	memcpy(buf, &p, sizeof(p));
-	memcpy(buf + sizeof(p), cmdline, n);
-	tape_meta__add(m, NT_REC_PROCESS, buf, (uint32_t)(sizeof(p) + n));
-}
-
-static void meta_enum(struct tape_meta *m, uint16_t kind, uint32_t value, const char *name)
-{
-	char buf[128];
-	struct nt_rec_enum_name e = { .kind = kind, .value = value };
-	size_t n = strlen(name);
-
-	memcpy(buf, &e, sizeof(e));
-	memcpy(buf + sizeof(e), name, n);
-	tape_meta__add(m, NT_REC_ENUM_NAME, buf, (uint32_t)(sizeof(e) + n));
-}
-
-static void meta_symbol(struct tape_meta *m, uint64_t addr, const char *name)
-{
-	char buf[128];
-	size_t n = strlen(name);
-
-	memcpy(buf, &addr, 8);
-	memcpy(buf + 8, name, n);
-	tape_meta__add(m, NT_REC_SYMBOL, buf, (uint32_t)(8 + n));
-}
-
-static void meta_cgroup(struct tape_meta *m, uint64_t id, const char *path, const char *container)
-{
-	char buf[256];
-	struct nt_rec_cgroup g = { .id = id, .path_len = (uint16_t)strlen(path), .container_len = (uint16_t)strlen(container) };
-
-	memcpy(buf, &g, sizeof(g));
-	memcpy(buf + sizeof(g), path, g.path_len);
-	memcpy(buf + sizeof(g) + g.path_len, container, g.container_len);
-	tape_meta__add(m, NT_REC_CGROUP, buf, (uint32_t)(sizeof(g) + g.path_len + g.container_len));
-}
-
 static void fill_meta(struct synth *s)
 {
 	struct tape_meta *m = s->meta;
@@ -636,31 +580,31 @@ static void fill_meta(struct synth *s)
 	struct nt_rec_netns ns = { .inode = 4026531840u };
 
 	for (int r = 0; r < R_COUNT; r++)
-		meta_enum(m, NT_ENUM_DROP_REASON, reason(s, r), reason_names[r]);
-	meta_enum(m, NT_ENUM_RST_REASON, 1, "NOT_SPECIFIED");
-	meta_symbol(m, SYM_NF_HOOK, "nf_hook_slow");
-	meta_symbol(m, SYM_TCP_V4_RCV, "tcp_v4_rcv");
-	meta_symbol(m, SYM_TCP_CHILD, "tcp_check_req");
-	meta_symbol(m, SYM_TCP_VALIDATE, "tcp_validate_incoming");
-	meta_process(m, 4242, "api-server", "/usr/bin/api-server --port 8080");
-	meta_process(m, 5151, "slow-accept", "/opt/slow-accept --listen :9090 --backlog 1");
-	meta_process(m, 6000, "curl", "curl http://10.0.0.1:9090/");
-	meta_process(m, 7070, "backup-agent", "/usr/sbin/backup-agent --to 10.0.1.2:443");
-	meta_process(m, 8080, "pgbouncer", "pgbouncer /etc/pgbouncer.ini");
-	meta_process(m, 9090, "fetcher", "fetcher --url http://10.0.3.2/");
-	meta_process(m, 9191, "legacy-srv", "legacy-srv -p 7000");
-	meta_process(m, 9292, "cache-client", "cache-client");
-	meta_process(m, 9393, "rsync", "rsync -a /data 10.0.6.2::backup");
-	meta_process(m, 3131, "iperf3", "iperf3 -c 10.0.7.2 -P 4 -t 60");
-	meta_process(m, 3232, "nginx", "nginx: worker process");
-	meta_process(m, 3333, "wget", "wget https://10.0.8.1:8443/");
-	meta_process(m, 3434, "loadgen", "loadgen --target 10.0.9.2:80");
-	meta_process(m, 3535, "slow-server", "slow-server --port 80");
-	meta_process(m, 3636, "rr-server", "rr-server --port 5009");
-	meta_process(m, 3737, "client", "client --connect 10.0.10.1:5010");
-	meta_process(m, 3838, "rr-server", "rr-server --port 5007");
-	meta_process(m, 3939, "bulk-server", "bulk-server --port 5008");
-	meta_cgroup(m, 1000 + 4242, "/system.slice/docker-3f2a9c.scope", "3f2a9c1b7d4e");
+		synth_meta_enum(m, NT_ENUM_DROP_REASON, reason(s, r), reason_names[r]);
+	synth_meta_enum(m, NT_ENUM_RST_REASON, 1, "NOT_SPECIFIED");
+	synth_meta_symbol(m, SYM_NF_HOOK, "nf_hook_slow");
+	synth_meta_symbol(m, SYM_TCP_V4_RCV, "tcp_v4_rcv");
+	synth_meta_symbol(m, SYM_TCP_CHILD, "tcp_check_req");
+	synth_meta_symbol(m, SYM_TCP_VALIDATE, "tcp_validate_incoming");
+	synth_meta_process(m, 4242, 1, 1000 + 4242, "api-server", "/usr/bin/api-server --port 8080");
+	synth_meta_process(m, 5151, 1, 1000 + 5151, "slow-accept", "/opt/slow-accept --listen :9090 --backlog 1");
+	synth_meta_process(m, 6000, 1, 1000 + 6000, "curl", "curl http://10.0.0.1:9090/");
+	synth_meta_process(m, 7070, 1, 1000 + 7070, "backup-agent", "/usr/sbin/backup-agent --to 10.0.1.2:443");
+	synth_meta_process(m, 8080, 1, 1000 + 8080, "pgbouncer", "pgbouncer /etc/pgbouncer.ini");
+	synth_meta_process(m, 9090, 1, 1000 + 9090, "fetcher", "fetcher --url http://10.0.3.2/");
+	synth_meta_process(m, 9191, 1, 1000 + 9191, "legacy-srv", "legacy-srv -p 7000");
+	synth_meta_process(m, 9292, 1, 1000 + 9292, "cache-client", "cache-client");
+	synth_meta_process(m, 9393, 1, 1000 + 9393, "rsync", "rsync -a /data 10.0.6.2::backup");
+	synth_meta_process(m, 3131, 1, 1000 + 3131, "iperf3", "iperf3 -c 10.0.7.2 -P 4 -t 60");
+	synth_meta_process(m, 3232, 1, 1000 + 3232, "nginx", "nginx: worker process");
+	synth_meta_process(m, 3333, 1, 1000 + 3333, "wget", "wget https://10.0.8.1:8443/");
+	synth_meta_process(m, 3434, 1, 1000 + 3434, "loadgen", "loadgen --target 10.0.9.2:80");
+	synth_meta_process(m, 3535, 1, 1000 + 3535, "slow-server", "slow-server --port 80");
+	synth_meta_process(m, 3636, 1, 1000 + 3636, "rr-server", "rr-server --port 5009");
+	synth_meta_process(m, 3737, 1, 1000 + 3737, "client", "client --connect 10.0.10.1:5010");
+	synth_meta_process(m, 3838, 1, 1000 + 3838, "rr-server", "rr-server --port 5007");
+	synth_meta_process(m, 3939, 1, 1000 + 3939, "bulk-server", "bulk-server --port 5008");
+	synth_meta_cgroup(m, 1000 + 4242, "/system.slice/docker-3f2a9c.scope", "3f2a9c1b7d4e");
 	memcpy(buf, &ns, sizeof(ns));
 	memcpy(buf + sizeof(ns), "init", 4);
 	tape_meta__add(m, NT_REC_NETNS, buf, sizeof(ns) + 4);

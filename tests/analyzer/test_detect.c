@@ -8,19 +8,9 @@
 #include "detect.h"
 #include "import.h"
 #include "incident.h"
+#include "check.h"
 
 static const char *synth_bin, *workdir;
-static int failures;
-
-#define CHECK(cond, ...)                                                  \
-	do {                                                              \
-		if (!(cond)) {                                            \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                     \
-			fputc('\n', stderr);                              \
-			failures++;                                       \
-		}                                                         \
-	} while (0)
 
 /* Builds (once) the database of a scenario; returns an open handle. */
 static sqlite3 *scenario_db(const char *sc, const char *extra)
@@ -107,7 +97,7 @@ static const struct expect cases[] = {
 	  { NULL } },
 	/* Queueing delay: the RTT spike names the incident; the bulk traffic that filled the queue is its context. */
 	{ "queue", NULL, { NT_F_RTT_SPIKE, NT_F_DROPS, NT_F_FAST_RETRANS, END }, { NT_F_RTO, END }, 1,
-	  "the queue was filled by other traffic", { NULL } },
+	  "the queue was filled by bulk-server[3939]: 3 connections", { NULL } },
 	/* Drop-reason numbers differ between kernels: detection goes by name. */
 	{ "netfilter", "--reason-shift 17", { NT_F_DROPS, END }, { END }, 1, "NETFILTER_DROP", { NULL } },
 	{ "listen", "--reason-shift 17", { NT_F_LISTEN_OVERFLOW, END }, { NT_F_DROPS, END }, 1, "overflowed", { NULL } },
@@ -123,23 +113,23 @@ static void run_case(const struct expect *e)
 
 	nt_detect_opts_default(&o);
 	for (int i = 0; e->set[i]; i++)
-		CHECK(nt_detect_opts_set(&o, e->set[i], err) == 0, "%s", err);
+		CHECK_MSG(nt_detect_opts_set(&o, e->set[i], err) == 0, "%s", err);
 	if (nt_analyze(db, &f, &o, &a, err)) {
-		CHECK(0, "%s: analyze: %s", e->scenario, err);
+		CHECK_MSG(0, "%s: analyze: %s", e->scenario, err);
 		sqlite3_close(db);
 		return;
 	}
 	for (int i = 0; e->fire[i] != END; i++)
-		CHECK(has_kind(&a, e->fire[i]), "%s%s: %s must fire", e->scenario, e->set[0] ? " (options)" : "",
+		CHECK_MSG(has_kind(&a, e->fire[i]), "%s%s: %s must fire", e->scenario, e->set[0] ? " (options)" : "",
 		      nt_fkind_name(e->fire[i]));
 	for (int i = 0; e->quiet[i] != END; i++)
-		CHECK(!has_kind(&a, e->quiet[i]), "%s%s: %s must not fire", e->scenario, e->set[0] ? " (options)" : "",
+		CHECK_MSG(!has_kind(&a, e->quiet[i]), "%s%s: %s must not fire", e->scenario, e->set[0] ? " (options)" : "",
 		      nt_fkind_name(e->quiet[i]));
 	if (e->incidents >= 0)
-		CHECK((int)a.ninc == e->incidents, "%s: %zu incidents, expected %d", e->scenario, a.ninc, e->incidents);
+		CHECK_MSG((int)a.ninc == e->incidents, "%s: %zu incidents, expected %d", e->scenario, a.ninc, e->incidents);
 	/* Incident 1, or note 1 when there is no incident. */
 	if (e->cause_has && a.ninc + a.nnotes)
-		CHECK(strstr(a.inc[0].cause, e->cause_has) != NULL, "%s: cause '%s' lacks '%s'", e->scenario,
+		CHECK_MSG(strstr(a.inc[0].cause, e->cause_has) != NULL, "%s: cause '%s' lacks '%s'", e->scenario,
 		      a.inc[0].cause, e->cause_has);
 	nt_analysis_free(&a);
 	sqlite3_close(db);
@@ -155,11 +145,11 @@ static void duplicates(void)
 	struct nt_analysis a;
 
 	nt_detect_opts_default(&o);
-	CHECK(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
-	CHECK(a.ninc == 0 && a.nnotes == 1 && a.inc[0].impact < 1.0,
+	CHECK_MSG(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
+	CHECK_MSG(a.ninc == 0 && a.nnotes == 1 && a.inc[0].impact < 1.0,
 	      "duplicates: %zu incidents, %zu notes, impact %.2f, expected one note < 1 (a real drop scores >= 1.1)",
 	      a.ninc, a.nnotes, a.nnotes ? a.inc[0].impact : -1.0);
-	CHECK(a.nnotes && strstr(a.inc[0].cause, "the peer 10.0.11.2:42000 sent data again") != NULL,
+	CHECK_MSG(a.nnotes && strstr(a.inc[0].cause, "the peer 10.0.11.2:42000 sent data again") != NULL,
 	      "duplicates: cause '%s' does not name the sender", a.nnotes ? a.inc[0].cause : "");
 	nt_analysis_free(&a);
 	sqlite3_close(db);
@@ -176,32 +166,32 @@ static void filters(void)
 	const int64_t base = 1795312800LL * 1000000000LL;
 
 	nt_detect_opts_default(&o);
-	CHECK(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
+	CHECK_MSG(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
 	/* 9 findings groups: the single teardown reset is a note. */
-	CHECK(a.ninc == 8 && a.nnotes == 1, "all: %zu incidents and %zu notes, expected 8 and 1", a.ninc, a.nnotes);
+	CHECK_MSG(a.ninc == 8 && a.nnotes == 1, "all: %zu incidents and %zu notes, expected 8 and 1", a.ninc, a.nnotes);
 	for (size_t i = 1; i < a.ninc; i++)
-		CHECK(a.inc[i - 1].impact >= a.inc[i].impact, "all: incidents not ranked by impact");
-	CHECK(a.ninc && a.inc[0].primary == NT_F_ZERO_WINDOW, "all: the zero-window incident must rank first");
+		CHECK_MSG(a.inc[i - 1].impact >= a.inc[i].impact, "all: incidents not ranked by impact");
+	CHECK_MSG(a.ninc && a.inc[0].primary == NT_F_ZERO_WINDOW, "all: the zero-window incident must rank first");
 	nt_analysis_free(&a);
 
 	/* The RTO scenario runs at +360 s: a window around it sees only that. */
 	f.from = base + 365 * 1000000000LL;
 	f.to = base + 375 * 1000000000LL;
-	CHECK(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
-	CHECK(a.ninc == 1 && a.inc[0].primary == NT_F_RTO, "all --from/--to: expected only the RTO incident, got %zu", a.ninc);
+	CHECK_MSG(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
+	CHECK_MSG(a.ninc == 1 && a.inc[0].primary == NT_F_RTO, "all --from/--to: expected only the RTO incident, got %zu", a.ninc);
 	nt_analysis_free(&a);
 
 	memset(&f, 0, sizeof(f));
 	f.pid = 4242;
-	CHECK(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
-	CHECK(a.ninc == 1 && a.inc[0].pid == 4242, "all --pid 4242: expected one incident of pid 4242, got %zu", a.ninc);
+	CHECK_MSG(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
+	CHECK_MSG(a.ninc == 1 && a.inc[0].pid == 4242, "all --pid 4242: expected one incident of pid 4242, got %zu", a.ninc);
 	nt_analysis_free(&a);
 
 	memset(&f, 0, sizeof(f));
 	f.conn_id = nt_db_int(db, "SELECT conn_id FROM connections WHERE cookie = 601", 0);
-	CHECK(f.conn_id > 0, "all: connection of cookie 601 not found");
-	CHECK(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
-	CHECK(a.ninc == 1 && a.inc[0].primary == NT_F_RTT_SPIKE, "all --conn: expected the RTT incident, got %zu", a.ninc);
+	CHECK_MSG(f.conn_id > 0, "all: connection of cookie 601 not found");
+	CHECK_MSG(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
+	CHECK_MSG(a.ninc == 1 && a.inc[0].primary == NT_F_RTT_SPIKE, "all --conn: expected the RTT incident, got %zu", a.ninc);
 	nt_analysis_free(&a);
 	sqlite3_close(db);
 }
@@ -217,16 +207,16 @@ static void idempotent(void)
 
 	snprintf(tape, sizeof(tape), "%s/netfilter.tape", workdir);
 	const char *paths[] = { tape };
-	CHECK(nt_import(db, paths, 1, NULL, &st, err) == 0, "%s", err);
-	CHECK(st.events == 0 && st.chunks_skipped == 1, "second import added %llu events", (unsigned long long)st.events);
-	CHECK(nt_db_int(db, "SELECT (SELECT count(*) FROM samples) + (SELECT count(*) FROM drops) +"
+	CHECK_MSG(nt_import(db, paths, 1, NULL, &st, err) == 0, "%s", err);
+	CHECK_MSG(st.events == 0 && st.chunks_skipped == 1, "second import added %llu events", (unsigned long long)st.events);
+	CHECK_MSG(nt_db_int(db, "SELECT (SELECT count(*) FROM samples) + (SELECT count(*) FROM drops) +"
 			    " (SELECT count(*) FROM retransmits) + (SELECT count(*) FROM cong) + (SELECT count(*) FROM states)", -2) == ev,
 	      "row counts changed on re-import");
-	CHECK(nt_db_int(db, "SELECT retransmits FROM connections WHERE cookie = 401", 0) == 20, "retransmits aggregate");
-	CHECK(nt_db_int(db, "SELECT count(*) FROM drops WHERE conn_id = (SELECT conn_id FROM connections WHERE cookie = 401)", 0) == 20,
+	CHECK_MSG(nt_db_int(db, "SELECT retransmits FROM connections WHERE cookie = 401", 0) == 20, "retransmits aggregate");
+	CHECK_MSG(nt_db_int(db, "SELECT count(*) FROM drops WHERE conn_id = (SELECT conn_id FROM connections WHERE cookie = 401)", 0) == 20,
 	      "cookie-less drops must be matched to their connection by tuple (reverse orientation)");
-	CHECK(nt_db_int(db, "SELECT wscale_ok FROM connections WHERE cookie = 401", -1) == 1, "wscale_ok aggregate");
-	CHECK(nt_db_int(db, "SELECT count(*) FROM v_connections", 0) == 1, "v_connections");
+	CHECK_MSG(nt_db_int(db, "SELECT wscale_ok FROM connections WHERE cookie = 401", -1) == 1, "wscale_ok aggregate");
+	CHECK_MSG(nt_db_int(db, "SELECT count(*) FROM v_connections", 0) == 1, "v_connections");
 	sqlite3_close(db);
 }
 
@@ -247,20 +237,20 @@ static void two_hosts(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' '%s' && '%s' listen-server '%s' --host srv1 && '%s' listen-client '%s' --host cli1 --reason-shift 5",
 		 srv, cli, dbp, synth_bin, srv, synth_bin, cli);
 	if (system(cmd) != 0 || nt_db_open(dbp, NT_DB_WRITE, &db, err)) {
-		CHECK(0, "two hosts: setup");
+		CHECK_MSG(0, "two hosts: setup");
 		return;
 	}
 	const char *paths[] = { srv, cli };
-	CHECK(nt_import(db, paths, 2, NULL, &st, err) == 0, "%s", err);
-	CHECK(nt_db_int(db, "SELECT count(*) FROM hosts", 0) == 2, "two hosts: hosts table");
+	CHECK_MSG(nt_import(db, paths, 2, NULL, &st, err) == 0, "%s", err);
+	CHECK_MSG(nt_db_int(db, "SELECT count(*) FROM hosts", 0) == 2, "two hosts: hosts table");
 	nt_detect_opts_default(&o);
-	CHECK(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
-	CHECK(a.ninc == 1 && a.inc[0].primary == NT_F_LISTEN_OVERFLOW, "two hosts: one listen incident, got %zu", a.ninc);
+	CHECK_MSG(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
+	CHECK_MSG(a.ninc == 1 && a.inc[0].primary == NT_F_LISTEN_OVERFLOW, "two hosts: one listen incident, got %zu", a.ninc);
 	for (size_t i = 0; i < a.findings.n; i++)
 		if (a.findings.v[i].kind == NT_F_LISTEN_OVERFLOW)
-			CHECK(a.findings.v[i].count2 == 27, "two hosts: 12 client SYN + 15 SYN-ACK retransmits, got %llu",
+			CHECK_MSG(a.findings.v[i].count2 == 27, "two hosts: 12 client SYN + 15 SYN-ACK retransmits, got %llu",
 			      (unsigned long long)a.findings.v[i].count2);
-	CHECK(!has_kind(&a, NT_F_SYN_RETRANS), "two hosts: SYN retransmits must be matched to the listener");
+	CHECK_MSG(!has_kind(&a, NT_F_SYN_RETRANS), "two hosts: SYN retransmits must be matched to the listener");
 	nt_analysis_free(&a);
 	sqlite3_close(db);
 }
@@ -279,8 +269,8 @@ int main(int argc, char **argv)
 	idempotent();
 	duplicates();
 	two_hosts();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
+	if (check_failures) {
+		fprintf(stderr, "%d check(s) failed\n", check_failures);
 		return 1;
 	}
 	printf("test_detect: all checks passed (%zu cases)\n", sizeof(cases) / sizeof(cases[0]));

@@ -4,10 +4,10 @@
 
 #include "db.h"
 #include "timefmt.h"
+#include "check.h"
 
 #define NS 1000000000LL
 
-static int failures;
 
 static void expect(const char *in, int64_t first, int64_t last, int ok, int64_t want)
 {
@@ -17,10 +17,10 @@ static void expect(const char *in, int64_t first, int64_t last, int ok, int64_t 
 
 	if (ok && (rc || got != want)) {
 		fprintf(stderr, "FAIL '%s': rc %d got %lld want %lld (%s)\n", in, rc, (long long)got, (long long)want, err);
-		failures++;
+		check_failures++;
 	} else if (!ok && (rc == 0 || !strstr(err, "cannot parse time"))) {
 		fprintf(stderr, "FAIL '%s' must be rejected with a message\n", in);
-		failures++;
+		check_failures++;
 	}
 }
 
@@ -49,14 +49,14 @@ int main(void)
 	expect("", t0, t1, 0, 0);
 	if (strcmp(nt_time_iso(t0 + 1500000, buf, sizeof(buf)), "2026-11-22T02:00:00.001Z")) {
 		fprintf(stderr, "FAIL iso: %s\n", buf);
-		failures++;
+		check_failures++;
 	}
 	if (strcmp(nt_dur_fmt(1500 * 1000000LL, buf, sizeof(buf)), "1.5 s") ||
 	    strcmp(nt_dur_fmt(250 * 1000000LL, buf, sizeof(buf)), "250 ms")) {
 		fprintf(stderr, "FAIL dur: %s\n", buf);
-		failures++;
+		check_failures++;
 	}
-	if (failures)
+	if (check_failures)
 		return 1;
 	printf("test_timefmt: ok\n");
 	return 0;

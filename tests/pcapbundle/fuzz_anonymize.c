@@ -1,16 +1,19 @@
-/* fuzz_anonymize.c: libFuzzer target for the packet parser/anonymizer, record anonymization and the --conn/--from parsers. */
+/* fuzz_anonymize.c: libFuzzer target for the packet anonymizer, record anonymization and the --conn/--from grammar (selection.c, timefmt.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "anonymize.h"
+#include "db.h"
+#include "selection.h"
+#include "timefmt.h"
 
 /*
  * Input: byte 0 selects what is fuzzed, bytes 1-2 a little-endian link type or
  * record type, the rest the payload:
- *   0  pkt_parse() and anon_packet() on a snippet of that link type
+ *   0  nt_packet_parse() and anon_packet() on a snippet of that link type
  *   1  anon_record() on a record of that type
- *   2  conn_filter_parse() + matching, parse_time_arg() on the text
+ *   2  conn_filter_parse() + matching, nt_time_parse() on the text
  * The payload is copied to an exact-size heap buffer so ASan sees every overread.
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -32,10 +35,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if (mode == 0) {
-		struct pkt_info pi;
-		pkt_parse(kind, p, (uint32_t)n, &pi);
+		struct nt_packet pi;
+		nt_packet_parse(kind, p, n, n, &pi);
 		anon_packet(a, kind, p, (uint32_t)n);
-		pkt_parse(kind, p, (uint32_t)n, &pi);
+		nt_packet_parse(kind, p, n, n, &pi);
 	} else if (mode == 1) {
 		const void *out;
 		uint32_t olen;
@@ -49,18 +52,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(s, p, n);
 			s[n] = '\0';
 			struct conn_filter f;
-			uint64_t ns;
-			char buf[256];
+			int64_t ns;
+			char buf[NT_ERRLEN];
 			if (conn_filter_parse(s, &f) == 0) {
 				struct nt_conn c;
+				struct nt_packet pk;
 				memset(&c, 0, sizeof(c));
+				memset(&pk, 0, sizeof(pk));
 				c.family = 2;
+				c.cookie = 7;
 				conn_filter_match_conn(&f, &c);
+				pk.family = 2;
+				pk.has_ports = 1;
+				conn_filter_match_packet(&f, 0, &pk);
 				conn_filter_format(&f, a, buf, sizeof(buf));
+				conn_filter_format(&f, NULL, buf, sizeof(buf));
 				conn_filter_free(&f);
 			}
-			if (parse_time_arg(s, &ns) == 0)
-				format_time_ns(ns, buf, sizeof(buf));
+			if (nt_time_parse(s, 1763776800000000000LL, 1763780400000000000LL, &ns, buf) == 0)
+				nt_time_iso_ns(ns, buf, sizeof(buf));
 			free(s);
 		}
 	}

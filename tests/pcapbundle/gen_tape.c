@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "synth.h"
 #include "tape.h"
 
 /*
@@ -48,41 +49,18 @@ static void put(uint16_t type, uint64_t ts, const void *data, size_t len)
 static void meta_add(struct tape_meta *m, uint16_t type, const void *hdr, size_t hlen,
 		     const char *s1, const char *s2)
 {
-	uint8_t buf[2048];
-	size_t l1 = s1 ? strlen(s1) : 0, l2 = s2 ? strlen(s2) : 0;
-	memcpy(buf, hdr, hlen);
-	memcpy(buf + hlen, s1 ? s1 : "", l1);
-	memcpy(buf + hlen + l1, s2 ? s2 : "", l2);
-	int err = tape_meta__add(m, type, buf, (uint32_t)(hlen + l1 + l2));
+	int err = synth_meta_text(m, type, hdr, hlen, s1, s2);
 	if (err)
 		die("meta", err);
 }
 
-static struct nt_conn conn4(uint64_t cookie, uint32_t pid, const char *sa, uint16_t sp,
-			    const char *da, uint16_t dp)
+/* A connection of this tape's host: its cgroup and network namespace. */
+static struct nt_conn conn(uint64_t cookie, uint32_t pid, const char *sa, uint16_t sp,
+			   const char *da, uint16_t dp)
 {
-	struct nt_conn c;
-	memset(&c, 0, sizeof(c));
-	c.cookie = cookie;
+	struct nt_conn c = synth_conn(cookie, pid, sa, sp, da, dp);
 	c.cgroup = 777;
 	c.netns = 4026532999u;
-	c.pid = pid;
-	c.family = 2;
-	c.proto = 6;
-	c.sport = sp;
-	c.dport = dp;
-	inet_pton(AF_INET, sa, c.saddr);
-	inet_pton(AF_INET, da, c.daddr);
-	return c;
-}
-
-static struct nt_conn conn6(uint64_t cookie, uint32_t pid, const char *sa, uint16_t sp,
-			    const char *da, uint16_t dp)
-{
-	struct nt_conn c = conn4(cookie, pid, "0.0.0.0", sp, "0.0.0.0", dp);
-	c.family = 10;
-	inet_pton(AF_INET6, sa, c.saddr);
-	inet_pton(AF_INET6, da, c.daddr);
 	return c;
 }
 
@@ -268,7 +246,7 @@ int main(int argc, char **argv)
 		die("open", -errno);
 
 	/* connection C, before the window */
-	struct nt_conn cc = conn4(3001, 9999, "10.99.88.77", 40404, "203.0.113.99", 5432);
+	struct nt_conn cc = conn(3001, 9999, "10.99.88.77", 40404, "203.0.113.99", 5432);
 	cc.cgroup = 779;
 	struct nt_ev_state st;
 	memset(&st, 0, sizeof(st));
@@ -280,7 +258,7 @@ int main(int argc, char **argv)
 	packet(B0 - 100 * SEC + MS, &sc);
 
 	/* connection A: handshake with window scaling */
-	struct nt_conn ca = conn4(1001, 5151, "198.18.0.1", 45678, "198.18.0.2", 443);
+	struct nt_conn ca = conn(1001, 5151, "198.18.0.1", 45678, "198.18.0.2", 443);
 	ca.cgroup = 778;
 	struct seg s = { 0, "198.18.0.1", "198.18.0.2", 45678, 443, 1000, 0, 0x02, 64240, 1, 0, 1, 7, 0 };
 	packet(B0 + 0 * MS, &s);                                   /* SYN (cookie unknown yet) */
@@ -302,7 +280,7 @@ int main(int argc, char **argv)
 	packet(B0 + 10 * MS, &s4);                                 /* data 100 bytes */
 	struct seg s5 = { 0, "198.18.0.2", "198.18.0.1", 443, 45678, 5001, 1101, 0x10, 0, 0, 0, 2, 7, 1002 };
 	packet(B0 + 11 * MS, &s5);                                 /* zero window */
-	struct nt_conn cs = conn4(1002, 4242, "198.18.0.2", 443, "198.18.0.1", 45678);
+	struct nt_conn cs = conn(1002, 4242, "198.18.0.2", 443, "198.18.0.1", 45678);
 	struct nt_ev_sample sm;
 	memset(&sm, 0, sizeof(sm));
 	sm.c = cs;
@@ -350,7 +328,7 @@ int main(int argc, char **argv)
 	put(NT_REC_SAMPLE, B0 + 1400 * MS, &sm, sizeof(sm));
 
 	/* connection B: IPv6 */
-	struct nt_conn cb = conn6(2001, 4242, "2001:db8:bb::2", 8443, "2001:db8:aa::1", 51515);
+	struct nt_conn cb = conn(2001, 4242, "2001:db8:bb::2", 8443, "2001:db8:aa::1", 51515);
 	struct seg s8 = { 1, "2001:db8:aa::1", "2001:db8:bb::2", 51515, 8443, 77, 0, 0x02, 64800, 1, 0, 1, 8, 0 };
 	packet(B0 + 2000 * MS, &s8);
 	memset(&st, 0, sizeof(st));

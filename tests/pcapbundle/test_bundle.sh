@@ -48,6 +48,9 @@ done
 grep -q 'host=db-prod-7.corp.example' plain.dump || fail "header host name not kept"
 grep -q 'Source tape: tape' plain/README.txt || fail "README lacks the source"
 [ -s plain/report.txt ] || fail "empty report.txt"
+# import and report run in-process on the slice: report.txt is the report itself, not a note
+grep -q '^No report' plain/report.txt && fail "report.txt holds a note instead of the report: $(head -1 plain/report.txt)"
+grep -q 'incident' plain/report.txt || fail "report.txt does not look like a report"
 # the slice works with the other commands
 "$NT" pcap plain/tape -o plain.pcapng 2>/dev/null || fail "nettape pcap on the slice"
 if command -v tshark >/dev/null; then

@@ -48,6 +48,14 @@ expect_rc 0 "$NT" pcap tape --from "$FROM" --to 2025-11-22T02:00:05Z --conn 198.
 n=$(ts w.pcapng | wc -l)
 [ "$n" = 8 ] || fail "window+conn: $n frames, want 8 (connection A only)"
 ts w.pcapng -T fields -e ip.src | grep -q 10.99.88.77 && fail "connection C leaked into the selection"
+# the same window with an offset, and by time of day on the tape's day (the forms replay and
+# report always took: one grammar for every command)
+expect_rc 0 "$NT" pcap tape --from "$FROM" --to 2025-11-22T03:00:05+01:00 --conn 198.18.0.2:443 -o w2.pcapng
+[ "$(ts w2.pcapng | wc -l)" = 8 ] || fail "window with an offset: $(ts w2.pcapng | wc -l) frames, want 8"
+expect_rc 0 "$NT" pcap tape --from 01:00 --to 02:00:05 --conn 198.18.0.2:443 -o w3.pcapng
+[ "$(ts w3.pcapng | wc -l)" = 8 ] || fail "window by time of day: $(ts w3.pcapng | wc -l) frames, want 8"
+expect_rc 0 "$NT" pcap tape --conn cookie:1001 --conn cookie:1002 -o c2.pcapng
+[ "$(ts c2.pcapng | wc -l)" -ge 8 ] || fail "two --conn alternatives: fewer frames than one"
 # by cookie: the SYN recorded without a cookie matches through the socket's tuple
 expect_rc 0 "$NT" pcap tape --conn 1001 -o c.pcapng
 n=$(ts c.pcapng | wc -l)

@@ -6,18 +6,13 @@
 #include <string.h>
 
 #include "anonymize.h"
+#include "db.h"
 #include "pcapng_writer.h"
+#include "selection.h"
 #include "tar_writer.h"
+#include "timefmt.h"
+#include "check.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                      \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                      \
-		}                                                                        \
-	} while (0)
 
 static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static uint16_t rd16le(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
@@ -299,8 +294,8 @@ static void test_anon_packet(void)
 	CHECK(!memcmp(t + 20, "\x02\x04\x05\xb4\x01\x01\x01\x03\x03\x07\x00\x00", 12));
 	for (int i = 0; i < 14; i++)
 		CHECK(t[32 + i] == 0);
-	struct pkt_info pi;
-	CHECK(pkt_parse(NT_LINKTYPE_ETHERNET, p, caplen, &pi) == 0);
+	struct nt_packet pi;
+	CHECK(nt_packet_parse(NT_LINKTYPE_ETHERNET, p, caplen, caplen, &pi) == NT_PKT_TCP);
 	CHECK(pi.family == 2 && pi.has_ports && pi.dport == 443 && pi.payload_off == 14 + 24 + 32);
 
 	/* IPv6 with a hop-by-hop header in front of TCP, via Linux cooked capture v1 */
@@ -320,7 +315,7 @@ static void test_anon_packet(void)
 	t6[12] = 5 << 4;
 	memcpy(t6 + 20, "PAYLOAD", 7);
 	uint32_t cap6 = (uint32_t)(16 + 40 + 8 + 20 + 7);
-	CHECK(pkt_parse(NT_LINKTYPE_LINUX_SLL, q, cap6, &pi) == 0);
+	CHECK(nt_packet_parse(NT_LINKTYPE_LINUX_SLL, q, cap6, cap6, &pi) == NT_PKT_TCP);
 	CHECK(pi.family == 10 && pi.sport == 8443 && pi.dport == 51515);
 	CHECK(anon_packet(a, NT_LINKTYPE_LINUX_SLL, q, cap6) == 0);
 	CHECK(q[6] == 0x02 && ip6[8] == 0xfd && hbh[2] == 0 && hbh[7] == 0 && hbh[0] == 6);
@@ -344,7 +339,7 @@ static void test_anon_packet(void)
 		uint8_t *heap = malloc(n ? n : 1);
 		memcpy(heap, copy, n);
 		anon_packet(a, NT_LINKTYPE_ETHERNET, heap, n);
-		pkt_parse(NT_LINKTYPE_ETHERNET, heap, n, &pi);
+		nt_packet_parse(NT_LINKTYPE_ETHERNET, heap, n, n, &pi);
 		free(heap);
 	}
 	srand(7);
@@ -359,7 +354,7 @@ static void test_anon_packet(void)
 		}
 		uint16_t lt = lts[iter % 8];
 		anon_packet(a, lt, heap, n);
-		pkt_parse(lt, heap, n, &pi);
+		nt_packet_parse(lt, heap, n, n, &pi);
 		free(heap);
 	}
 	anon__free(a);
@@ -430,36 +425,49 @@ static void test_anon_records(void)
 
 static void test_time_and_conn(void)
 {
-	uint64_t ns;
-	CHECK(parse_time_arg("1763776800", &ns) == 0 && ns == 1763776800000000000ull);
-	CHECK(parse_time_arg("1763776800.25", &ns) == 0 && ns == 1763776800250000000ull);
-	CHECK(parse_time_arg("2025-11-22T02:00:00Z", &ns) == 0 && ns == 1763776800000000000ull);
-	CHECK(parse_time_arg("2025-11-22 02:00:00.5", &ns) == 0 && ns == 1763776800500000000ull);
-	CHECK(parse_time_arg("2025-11-22T03:00:00+01:00", &ns) == 0 && ns == 1763776800000000000ull);
-	CHECK(parse_time_arg("2025-11-22T02:00Z", &ns) == 0 && ns == 1763776800000000000ull);
-	CHECK(parse_time_arg("2025-11-22", &ns) == 0 && ns == 1763769600000000000ull);
-	CHECK(parse_time_arg("yesterday", &ns) == -EINVAL);
-	CHECK(parse_time_arg("2025-13-01T00:00:00Z", &ns) == -EINVAL);
-	CHECK(parse_time_arg("2025-11-22T02:00:00Zjunk", &ns) == -EINVAL);
-	CHECK(parse_time_arg("", &ns) == -EINVAL);
-	CHECK(parse_time_arg("1.", &ns) == -EINVAL);
+	int64_t ns;
+	char err[NT_ERRLEN];
+	CHECK(nt_time_parse("1763776800", 0, 0, &ns, err) == 0 && ns == 1763776800000000000LL);
+	CHECK(nt_time_parse("1763776800.25", 0, 0, &ns, err) == 0 && ns == 1763776800250000000LL);
+	CHECK(nt_time_parse("2025-11-22T02:00:00Z", 0, 0, &ns, err) == 0 && ns == 1763776800000000000LL);
+	CHECK(nt_time_parse("2025-11-22 02:00:00.5", 0, 0, &ns, err) == 0 && ns == 1763776800500000000LL);
+	CHECK(nt_time_parse("2025-11-22T03:00:00+01:00", 0, 0, &ns, err) == 0 && ns == 1763776800000000000LL);
+	CHECK(nt_time_parse("2025-11-22T02:00Z", 0, 0, &ns, err) == 0 && ns == 1763776800000000000LL);
+	CHECK(nt_time_parse("2025-11-22", 0, 0, &ns, err) == 0 && ns == 1763769600000000000LL);
+	CHECK(nt_time_parse("yesterday", 0, 0, &ns, err) == -1);
+	CHECK(nt_time_parse("2025-13-01T00:00:00Z", 0, 0, &ns, err) == -1);
+	CHECK(nt_time_parse("2025-11-22T02:00:00Zjunk", 0, 0, &ns, err) == -1);
+	CHECK(nt_time_parse("", 0, 0, &ns, err) == -1);
+	CHECK(nt_time_parse("1.", 0, 0, &ns, err) == -1);
 	char buf[64];
-	format_time_ns(1763776800123456789ull, buf, sizeof(buf));
+	/* forms the two old parsers did not share: offsets without a colon, ',' fractions,
+	 * epoch nanoseconds, and the relative and time-of-day forms against the data */
+	CHECK(nt_time_parse("2025-11-22T07:30:00+0530", 0, 0, &ns, err) == 0 && ns == 1763776800000000000LL);
+	CHECK(nt_time_parse("2025-11-21t21:00:00,5-05", 0, 0, &ns, err) == 0 && ns == 1763776800500000000LL);
+	CHECK(nt_time_parse("1763776800123456789", 0, 0, &ns, err) == 0 && ns == 1763776800123456789LL);
+	CHECK(nt_time_parse("-5m", 0, 1763776800000000000LL, &ns, err) == 0 && ns == 1763776500000000000LL);
+	CHECK(nt_time_parse("02:00:01", 1763776000000000000LL, 1763780000000000000LL, &ns, err) == 0 &&
+	      ns == 1763776801000000000LL);
+	CHECK(nt_time_parse("2025-02-30", 0, 0, &ns, err) == -1);
+	CHECK(nt_time_parse("2025-11-22T02:00:00+25:00", 0, 0, &ns, err) == -1);
+	nt_time_iso_ns(1763776800123456789LL, buf, sizeof(buf));
 	CHECK(!strcmp(buf, "2025-11-22T02:00:00.123456789Z"));
 
 	struct conn_filter f;
-	CHECK(conn_filter_parse("12345", &f) == 0 && f.by_cookie && f.cookie == 12345);
-	CHECK(conn_filter_parse("0x3039", &f) == 0 && f.by_cookie && f.cookie == 12345);
-	CHECK(conn_filter_parse("cookie:7", &f) == 0 && f.cookie == 7);
-	CHECK(conn_filter_parse("010", &f) == 0 && f.cookie == 10);
+	CHECK(conn_filter_parse("12345", &f) == 0 && f.alt[0].by_cookie && f.alt[0].cookie == 12345 &&
+	      f.alt[0].nep == 1 && f.alt[0].ep[0].port == 12345); /* cookie or port */
+	CHECK(conn_filter_parse("70000", &f) == 0 && f.alt[0].by_cookie && !f.alt[0].nep);
+	CHECK(conn_filter_parse("0x3039", &f) == 0 && f.alt[0].by_cookie && f.alt[0].cookie == 12345 && !f.alt[0].nep);
+	CHECK(conn_filter_parse("cookie:7", &f) == 0 && f.alt[0].cookie == 7);
+	CHECK(conn_filter_parse("010", &f) == 0 && f.alt[0].cookie == 10);
 	CHECK(conn_filter_parse("0", &f) == -EINVAL);
 	CHECK(conn_filter_parse("12x", &f) == -EINVAL);
 	CHECK(conn_filter_parse("0x", &f) == -EINVAL);
-	CHECK(conn_filter_parse(":443", &f) == 0 && !f.by_cookie && f.ep[0].has_port && !f.ep[0].family);
-	CHECK(conn_filter_parse("198.18.0.2", &f) == 0 && f.ep[0].family == 2 && !f.ep[0].has_port);
-	CHECK(conn_filter_parse("[2001:db8::1]:443", &f) == 0 && f.ep[0].family == 10 && f.ep[0].port == 443);
-	CHECK(conn_filter_parse("2001:db8::1", &f) == 0 && f.ep[0].family == 10);
-	CHECK(conn_filter_parse("10.0.0.1:1-10.0.0.2:2", &f) == 0 && f.nep == 2);
+	CHECK(conn_filter_parse(":443", &f) == 0 && !f.alt[0].by_cookie && f.alt[0].ep[0].has_port && !f.alt[0].ep[0].family);
+	CHECK(conn_filter_parse("198.18.0.2", &f) == 0 && f.alt[0].ep[0].family == 2 && !f.alt[0].ep[0].has_port);
+	CHECK(conn_filter_parse("[2001:db8::1]:443", &f) == 0 && f.alt[0].ep[0].family == 10 && f.alt[0].ep[0].port == 443);
+	CHECK(conn_filter_parse("2001:db8::1", &f) == 0 && f.alt[0].ep[0].family == 10);
+	CHECK(conn_filter_parse("10.0.0.1:1-10.0.0.2:2", &f) == 0 && f.alt[0].nep == 2);
 	CHECK(conn_filter_parse("1.2.3", &f) == -EINVAL);
 	CHECK(conn_filter_parse("1.2.3.4:0", &f) == -EINVAL);
 	CHECK(conn_filter_parse("1.2.3.4:70000", &f) == -EINVAL);
@@ -479,7 +487,7 @@ static void test_time_and_conn(void)
 	c.dport = 5000;
 	CHECK(conn_filter_match_conn(&f, &c) == 1);
 	CHECK(conn_filter_has_cookie(&f, 99));
-	struct pkt_info pi;
+	struct nt_packet pi;
 	memset(&pi, 0, sizeof(pi));
 	CHECK(conn_filter_match_packet(&f, 99, &pi) == 1);
 	CHECK(conn_filter_match_packet(&f, 98, &pi) == 0);
@@ -497,9 +505,21 @@ static void test_time_and_conn(void)
 	conn_filter_free(&f);
 	/* a cookie filter learns the tuple and matches cookie-less packets either way */
 	CHECK(conn_filter_parse("99", &f) == 0);
-	CHECK(conn_filter_match_conn(&f, &c) == 1 && f.have_tuple);
+	CHECK(conn_filter_match_conn(&f, &c) == 1 && f.alt[0].have_tuple);
 	pi.dport = 443;
 	CHECK(conn_filter_match_packet(&f, 0, &pi) == 1);
+	conn_filter_free(&f);
+	/* alternatives are ORed: a port, or an address pair */
+	CHECK(conn_filter_parse(":444", &f) == 0 && conn_filter_add(&f, "198.18.0.1-198.18.0.2") == 0 && f.nalt == 2);
+	pi.dport = 443;
+	CHECK(conn_filter_match_packet(&f, 0, &pi) == 1);
+	inet_pton(AF_INET, "198.18.0.3", pi.saddr);
+	CHECK(conn_filter_match_packet(&f, 0, &pi) == 0);
+	pi.sport = 444;
+	CHECK(conn_filter_match_packet(&f, 0, &pi) == 1);
+	conn_filter_format(&f, NULL, buf, sizeof(buf));
+	CHECK(!strcmp(buf, ":444,198.18.0.1-198.18.0.2"));
+	CHECK(conn_filter_add(&f, "bad") == -EINVAL);
 	conn_filter_free(&f);
 }
 
@@ -511,8 +531,8 @@ int main(void)
 	test_anon_packet();
 	test_anon_records();
 	test_time_and_conn();
-	if (failures) {
-		fprintf(stderr, "%d checks failed\n", failures);
+	if (check_failures) {
+		fprintf(stderr, "%d checks failed\n", check_failures);
 		return 1;
 	}
 	printf("PASS: pcapbundle unit tests\n");

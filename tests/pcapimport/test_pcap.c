@@ -1,23 +1,13 @@
-/* test_pcap.c: unit tests of pcap_parse.c (link types, IPv4/IPv6, options, short frames) and pcap_analyze.c (derived events). */
+/* test_pcap.c: unit tests of format/packet.c (link types, IPv4/IPv6, options, short frames) and pcap_analyze.c (derived events). */
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pcap_analyze.h"
-#include "pcap_parse.h"
+#include "packet.h"
+#include "check.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-			failures++;                                          \
-		}                                                            \
-	} while (0)
 
 /* An IPv4 TCP SYN with MSS 1460, SACK-permitted, timestamps and window scale 7. */
 static size_t v4_syn(uint8_t *f)
@@ -33,52 +23,52 @@ static size_t v4_syn(uint8_t *f)
 static void test_parse(void)
 {
 	uint8_t f[256], ip[128];
-	struct nt_tcp_pkt t;
+	struct nt_packet t;
 	size_t n = v4_syn(ip);
 
 	/* Raw IP. */
-	CHECK(nt_tcp_parse(NT_LINKTYPE_RAW, ip, n, n, &t) == NT_PARSE_TCP, "raw");
-	CHECK(t.family == 2 && t.sport == 40000 && t.dport == 5001 && t.seq == 1000, "tuple %u %u", t.sport, t.dport);
-	CHECK(t.flags == NT_TH_SYN && t.win == 64240 && t.payload == 0, "flags %x win %u", t.flags, t.win);
-	CHECK(t.wscale == 7 && t.mss == 1460 && t.sack_perm && t.has_ts && t.tsval == 1, "options ws %d mss %u", t.wscale,
+	CHECK_MSG(nt_packet_parse(NT_LINKTYPE_RAW, ip, n, n, &t) == NT_PKT_TCP, "raw");
+	CHECK_MSG(t.family == 2 && t.sport == 40000 && t.dport == 5001 && t.seq == 1000, "tuple %u %u", t.sport, t.dport);
+	CHECK_MSG(t.flags == NT_TH_SYN && t.win == 64240 && t.payload == 0, "flags %x win %u", t.flags, t.win);
+	CHECK_MSG(t.wscale == 7 && t.mss == 1460 && t.sack_perm && t.has_ts && t.tsval == 1, "options ws %d mss %u", t.wscale,
 	      t.mss);
-	CHECK(t.saddr[0] == 198 && t.saddr[3] == 1 && t.daddr[3] == 2 && t.saddr[4] == 0, "addresses");
-	CHECK(nt_tcp_parse(NT_DLT_RAW_BSD, ip, n, n, &t) == NT_PARSE_TCP, "DLT_RAW");
+	CHECK_MSG(t.saddr[0] == 198 && t.saddr[3] == 1 && t.daddr[3] == 2 && t.saddr[4] == 0, "addresses");
+	CHECK_MSG(nt_packet_parse(NT_LINKTYPE_RAW_OLD, ip, n, n, &t) == NT_PKT_TCP, "DLT_RAW");
 	/* Ethernet with a VLAN tag. */
 	memset(f, 0, sizeof(f));
 	f[12] = 0x81; f[13] = 0x00; f[16] = 0x08; f[17] = 0x00;
 	memcpy(f + 18, ip, n);
-	CHECK(nt_tcp_parse(NT_DLT_EN10MB, f, 18 + n, 18 + n, &t) == NT_PARSE_TCP && t.hdr_end == 18 + n, "vlan %u", t.hdr_end);
+	CHECK_MSG(nt_packet_parse(NT_LINKTYPE_ETHERNET, f, 18 + n, 18 + n, &t) == NT_PKT_TCP && t.hdr_end == 18 + n, "vlan %u", t.hdr_end);
 	/* Linux cooked v1 and v2. */
 	memset(f, 0, sizeof(f));
 	f[14] = 0x08;
 	memcpy(f + 16, ip, n);
-	CHECK(nt_tcp_parse(NT_DLT_LINUX_SLL, f, 16 + n, 16 + n, &t) == NT_PARSE_TCP && t.sport == 40000, "sll");
+	CHECK_MSG(nt_packet_parse(NT_LINKTYPE_LINUX_SLL, f, 16 + n, 16 + n, &t) == NT_PKT_TCP && t.sport == 40000, "sll");
 	memset(f, 0, sizeof(f));
 	f[0] = 0x08;
 	memcpy(f + 20, ip, n);
-	CHECK(nt_tcp_parse(NT_DLT_LINUX_SLL2, f, 20 + n, 20 + n, &t) == NT_PARSE_TCP && t.sport == 40000, "sll2");
+	CHECK_MSG(nt_packet_parse(NT_LINKTYPE_LINUX_SLL2, f, 20 + n, 20 + n, &t) == NT_PKT_TCP && t.sport == 40000, "sll2");
 	/* Cut inside the TCP header, in the options, and in the IP header. */
-	CHECK(nt_tcp_parse(NT_LINKTYPE_RAW, ip, 30, 30, &t) == NT_PARSE_SHORT, "short tcp");
-	CHECK(nt_tcp_parse(NT_LINKTYPE_RAW, ip, 45, 45, &t) == NT_PARSE_TCP && t.wscale == -1 && t.hdr_end == 45,
+	CHECK_MSG(nt_packet_parse(NT_LINKTYPE_RAW, ip, 30, 30, &t) == NT_PKT_SHORT, "short tcp");
+	CHECK_MSG(nt_packet_parse(NT_LINKTYPE_RAW, ip, 45, 45, &t) == NT_PKT_TCP && t.wscale == -1 && t.hdr_end == 45,
 	      "options cut: fixed header kept (ws %d)", t.wscale);
-	CHECK(nt_tcp_parse(NT_LINKTYPE_RAW, ip, 10, 10, &t) == NT_PARSE_SHORT, "short ip");
-	CHECK(nt_tcp_parse(NT_DLT_EN10MB, ip, 5, 5, &t) == NT_PARSE_SHORT, "short ethernet");
+	CHECK_MSG(nt_packet_parse(NT_LINKTYPE_RAW, ip, 10, 10, &t) == NT_PKT_SHORT, "short ip");
+	CHECK_MSG(nt_packet_parse(NT_LINKTYPE_ETHERNET, ip, 5, 5, &t) == NT_PKT_SHORT, "short ethernet");
 	/* Fragments, other protocols, other link types. */
 	memcpy(f, ip, n);
 	f[6] = 0x20; /* MF */
-	CHECK(nt_tcp_parse(NT_LINKTYPE_RAW, f, n, n, &t) == NT_PARSE_FRAGMENT, "fragment");
+	CHECK_MSG(nt_packet_parse(NT_LINKTYPE_RAW, f, n, n, &t) == NT_PKT_FRAGMENT, "fragment");
 	memcpy(f, ip, n);
 	f[9] = 17;
-	CHECK(nt_tcp_parse(NT_LINKTYPE_RAW, f, n, n, &t) == NT_PARSE_NOT_TCP, "udp");
-	CHECK(nt_tcp_parse(105, ip, n, n, &t) == NT_PARSE_BAD_LINK && !nt_pcap_linktype_ok(105), "802.11");
+	CHECK_MSG(nt_packet_parse(NT_LINKTYPE_RAW, f, n, n, &t) == NT_PKT_NOT_TCP, "udp");
+	CHECK_MSG(nt_packet_parse(105, ip, n, n, &t) == NT_PKT_BAD_LINK && !nt_packet_linktype_ok(105), "802.11");
 	/* Payload from the IP length, even when the capture holds headers only. */
 	memcpy(f, ip, n);
 	f[2] = 0x05; f[3] = 0xdc; /* 1500 */
-	CHECK(nt_tcp_parse(NT_LINKTYPE_RAW, f, n, n, &t) == NT_PARSE_TCP && t.payload == 1500 - 60, "payload %u", t.payload);
+	CHECK_MSG(nt_packet_parse(NT_LINKTYPE_RAW, f, n, n, &t) == NT_PKT_TCP && t.payload == 1500 - 60, "payload %u", t.payload);
 	/* IP length 0 (TSO/GSO): the payload from the wire length. */
 	f[2] = 0; f[3] = 0;
-	CHECK(nt_tcp_parse(NT_LINKTYPE_RAW, f, n, 20000, &t) == NT_PARSE_TCP && t.payload == 20000 - 60, "tso payload %u",
+	CHECK_MSG(nt_packet_parse(NT_LINKTYPE_RAW, f, n, 20000, &t) == NT_PKT_TCP && t.payload == 20000 - 60, "tso payload %u",
 	      t.payload);
 	/* IPv6 with a hop-by-hop header before TCP. */
 	memset(f, 0, sizeof(f));
@@ -86,16 +76,16 @@ static void test_parse(void)
 	f[8] = 0x20; f[9] = 0x01; f[23] = 1; f[24] = 0x20; f[25] = 0x01; f[39] = 2;
 	f[40] = 6; f[41] = 0; /* next = TCP, 8 bytes */
 	f[48] = 0xc3; f[49] = 0x50; f[50] = 0x01; f[51] = 0xbb; f[60] = 0x50; f[61] = NT_TH_ACK; f[62] = 0x01;
-	CHECK(nt_tcp_parse(NT_LINKTYPE_RAW, f, 68, 68, &t) == NT_PARSE_TCP && t.family == 10 && t.sport == 50000 &&
+	CHECK_MSG(nt_packet_parse(NT_LINKTYPE_RAW, f, 68, 68, &t) == NT_PKT_TCP && t.family == 10 && t.sport == 50000 &&
 	      t.dport == 443 && t.win == 256 && t.payload == 0, "ipv6 ext: fam %d port %u", t.family, t.sport);
 	f[40] = 44; /* a fragment header follows */
 	f[6] = 0;
-	CHECK(nt_tcp_parse(NT_LINKTYPE_RAW, f, 68, 68, &t) != NT_PARSE_TCP, "ipv6 chain with fragment");
+	CHECK_MSG(nt_packet_parse(NT_LINKTYPE_RAW, f, 68, 68, &t) != NT_PKT_TCP, "ipv6 chain with fragment");
 	/* Garbage must never crash: every prefix of every link type. */
 	for (size_t k = 0; k < n + 20; k++) {
-		int dl[] = { NT_DLT_EN10MB, NT_DLT_LINUX_SLL, NT_DLT_LINUX_SLL2, NT_LINKTYPE_RAW, NT_DLT_IPV4, NT_DLT_IPV6 };
+		int dl[] = { NT_LINKTYPE_ETHERNET, NT_LINKTYPE_LINUX_SLL, NT_LINKTYPE_LINUX_SLL2, NT_LINKTYPE_RAW, NT_LINKTYPE_IPV4, NT_LINKTYPE_IPV6 };
 		for (size_t i = 0; i < sizeof(dl) / sizeof(dl[0]); i++)
-			(void)nt_tcp_parse(dl[i], f, k, k, &t);
+			(void)nt_packet_parse(dl[i], f, k, k, &t);
 	}
 }
 
@@ -107,7 +97,7 @@ struct rec {
 	int64_t first_id;
 };
 
-static int s_packet(void *ctx, const struct nt_pa_conn *c, const struct nt_tcp_pkt *p, int64_t ts, int side,
+static int s_packet(void *ctx, const struct nt_pa_conn *c, const struct nt_packet *p, int64_t ts, int side,
 		    int64_t window, unsigned an)
 {
 	struct rec *r = ctx;
@@ -117,9 +107,9 @@ static int s_packet(void *ctx, const struct nt_pa_conn *c, const struct nt_tcp_p
 	r->zero_flag += !!(an & NT_PA_A_ZERO_WINDOW);
 	r->dupack += !!(an & NT_PA_A_DUP_ACK);
 	if (c->family == 10 && !(p->flags & NT_TH_SYN) && side == 0)
-		CHECK(window == (int64_t)p->win << 7, "ipv6 conn: window scaled by 2^7 (%lld)", (long long)window);
+		CHECK_MSG(window == (int64_t)p->win << 7, "ipv6 conn: window scaled by 2^7 (%lld)", (long long)window);
 	if (c->port[0] == 6000)
-		CHECK(window == -1, "mid-stream: scale unknown");
+		CHECK_MSG(window == -1, "mid-stream: scale unknown");
 	return 0;
 }
 
@@ -132,7 +122,7 @@ static int s_event(void *ctx, const struct nt_pa_conn *c, const struct nt_pa_eve
 	case NT_PA_EV_RETRANS:
 		if (e->ca_state == 4) {
 			r->retrans_rto++;
-			CHECK(e->gap_us >= 399000 && e->backoff == 1, "RTO gap %u backoff %d", e->gap_us, e->backoff);
+			CHECK_MSG(e->gap_us >= 399000 && e->backoff == 1, "RTO gap %u backoff %d", e->gap_us, e->backoff);
 		} else if (e->ca_state == 3) {
 			r->retrans_fast++;
 		} else {
@@ -142,7 +132,7 @@ static int s_event(void *ctx, const struct nt_pa_conn *c, const struct nt_pa_eve
 	case NT_PA_EV_CONG: r->cong++; break;
 	case NT_PA_EV_RTT:
 		r->rtt++;
-		CHECK(e->srtt_us > 0, "rtt sample > 0");
+		CHECK_MSG(e->srtt_us > 0, "rtt sample > 0");
 		break;
 	case NT_PA_EV_RESET: r->resets[e->side]++; break;
 	case NT_PA_EV_ESTABLISHED: r->est++; break;
@@ -160,16 +150,16 @@ static int s_done(void *ctx, const struct nt_pa_conn *c)
 		r->ws_on++;
 	else
 		r->ws_off++;
-	CHECK(c->conn_id >= r->first_id && c->conn_id < r->first_id + 3, "conn id %lld", (long long)c->conn_id);
+	CHECK_MSG(c->conn_id >= r->first_id && c->conn_id < r->first_id + 3, "conn id %lld", (long long)c->conn_id);
 	if (c->port[0] == 5001) {
-		CHECK(c->by_handshake && c->port[1] == 40000, "oriented by the SYN: server local");
-		CHECK(c->side[1].bytes == 18000 && c->side[1].retrans == 2, "client bytes %llu retrans %llu",
+		CHECK_MSG(c->by_handshake && c->port[1] == 40000, "oriented by the SYN: server local");
+		CHECK_MSG(c->side[1].bytes == 18000 && c->side[1].retrans == 2, "client bytes %llu retrans %llu",
 		      (unsigned long long)c->side[1].bytes, (unsigned long long)c->side[1].retrans);
-		CHECK(c->side[1].nrtt_rows >= 10 && c->rtt_side == 1, "rtt rows %zu side %d", c->side[1].nrtt_rows,
+		CHECK_MSG(c->side[1].nrtt_rows >= 10 && c->rtt_side == 1, "rtt rows %zu side %d", c->side[1].nrtt_rows,
 		      c->rtt_side);
 	}
 	if (c->port[0] == 6000)
-		CHECK(!c->by_handshake && c->port[1] == 40001, "mid-stream: the lower port is local");
+		CHECK_MSG(!c->by_handshake && c->port[1] == 40001, "mid-stream: the lower port is local");
 	return 0;
 }
 
@@ -183,8 +173,8 @@ static void test_analyze(const char *path)
 	struct pcap_pkthdr *h;
 	const u_char *d;
 
-	CHECK(p != NULL, "open %s: %s", path, eb);
-	CHECK(a != NULL, "new");
+	CHECK_MSG(p != NULL, "open %s: %s", path, eb);
+	CHECK_MSG(a != NULL, "new");
 	if (!p || !a) {
 		nt_pa__free(a);
 		if (p)
@@ -192,27 +182,27 @@ static void test_analyze(const char *path)
 		return;
 	}
 	while (pcap_next_ex(p, &h, &d) == 1) {
-		struct nt_tcp_pkt t;
-		if (nt_tcp_parse(pcap_datalink(p), d, h->caplen, h->caplen, &t) == NT_PARSE_TCP)
-			CHECK(nt_pa__packet(a, &t, (int64_t)h->ts.tv_sec * 1000000000LL + h->ts.tv_usec) == 0, "packet");
+		struct nt_packet t;
+		if (nt_packet_parse(pcap_datalink(p), d, h->caplen, h->caplen, &t) == NT_PKT_TCP)
+			CHECK_MSG(nt_pa__packet(a, &t, (int64_t)h->ts.tv_sec * 1000000000LL + h->ts.tv_usec) == 0, "packet");
 	}
-	CHECK(nt_pa__finish(a) == 0, "finish");
-	CHECK(nt_pa__next_conn_id(a) == 103, "next id %lld", (long long)nt_pa__next_conn_id(a));
+	CHECK_MSG(nt_pa__finish(a) == 0, "finish");
+	CHECK_MSG(nt_pa__next_conn_id(a) == 103, "next id %lld", (long long)nt_pa__next_conn_id(a));
 	nt_pa__free(a);
 	pcap_close(p);
-	CHECK(r.packets == 84, "packets %d", r.packets);
-	CHECK(r.conns == 3 && r.ws_off == 1 && r.ws_on == 1 && r.ws_unknown == 1, "conns %d off %d on %d unknown %d",
+	CHECK_MSG(r.packets == 84, "packets %d", r.packets);
+	CHECK_MSG(r.conns == 3 && r.ws_off == 1 && r.ws_on == 1 && r.ws_unknown == 1, "conns %d off %d on %d unknown %d",
 	      r.conns, r.ws_off, r.ws_on, r.ws_unknown);
-	CHECK(r.zero_start[0] == 2 && r.zero_end[0] == 2 && r.zero_start[1] == 0, "zero-window episodes %d/%d %d",
+	CHECK_MSG(r.zero_start[0] == 2 && r.zero_end[0] == 2 && r.zero_start[1] == 0, "zero-window episodes %d/%d %d",
 	      r.zero_start[0], r.zero_end[0], r.zero_start[1]);
-	CHECK(r.zero_flag == 3, "zero-window segments %d (the RST's window 0 does not count)", r.zero_flag);
-	CHECK(r.retrans_fast == 1 && r.retrans_rto == 1 && r.retrans_other == 0 && r.retrans_flag == 2,
+	CHECK_MSG(r.zero_flag == 3, "zero-window segments %d (the RST's window 0 does not count)", r.zero_flag);
+	CHECK_MSG(r.retrans_fast == 1 && r.retrans_rto == 1 && r.retrans_other == 0 && r.retrans_flag == 2,
 	      "retransmits fast %d rto %d other %d", r.retrans_fast, r.retrans_rto, r.retrans_other);
-	CHECK(r.cong == 4, "cong %d (recovery and loss, in and out)", r.cong);
-	CHECK(r.dupack == 3 && r.keepalive == 1, "dup acks %d keep-alives %d", r.dupack, r.keepalive);
-	CHECK(r.resets[0] == 1 && r.resets[1] == 0, "resets %d %d", r.resets[0], r.resets[1]);
-	CHECK(r.est == 2, "established %d", r.est);
-	CHECK(r.rtt >= 20, "rtt rows %d", r.rtt);
+	CHECK_MSG(r.cong == 4, "cong %d (recovery and loss, in and out)", r.cong);
+	CHECK_MSG(r.dupack == 3 && r.keepalive == 1, "dup acks %d keep-alives %d", r.dupack, r.keepalive);
+	CHECK_MSG(r.resets[0] == 1 && r.resets[1] == 0, "resets %d %d", r.resets[0], r.resets[1]);
+	CHECK_MSG(r.est == 2, "established %d", r.est);
+	CHECK_MSG(r.rtt >= 20, "rtt rows %d", r.rtt);
 }
 
 /* ---- closed connections are completed while the capture goes on ---- */
@@ -231,10 +221,10 @@ static int sw_done(void *ctx, const struct nt_pa_conn *c)
 	return 0;
 }
 
-static struct nt_tcp_pkt mk(uint8_t host_a, uint16_t sport, uint8_t host_b, uint16_t dport, uint32_t seq, uint32_t ack,
+static struct nt_packet mk(uint8_t host_a, uint16_t sport, uint8_t host_b, uint16_t dport, uint32_t seq, uint32_t ack,
 			    uint8_t flags)
 {
-	struct nt_tcp_pkt t;
+	struct nt_packet t;
 
 	memset(&t, 0, sizeof(t));
 	t.family = 2;
@@ -255,11 +245,11 @@ static void test_sweep(void)
 	struct sweep_rec r = { 0 };
 	struct nt_pa_sink sink = { NULL, NULL, sw_done, &r };
 	struct nt_pa *a = nt_pa__new(&sink, 1);
-	struct nt_tcp_pkt t;
+	struct nt_packet t;
 	int64_t s = 1000000000LL;
 
 	if (!a) {
-		CHECK(0, "new");
+		CHECK_MSG(0, "new");
 		return;
 	}
 	t = mk(1, 40000, 2, 80, 100, 0, NT_TH_SYN);
@@ -271,14 +261,14 @@ static void test_sweep(void)
 	/* Another connection, 61 s later, for one sweep period. */
 	for (uint32_t i = 0; i < NT_PA_SWEEP_EVERY; i++) {
 		t = mk(3, 40001, 4, 81, 1000 + i, 1, NT_TH_ACK);
-		CHECK(nt_pa__packet(a, &t, 61 * s + i) == 0, "packet");
+		CHECK_MSG(nt_pa__packet(a, &t, 61 * s + i) == 0, "packet");
 	}
-	CHECK(r.done == 1 && r.ids[0] == 1, "closed connection completed by the sweep (%d)", r.done);
+	CHECK_MSG(r.done == 1 && r.ids[0] == 1, "closed connection completed by the sweep (%d)", r.done);
 	/* The tuple again: a new connection. */
 	t = mk(1, 40000, 2, 80, 9000, 0, NT_TH_SYN);
 	nt_pa__packet(a, &t, 62 * s);
-	CHECK(nt_pa__finish(a) == 0, "finish");
-	CHECK(r.done == 3 && r.ids[1] != 1 && r.ids[2] != 1, "the reused tuple is a new connection (%d)", r.done);
+	CHECK_MSG(nt_pa__finish(a) == 0, "finish");
+	CHECK_MSG(r.done == 3 && r.ids[1] != 1 && r.ids[2] != 1, "the reused tuple is a new connection (%d)", r.done);
 	nt_pa__free(a);
 }
 
@@ -288,8 +278,8 @@ int main(int argc, char **argv)
 	test_sweep();
 	if (argc > 1)
 		test_analyze(argv[1]);
-	if (failures) {
-		fprintf(stderr, "%d failure(s)\n", failures);
+	if (check_failures) {
+		fprintf(stderr, "%d failure(s)\n", check_failures);
 		return 1;
 	}
 	printf("pcapimport unit: ok\n");

@@ -6,16 +6,8 @@
 #include "decode.h"
 #include "kmeta.h"
 #include "util.h"
+#include "check.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                    \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                    \
-		}                                                                      \
-	} while (0)
 
 static void test_sizes(void)
 {
@@ -134,8 +126,8 @@ int main(void)
 	test_set();
 	test_containers();
 	test_decode();
-	if (failures) {
-		fprintf(stderr, "unit_recorder: %d failure(s)\n", failures);
+	if (check_failures) {
+		fprintf(stderr, "unit_recorder: %d failure(s)\n", check_failures);
 		return 1;
 	}
 	printf("unit_recorder: ok\n");

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "synth.h"
 #include "tape.h"
 
 /*
@@ -35,51 +36,6 @@ static uint64_t fake_real(void *ctx)
 	return g_now + REAL_OFFSET;
 }
 
-static int add_enum(struct tape_meta *m, uint16_t kind, uint32_t value, const char *name)
-{
-	uint8_t buf[128];
-	struct nt_rec_enum_name e = { .kind = kind, .value = value };
-	size_t n = strlen(name);
-
-	memcpy(buf, &e, sizeof(e));
-	memcpy(buf + sizeof(e), name, n);
-	return tape_meta__add(m, NT_REC_ENUM_NAME, buf, (uint32_t)(sizeof(e) + n));
-}
-
-static int add_process(struct tape_meta *m, uint32_t pid, const char *comm, const char *cmdline)
-{
-	uint8_t buf[256];
-	struct nt_rec_process p = { .pid = pid, .ppid = 1 };
-	size_t n = strlen(cmdline);
-
-	memcpy(p.comm, comm, strnlen(comm, sizeof(p.comm))); /* NUL-padded, not terminated */
-	memcpy(buf, &p, sizeof(p));
-	memcpy(buf + sizeof(p), cmdline, n);
-	return tape_meta__add(m, NT_REC_PROCESS, buf, (uint32_t)(sizeof(p) + n));
-}
-
-static int add_symbol(struct tape_meta *m, uint64_t addr, const char *name)
-{
-	uint8_t buf[128];
-	struct nt_rec_symbol s = { .addr = addr };
-	size_t n = strlen(name);
-
-	memcpy(buf, &s, sizeof(s));
-	memcpy(buf + sizeof(s), name, n);
-	return tape_meta__add(m, NT_REC_SYMBOL, buf, (uint32_t)(sizeof(s) + n));
-}
-
-static int add_netns(struct tape_meta *m, uint32_t inode, const char *name)
-{
-	uint8_t buf[128];
-	struct nt_rec_netns ns = { .inode = inode };
-	size_t n = strlen(name);
-
-	memcpy(buf, &ns, sizeof(ns));
-	memcpy(buf + sizeof(ns), name, n);
-	return tape_meta__add(m, NT_REC_NETNS, buf, (uint32_t)(sizeof(ns) + n));
-}
-
 static const uint16_t types[] = {
 	NT_REC_DROP, NT_REC_RETRANS, NT_REC_CONG, NT_REC_STATE, NT_REC_SAMPLE,
 	NT_REC_RESET, NT_REC_STALL, NT_REC_BUFFER, NT_REC_LISTEN,
@@ -101,14 +57,14 @@ int main(int argc, char **argv)
 	m = tape_meta__new();
 	if (!m)
 		return 1;
-	err |= add_enum(m, NT_ENUM_DROP_REASON, 5, "SKB_DROP_REASON_NETFILTER_DROP");
-	err |= add_enum(m, NT_ENUM_DROP_REASON, 7, "SKB_DROP_REASON_TCP_OLD_SEQUENCE");
-	err |= add_enum(m, NT_ENUM_RST_REASON, 2, "SK_RST_REASON_TCP_ABORT_ON_CLOSE");
-	err |= add_symbol(m, 0xffffffff81100000ull, "nf_hook_slow");
-	err |= add_symbol(m, 0xffffffff81200000ull, "tcp_validate_incoming");
-	err |= add_process(m, 100, "api-server", "api-server --port 5001");
-	err |= add_process(m, 200, "client \"q\"", "client --to 198.18.0.1");
-	err |= add_netns(m, 4026532000u, "ntreplay-srv");
+	err |= synth_meta_enum(m, NT_ENUM_DROP_REASON, 5, "SKB_DROP_REASON_NETFILTER_DROP");
+	err |= synth_meta_enum(m, NT_ENUM_DROP_REASON, 7, "SKB_DROP_REASON_TCP_OLD_SEQUENCE");
+	err |= synth_meta_enum(m, NT_ENUM_RST_REASON, 2, "SK_RST_REASON_TCP_ABORT_ON_CLOSE");
+	err |= synth_meta_symbol(m, 0xffffffff81100000ull, "nf_hook_slow");
+	err |= synth_meta_symbol(m, 0xffffffff81200000ull, "tcp_validate_incoming");
+	err |= synth_meta_process(m, 100, 1, 0, "api-server", "api-server --port 5001");
+	err |= synth_meta_process(m, 200, 1, 0, "client \"q\"", "client --to 198.18.0.1");
+	err |= synth_meta_netns(m, 4026532000u, "ntreplay-srv");
 	if (err) {
 		fprintf(stderr, "gentape: meta: %s\n", tape_strerror(err));
 		return 1;

@@ -85,6 +85,10 @@ check "--conn :port" test "$(cnt --conn :40001)" -eq "$exp_p"
 check "--conn ADDR:PORT (remote side)" test "$(cnt --conn 198.18.0.2:40001)" -eq "$exp_p"
 check "--conn ADDR:PORT (wrong pair)" test "$(cnt --conn 198.18.0.1:40001)" -eq 0
 check "--conn ADDR (all events)" test "$(cnt --conn 198.18.0.2)" -eq $N
+# The one --conn grammar: A-B pairs (either order) as in pcap and bundle.
+check "--conn A-B pair" test "$(cnt --conn 198.18.0.2:40001-198.18.0.1)" -eq "$exp_p"
+check "--conn A-B pair (reversed)" test "$(cnt --conn 198.18.0.1-198.18.0.2:40001)" -eq "$exp_p"
+check "--conn A-B pair (wrong pair)" test "$(cnt --conn 198.18.0.1:40001-198.18.0.2)" -eq 0
 check "--conn OR of two" test "$(cnt --conn 40001 --conn 40002)" -eq \
 	"$(awk '$6 == 40001 || $6 == 40002' "$T/expected" | wc -l)"
 exp_pid=$(awk '$4 == 100' "$T/expected" | wc -l)
@@ -95,6 +99,9 @@ check "--pid + --type combine" test "$(cnt --pid 200 --type drop)" -eq \
 from=1795305601.0; to=1795305602.0
 exp_w=$(awk -v f=1795305601000000000 -v t=1795305602000000000 '$7 >= f && $7 <= t' "$T/expected" | wc -l)
 check "--from/--to window ($exp_w)" test "$(cnt --from $from --to $to --type drop,retrans,cong,state,sample,reset,stall,buffer,listen)" -eq "$exp_w"
+# The one --from/--to grammar of every command: ISO with an offset, and epoch nanoseconds.
+check "--from ISO with offset" test "$(cnt --from 2026-11-22T01:00:01+01:00 --to 2026-11-21T19:00:02-0500 --type drop,retrans,cong,state,sample,reset,stall,buffer,listen)" -eq "$exp_w"
+check "--from epoch ns" test "$(cnt --from 1795305601000000000 --to 1795305602000000000 --type drop,retrans,cong,state,sample,reset,stall,buffer,listen)" -eq "$exp_w"
 check "--from time of day" test "$(cnt --from 00:00:01 --to 00:00:02 --type drop,retrans,cong,state,sample,reset,stall,buffer,listen)" -eq "$exp_w"
 
 # Relative forms: the last 1 s of the tape (its last event is at 4.01 s).

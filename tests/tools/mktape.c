@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "names.h"
+#include "synth.h"
 #include "tape.h"
 
 struct conn {
@@ -62,8 +64,6 @@ static const struct { uint32_t v; const char *n; } drop_reasons[] = {
 static const char *const rst_reasons[] = { "NOT_SPECIFIED", "NO_SOCKET", "TCP_INVALID_ACK_SEQUENCE",
 					   "TCP_RFC7323_PAWS", "TCP_TOO_OLD_ACK", "TCP_ABORT_ON_DATA",
 					   "TCP_TIMEWAIT_SOCKET", "INVALID_SYN" };
-static const char *const triggers[] = { "manual", "zero_window", "drop_burst", "rto",
-					"rtt_spike", "listen_overflow" };
 static const struct { uint64_t a; const char *n; } symbols[] = {
 	{ 0xffffffff81c10000ull, "tcp_v4_rcv" },
 	{ 0xffffffff81c02000ull, "tcp_rcv_established" },
@@ -78,24 +78,6 @@ static const struct { uint64_t a; const char *n; } symbols[] = {
 static const char *const comms[] = { "nginx", "envoy", "curl", "postgres", "redis-server",
 				     "java", "python3", "node", "api-server", "grpc-client" };
 
-static int add_text(struct tape_meta *m, uint16_t type, const void *fixed, size_t flen,
-		    const char *text)
-{
-	uint8_t buf[1024];
-	size_t tl = strlen(text);
-	if (flen + tl > sizeof(buf))
-		tl = sizeof(buf) - flen;
-	memcpy(buf, fixed, flen);
-	memcpy(buf + flen, text, tl);
-	return tape_meta__add(m, type, buf, (uint32_t)(flen + tl));
-}
-
-static int add_enum(struct tape_meta *m, uint16_t kind, uint32_t value, const char *name)
-{
-	struct nt_rec_enum_name e = { .kind = kind, .value = value };
-	return add_text(m, NT_REC_ENUM_NAME, &e, sizeof(e), name);
-}
-
 static int build_meta(struct gen *g, uint32_t nproc)
 {
 	struct tape_meta *m = g->meta;
@@ -103,22 +85,22 @@ static int build_meta(struct gen *g, uint32_t nproc)
 	int err = 0;
 
 	for (size_t i = 0; !err && i < sizeof(drop_reasons) / sizeof(drop_reasons[0]); i++)
-		err = add_enum(m, NT_ENUM_DROP_REASON, drop_reasons[i].v, drop_reasons[i].n);
+		err = synth_meta_enum(m, NT_ENUM_DROP_REASON, drop_reasons[i].v, drop_reasons[i].n);
 	for (uint32_t s = 1; !err && s <= 12; s++) {
 		snprintf(text, sizeof(text), "TCP_%s", tape_tcp_state_name(s));
-		err = add_enum(m, NT_ENUM_TCP_STATE, s, text);
+		err = synth_meta_enum(m, NT_ENUM_TCP_STATE, s, text);
 	}
 	for (uint32_t s = 0; !err && s <= 4; s++) {
 		snprintf(text, sizeof(text), "TCP_CA_%s", tape_ca_state_name(s));
-		err = add_enum(m, NT_ENUM_CA_STATE, s, text);
+		err = synth_meta_enum(m, NT_ENUM_CA_STATE, s, text);
 	}
 	for (uint32_t i = 0; !err && i < sizeof(rst_reasons) / sizeof(rst_reasons[0]); i++)
-		err = add_enum(m, NT_ENUM_RST_REASON, i, rst_reasons[i]);
-	for (uint32_t i = 0; !err && i < sizeof(triggers) / sizeof(triggers[0]); i++)
-		err = add_enum(m, NT_ENUM_TRIGGER, i, triggers[i]);
+		err = synth_meta_enum(m, NT_ENUM_RST_REASON, i, rst_reasons[i]);
+	for (uint32_t i = 0; !err && i < nt_trigger_kind_count(); i++)
+		err = synth_meta_enum(m, NT_ENUM_TRIGGER, i, nt_trigger_kind_name(i));
 	for (size_t i = 0; !err && i < sizeof(symbols) / sizeof(symbols[0]); i++) {
 		struct nt_rec_symbol s = { .addr = symbols[i].a };
-		err = add_text(m, NT_REC_SYMBOL, &s, sizeof(s), symbols[i].n);
+		err = synth_meta_text(m, NT_REC_SYMBOL, &s, sizeof(s), symbols[i].n, NULL);
 	}
 	for (uint32_t i = 0; !err && i < 4; i++) {
 		struct nt_rec_netns n = { .inode = 4026531840u + i * 17 };
@@ -126,10 +108,10 @@ static int build_meta(struct gen *g, uint32_t nproc)
 			snprintf(text, sizeof(text), "init");
 		else
 			snprintf(text, sizeof(text), "pod-%u", i);
-		err = add_text(m, NT_REC_NETNS, &n, sizeof(n), text);
+		err = synth_meta_text(m, NT_REC_NETNS, &n, sizeof(n), text, NULL);
 		for (uint32_t k = 1; !err && k <= 2; k++) {
 			struct nt_rec_iface f = { .netns = n.inode, .ifindex = k };
-			err = add_text(m, NT_REC_IFACE, &f, sizeof(f), k == 1 ? "lo" : "eth0");
+			err = synth_meta_text(m, NT_REC_IFACE, &f, sizeof(f), k == 1 ? "lo" : "eth0", NULL);
 		}
 	}
 	for (uint32_t i = 0; !err && i < nproc; i++) {
@@ -140,7 +122,7 @@ static int build_meta(struct gen *g, uint32_t nproc)
 		int pl, cl;
 		snprintf(p.comm, sizeof(p.comm), "%s", comm);
 		snprintf(text, sizeof(text), "/usr/bin/%s --worker %u", comm, i);
-		err = add_text(m, NT_REC_PROCESS, &p, sizeof(p), text);
+		err = synth_meta_text(m, NT_REC_PROCESS, &p, sizeof(p), text, NULL);
 		if (err || i >= 16)
 			continue;
 		memset(&cg, 0, sizeof(cg));
@@ -438,7 +420,7 @@ static int emit(struct gen *g, struct tape_writer *w, int kind, uint32_t nevents
 		u.p.pre_ns = 30000000000ull;
 		u.p.post_ns = 30000000000ull;
 		snprintf(desc, sizeof(desc), "%s on conn %" PRIu64 " (event %u)",
-			 triggers[u.p.kind], c->c.cookie, nevents);
+			 nt_trigger_kind_name(u.p.kind), c->c.cookie, nevents);
 		return add_text_rec(w, g->boot, &u.p, desc);
 	}
 	}

@@ -163,7 +163,7 @@ static void test_cuts(const uint8_t *buf, size_t len, const struct tape_frame_in
 			CHECK_EQ(ndmg, 0);
 		else if (cut < len)
 			CHECK(ndmg >= 1);
-		if (tu_failures > 10) {
+		if (check_failures > 10) {
 			fprintf(stderr, "cut at %llu\n", (unsigned long long)cut);
 			break;
 		}
@@ -195,7 +195,7 @@ static void test_flips(const uint8_t *buf, size_t len, const struct tape_frame_i
 		CHECK(ndmg >= 1);
 		if (ndmg >= 1)
 			CHECK(cnt >= records_before(first, fi, nfi));
-		if (tu_failures > 10) {
+		if (check_failures > 10) {
 			fprintf(stderr, "seed %d\n", s);
 			break;
 		}

@@ -105,7 +105,7 @@ static void roundtrip(int codec, uint32_t frame_size)
 		CHECK_EQ(rec.flags, 0);
 		CHECK(rec.len == recs[i].len && !memcmp(rec.data, recs[i].data, rec.len));
 		CHECK(((uintptr_t)rec.data & 7) == 0);
-		if (tu_failures > 20)
+		if (check_failures > 20)
 			break;
 	}
 	CHECK_EQ(tape_chunk_reader__next(cr, &rec), 0);

@@ -79,7 +79,7 @@ static void roundtrip(uint32_t frame_size, int level)
 		CHECK(((uintptr_t)rec.data & 7) == 0);
 		/* realtime conversion through the clock pairs (fake clock: fixed offset) */
 		CHECK(tape_record_realtime(&rec) == rec.ts + ck.real_off);
-		if (tu_failures > 20)
+		if (check_failures > 20)
 			break;
 	}
 	CHECK_EQ(tape_chunk_reader__next(cr, &rec), 0);

@@ -1,4 +1,4 @@
-/* test_util.h: tiny assertion and temporary-directory helpers shared by the format unit tests. */
+/* test_util.h: temporary-directory, file and clock helpers shared by the format unit tests (assertions: tests/check.h). */
 #ifndef NETTAPE_TEST_UTIL_H
 #define NETTAPE_TEST_UTIL_H
 
@@ -11,33 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int tu_failures;
-
-#define CHECK(cond)                                                                    \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-			tu_failures++;                                                 \
-		}                                                                      \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                                 \
-	do {                                                                           \
-		long long tu_a = (long long)(a), tu_b = (long long)(b);                \
-		if (tu_a != tu_b) {                                                    \
-			fprintf(stderr, "%s:%d: CHECK_EQ failed: %s = %lld, %s = %lld\n", \
-				__FILE__, __LINE__, #a, tu_a, #b, tu_b);               \
-			tu_failures++;                                                 \
-		}                                                                      \
-	} while (0)
-
-#define REQUIRE(cond)                                                                  \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "%s:%d: REQUIRE failed: %s\n", __FILE__, __LINE__, #cond); \
-			exit(1);                                                       \
-		}                                                                      \
-	} while (0)
+#include "check.h"
 
 /* Removes a directory tree of plain files (one level of subdirectories). */
 static inline void tu_rmtree(const char *dir)
@@ -121,8 +95,8 @@ static inline void tu_write_file(const char *path, const void *buf, size_t len)
 
 static inline int tu_done(const char *name)
 {
-	if (tu_failures) {
-		fprintf(stderr, "%s: %d check(s) failed\n", name, tu_failures);
+	if (check_failures) {
+		fprintf(stderr, "%s: %d check(s) failed\n", name, check_failures);
 		return 1;
 	}
 	printf("%s: ok\n", name);
