@@ -41,7 +41,8 @@ struct kmeta {
 	size_t nreasons;
 
 	struct ksym *syms;
-	size_t nsyms;
+	size_t nsyms, syms_cap;
+	int ksyms_state;     /* 0 not read yet, 1 read, -1 unreadable */
 	char *names;
 	size_t names_len, names_cap;
 
@@ -207,77 +208,183 @@ static int ksym_cmp(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+/* One line of /proc/kallsyms, "ADDR TYPE NAME[\t[MODULE]]\n", at p (end
+ * at e): adds text symbols. Returns the start of the next line. */
+static const char *ksym_line(struct kmeta *k, const char *p, const char *e, int *err)
+{
+	const char *nl = memchr(p, '\n', (size_t)(e - p)), *name, *ne;
+	uint64_t addr = 0;
+	size_t n;
+	char type;
+	int digits = 0;
+
+	if (!nl)
+		nl = e;
+	for (; p < nl; p++, digits++) {
+		int v = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 :
+			*p >= 'A' && *p <= 'F' ? *p - 'A' + 10 : -1;
+
+		if (v < 0)
+			break;
+		addr = addr << 4 | (uint64_t)v;
+	}
+	if (!digits || digits > 16 || nl - p < 4 || p[0] != ' ' || p[2] != ' ')
+		return nl + (nl < e);
+	type = p[1];
+	if ((type != 't' && type != 'T' && type != 'w' && type != 'W') || !addr)
+		return nl + (nl < e);
+	name = p + 3;
+	for (ne = name; ne < nl && *ne != ' ' && *ne != '\t'; ne++)
+		;
+	n = (size_t)(ne - name);
+	if (!n)
+		return nl + (nl < e);
+	if (n > 255)
+		n = 255;
+	if (k->nsyms == k->syms_cap) {
+		size_t ncap = k->syms_cap ? k->syms_cap * 2 : 65536;
+		void *q = realloc(k->syms, ncap * sizeof(*k->syms));
+
+		if (!q) {
+			*err = -ENOMEM;
+			return e;
+		}
+		k->syms = q;
+		k->syms_cap = ncap;
+	}
+	if (k->names_len + n + 1 > k->names_cap) {
+		size_t ncap = k->names_cap ? k->names_cap * 2 : 1 << 20;
+		void *q = realloc(k->names, ncap);
+
+		if (!q) {
+			*err = -ENOMEM;
+			return e;
+		}
+		k->names = q;
+		k->names_cap = ncap;
+	}
+	memcpy(k->names + k->names_len, name, n);
+	k->names[k->names_len + n] = '\0';
+	k->syms[k->nsyms].addr = addr;
+	k->syms[k->nsyms].name = (uint32_t)k->names_len;
+	k->names_len += n + 1;
+	k->nsyms++;
+	return nl + (nl < e);
+}
+
+/* Reads the text symbols of /proc/kallsyms (once, at the first drop
+ * location to name: ~120k lines, the kernel's formatting of them is most of
+ * the cost). Large reads, a hand-written line parser, no stdio. */
 static int load_kallsyms(struct kmeta *k)
 {
-	FILE *f = fopen("/proc/kallsyms", "re");
-	char line[512];
-	size_t cap = 0;
-	int err = 0;
+	size_t cap = 1 << 20, have = 0;
+	char *buf = malloc(cap);
+	int fd = open("/proc/kallsyms", O_RDONLY | O_CLOEXEC), err = 0;
+	int sorted = 1;
+	size_t i;
 
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long addr;
-		char type, name[256];
-		size_t n;
-
-		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
-			continue;
-		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
-			continue;
-		if (!addr)
-			continue;
-		if (k->nsyms == cap) {
-			size_t ncap = cap ? cap * 2 : 65536;
-			void *p = realloc(k->syms, ncap * sizeof(*k->syms));
-
-			if (!p) {
-				err = -ENOMEM;
-				break;
-			}
-			k->syms = p;
-			cap = ncap;
-		}
-		n = strlen(name) + 1;
-		if (k->names_len + n > k->names_cap) {
-			size_t ncap = k->names_cap ? k->names_cap * 2 : 1 << 20;
-			void *p = realloc(k->names, ncap);
-
-			if (!p) {
-				err = -ENOMEM;
-				break;
-			}
-			k->names = p;
-			k->names_cap = ncap;
-		}
-		memcpy(k->names + k->names_len, name, n);
-		k->syms[k->nsyms].addr = addr;
-		k->syms[k->nsyms].name = (uint32_t)k->names_len;
-		k->names_len += n;
-		k->nsyms++;
+	if (fd < 0 || !buf) {
+		err = fd < 0 ? -errno : -ENOMEM;
+		goto out;
 	}
-	fclose(f);
-	if (!err && k->nsyms)
+	for (;;) {
+		ssize_t r = read(fd, buf + have, cap - have);
+		const char *p = buf, *e, *last;
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		have += (size_t)r;
+		e = buf + have;
+		/* Complete lines only; at the end of the file, the rest too. */
+		last = r ? NULL : e;
+		if (!last) {
+			const char *q = e;
+
+			while (q > buf && q[-1] != '\n')
+				q--;
+			last = q;
+		}
+		while (p < last && !err)
+			p = ksym_line(k, p, last, &err);
+		if (err || !r)
+			break;
+		have = (size_t)(e - last);
+		memmove(buf, last, have);
+		if (have == cap) {  /* a line longer than the buffer: drop it */
+			have = 0;
+		}
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	for (i = 1; i < k->nsyms && sorted; i++)
+		sorted = k->syms[i - 1].addr <= k->syms[i].addr;
+	if (!err && k->nsyms && !sorted)
 		qsort(k->syms, k->nsyms, sizeof(*k->syms), ksym_cmp);
 	if (!err && !k->nsyms)
 		err = -EPERM;  /* addresses hidden (kptr_restrict) */
 	return err;
 }
 
-uint64_t kmeta__nsyms(const struct kmeta *k)
+/* Whether /proc/kallsyms shows addresses (its first line only: cheap). */
+static int probe_kallsyms(void)
 {
-	return k->nsyms;
+	char line[256];
+	int fd = open("/proc/kallsyms", O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+	int i;
+
+	if (fd < 0)
+		return -errno;
+	r = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (r <= 0)
+		return -EIO;
+	line[r] = '\0';
+	for (i = 0; i < r && line[i] != ' '; i++)
+		if (line[i] != '0')
+			return 0;
+	return -EPERM;
+}
+
+static void warn_kallsyms(int err)
+{
+	log_warn("cannot read kernel symbols from /proc/kallsyms (%s): drop locations "
+		 "stay unnamed (needs CAP_SYSLOG or kernel.kptr_restrict=0)",
+		 err == -EPERM ? "addresses hidden" : strerror(-err));
+}
+
+int kmeta__have_symbols(const struct kmeta *k)
+{
+	return k->ksyms_state >= 0;
 }
 
 void kmeta__note_symbol(struct kmeta *k, uint64_t addr, uint64_t ts)
 {
 	unsigned char buf[sizeof(struct nt_rec_symbol) + 256];
 	struct nt_rec_symbol s;
-	size_t lo = 0, hi = k->nsyms, n;
+	size_t lo = 0, hi, n;
 	const char *name;
 
-	if (!addr || !k->nsyms || addr < k->syms[0].addr)
+	if (!addr || k->ksyms_state < 0)
 		return;
+	if (!k->ksyms_state) {
+		int err = load_kallsyms(k);
+
+		k->ksyms_state = err ? -1 : 1;
+		if (err) {
+			warn_kallsyms(err);
+			return;
+		}
+	}
+	if (!k->nsyms || addr < k->syms[0].addr)
+		return;
+	hi = k->nsyms;  /* after the first call's load */
 	while (hi - lo > 1) {
 		size_t mid = (lo + hi) / 2;
 
@@ -689,11 +796,12 @@ struct kmeta *kmeta__new(struct tape_meta *meta)
 		errno = -err;
 		return NULL;
 	}
-	err = load_kallsyms(k);
-	if (err)
-		log_warn("cannot read kernel symbols from /proc/kallsyms (%s): drop locations "
-			 "stay unnamed (needs CAP_SYSLOG or kernel.kptr_restrict=0)",
-			 err == -EPERM ? "addresses hidden" : strerror(-err));
+	/* The symbols themselves are read at the first drop location. */
+	err = probe_kallsyms();
+	if (err) {
+		warn_kallsyms(err);
+		k->ksyms_state = -1;
+	}
 	k->init_netns = inode_of("/proc/1/ns/net");
 	find_cgroup2_root(k);
 	if (!k->cg_root[0])

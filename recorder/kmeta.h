@@ -21,9 +21,10 @@
 struct kmeta;
 
 /* Loads the BTF enum tables (drop reasons, reset reasons, TCP and CA
- * states) into meta and reads /proc/kallsyms (a failure there is a warning:
- * drop locations then stay unnamed). Returns NULL and sets errno: ENOENT when
- * the kernel has no BTF. */
+ * states) into meta and checks that /proc/kallsyms shows addresses (a
+ * failure there is a warning: drop locations then stay unnamed); the
+ * symbols are read once, at the first kmeta__note_symbol. Returns NULL and
+ * sets errno: ENOENT when the kernel has no BTF. */
 struct kmeta *kmeta__new(struct tape_meta *meta);
 void kmeta__free(struct kmeta *k);
 
@@ -34,8 +35,8 @@ void kmeta__set_writer(struct kmeta *k, struct tape_writer *w);
  * the SKB_DROP_REASON_ prefix, any case). Returns 0 or -ENOENT. */
 int kmeta__drop_reason(const struct kmeta *k, const char *name, uint32_t *value);
 
-/* Number of kernel symbols loaded (0 when kallsyms was unreadable). */
-uint64_t kmeta__nsyms(const struct kmeta *k);
+/* 1 when drop locations can be named (kallsyms shows addresses), else 0. */
+int kmeta__have_symbols(const struct kmeta *k);
 
 void kmeta__note_symbol(struct kmeta *k, uint64_t addr, uint64_t ts);
 void kmeta__note_netns(struct kmeta *k, uint32_t inode, uint64_t ts);

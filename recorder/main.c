@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "budget.h"
@@ -148,7 +150,7 @@ static void usage(FILE *f)
 "      --pin-share PCT         pins hold at most PCT%% of --max-disk; the oldest\n"
 "                              give way first, a lone pin too large is cut back\n"
 "                              (default 50)\n"
-"Packet snippets (libpcap; kept only around fires):\n"
+"Packet snippets (tcpdump filters, a kernel ring; kept only around fires):\n"
 "      --pcap FILTER           capture TCP headers matching FILTER (tcpdump syntax;\n"
 "                              \"tcp\" for all); the in-memory ring keeps the last\n"
 "                              --pcap-buffer bytes, nothing is written without a fire\n"
@@ -934,6 +936,16 @@ static int check_output_dir(const char *dir)
 	return 0;
 }
 
+/* CPU time of this process so far (user + system), ns. */
+static uint64_t own_cpu_ns(void)
+{
+	struct timespec t;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t))
+		return 0;
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -943,7 +955,7 @@ int main(int argc, char **argv)
 	struct tape_writer_stats ws;
 	struct sigaction sa;
 	uint8_t rid[16];
-	uint64_t first_seq = 1, start, last_sec, prev_status_ns, last_status, last_refresh;
+	uint64_t first_seq = 1, start, start_cpu, last_sec, prev_status_ns, last_status, last_refresh;
 	uint64_t prev_probe_ns = 0, prev_probe_cnt = 0, last_full_log = 0, freed;
 	char err[512], s1[32], s2[32];
 	int ret = EXIT_RUNTIME, e, have_rid = 0;
@@ -1111,12 +1123,13 @@ int main(int argc, char **argv)
 		 o.dir, fmt_size(s1, sizeof(s1), o.chunk_size),
 		 (unsigned long long)(o.chunk_time_ns / 1000000000ULL),
 		 o.max_disk ? fmt_size(s2, sizeof(s2), o.max_disk) : "none",
-		 kmeta__nsyms(a.k) ? "" : ", drop locations unnamed",
+		 kmeta__have_symbols(a.k) ? "" : ", drop locations unnamed",
 		 o.duration_ns ? "stops after --duration or on Ctrl-C" : "Ctrl-C to stop");
 	for (i = 0; capture__programs(a.c)[i]; i++)
 		log_debug("attached %s", capture__programs(a.c)[i]);
 
 	memset(&prev_st, 0, sizeof(prev_st));
+	start_cpu = own_cpu_ns();
 	start = now_mono_ns();
 	last_sec = last_status = last_refresh = prev_status_ns = start;
 	while (!sig_stop) {
@@ -1128,7 +1141,7 @@ int main(int argc, char **argv)
 				{ .fd = snippet__fd(a.snip), .events = POLLIN },
 			};
 
-			poll(pf, 2, 100);
+			poll(pf, 2, snippet__timeout_ms(a.snip));
 			e = capture__poll(a.c, 0);
 			snippet__poll(a.snip, now_boot_ns());
 		} else {
@@ -1220,6 +1233,15 @@ int main(int argc, char **argv)
 			 (unsigned long long)total, (unsigned long long)lost,
 			 fmt_size(s1, sizeof(s1), ws.disk_bytes), (unsigned long long)ws.chunks, probe,
 			 e ? "; closing the last chunk failed" : "");
+		{
+			uint64_t cpu = own_cpu_ns(), wall = now_mono_ns() - start;
+
+			/* The recorder's own cost, user + system (bench_recorder.sh reads it). */
+			log_info("own CPU: %.3f s to start, %.3f s recording for %.1f s (%.2f ms/s)",
+				 (double)start_cpu / 1e9, (double)(cpu - start_cpu) / 1e9,
+				 (double)wall / 1e9,
+				 wall ? (double)(cpu - start_cpu) / 1e6 / ((double)wall / 1e9) : 0.0);
+		}
 	}
 	if (e)
 		log_error("closing the tape: %s", tape_strerror(e));

@@ -1,10 +1,14 @@
-/* snippet.c: libpcap capture into a byte-bounded pre-trigger ring; writes a connection's packets around trigger fires as NT_REC_PACKET records. */
+/* snippet.c: packet capture (tcpdump filters compiled by libpcap) into a bounded pre-trigger ring, the kernel's TPACKET_V3 blocks when live; writes a connection's packets around trigger fires as NT_REC_PACKET records. */
 #include "snippet.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <pcap/pcap.h>
@@ -13,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,6 +80,19 @@ struct snippet {
 	size_t nlocal;
 	uint64_t now;        /* latest boottime seen (poll or offline packet) */
 	struct snippet_stats st;
+	/* Kernel ring (live capture; kfd -1 = libpcap's capture and the ring above) */
+	int kfd;
+	int ksock;           /* SOCK_DGRAM (cooked: header built here) or SOCK_RAW */
+	unsigned char *kmap;
+	size_t kmap_len;
+	uint32_t blk_size, nblk, reserve, tov_ms;
+	uint32_t knext;      /* next block the kernel hands over */
+	uint32_t kfirst;     /* oldest held block */
+	uint32_t nheld;      /* held blocks: kfirst .. knext - 1 */
+	uint64_t kheld_pkts;
+	uint32_t kblocks_sec, kblocks_per_s;
+	uint64_t krate_at;
+	unsigned char *pkt;  /* one packet with its link header, snaplen bytes */
 };
 
 static void say(struct snippet *s, int level, const char *fmt, ...)
@@ -156,7 +175,6 @@ void snippet_clock_spread(unsigned rounds, uint64_t *min, uint64_t *median, uint
 	*max = v[rounds - 1];
 	free(v);
 }
-
 
 static int is_local(const struct snippet *s, uint8_t family, const uint8_t *addr)
 {
@@ -301,7 +319,7 @@ static struct ent *ring_reserve(struct snippet *s, uint32_t need)
 /* ------------------------------------------------------------------ */
 /* Output                                                             */
 
-static void write_ent(struct snippet *s, struct ent *e, uint64_t cookie)
+static void write_ent(struct snippet *s, struct ent *e, const unsigned char *data, uint64_t cookie)
 {
 	unsigned char *rec = s->rec;
 	struct nt_rec_packet h;
@@ -315,7 +333,7 @@ static void write_ent(struct snippet *s, struct ent *e, uint64_t cookie)
 	h.linktype = (uint16_t)s->linktype;
 	h.dir = e->dir;
 	memcpy(rec, &h, sizeof(h));
-	memcpy(rec + sizeof(h), e + 1, e->caplen);
+	memcpy(rec + sizeof(h), data, e->caplen);
 	err = s->o.append(s->o.ctx, NT_REC_PACKET, e->ts, rec, (uint32_t)(sizeof(h) + e->caplen));
 	e->written = 1;
 	if (err)
@@ -324,8 +342,8 @@ static void write_ent(struct snippet *s, struct ent *e, uint64_t cookie)
 		s->st.written++;
 }
 
-/* Writes e if an open window wants it. */
-static void window_offer(struct snippet *s, struct ent *e)
+/* Writes e (its bytes at data) if an open window wants it. */
+static void window_offer(struct snippet *s, struct ent *e, const unsigned char *data)
 {
 	size_t i;
 
@@ -340,7 +358,7 @@ static void window_offer(struct snippet *s, struct ent *e)
 			continue;
 		}
 		w->count++;
-		write_ent(s, e, w->cookie);
+		write_ent(s, e, data, w->cookie);
 	}
 }
 
@@ -361,31 +379,25 @@ static void expire_windows(struct snippet *s, uint64_t now)
 	}
 }
 
-static void on_packet(u_char *user, const struct pcap_pkthdr *ph, const u_char *bytes)
+/* Fills e (everything but size and written) from one captured packet.
+ * Returns -1 (counted as unparsed) when it is not a TCP packet. */
+static int fill_ent(struct snippet *s, struct ent *e, uint64_t real, const unsigned char *bytes,
+		    uint32_t caplen, uint32_t len, uint8_t dir_hint)
 {
-	struct snippet *s = (struct snippet *)(void *)user;
-	uint64_t real = (uint64_t)ph->ts.tv_sec * SEC + (uint64_t)ph->ts.tv_usec; /* nano precision */
 	struct nt_packet pp;
-	struct ent *e;
-	uint32_t caplen = ph->caplen;
 
-	s->st.packets++;
-	if (caplen > s->o.snaplen)
-		caplen = s->o.snaplen;
 	/* A TCP segment with its ports captured; the first fragment has them too. */
-	(void)nt_packet_parse(s->linktype, bytes, caplen, ph->len, &pp);
+	(void)nt_packet_parse(s->linktype, bytes, caplen, len, &pp);
 	if (pp.proto != 6 || !pp.has_ports || pp.frag == NT_PKT_FRAG_LATER) {
 		s->st.unparsed++;
-		return;
+		return -1;
 	}
-	e = ring_reserve(s, ent_size(caplen));
 	memset(e, 0, sizeof(*e));
-	e->size = ent_size(caplen);
 	e->ts = real > s->off ? real - s->off : 0;
 	e->caplen = caplen;
-	e->orig_len = ph->len;
+	e->orig_len = len;
 	e->ifindex = pp.ifindex ? pp.ifindex : s->ifindex;
-	e->dir = pp.dir;
+	e->dir = pp.dir != NT_PKT_DIR_UNKNOWN ? pp.dir : dir_hint;
 	if (e->dir == NT_PKT_DIR_UNKNOWN) {
 		int src = is_local(s, pp.family, pp.saddr), dst = is_local(s, pp.family, pp.daddr);
 
@@ -397,11 +409,376 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *ph, const u_char *
 	e->dport = pp.dport;
 	memcpy(e->saddr, pp.saddr, 16);
 	memcpy(e->daddr, pp.daddr, 16);
+	return 0;
+}
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *ph, const u_char *bytes)
+{
+	struct snippet *s = (struct snippet *)(void *)user;
+	uint64_t real = (uint64_t)ph->ts.tv_sec * SEC + (uint64_t)ph->ts.tv_usec; /* nano precision */
+	struct ent tmp, *e;
+	uint32_t caplen = ph->caplen;
+
+	s->st.packets++;
+	if (caplen > s->o.snaplen)
+		caplen = s->o.snaplen;
+	if (fill_ent(s, &tmp, real, bytes, caplen, ph->len, NT_PKT_DIR_UNKNOWN))
+		return;
+	tmp.size = ent_size(caplen);
+	e = ring_reserve(s, tmp.size);
+	*e = tmp;
 	memcpy(e + 1, bytes, caplen);
 	if (s->offline && e->ts > s->now)
 		s->now = e->ts;
 	if (s->nwin)
-		window_offer(s, e);
+		window_offer(s, e, (const unsigned char *)(e + 1));
+}
+
+/* ------------------------------------------------------------------ */
+/* Kernel ring (live capture, TPACKET_V3)                             */
+/*
+ * The pre-trigger ring of a live capture is the packet socket's own
+ * TPACKET_V3 ring: the kernel copies the first snaplen bytes of each
+ * packet that passes the filter into the current block and hands the block
+ * to us when it is full or older than tov. We do nothing per packet: we hold
+ * the blocks the kernel gave us, oldest first, and give the oldest back
+ * whenever fewer than `reserve` blocks are free for the kernel to fill.
+ * Packets are parsed only when a trigger fires (the held blocks) or while a
+ * window is open (each block once, when the kernel hands it over).
+ *
+ * The socket is a copy of the one libpcap opened for the same device (type,
+ * binding) and carries the classic BPF program libpcap attached to it (read
+ * back with SO_GET_FILTER): libpcap compiles the tcpdump expression and
+ * adapts it to the socket, as it would for its own capture.
+ *
+ * No wakeup per block either: holding blocks makes the socket permanently
+ * readable for poll(), so the caller polls on a timer instead
+ * (snippet__timeout_ms: short enough that the kernel cannot fill the reserve
+ * before the next look, at the block rate seen in the last second).
+ */
+
+#define KBLK_MAX (64u << 10)    /* block size for rings of 2 MiB and more */
+#define KBLK_MIN_N 32u          /* at least this many blocks */
+#define KRING_MAX (1ULL << 30)  /* kernel memory: larger --pcap-buffer uses the libpcap path */
+
+static struct tpacket_block_desc *kblk(struct snippet *s, uint32_t i)
+{
+	return (struct tpacket_block_desc *)(void *)(s->kmap + (size_t)i * s->blk_size);
+}
+
+static uint32_t kblk_status(struct tpacket_block_desc *b)
+{
+	return __atomic_load_n(&b->hdr.bh1.block_status, __ATOMIC_ACQUIRE);
+}
+
+static struct tpacket3_hdr *kpkt_first(struct tpacket_block_desc *b)
+{
+	return (struct tpacket3_hdr *)(void *)((unsigned char *)b + b->hdr.bh1.offset_to_first_pkt);
+}
+
+static struct tpacket3_hdr *kpkt_next(struct tpacket3_hdr *h)
+{
+	return (struct tpacket3_hdr *)(void *)((unsigned char *)h + h->tp_next_offset);
+}
+
+static uint64_t kpkt_ts(const struct snippet *s, const struct tpacket3_hdr *h)
+{
+	uint64_t real = (uint64_t)h->tp_sec * SEC + h->tp_nsec;
+
+	return real > s->off ? real - s->off : 0;
+}
+
+/* Direction from a packet socket's sll_pkttype (the kernel's PACKET_*). */
+static uint8_t sll_dir(uint8_t pkttype)
+{
+	switch (pkttype) {
+	case PACKET_HOST:
+	case PACKET_BROADCAST:
+	case PACKET_MULTICAST:
+		return NT_PKT_DIR_IN;
+	case PACKET_OUTGOING:
+		return NT_PKT_DIR_OUT;
+	default:
+		return NT_PKT_DIR_UNKNOWN;
+	}
+}
+
+/* The packet as libpcap would hand it out (cooked sockets: with the SLL or
+ * SLL2 header built from the sockaddr_ll) into s->pkt, then parsed into e.
+ * Returns the bytes (s->pkt) or NULL when it is not a TCP packet. */
+static const unsigned char *kpkt_ent(struct snippet *s, struct tpacket3_hdr *h, struct ent *e)
+{
+	const struct sockaddr_ll *sll =
+		(const void *)((unsigned char *)h + TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
+	unsigned char *p = s->pkt;
+	const unsigned char *d;
+	uint32_t hl = 0, cap, ifx;
+	uint16_t v;
+
+	if (s->ksock == SOCK_DGRAM) {
+		d = (unsigned char *)h + h->tp_net;
+		if (s->linktype == NT_LINKTYPE_LINUX_SLL2) {
+			hl = 20;
+			memcpy(p, &sll->sll_protocol, 2);
+			p[2] = p[3] = 0;
+			ifx = htonl((uint32_t)sll->sll_ifindex);
+			memcpy(p + 4, &ifx, 4);
+			v = htons(sll->sll_hatype);
+			memcpy(p + 8, &v, 2);
+			p[10] = sll->sll_pkttype;
+			p[11] = sll->sll_halen;
+			memcpy(p + 12, sll->sll_addr, 8);
+		} else {
+			hl = 16;
+			v = htons(sll->sll_pkttype);
+			memcpy(p, &v, 2);
+			v = htons(sll->sll_hatype);
+			memcpy(p + 2, &v, 2);
+			v = htons(sll->sll_halen);
+			memcpy(p + 4, &v, 2);
+			memcpy(p + 6, sll->sll_addr, 8);
+			memcpy(p + 14, &sll->sll_protocol, 2);
+		}
+	} else {
+		d = (unsigned char *)h + h->tp_mac;
+	}
+	cap = hl + h->tp_snaplen;
+	if (cap > s->o.snaplen)
+		cap = s->o.snaplen;
+	memcpy(p + hl, d, cap - hl);
+	if (fill_ent(s, e, (uint64_t)h->tp_sec * SEC + h->tp_nsec, p, cap, h->tp_len + hl,
+		     sll_dir(sll->sll_pkttype)))
+		return NULL;
+	e->written = h->tp_padding[0]; /* our mark: the kernel zeroes it */
+	e->size = ent_size(cap);
+	if (!e->ifindex)
+		e->ifindex = (uint32_t)sll->sll_ifindex;
+	return p;
+}
+
+/* Offers every packet of block i to the open windows. */
+static void kblk_offer(struct snippet *s, uint32_t i)
+{
+	struct tpacket_block_desc *b = kblk(s, i);
+	struct tpacket3_hdr *h = kpkt_first(b);
+	uint32_t n;
+
+	for (n = 0; n < b->hdr.bh1.num_pkts; n++, h = kpkt_next(h)) {
+		const unsigned char *data;
+		struct ent e;
+
+		if (h->tp_padding[0])
+			continue;
+		data = kpkt_ent(s, h, &e);
+		if (!data)
+			continue;
+		window_offer(s, &e, data);
+		if (e.written)
+			h->tp_padding[0] = 1;
+	}
+}
+
+/* Gives the oldest held block back to the kernel. */
+static void kblk_release(struct snippet *s)
+{
+	struct tpacket_block_desc *b = kblk(s, s->kfirst);
+	uint32_t n = b->hdr.bh1.num_pkts;
+
+	s->st.evicted += n;
+	s->kheld_pkts -= n;
+	__atomic_store_n(&b->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+	s->kfirst = (s->kfirst + 1) % s->nblk;
+	s->nheld--;
+}
+
+/* Takes the blocks the kernel has handed over since the last call. */
+static void kring_take(struct snippet *s, uint64_t now)
+{
+	while (s->nheld < s->nblk) {
+		struct tpacket_block_desc *b = kblk(s, s->knext);
+
+		if (!(kblk_status(b) & TP_STATUS_USER))
+			break;
+		s->st.packets += b->hdr.bh1.num_pkts;
+		s->kheld_pkts += b->hdr.bh1.num_pkts;
+		if (s->nwin)
+			kblk_offer(s, s->knext);
+		s->knext = (s->knext + 1) % s->nblk;
+		s->nheld++;
+		s->kblocks_sec++;
+		if ((uint64_t)s->nheld * s->blk_size > s->st.ring_peak)
+			s->st.ring_peak = (uint64_t)s->nheld * s->blk_size;
+		while (s->nheld > s->nblk - s->reserve)
+			kblk_release(s);
+	}
+	if (now >= s->krate_at + SEC) {
+		s->kblocks_per_s = s->kblocks_sec;
+		s->kblocks_sec = 0;
+		s->krate_at = now;
+	}
+}
+
+/* Writes the held packets that w wants (a fire). */
+static void kring_fire(struct snippet *s, struct window *w)
+{
+	uint32_t k, i, n;
+
+	for (k = 0, i = s->kfirst; k < s->nheld; k++, i = (i + 1) % s->nblk) {
+		struct tpacket_block_desc *b = kblk(s, i);
+		struct tpacket3_hdr *h = kpkt_first(b);
+
+		for (n = 0; n < b->hdr.bh1.num_pkts; n++, h = kpkt_next(h)) {
+			const unsigned char *data;
+			uint64_t ts = kpkt_ts(s, h);
+			struct ent e;
+
+			if (h->tp_padding[0] || ts < w->from || ts > w->until)
+				continue;
+			data = kpkt_ent(s, h, &e);
+			if (!data || !conn_match(&w->c, &e))
+				continue;
+			if (w->count >= s->o.max_window_packets) {
+				w->capped++;
+				s->st.window_capped++;
+				continue;
+			}
+			w->count++;
+			write_ent(s, &e, data, w->cookie);
+			h->tp_padding[0] = 1;
+		}
+	}
+}
+
+/* Opens the kernel ring on a socket like libpcap's (pfd), with its filter.
+ * Returns 0, or a negative errno with why in err (the caller then keeps
+ * libpcap's own capture). */
+static int kring_open(struct snippet *s, int pfd, char *err, size_t errlen)
+{
+	struct sockaddr_ll sll;
+	socklen_t sl = sizeof(sll);
+	struct sock_filter *ins = NULL;
+	struct sock_fprog prog;
+	struct tpacket_req3 req;
+	socklen_t n = 0;
+	int type, ver = TPACKET_V3, fd = -1, e;
+	uint64_t bytes;
+
+	sl = sizeof(type);
+	if (getsockopt(pfd, SOL_SOCKET, SO_TYPE, &type, &sl) ||
+	    (type != SOCK_DGRAM && type != SOCK_RAW)) {
+		snprintf(err, errlen, "libpcap's socket is not a packet socket");
+		return -ENOTSUP;
+	}
+	if (type == SOCK_DGRAM && s->linktype != NT_LINKTYPE_LINUX_SLL && s->linktype != NT_LINKTYPE_LINUX_SLL2) {
+		snprintf(err, errlen, "cooked capture with link type %d", s->linktype);
+		return -ENOTSUP;
+	}
+	sl = sizeof(sll);
+	memset(&sll, 0, sizeof(sll));
+	if (getsockname(pfd, (struct sockaddr *)&sll, &sl) || sll.sll_family != AF_PACKET) {
+		snprintf(err, errlen, "getsockname on libpcap's socket: %s", strerror(errno));
+		return -ENOTSUP;
+	}
+	/* SO_GET_FILTER counts in instructions, not bytes. */
+	if (getsockopt(pfd, SOL_SOCKET, SO_GET_FILTER, NULL, &n) || !n) {
+		snprintf(err, errlen, "libpcap filters in user space (no kernel filter to copy)");
+		return -ENOTSUP;
+	}
+	ins = calloc(n, sizeof(*ins));
+	if (!ins) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (getsockopt(pfd, SOL_SOCKET, SO_GET_FILTER, ins, &n)) {
+		e = -errno;
+		snprintf(err, errlen, "SO_GET_FILTER: %s", strerror(errno));
+		goto fail;
+	}
+	prog.len = (unsigned short)n;
+	prog.filter = ins;
+
+	bytes = s->o.ring_bytes;
+	s->blk_size = KBLK_MAX;
+	while (s->blk_size > 4096 && bytes / s->blk_size < KBLK_MIN_N)
+		s->blk_size /= 2;
+	s->nblk = (uint32_t)(bytes / s->blk_size);
+	s->reserve = s->nblk / 4 > 2 ? s->nblk / 4 : 2;
+	/* A block is handed over after tov ms even if not full: at low rates
+	 * (a block per tov) the held blocks must still span --pcap-pre, so
+	 * tov >= pre / held (up to 500 ms: windows wait WINDOW_GRACE_NS for
+	 * late blocks). */
+	s->tov_ms = (uint32_t)((s->o.pre_ns / 1000000 + s->nblk - s->reserve - 1) /
+			       (s->nblk - s->reserve));
+	if (s->tov_ms < 1)
+		s->tov_ms = 1;
+	if (s->tov_ms > 500)
+		s->tov_ms = 500;
+
+	/* Protocol 0 until bound: no packet enters before the filter is set. */
+	fd = socket(AF_PACKET, type | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		e = -errno;
+		snprintf(err, errlen, "packet socket: %s", strerror(errno));
+		goto fail;
+	}
+	memset(&req, 0, sizeof(req));
+	req.tp_block_size = s->blk_size;
+	req.tp_block_nr = s->nblk;
+	req.tp_frame_size = 2048;
+	req.tp_frame_nr = (s->blk_size / 2048) * s->nblk;
+	req.tp_retire_blk_tov = s->tov_ms;
+	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &ver, sizeof(ver)) ||
+	    setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog))) {
+		e = -errno;
+		snprintf(err, errlen, "TPACKET_V3 ring of %u x %u bytes: %s", s->nblk, s->blk_size,
+			 strerror(errno));
+		goto fail;
+	}
+	s->kmap_len = (size_t)s->blk_size * s->nblk;
+	s->kmap = mmap(NULL, s->kmap_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (s->kmap == MAP_FAILED) {
+		s->kmap = NULL;
+		e = -errno;
+		snprintf(err, errlen, "mmap of the packet ring: %s", strerror(errno));
+		goto fail;
+	}
+	sll.sll_protocol = htons(ETH_P_ALL);
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		e = -errno;
+		snprintf(err, errlen, "bind of the packet socket: %s", strerror(errno));
+		goto fail;
+	}
+	s->pkt = malloc(s->o.snaplen);
+	if (!s->pkt) {
+		e = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	free(ins);
+	s->kfd = fd;
+	s->ksock = type;
+	return 0;
+fail:
+	if (s->kmap)
+		munmap(s->kmap, s->kmap_len);
+	s->kmap = NULL;
+	if (fd >= 0)
+		close(fd);
+	free(ins);
+	return e;
+}
+
+static void kring_stats(struct snippet *s)
+{
+	struct tpacket_stats_v3 ks;
+	socklen_t sl = sizeof(ks);
+
+	/* Reading the counters resets them. */
+	if (getsockopt(s->kfd, SOL_PACKET, PACKET_STATISTICS, &ks, &sl))
+		return;
+	s->st.pcap_recv += ks.tp_packets;
+	s->st.pcap_drop += ks.tp_drops;
 }
 
 /* ------------------------------------------------------------------ */
@@ -409,6 +786,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *ph, const u_char *
 
 static int setup(struct snippet *s, const struct snippet_opts *o, char *err, size_t errlen)
 {
+	s->kfd = -1;
 	s->o = *o;
 	s->o.iface = NULL;
 	s->o.filter = NULL;
@@ -610,11 +988,31 @@ struct snippet *snippet__open(const struct snippet_opts *o, char *err, size_t er
 	if (strcmp(dev, "any"))
 		s->ifindex = if_nametoindex(dev);
 	load_local_addrs(s);
-	leave_netns(self);
-	self = -1;
 	e = set_filter(s, o->filter, err, errlen);
 	if (e)
 		goto fail;
+	/* The kernel ring, on a socket of the capture's namespace. */
+	if (!o->force_libpcap && s->o.ring_bytes <= KRING_MAX) {
+		char why[256];
+		int ke = kring_open(s, pcap_fileno(s->p), why, sizeof(why));
+
+		if (!ke) {
+			pcap_close(s->p);
+			s->p = NULL;
+			free(s->buf);
+			s->buf = NULL;
+			say(s, LOG_LVL_DEBUG, "snippets: kernel ring of %u blocks of %u bytes "
+			    "(%u kept free, handed over after %u ms)", s->nblk, s->blk_size,
+			    s->reserve, s->tov_ms);
+		} else {
+			say(s, LOG_LVL_INFO, "snippets: no kernel ring (%s), libpcap copies every "
+			    "packet instead", why);
+		}
+	}
+	leave_netns(self);
+	self = -1;
+	if (s->kfd >= 0)
+		goto done;
 	if (pcap_setnonblock(s->p, 1, ebuf)) {
 		snprintf(err, errlen, "pcap: %s", ebuf);
 		e = -EIO;
@@ -625,8 +1023,10 @@ struct snippet *snippet__open(const struct snippet_opts *o, char *err, size_t er
 		e = -ENOTSUP;
 		goto fail;
 	}
+done:
 	refresh_pair(s);
 	s->now = s->pair_at;
+	s->krate_at = s->pair_at;
 	s->st.linktype = s->linktype;
 	return s;
 fail:
@@ -683,6 +1083,11 @@ void snippet__free(struct snippet *s)
 		return;
 	if (s->p)
 		pcap_close(s->p);
+	if (s->kmap)
+		munmap(s->kmap, s->kmap_len);
+	if (s->kfd >= 0)
+		close(s->kfd);
+	free(s->pkt);
 	free(s->buf);
 	free(s->rec);
 	free(s);
@@ -690,7 +1095,18 @@ void snippet__free(struct snippet *s)
 
 int snippet__fd(const struct snippet *s)
 {
-	return s->offline ? -1 : pcap_get_selectable_fd(s->p);
+	return s->offline || s->kfd >= 0 ? -1 : pcap_get_selectable_fd(s->p);
+}
+
+int snippet__timeout_ms(const struct snippet *s)
+{
+	uint64_t ms;
+
+	if (s->kfd < 0 || !s->kblocks_per_s)
+		return 100;
+	/* Look again before the kernel can fill half the reserve. */
+	ms = 1000ULL * (s->reserve / 2) / s->kblocks_per_s;
+	return ms < 1 ? 1 : ms > 100 ? 100 : (int)ms;
 }
 
 /* Reads what libpcap holds; at most limit packets. */
@@ -722,7 +1138,14 @@ int snippet__poll(struct snippet *s, uint64_t now)
 		refresh_pair(s);
 	if (now > s->now)
 		s->now = now;
-	n = s->offline ? 0 : drain(s, 100000);
+	if (s->kfd >= 0) {
+		uint64_t before = s->st.packets;
+
+		kring_take(s, now);
+		n = (int)(s->st.packets - before);
+	} else {
+		n = s->offline ? 0 : drain(s, 100000);
+	}
 	if (s->nwin)
 		expire_windows(s, s->now);
 	return n;
@@ -749,7 +1172,9 @@ int snippet__fire(struct snippet *s, const struct trigger_fire *f)
 	uint64_t off, i, before;
 	size_t slot;
 
-	if (!s->offline)
+	if (s->kfd >= 0)
+		kring_take(s, s->now);
+	else if (!s->offline)
 		drain(s, 100000);
 	s->st.fires++;
 	if (s->nwin == MAX_WINDOWS) {
@@ -771,7 +1196,9 @@ int snippet__fire(struct snippet *s, const struct trigger_fire *f)
 	w->from = f->ts > s->o.pre_ns ? f->ts - s->o.pre_ns : 0;
 	w->until = f->ts + s->o.post_ns;
 	before = s->st.written;
-	for (i = 0, off = s->head; i < s->n; i++, off = ent_next(s, off)) {
+	if (s->kfd >= 0)
+		kring_fire(s, w);
+	for (i = 0, off = s->head; s->buf && i < s->n; i++, off = ent_next(s, off)) {
 		struct ent *e = ent_at(s, off);
 
 		if (e->written || e->ts < w->from || e->ts > w->until || !conn_match(&w->c, e))
@@ -782,7 +1209,7 @@ int snippet__fire(struct snippet *s, const struct trigger_fire *f)
 			continue;
 		}
 		w->count++;
-		write_ent(s, e, w->cookie);
+		write_ent(s, e, (const unsigned char *)(e + 1), w->cookie);
 	}
 	return (int)(s->st.written - before);
 }
@@ -791,10 +1218,14 @@ void snippet__stats(struct snippet *s, struct snippet_stats *st)
 {
 	struct pcap_stat ps;
 
-	s->st.ring_entries = s->n;
-	s->st.ring_used = s->used;
+	s->st.ring_entries = s->kfd >= 0 ? s->kheld_pkts : s->n;
+	s->st.ring_used = s->kfd >= 0 ? (uint64_t)s->nheld * s->blk_size : s->used;
+	s->st.ring_bytes = s->kfd >= 0 ? s->kmap_len : s->cap;
 	s->st.windows_active = s->nwin;
-	if (!s->offline && !pcap_stats(s->p, &ps)) {
+	s->st.kernel_ring = s->kfd >= 0;
+	if (s->kfd >= 0)
+		kring_stats(s);
+	else if (!s->offline && !pcap_stats(s->p, &ps)) {
 		s->st.pcap_recv = ps.ps_recv;
 		s->st.pcap_drop = ps.ps_drop;
 		s->st.pcap_ifdrop = ps.ps_ifdrop;

@@ -4,10 +4,19 @@
 
 /*
  * Capture: libpcap on one interface or "any" (then LINKTYPE_LINUX_SLL2, so
- * each packet carries its ifindex and direction), snaplen bytes, immediate
- * mode, nonblocking, filter "(USER FILTER) and tcp", nanosecond timestamps.
- * The socket lives in the recorder's network namespace, or in --pcap-netns
- * NAME (setns around pcap_activate only: the recorder itself stays put).
+ * each packet carries its ifindex and direction), snaplen bytes, filter
+ * "(USER FILTER) and tcp" compiled by libpcap, nanosecond timestamps. The
+ * socket lives in the recorder's network namespace, or in --pcap-netns NAME
+ * (setns around opening it only: the recorder itself stays put).
+ *
+ * Live, the pre-trigger ring is in the kernel: a TPACKET_V3 packet socket
+ * of the same kind as libpcap's, with the filter libpcap attached to its
+ * own (which is then closed), whose mmap-ed blocks are held oldest first and
+ * given back when the kernel needs room. No per-packet work in user space:
+ * packets are parsed only at a fire, or while a window is open. When that
+ * is not possible (libpcap filters in user space, --pcap-buffer above 1 GiB,
+ * force_libpcap) libpcap runs in immediate mode and every packet is copied
+ * into a ring in user space, as offline captures always are.
  *
  * Invariants:
  * - Without a fire nothing is written: packets only enter the in-memory
@@ -39,7 +48,8 @@ struct snippet_opts {
 	const char *netns;            /* /run/netns name or an ns path; NULL = our own */
 	uint32_t snaplen;             /* 0 = 128 */
 	uint64_t ring_bytes;          /* pre-trigger ring; 0 = 16 MiB; at least 64 KiB */
-	uint32_t pcap_buffer;         /* kernel capture buffer; 0 = 4 MiB */
+	uint32_t pcap_buffer;         /* libpcap's kernel buffer (libpcap path); 0 = 4 MiB */
+	int force_libpcap;            /* 1 = libpcap copies every packet (tests, benchmarks) */
 	uint64_t pre_ns;              /* 0 = 10 s */
 	uint64_t post_ns;             /* 0 = 10 s */
 	uint32_t max_window_packets;  /* packets written per fire at most; 0 = 100000 */
@@ -55,8 +65,9 @@ struct snippet_opts {
 };
 
 struct snippet_stats {
-	uint64_t packets;             /* packets read from libpcap */
-	uint64_t unparsed;            /* not IPv4/IPv6 TCP (kept out of the ring) */
+	uint64_t packets;             /* packets captured */
+	uint64_t unparsed;            /* not IPv4/IPv6 TCP (libpcap path: kept out of the
+				       * ring; kernel ring: among the packets parsed) */
 	uint64_t ring_entries;        /* packets in the ring now */
 	uint64_t ring_used;           /* bytes in use now (headers included) */
 	uint64_t ring_peak;           /* most bytes ever in use */
@@ -71,6 +82,7 @@ struct snippet_stats {
 	uint64_t clock_spread_ns;     /* read spread of the current clock pair */
 	uint64_t clock_spread_max_ns; /* largest spread of a pair in use so far */
 	int linktype;                 /* LINKTYPE_* of the records */
+	int kernel_ring;              /* 1: the ring is the kernel's TPACKET_V3 ring */
 };
 
 struct snippet;
@@ -87,12 +99,18 @@ struct snippet *snippet__open_offline(const struct snippet_opts *o, const char *
 void snippet__free(struct snippet *s);
 
 /* Pollable descriptor of the live capture (POLLIN when packets wait), -1
- * offline. */
+ * offline and with the kernel ring (poll with snippet__timeout_ms then). */
 int snippet__fd(const struct snippet *s);
 
-/* Reads every waiting packet into the ring (and into the tape for open
- * windows), closes windows that ended, refreshes the clock pair once a
- * second. now: boottime ns. Returns the packets read or a negative errno. */
+/* Longest wait in ms before the next snippet__poll (1-100): with the kernel
+ * ring, short enough at the current packet rate that the kernel always
+ * finds a free block. */
+int snippet__timeout_ms(const struct snippet *s);
+
+/* Reads every waiting packet into the ring (kernel ring: takes the blocks
+ * the kernel handed over) and into the tape for open windows, closes
+ * windows that ended, refreshes the clock pair once a second. now: boottime
+ * ns. Returns the packets read or a negative errno. */
 int snippet__poll(struct snippet *s, uint64_t now);
 
 /* Offline: reads up to max packets (0 = all). Returns the packets read,

@@ -7,7 +7,7 @@ PKGS=(
   libbpf-dev bpftool linux-libc-dev        # recorder: CO-RE loader and skeleton generator
   libzstd-dev zstd libsqlite3-dev sqlite3 libpcap-dev
   iproute2 nftables iperf3 tshark ethtool procps psmisc python3   # e2e scenarios and oracles
-  trace-cmd linux-perf time                # benchmark comparisons (time: /usr/bin/time)
+  trace-cmd linux-perf time tcpdump        # benchmark comparisons (time: /usr/bin/time)
   chromium                                 # HTML report test (headless)
 )
 missing=()

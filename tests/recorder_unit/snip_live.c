@@ -169,6 +169,7 @@ static int cmp_i64(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	const char *iface, *srv_ns, *addr, *pcap_ns;
+	int force_libpcap;
 	struct snippet_opts so;
 	struct snippet *s;
 	struct snippet_stats st;
@@ -183,15 +184,17 @@ int main(int argc, char **argv)
 	struct trigger_fire f;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: snip_live IFACE|any SERVER_NETNS SERVER_ADDR [CLIENT_NETNS]\n"
+		fprintf(stderr, "usage: snip_live IFACE|any SERVER_NETNS SERVER_ADDR [CLIENT_NETNS|\"\" [libpcap]]\n"
 			"  with CLIENT_NETNS: capture through --pcap-netns CLIENT_NETNS from here,\n"
-			"  then enter it for the client sockets\n");
+			"  then enter it for the client sockets; libpcap: libpcap's capture and the\n"
+			"  ring in user space instead of the kernel ring\n");
 		return 2;
 	}
 	iface = argv[1];
 	srv_ns = argv[2];
 	addr = argv[3];
-	pcap_ns = argc > 4 ? argv[4] : NULL;
+	pcap_ns = argc > 4 && *argv[4] ? argv[4] : NULL;
+	force_libpcap = argc > 5 && !strcmp(argv[5], "libpcap");
 	recs = calloc(MAXREC, sizeof(*recs));
 	deltas = calloc(MAXSEND, sizeof(*deltas));
 	if (!recs || !deltas)
@@ -206,6 +209,7 @@ int main(int argc, char **argv)
 	so.post_ns = POST;
 	so.append = append;
 	so.log = logcb;
+	so.force_libpcap = force_libpcap;
 	s = snippet__open(&so, err, sizeof(err));
 	if (!s) {
 		fprintf(stderr, "snippet__open: %s\n", err);
@@ -296,6 +300,11 @@ int main(int argc, char **argv)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 
+	if (st.kernel_ring != !force_libpcap) {
+		fprintf(stderr, "expected the %s, got the other\n",
+			force_libpcap ? "libpcap path" : "kernel ring");
+		fails++;
+	}
 	/* Every written record belongs to connection 1, lies within the window. */
 	for (k = 0; k < nrec; k++) {
 		const struct rec *r = &recs[k];
@@ -361,11 +370,12 @@ int main(int argc, char **argv)
 	}
 	if (nd) {
 		qsort(deltas, nd, sizeof(*deltas), cmp_i64);
-		printf("%s%s: %zu records of connection 1 (%d before the fire, %d after; %d written "
+		printf("%s%s%s: %zu records of connection 1 (%d before the fire, %d after; %d written "
 		       "at the fire), %" PRIu64 " packets captured, linktype %d, pcap drops %" PRIu64
 		       "; capture - send (boottime before write()) over %zu segments: min %" PRId64
 		       " ns, median %" PRId64 " ns, max %" PRId64 " ns; clock pair spread %" PRIu64
-		       " ns (max %" PRIu64 " ns)\n", iface, pcap_ns ? " via --pcap-netns" : "", nrec,
+		       " ns (max %" PRIu64 " ns)\n", iface, pcap_ns ? " via --pcap-netns" : "",
+		       st.kernel_ring ? " (kernel ring)" : " (libpcap)", nrec,
 		       before, after, at_fire, st.packets, st.linktype, st.pcap_drop, nd, deltas[0],
 		       deltas[nd / 2], deltas[nd - 1], st.clock_spread_ns, st.clock_spread_max_ns);
 		/* The capture stamp follows the send by microseconds; a clock

@@ -33,6 +33,9 @@ rc=0
 ip netns exec "$A" "$BIN" ntsnip-va "$B" 198.18.77.2 || rc=1
 # 2. "any" (LINKTYPE_LINUX_SLL2: ifindex and direction per packet).
 ip netns exec "$A" "$BIN" any "$B" 198.18.77.2 || rc=1
-# 3. From our namespace through --pcap-netns A (setns around pcap_activate).
+# 3. From our namespace through --pcap-netns A (setns around opening the capture).
 "$BIN" ntsnip-va "$B" 198.18.77.2 "$A" || rc=1
+# 4, 5. The same through libpcap's own capture (the fallback path).
+ip netns exec "$A" "$BIN" any "$B" 198.18.77.2 "" libpcap || rc=1
+ip netns exec "$A" "$BIN" ntsnip-va "$B" 198.18.77.2 "" libpcap || rc=1
 exit $rc
