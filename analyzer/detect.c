@@ -40,6 +40,7 @@ struct opt_def {
 static const struct opt_def opt_defs[] = {
 	{ "zero_window.min_total_ms", O(zw_min_total_ms), 100, "report a connection side whose zero-window time adds up to this" },
 	{ "zero_window.min_episodes", O(zw_min_episodes), 3, "... or that has at least this many episodes" },
+	{ "zero_window.min_longest_ms", O(zw_min_longest_ms), 100, "... and one episode at least this long (shorter ones are flow control, not a stall)" },
 	{ "window_scaling.report", O(wscale_report), 1, "report connections that did not negotiate window scaling (0 = off)" },
 	{ "rwnd_limited.min_share", O(rwnd_min_share), 0.2, "share of a sender's periodic samples limited by the peer's window" },
 	{ "rwnd_limited.min_samples", O(rwnd_min_samples), 3, "... and at least this many such samples" },

@@ -80,7 +80,7 @@ struct nt_filter {
 };
 
 struct nt_detect_opts {
-	double zw_min_total_ms, zw_min_episodes;
+	double zw_min_total_ms, zw_min_episodes, zw_min_longest_ms;
 	double wscale_report;
 	double rwnd_min_share, rwnd_min_samples;
 	double drops_min;

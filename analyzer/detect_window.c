@@ -59,6 +59,10 @@ static int zw_emit(struct nt_detect_ctx *c, int64_t conn_id, int64_t host_id, ui
 
 	if (!s->episodes)
 		return 0;
+	/* Many short episodes are flow control (a reader slower than its sender, still
+	 * reading), not a stall: one episode must last zero_window.min_longest_ms. */
+	if ((double)s->longest < o->zw_min_longest_ms * 1e6)
+		return 0;
 	if ((double)s->total < o->zw_min_total_ms * 1e6 && (double)s->episodes < o->zw_min_episodes)
 		return 0;
 	f = nt_findings_add(c->out, NT_F_ZERO_WINDOW);
