@@ -1387,8 +1387,24 @@ int nt_analyze(sqlite3 *db, const struct nt_filter *flt, const struct nt_detect_
 	a->filter = *flt;
 	a->opts = *o;
 	data_summary(db, a);
-	if (nt_detect_all(db, flt, o, &a->findings, err))
+	/* A database imported by an older nettape lacks the columns the detectors read
+	 * (read-only opens cannot add them): say how to upgrade it. */
+	{
+		sqlite3_stmt *chk = NULL;
+		int ok = sqlite3_prepare_v2(db, "SELECT c.undone, k.opt_sysctl, k.dsack_dups FROM cong c, connections k LIMIT 0",
+					    -1, &chk, NULL) == SQLITE_OK;
+		sqlite3_finalize(chk);
+		if (!ok) {
+			snprintf(err, NT_ERRLEN, "the database was imported by an older nettape (no cong.undone column): "
+				 "run 'nettape import TAPE -o DB' on it once more, which upgrades it in place");
+			nt_analysis_free(a);
+			return -1;
+		}
+	}
+	if (nt_detect_all(db, flt, o, &a->findings, err)) {
+		nt_analysis_free(a);
 		return -1;
+	}
 	F = &a->findings;
 	items = malloc((F->n ? F->n : 1) * sizeof(*items));
 	if (!items)
