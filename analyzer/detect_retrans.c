@@ -65,36 +65,48 @@ static void span(int64_t *first, int64_t *last, int64_t ts)
 		*last = ts;
 }
 
-/* Whether a drop of a loss class (not teardown, not a duplicate, not noise) hit
- * the connection or its mirrored other end (the same tuple, swapped). */
-static int conn_has_loss_drop(struct nt_detect_ctx *c, int64_t conn, int *local_path)
-{
-	sqlite3_stmt *s = NULL;
-	int hit = 0;
+/* Statements of loss_evidence(), prepared once per detector run. */
+struct loss_q {
+	sqlite3_stmt *mirror; /* the connection's other end recorded on the same host */
+	sqlite3_stmt *drops;  /* drop reasons on the connection or its other end */
+};
 
-	*local_path = 0;
-	if (sqlite3_prepare_v2(c->db,
+static int loss_q_prepare(sqlite3 *db, struct loss_q *q)
+{
+	memset(q, 0, sizeof(*q));
+	if (sqlite3_prepare_v2(db,
 			"SELECT count(*) FROM connections p JOIN connections x ON p.host_id = x.host_id"
 			" AND p.laddr = x.raddr AND p.lport = x.rport AND p.raddr = x.laddr AND p.rport = x.lport"
-			" WHERE x.conn_id = ?1", -1, &s, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(s, 1, conn);
-		*local_path = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) > 0;
-	}
-	sqlite3_finalize(s);
-	s = NULL;
-
-	if (sqlite3_prepare_v2(c->db,
+			" WHERE x.conn_id = ?1", -1, &q->mirror, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
 			"SELECT DISTINCT r.name FROM drops d JOIN drop_reasons r USING (reason_id)"
 			" WHERE d.conn_id = ?1 OR d.conn_id IN (SELECT p.conn_id FROM connections p JOIN connections x"
 			" ON p.laddr = x.raddr AND p.lport = x.rport AND p.raddr = x.laddr AND p.rport = x.lport"
-			" WHERE x.conn_id = ?1)", -1, &s, NULL) != SQLITE_OK) {
-		sqlite3_finalize(s);
-		return 1; /* cannot tell: do not explain the loss away */
-	}
-	sqlite3_bind_int64(s, 1, conn);
-	while (!hit && sqlite3_step(s) == SQLITE_ROW)
-		hit = nt_drop_class_of((const char *)sqlite3_column_text(s, 0)) == NT_DROP_CLASS_LOSS;
-	sqlite3_finalize(s);
+			" WHERE x.conn_id = ?1)", -1, &q->drops, NULL) != SQLITE_OK)
+		return -1;
+	return 0;
+}
+
+static void loss_q_free(struct loss_q *q)
+{
+	sqlite3_finalize(q->mirror);
+	sqlite3_finalize(q->drops);
+}
+
+/* Whether a drop of a loss class (not teardown, not a duplicate, not noise) hit
+ * the connection or its mirrored other end (the same tuple, swapped);
+ * *local_path: that other end was recorded on the same host. */
+static int loss_evidence(struct loss_q *q, int64_t conn, int *local_path)
+{
+	int hit = 0;
+
+	sqlite3_bind_int64(q->mirror, 1, conn);
+	*local_path = sqlite3_step(q->mirror) == SQLITE_ROW && sqlite3_column_int64(q->mirror, 0) > 0;
+	sqlite3_reset(q->mirror);
+	sqlite3_bind_int64(q->drops, 1, conn);
+	while (!hit && sqlite3_step(q->drops) == SQLITE_ROW)
+		hit = nt_drop_class_of((const char *)sqlite3_column_text(q->drops, 0)) == NT_DROP_CLASS_LOSS;
+	sqlite3_reset(q->drops);
 	return hit;
 }
 
@@ -104,6 +116,7 @@ int nt_detect_retrans(struct nt_detect_ctx *c)
 	struct rconn *v = NULL;
 	size_t n = 0, cap = 0;
 	struct hmap idx;
+	struct loss_q lq = { 0 };
 	sqlite3_stmt *s;
 	int rc, ret = -1;
 
@@ -225,6 +238,8 @@ int nt_detect_retrans(struct nt_detect_ctx *c)
 	if (rc != SQLITE_DONE)
 		goto sqlerr;
 
+	if (loss_q_prepare(c->db, &lq))
+		goto sqlerr;
 	for (size_t i = 0; i < n; i++) {
 		struct rconn *r = &v[i];
 		/* Spurious retransmissions: segments the receiver reported as duplicates
@@ -245,7 +260,7 @@ int nt_detect_retrans(struct nt_detect_ctx *c)
 		 * loss-class drop on the connection or its recorded other end; without one,
 		 * the undercounted D-SACKs are the likelier story. */
 		if (have_segs && lost) {
-			int local_path = 0, drop = conn_has_loss_drop(c, r->conn_id, &local_path);
+			int local_path = 0, drop = loss_evidence(&lq, r->conn_id, &local_path);
 			/* Both ends recorded on this host: the path runs through this one kernel,
 			 * where a lost segment is a recorded drop. None: nothing was lost. */
 			if (!drop && (spurious >= lost || local_path))
@@ -348,6 +363,7 @@ oom:
 sqlerr:
 	snprintf(c->err, NT_ERRLEN, "retransmit detector: %s", sqlite3_errmsg(c->db));
 out:
+	loss_q_free(&lq);
 	hmap_free(&idx);
 	free(v);
 	return ret;

@@ -1072,6 +1072,18 @@ out:
 	return ret;
 }
 
+/* Moves x's findings into `into` as context (they never name its cause); x is left empty. */
+static int fold_into(struct nt_analysis *a, struct nt_incident *into, struct nt_incident *x)
+{
+	for (size_t k = 0; k < x->nfind; k++) {
+		a->findings.v[x->find[k]].context = 1;
+		if (inc_add(into, x->find[k]))
+			return -1;
+	}
+	x->nfind = 0;
+	return 0;
+}
+
 /* Removes the incidents whose findings were folded into others and reloads
  * the connections (folded findings may name new ones). */
 static int drop_emptied(struct nt_analysis *a, sqlite3 *db, char *err)
@@ -1184,12 +1196,8 @@ static int fold_listen_clients(struct nt_analysis *a, int64_t gap)
 			    x->t_start > l->t_end + gap || l->t_start > x->t_end + gap ||
 			    !clients_of(a, l, x))
 				continue;
-			for (size_t k = 0; k < x->nfind; k++) {
-				a->findings.v[x->find[k]].context = 1;
-				if (inc_add(l, x->find[k]))
-					return -1;
-			}
-			x->nfind = 0;
+			if (fold_into(a, l, x))
+				return -1;
 			got = changed = 1;
 		}
 		if (got) {
@@ -1226,12 +1234,8 @@ static int fold_queue_context(struct nt_analysis *a, sqlite3 *db, int64_t gap, c
 				continue;
 			if (x->t_start > l->t_end + gap || l->t_start > x->t_end + gap)
 				continue;
-			for (size_t k = 0; k < x->nfind; k++) {
-				a->findings.v[x->find[k]].context = 1;
-				if (inc_add(l, x->find[k]))
-					goto oom;
-			}
-			x->nfind = 0;
+			if (fold_into(a, l, x))
+				goto oom;
 			got = 1;
 		}
 		if (got) {
@@ -1341,12 +1345,8 @@ static int find_fillers(struct nt_analysis *a, sqlite3 *db, int64_t gap, char *e
 			if (x->primary != NT_F_RTT_SPIKE && x->primary != NT_F_RWND_LIMITED && x->primary != NT_F_FAST_RETRANS &&
 			    x->primary != NT_F_DROPS && x->primary != NT_F_RTO && x->primary != NT_F_SPURIOUS)
 				continue;
-			for (size_t k = 0; k < x->nfind; k++) {
-				a->findings.v[x->find[k]].context = 1;
-				if (inc_add(in, x->find[k]))
-					goto oom;
-			}
-			x->nfind = 0;
+			if (fold_into(a, in, x))
+				goto oom;
 			got = 1;
 		}
 		if (got) {
