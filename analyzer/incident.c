@@ -582,6 +582,26 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 		if (c && c->wscale_ok == 0 && !c->listener)
 			k.nowscale_conns++;
 	}
+	/* Resets alone: the incident belongs to the process that sent them (a close
+	 * with unread data), not to the peer that received them. */
+	if (k.n[NT_F_RESET] && k.resets_sent && !k.n[NT_F_ZERO_WINDOW] && !k.n[NT_F_LISTEN_OVERFLOW] && !k.netfilter &&
+	    !k.n[NT_F_RWND_LIMITED] && !k.n[NT_F_RTT_SPIKE] && !k.n[NT_F_RTO] && !k.drops_real && !k.n[NT_F_SYN_RETRANS] &&
+	    !k.n[NT_F_FAST_RETRANS] && !k.n[NT_F_READ_STALL] && !k.n[NT_F_SLOW_RESPONSE]) {
+		const struct nt_finding *snd = NULL;
+		for (size_t i = 0; i < in->nfind; i++) {
+			const struct nt_finding *g = &a->findings.v[in->find[i]];
+			if (g->kind == NT_F_RESET && !g->context && g->count && (!snd || g->count > snd->count))
+				snd = g;
+		}
+		const struct nt_conninfo *c = snd && snd->conn_id ? nt_analysis_conn(a, snd->conn_id) : NULL;
+		if (c && c->pid && c->pid != in->pid) {
+			in->pid = c->pid;
+			in->host_id = c->host_id;
+			snprintf(in->host, sizeof(in->host), "%s", c->host);
+			snprintf(in->comm, sizeof(in->comm), "%s", c->comm);
+			snprintf(in->container, sizeof(in->container), "%s", c->container);
+		}
+	}
 	/* A firewall drop belongs to the host and process whose rule dropped it
 	 * (the sender's retransmits are the symptom). */
 	if (k.netfilter && k.nf_top && k.nf_top->conn_id && !k.n[NT_F_ZERO_WINDOW] && !k.n[NT_F_LISTEN_OVERFLOW]) {
