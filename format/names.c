@@ -119,6 +119,10 @@ static const struct {
 	{ "TCP_ABORT_ON_CLOSE", NT_DROP_CLASS_TEARDOWN },
 	{ "TCP_OLD_DATA", NT_DROP_CLASS_DUPLICATE },
 	{ "TCP_OLD_SEQUENCE", NT_DROP_CLASS_DUPLICATE },
+	/* PAWS: a timestamp older than one already accepted; on a reordering
+	 * path that is the late original of a segment already retransmitted. */
+	{ "TCP_RFC7323_PAWS", NT_DROP_CLASS_DUPLICATE },
+	{ "TCP_RFC7323_PAWS_ACK", NT_DROP_CLASS_DUPLICATE },
 	{ "TCP_LISTEN_OVERFLOW", NT_DROP_CLASS_LISTEN },
 };
 

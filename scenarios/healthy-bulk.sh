@@ -19,7 +19,8 @@
 # TcpExtTCPDSACKRecvSegs, TcpExtTCPDSACKRecv, TcpExtTCPDSACKUndo,
 # TcpExtTCPFullUndo, TcpExtTCPLossUndo, TcpExtTCPSpuriousRTOs,
 # TcpExtTCPSACKReorder, TcpExtTCPDSACKOldSent, TcpExtTCPToZeroWindowAdv,
-# TcpExtListenOverflows, TcpExtTCPTimeouts, TcpExtTCPAbortOnClose; the bytes
+# TcpExtListenOverflows, TcpExtTCPTimeouts, TcpExtTCPAbortOnClose,
+# TcpExtTCPAbortOnData (data arrived after close), TcpOutRsts; the bytes
 # moved (client.bytes_sent, server.bytes_rcvd), the tool, the sender's pid
 # and comm (pid.sender, sender.comm) and the receiver's (pid.server).
 SC_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,7 +39,7 @@ esac
 SC_COUNTERS="TcpRetransSegs TcpExtTCPDSACKRecvSegs TcpExtTCPDSACKRecv TcpExtTCPDSACKUndo
 	TcpExtTCPFullUndo TcpExtTCPLossUndo TcpExtTCPSpuriousRTOs TcpExtTCPSACKReorder
 	TcpExtTCPDSACKOldSent TcpExtTCPToZeroWindowAdv TcpExtListenOverflows TcpExtTCPTimeouts
-	TcpExtTCPAbortOnClose TcpExtTCPSackRecovery TcpExtTCPFastRetrans"
+	TcpExtTCPAbortOnClose TcpExtTCPAbortOnData TcpOutRsts TcpExtTCPSackRecovery TcpExtTCPFastRetrans"
 
 sc_write_python() {
 	cat >"$NT_TMP/recv.py" <<'PY'

@@ -45,8 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; retur
   unset(CMAKE_REQUIRED_FLAGS)
 endif()
 if(NETTAPE_PB_HAVE_LIBFUZZER)
-  add_executable(nt-pb-fuzz-anon ${NETTAPE_PB_DIR}/fuzz_anonymize.c ${CMAKE_SOURCE_DIR}/analyzer/anonymize.c
-    ${CMAKE_SOURCE_DIR}/analyzer/selection.c ${CMAKE_SOURCE_DIR}/analyzer/timefmt.c)
+  add_executable(nt-pb-fuzz-anon ${NETTAPE_PB_DIR}/fuzz_anonymize.c ${CMAKE_SOURCE_DIR}/analyzer/bundle/anonymize.c
+    ${CMAKE_SOURCE_DIR}/analyzer/util/selection.c ${CMAKE_SOURCE_DIR}/analyzer/util/timefmt.c)
   target_include_directories(nt-pb-fuzz-anon PRIVATE ${CMAKE_SOURCE_DIR}/analyzer)
   target_compile_options(nt-pb-fuzz-anon PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_options(nt-pb-fuzz-anon PRIVATE -fsanitize=fuzzer,address,undefined)

@@ -4,10 +4,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "db.h"
-#include "detect.h"
-#include "import.h"
-#include "incident.h"
+#include "store/db.h"
+#include "detect/detect.h"
+#include "import/import.h"
+#include "incident/incident.h"
 #include "check.h"
 
 static const char *synth_bin, *workdir;

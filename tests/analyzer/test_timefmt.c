@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "db.h"
-#include "timefmt.h"
+#include "store/db.h"
+#include "util/timefmt.h"
 #include "check.h"
 
 #define NS 1000000000LL

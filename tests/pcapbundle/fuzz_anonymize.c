@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "anonymize.h"
-#include "db.h"
-#include "selection.h"
-#include "timefmt.h"
+#include "bundle/anonymize.h"
+#include "store/db.h"
+#include "util/selection.h"
+#include "util/timefmt.h"
 
 /*
  * Input: byte 0 selects what is fuzzed, bytes 1-2 a little-endian link type or
@@ -65,8 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				pk.family = 2;
 				pk.has_ports = 1;
 				conn_filter_match_packet(&f, 0, &pk);
-				conn_filter_format(&f, a, buf, sizeof(buf));
-				conn_filter_format(&f, NULL, buf, sizeof(buf));
+				conn_filter_format(&f, anon_endpoint, a, buf, sizeof(buf));
+				conn_filter_format(&f, NULL, NULL, buf, sizeof(buf));
 				conn_filter_free(&f);
 			}
 			if (nt_time_parse(s, 1763776800000000000LL, 1763780400000000000LL, &ns, buf) == 0)

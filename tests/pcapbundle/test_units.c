@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "anonymize.h"
-#include "db.h"
-#include "pcapng_writer.h"
-#include "selection.h"
-#include "tar_writer.h"
-#include "timefmt.h"
+#include "bundle/anonymize.h"
+#include "store/db.h"
+#include "pcap/pcapng_writer.h"
+#include "util/selection.h"
+#include "bundle/tar_writer.h"
+#include "util/timefmt.h"
 #include "check.h"
 
 
@@ -500,7 +500,7 @@ static void test_time_and_conn(void)
 	CHECK(conn_filter_match_packet(&f, 0, &pi) == 1);
 	pi.dport = 444;
 	CHECK(conn_filter_match_packet(&f, 0, &pi) == 0);
-	conn_filter_format(&f, NULL, buf, sizeof(buf));
+	conn_filter_format(&f, NULL, NULL, buf, sizeof(buf));
 	CHECK(!strcmp(buf, "198.18.0.2:443"));
 	conn_filter_free(&f);
 	/* a cookie filter learns the tuple and matches cookie-less packets either way */
@@ -517,7 +517,7 @@ static void test_time_and_conn(void)
 	CHECK(conn_filter_match_packet(&f, 0, &pi) == 0);
 	pi.sport = 444;
 	CHECK(conn_filter_match_packet(&f, 0, &pi) == 1);
-	conn_filter_format(&f, NULL, buf, sizeof(buf));
+	conn_filter_format(&f, NULL, NULL, buf, sizeof(buf));
 	CHECK(!strcmp(buf, ":444,198.18.0.1-198.18.0.2"));
 	CHECK(conn_filter_add(&f, "bad") == -EINVAL);
 	conn_filter_free(&f);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pcap_analyze.h"
+#include "pcap/pcap_analyze.h"
 #include "packet.h"
 #include "check.h"
 

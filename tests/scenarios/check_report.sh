@@ -177,12 +177,13 @@ if sc.startswith("healthy-bulk"):
     # sent by the receiving process; anything else (loss, zero window, ...) is
     # still a wrong diagnosis. Otherwise: no incident at all.
     unread = num("client.bytes_sent") - num("server.bytes_rcvd")
-    aborted = num("srv.TcpExtTCPAbortOnClose") > 0 and unread > 0
+    aborts = num("srv.TcpExtTCPAbortOnClose") + num("srv.TcpExtTCPAbortOnData")
+    aborted = aborts > 0 and unread > 0
     titles = ["%s [%s] %.1f" % (i["title"], i["kind"], i["impact"]) for i in inc]
     if aborted:
         spid = int(num("pid.server"))
-        print("info healthy: the receiver closed with %d bytes unread (srv TCPAbortOnClose %d)" % (
-              unread, num("srv.TcpExtTCPAbortOnClose")))
+        print("info healthy: the receiver closed with %d bytes unread (srv TCPAbortOnClose %d, TCPAbortOnData %d)" % (
+              unread, num("srv.TcpExtTCPAbortOnClose"), num("srv.TcpExtTCPAbortOnData")))
         check("healthy, receiver aborted: the only incidents are resets sent by the receiver %s[%d] (got %s)" % (
               o.get("tool"), spid, titles),
               all(i["kind"] == "reset" and (i.get("process") or {}).get("pid") == spid for i in inc))
@@ -191,6 +192,18 @@ if sc.startswith("healthy-bulk"):
               all(sum(e["count"] for e in i["evidence"] if e["kind"] == "reset") > 0 for i in inc))
     else:
         check("healthy: no incident (got %s)" % titles, inc == [])
+    # Every reset the kernel sent (TcpOutRsts, both namespaces) is in the
+    # report, as an incident's evidence or in a note (a teardown reset).
+    rst_sent = {}
+    for n in all_findings():
+        cs = {c["conn_id"]: c for c in n.get("connections", [])}
+        for e in n.get("evidence", []):
+            if e["kind"] == "reset" and e["count"] > 0:
+                h = host_of(cs.get(e["conn_id"]) or {}, addrs)
+                rst_sent[h] = rst_sent.get(h, 0) + e["count"]
+    for h in ("cli", "srv"):
+        check("healthy: resets sent by %s in the report %d = its TcpOutRsts %d" % (
+              h, rst_sent.get(h, 0), num(h + ".TcpOutRsts")), rst_sent.get(h, 0) == num(h + ".TcpOutRsts"))
     check("healthy: traffic flowed (client.bytes_sent=%s, server.bytes_rcvd=%s)" % (
           o.get("client.bytes_sent"), o.get("server.bytes_rcvd")),
           num("client.bytes_sent") > 0 and (aborted or unread == 0))

@@ -46,6 +46,9 @@ static void test_tables(void)
 	CHECK(nt_record_kind_name(NT_REC_SAMPLE, 99) == NULL);
 	CHECK(nt_record_kind_name(NT_REC_DROP, 0) == NULL);
 	CHECK_EQ(nt_drop_class_of("SKB_DROP_REASON_TCP_OLD_DATA"), NT_DROP_CLASS_DUPLICATE);
+	CHECK_EQ(nt_drop_class_of("TCP_RFC7323_PAWS"), NT_DROP_CLASS_DUPLICATE);
+	CHECK_EQ(nt_drop_class_of("TCP_RFC7323_PAWS_ACK"), NT_DROP_CLASS_DUPLICATE);
+	CHECK_EQ(nt_drop_class_of("TCP_RFC7323_PAWS_X"), NT_DROP_CLASS_LOSS);
 	CHECK_EQ(nt_drop_class_of("tcp_listen_overflow"), NT_DROP_CLASS_LISTEN);
 	CHECK_EQ(nt_drop_class_of("NO_SOCKET"), NT_DROP_CLASS_TEARDOWN);
 	CHECK_EQ(nt_drop_class_of("NETFILTER_DROP"), NT_DROP_CLASS_LOSS);

@@ -1,0 +1,83 @@
+/* store.h: the database behind a small interface, used by detectors, incidents, reports and commands instead of sqlite3 (SQLite is the first implementation). */
+#ifndef NETTAPE_STORE_H
+#define NETTAPE_STORE_H
+
+/*
+ * The seam between the analysis and the engine that holds the rows. Everything
+ * above store/ reads and writes through these calls; only store/ includes
+ * <sqlite3.h>. The SQL dialect is SQLite's (the schema is store/schema.c's);
+ * another engine (ClickHouse, issue 14) either speaks it through its own
+ * implementation of these calls or fills an in-memory store with the slice a
+ * report needs, so that the detectors and the incident code are one code path.
+ *
+ * Invariants:
+ * - struct nt_store and struct nt_stmt are opaque; a statement belongs to the
+ *   store that prepared it and is finalized before the store is closed.
+ * - nt_stmt_step() returns NT_STORE_ROW (a row to read), NT_STORE_DONE, or
+ *   NT_STORE_ERROR; columns are read only after NT_STORE_ROW, numbered from 0.
+ * - Text returned by nt_col_text() lives until the next step, reset or
+ *   finalize of that statement.
+ * - Error strings are one line (NT_ERRLEN), name the problem and the fix, and
+ *   do not start with the program name.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/errlen.h"
+
+struct nt_store;
+struct nt_stmt;
+
+enum nt_store_mode {
+	NT_STORE_READ = 0,  /* existing database, read only */
+	NT_STORE_WRITE = 1, /* create if missing (schema, migrations), or open an existing one */
+};
+
+enum { NT_STORE_ERROR = -1, NT_STORE_DONE = 0, NT_STORE_ROW = 1 };
+
+/* Column types as nt_col_type() reports them. */
+enum nt_col_kind { NT_COL_INT = 1, NT_COL_FLOAT = 2, NT_COL_TEXT = 3, NT_COL_BLOB = 4, NT_COL_NULL = 5 };
+
+/* Opens a nettape database (checks application_id / user_version, creates
+ * and migrates in NT_STORE_WRITE). 0 and *out, or -1 with err. */
+int nt_store_open(const char *path, enum nt_store_mode mode, struct nt_store **out, char *err);
+/* An empty in-memory store with the current schema (for slices and tests). */
+int nt_store_open_memory(struct nt_store **out, char *err);
+void nt_store_close(struct nt_store *st);
+
+/* Runs sql (several statements allowed). 0, or -1 with err "<what>: <message>". */
+int nt_store_exec(struct nt_store *st, const char *sql, const char *what, char *err);
+/* First column of the first row of sql as an integer (dflt when no row, NULL or error). */
+int64_t nt_store_int(struct nt_store *st, const char *sql, int64_t dflt);
+/* The engine's last error message (for composing one-line errors). */
+const char *nt_store_errmsg(struct nt_store *st);
+/* Rows changed by the last statement; rowid of the last insert. */
+int64_t nt_store_changes(struct nt_store *st);
+int64_t nt_store_last_id(struct nt_store *st);
+/* Whether table has column (schema checks for older databases). */
+int nt_store_has_column(struct nt_store *st, const char *table, const char *column);
+
+/* Prepares one statement; NULL with err "SQL error: ...". */
+struct nt_stmt *nt_store_prepare(struct nt_store *st, const char *sql, char *err);
+int nt_stmt_step(struct nt_stmt *s);
+void nt_stmt_reset(struct nt_stmt *s);      /* also clears the bindings */
+void nt_stmt_finalize(struct nt_stmt *s);   /* NULL is fine */
+
+/* Parameters, numbered from 1 as in SQL; a name (":from") gives its number or 0. */
+int nt_stmt_param(struct nt_stmt *s, const char *name);
+int nt_stmt_bind_int(struct nt_stmt *s, int i, int64_t v);
+int nt_stmt_bind_double(struct nt_stmt *s, int i, double v);
+int nt_stmt_bind_text(struct nt_stmt *s, int i, const char *v); /* copied; NULL binds NULL */
+int nt_stmt_bind_blob(struct nt_stmt *s, int i, const void *p, size_t n); /* copied */
+int nt_stmt_bind_null(struct nt_stmt *s, int i);
+
+int nt_col_count(struct nt_stmt *s);
+const char *nt_col_name(struct nt_stmt *s, int i);
+enum nt_col_kind nt_col_type(struct nt_stmt *s, int i);
+int64_t nt_col_int(struct nt_stmt *s, int i);
+double nt_col_double(struct nt_stmt *s, int i);
+const char *nt_col_text(struct nt_stmt *s, int i); /* NULL for NULL */
+const void *nt_col_blob(struct nt_stmt *s, int i, size_t *n);
+
+#endif
