@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/db.h"
+#include "store/store.h"
 #include "detect/detect.h"
 
 static const char *const fkind_names[NT_F__COUNT] = {
@@ -127,21 +127,21 @@ struct nt_finding *nt_findings_add(struct nt_findings *f, enum nt_fkind k)
 	return x;
 }
 
-sqlite3_stmt *nt_detect_prepare(struct nt_detect_ctx *c, const char *sql)
+struct nt_stmt *nt_detect_prepare(struct nt_detect_ctx *c, const char *sql)
 {
-	sqlite3_stmt *s = nt_db_prepare(c->db, sql, c->err);
+	struct nt_stmt *s = nt_store_prepare(c->st, sql, c->err);
 	int i;
 
 	if (!s)
 		return NULL;
-	if ((i = sqlite3_bind_parameter_index(s, ":from")) && c->filter->from)
-		sqlite3_bind_int64(s, i, c->filter->from);
-	if ((i = sqlite3_bind_parameter_index(s, ":to")) && c->filter->to)
-		sqlite3_bind_int64(s, i, c->filter->to);
-	if ((i = sqlite3_bind_parameter_index(s, ":conn")) && c->filter->conn_id)
-		sqlite3_bind_int64(s, i, c->filter->conn_id);
-	if ((i = sqlite3_bind_parameter_index(s, ":pid")) && c->filter->pid)
-		sqlite3_bind_int64(s, i, c->filter->pid);
+	if ((i = nt_stmt_param(s, ":from")) && c->filter->from)
+		nt_stmt_bind_int(s, i, c->filter->from);
+	if ((i = nt_stmt_param(s, ":to")) && c->filter->to)
+		nt_stmt_bind_int(s, i, c->filter->to);
+	if ((i = nt_stmt_param(s, ":conn")) && c->filter->conn_id)
+		nt_stmt_bind_int(s, i, c->filter->conn_id);
+	if ((i = nt_stmt_param(s, ":pid")) && c->filter->pid)
+		nt_stmt_bind_int(s, i, c->filter->pid);
 	return s;
 }
 
@@ -163,10 +163,10 @@ int nt_detect_in_zero_window(const struct nt_detect_ctx *c, int64_t conn_id, int
 	return 0;
 }
 
-int nt_detect_all(sqlite3 *db, const struct nt_filter *f, const struct nt_detect_opts *o,
+int nt_detect_all(struct nt_store *st, const struct nt_filter *f, const struct nt_detect_opts *o,
 		  struct nt_findings *out, char *err)
 {
-	struct nt_detect_ctx c = { .db = db, .filter = f, .opts = o, .out = out, .err = err };
+	struct nt_detect_ctx c = { .st = st, .filter = f, .opts = o, .out = out, .err = err };
 	int (*const run[])(struct nt_detect_ctx *) = {
 		nt_detect_zero_window, nt_detect_no_wscale, nt_detect_rwnd_limited, nt_detect_drops,
 		nt_detect_listen, nt_detect_retrans, nt_detect_rtt, nt_detect_stalls, nt_detect_resets,

@@ -12,7 +12,7 @@
  * docs/DETECTORS.md.
  */
 
-#include <sqlite3.h>
+#include "store/store.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -107,7 +107,7 @@ struct nt_interval {
 };
 
 struct nt_detect_ctx {
-	sqlite3 *db;
+	struct nt_store *st;
 	const struct nt_filter *filter;
 	const struct nt_detect_opts *opts;
 	struct nt_findings *out;
@@ -117,7 +117,7 @@ struct nt_detect_ctx {
 };
 
 /* Runs every detector in a fixed order. Returns 0 or -1 with err filled. */
-int nt_detect_all(sqlite3 *db, const struct nt_filter *f, const struct nt_detect_opts *o,
+int nt_detect_all(struct nt_store *st, const struct nt_filter *f, const struct nt_detect_opts *o,
 		  struct nt_findings *out, char *err);
 
 /* The detectors (each returns 0 or -1 with ctx->err filled). */
@@ -134,7 +134,7 @@ int nt_detect_losses(struct nt_detect_ctx *c);
 
 /* Prepares sql and binds the filter to the named parameters it uses
  * (:from, :to, :conn, :pid; NULL when unset). NULL with ctx->err on error. */
-sqlite3_stmt *nt_detect_prepare(struct nt_detect_ctx *c, const char *sql);
+struct nt_stmt *nt_detect_prepare(struct nt_detect_ctx *c, const char *sql);
 
 /* Whether a drop finding is teardown noise: packets for a closed socket or
  * resets (NO_SOCKET, TCP_RESET, TCP_ABORT_ON_DATA, ...; format/names.h classes). */

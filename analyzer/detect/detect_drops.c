@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/db.h"
+#include "store/store.h"
 #include "detect/detect.h"
 #include "util/hmap.h"
 #include "names.h"
@@ -28,7 +28,7 @@ int nt_drop_duplicate(const struct nt_finding *f)
  */
 int nt_detect_drops(struct nt_detect_ctx *c)
 {
-	sqlite3_stmt *s = nt_detect_prepare(c,
+	struct nt_stmt *s = nt_detect_prepare(c,
 		"SELECT d.conn_id, COALESCE(r.name, '?'), COALESCE(s.name, '?'), d.ts, COALESCE(NULLIF(c.pid, 0), d.pid),"
 		"  COALESCE(c.host_id, k.host_id), d.saddr, d.sport, d.daddr, d.dport, d.pkt_order"
 		" FROM drops d JOIN chunks k USING (chunk_id) LEFT JOIN connections c USING (conn_id)"
@@ -42,13 +42,13 @@ int nt_detect_drops(struct nt_detect_ctx *c)
 	if (!s)
 		return -1;
 	hmap_init(&groups);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t conn = sqlite3_column_int64(s, 0);
-		const char *reason = (const char *)sqlite3_column_text(s, 1);
-		const char *loc = (const char *)sqlite3_column_text(s, 2);
-		int64_t ts = sqlite3_column_int64(s, 3);
-		const char *sa = (const char *)sqlite3_column_text(s, 6);
-		const char *da = (const char *)sqlite3_column_text(s, 8);
+	while ((rc = nt_stmt_step(s)) == NT_STORE_ROW) {
+		int64_t conn = nt_col_int(s, 0);
+		const char *reason = nt_col_text(s, 1);
+		const char *loc = nt_col_text(s, 2);
+		int64_t ts = nt_col_int(s, 3);
+		const char *sa = nt_col_text(s, 6);
+		const char *da = nt_col_text(s, 8);
 		char key[512];
 		int64_t gi;
 		struct nt_finding *f;
@@ -58,8 +58,8 @@ int nt_detect_drops(struct nt_detect_ctx *c)
 		if (conn)
 			snprintf(key, sizeof(key), "%lld|%s|%s", (long long)conn, reason, loc);
 		else /* no connection: group by the packet's destination service */
-			snprintf(key, sizeof(key), "t|%lld|%s|%s|%s:%d", (long long)sqlite3_column_int64(s, 5),
-				 reason, loc, da ? da : "?", sqlite3_column_int(s, 9));
+			snprintf(key, sizeof(key), "t|%lld|%s|%s|%s:%d", (long long)nt_col_int(s, 5),
+				 reason, loc, da ? da : "?", (int)nt_col_int(s, 9));
 		uint64_t h = hash_bytes(key, strlen(key), 7);
 		if (!hmap_get(&groups, h, &gi)) {
 			f = nt_findings_add(c->out, NT_F_DROPS);
@@ -69,8 +69,8 @@ int nt_detect_drops(struct nt_detect_ctx *c)
 			}
 			gi = (int64_t)(c->out->n - 1);
 			f->conn_id = conn;
-			f->pid = (uint32_t)sqlite3_column_int64(s, 4);
-			f->host_id = sqlite3_column_int64(s, 5);
+			f->pid = (uint32_t)nt_col_int(s, 4);
+			f->host_id = nt_col_int(s, 5);
 			f->t_start = ts;
 			snprintf(f->what, sizeof(f->what), "%s at %s", reason, loc);
 			f->drop_class = (int)nt_drop_class_of(reason);
@@ -83,7 +83,7 @@ int nt_detect_drops(struct nt_detect_ctx *c)
 			/* Remember the tuple for conn-less drops in summary until finalised. */
 			if (!conn)
 				snprintf(f->summary, sizeof(f->summary), "%s:%d -> %s:%d", sa ? sa : "?",
-					 sqlite3_column_int(s, 7), da ? da : "?", sqlite3_column_int(s, 9));
+					 (int)nt_col_int(s, 7), da ? da : "?", (int)nt_col_int(s, 9));
 		}
 		f = &c->out->v[gi];
 		if (probe)
@@ -95,8 +95,8 @@ int nt_detect_drops(struct nt_detect_ctx *c)
 		if (ts < f->t_start)
 			f->t_start = ts;
 	}
-	if (rc != SQLITE_DONE) {
-		snprintf(c->err, NT_ERRLEN, "drops detector: %s", sqlite3_errmsg(c->db));
+	if (rc != NT_STORE_DONE) {
+		snprintf(c->err, NT_ERRLEN, "drops detector: %s", nt_store_errmsg(c->st));
 		goto out;
 	}
 	/* Finalise: drop groups under the threshold (or only probes), write the evidence. */
@@ -125,7 +125,7 @@ int nt_detect_drops(struct nt_detect_ctx *c)
 	ret = 0;
 out:
 	hmap_free(&groups);
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 	return ret;
 }
 
@@ -174,7 +174,7 @@ int nt_detect_listen(struct nt_detect_ctx *c)
 {
 	struct listener *v = NULL;
 	size_t n = 0, cap = 0;
-	sqlite3_stmt *s = NULL;
+	struct nt_stmt *s = NULL;
 	int rc, ret = -1;
 	/* Unmatched client SYN retransmits, per (host, pid, destination). */
 	struct hmap syn_groups, by_conn;
@@ -185,7 +185,7 @@ int nt_detect_listen(struct nt_detect_ctx *c)
 				 " ORDER BY conn_id");
 	if (!s)
 		goto out;
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while (nt_stmt_step(s) == NT_STORE_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
 			struct listener *nv = realloc(v, cap * sizeof(*nv));
@@ -197,13 +197,13 @@ int nt_detect_listen(struct nt_detect_ctx *c)
 		}
 		struct listener *l = &v[n++];
 		memset(l, 0, sizeof(*l));
-		l->conn_id = sqlite3_column_int64(s, 0);
-		l->host_id = sqlite3_column_int64(s, 1);
-		l->pid = (uint32_t)sqlite3_column_int64(s, 2);
-		snprintf(l->laddr, sizeof(l->laddr), "%s", sqlite3_column_text(s, 3) ? (const char *)sqlite3_column_text(s, 3) : "");
-		l->lport = sqlite3_column_int(s, 4);
+		l->conn_id = nt_col_int(s, 0);
+		l->host_id = nt_col_int(s, 1);
+		l->pid = (uint32_t)nt_col_int(s, 2);
+		snprintf(l->laddr, sizeof(l->laddr), "%s", nt_col_text(s, 3) ? nt_col_text(s, 3) : "");
+		l->lport = (int)nt_col_int(s, 4);
 	}
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 
 	/* 1. Listener samples. */
 	s = nt_detect_prepare(c, "SELECT l.conn_id, l.ts, l.backlog, l.max_backlog, l.overflows FROM listens l"
@@ -216,12 +216,12 @@ int nt_detect_listen(struct nt_detect_ctx *c)
 			ret = OOM(c);
 			goto out;
 		}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t conn = sqlite3_column_int64(s, 0), li;
+	while ((rc = nt_stmt_step(s)) == NT_STORE_ROW) {
+		int64_t conn = nt_col_int(s, 0), li;
 		if (hmap_get(&by_conn, (uint64_t)conn, &li)) {
 			size_t i = (size_t)li;
-			int64_t bl = sqlite3_column_int64(s, 2), mx = sqlite3_column_int64(s, 3);
-			int64_t ov = sqlite3_column_int64(s, 4);
+			int64_t bl = nt_col_int(s, 2), mx = nt_col_int(s, 3);
+			int64_t ov = nt_col_int(s, 4);
 			if (mx > v[i].max_backlog)
 				v[i].max_backlog = mx;
 			if (bl > v[i].peak)
@@ -229,11 +229,11 @@ int nt_detect_listen(struct nt_detect_ctx *c)
 			v[i].overflows += (uint64_t)ov;
 			if ((mx > 0 && bl >= mx) || ov > 0) {
 				v[i].full += bl >= mx && mx > 0;
-				touch(&v[i], sqlite3_column_int64(s, 1));
+				touch(&v[i], nt_col_int(s, 1));
 			}
 		}
 	}
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 
 	/* 2. TCP_LISTEN_OVERFLOW drops (by name: numbers differ between kernels). */
 	s = nt_detect_prepare(c,
@@ -244,23 +244,23 @@ int nt_detect_listen(struct nt_detect_ctx *c)
 		" WHERE r.name = 'TCP_LISTEN_OVERFLOW' AND (:from IS NULL OR d.ts >= :from) AND (:to IS NULL OR d.ts <= :to)");
 	if (!s)
 		goto out;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t conn = sqlite3_column_int64(s, 0), li = -1;
-		int64_t host = sqlite3_column_int64(s, 2);
-		if (conn && sqlite3_column_int(s, 1) && !hmap_get(&by_conn, (uint64_t)conn, &li))
+	while ((rc = nt_stmt_step(s)) == NT_STORE_ROW) {
+		int64_t conn = nt_col_int(s, 0), li = -1;
+		int64_t host = nt_col_int(s, 2);
+		if (conn && (int)nt_col_int(s, 1) && !hmap_get(&by_conn, (uint64_t)conn, &li))
 			li = -1;
 		if (li < 0) {
-			int po = sqlite3_column_int(s, 4);
-			int port = conn ? sqlite3_column_int(s, 9) : (po ? sqlite3_column_int(s, 8) : sqlite3_column_int(s, 6));
-			const char *a = (const char *)sqlite3_column_text(s, po ? 7 : 5);
+			int po = (int)nt_col_int(s, 4);
+			int port = conn ? (int)nt_col_int(s, 9) : (po ? (int)nt_col_int(s, 8) : (int)nt_col_int(s, 6));
+			const char *a = nt_col_text(s, po ? 7 : 5);
 			li = find_listener(v, n, host, a, port);
 		}
 		if (li >= 0) {
 			v[li].drops++;
-			touch(&v[li], sqlite3_column_int64(s, 3));
+			touch(&v[li], nt_col_int(s, 3));
 		}
 	}
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 
 	/* 3. SYN-ACK retransmits (server side) and client SYN retransmits. */
 	s = nt_detect_prepare(c,
@@ -269,13 +269,13 @@ int nt_detect_listen(struct nt_detect_ctx *c)
 		" AND (:from IS NULL OR t.ts >= :from) AND (:to IS NULL OR t.ts <= :to)");
 	if (!s)
 		goto out;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int kind = sqlite3_column_int(s, 0);
-		int64_t host = sqlite3_column_int64(s, 1), ts = sqlite3_column_int64(s, 6), li;
-		const char *la = (const char *)sqlite3_column_text(s, 2);
-		const char *ra = (const char *)sqlite3_column_text(s, 4);
+	while ((rc = nt_stmt_step(s)) == NT_STORE_ROW) {
+		int kind = (int)nt_col_int(s, 0);
+		int64_t host = nt_col_int(s, 1), ts = nt_col_int(s, 6), li;
+		const char *la = nt_col_text(s, 2);
+		const char *ra = nt_col_text(s, 4);
 		if (kind == 2) {
-			li = find_listener(v, n, host, la, sqlite3_column_int(s, 3));
+			li = find_listener(v, n, host, la, (int)nt_col_int(s, 3));
 			if (li >= 0) {
 				v[li].synack++;
 				touch(&v[li], ts);
@@ -283,7 +283,7 @@ int nt_detect_listen(struct nt_detect_ctx *c)
 			continue;
 		}
 		/* A client SYN: the listener may be on any imported host. */
-		li = find_listener(v, n, 0, ra, sqlite3_column_int(s, 5));
+		li = find_listener(v, n, 0, ra, (int)nt_col_int(s, 5));
 		if (li >= 0) {
 			v[li].syn++;
 			touch(&v[li], ts);
@@ -291,10 +291,10 @@ int nt_detect_listen(struct nt_detect_ctx *c)
 		}
 		char key[200];
 		int64_t gi;
-		uint32_t pid = (uint32_t)sqlite3_column_int64(s, 7);
+		uint32_t pid = (uint32_t)nt_col_int(s, 7);
 		if (c->filter->pid && pid != c->filter->pid)
 			continue;
-		snprintf(key, sizeof(key), "%lld|%u|%s|%d", (long long)host, pid, ra ? ra : "?", sqlite3_column_int(s, 5));
+		snprintf(key, sizeof(key), "%lld|%u|%s|%d", (long long)host, pid, ra ? ra : "?", (int)nt_col_int(s, 5));
 		uint64_t h = hash_bytes(key, strlen(key), 3);
 		struct nt_finding *f;
 		if (!hmap_get(&syn_groups, h, &gi)) {
@@ -306,21 +306,21 @@ int nt_detect_listen(struct nt_detect_ctx *c)
 			gi = (int64_t)(c->out->n - 1);
 			f->host_id = host;
 			f->pid = pid;
-			f->conn_id = sqlite3_column_int64(s, 8);
+			f->conn_id = nt_col_int(s, 8);
 			f->t_start = ts;
 			snprintf(f->what, sizeof(f->what), "%s%s%s:%d", ra && strchr(ra, ':') ? "[" : "", ra ? ra : "?",
-				 ra && strchr(ra, ':') ? "]" : "", sqlite3_column_int(s, 5));
+				 ra && strchr(ra, ':') ? "]" : "", (int)nt_col_int(s, 5));
 		}
 		f = &c->out->v[gi];
 		f->count++;
-		if (f->conn_id != sqlite3_column_int64(s, 8))
+		if (f->conn_id != nt_col_int(s, 8))
 			f->count2 = 1; /* several connections */
 		if (ts < f->t_start)
 			f->t_start = ts;
 		if (ts > f->t_end)
 			f->t_end = ts;
 	}
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 	s = NULL;
 
 	/* Unmatched SYN retransmit groups: keep those over the threshold. */
@@ -386,8 +386,8 @@ int nt_detect_listen(struct nt_detect_ctx *c)
 	ret = 0;
 out:
 	if (ret && !c->err[0])
-		snprintf(c->err, NT_ERRLEN, "listen detector: %s", sqlite3_errmsg(c->db));
-	sqlite3_finalize(s);
+		snprintf(c->err, NT_ERRLEN, "listen detector: %s", nt_store_errmsg(c->st));
+	nt_stmt_finalize(s);
 	hmap_free(&syn_groups);
 	hmap_free(&by_conn);
 	free(v);

@@ -2,13 +2,13 @@
 #include <math.h>
 #include <string.h>
 
-#include "store/db.h"
+#include "store/store.h"
 #include "detect/detect.h"
 #include "util/timefmt.h"
 
 int nt_detect_stalls(struct nt_detect_ctx *c)
 {
-	sqlite3_stmt *s = nt_detect_prepare(c,
+	struct nt_stmt *s = nt_detect_prepare(c,
 		"SELECT t.conn_id, t.kind, count(*), sum(t.wait_ns), max(t.wait_ns), min(t.ts), max(t.ts), c.host_id, c.pid,"
 		"  sum(t.bytes)"
 		" FROM stalls t JOIN connections c USING (conn_id)"
@@ -18,24 +18,24 @@ int nt_detect_stalls(struct nt_detect_ctx *c)
 
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":readns"), (int64_t)(c->opts->stall_read_ms * 1e6));
-	sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":respns"), (int64_t)(c->opts->stall_response_ms * 1e6));
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int kind = sqlite3_column_int(s, 1);
+	nt_stmt_bind_int(s, nt_stmt_param(s, ":readns"), (int64_t)(c->opts->stall_read_ms * 1e6));
+	nt_stmt_bind_int(s, nt_stmt_param(s, ":respns"), (int64_t)(c->opts->stall_response_ms * 1e6));
+	while ((rc = nt_stmt_step(s)) == NT_STORE_ROW) {
+		int kind = (int)nt_col_int(s, 1);
 		struct nt_finding *f = nt_findings_add(c->out, kind == 0 ? NT_F_READ_STALL : NT_F_SLOW_RESPONSE);
 		char d1[32], d2[32];
 		if (!f)
 			break;
-		f->conn_id = sqlite3_column_int64(s, 0);
-		f->count = (uint64_t)sqlite3_column_int64(s, 2);
-		f->duration_ns = sqlite3_column_int64(s, 3);
-		f->max_ns = sqlite3_column_int64(s, 4);
+		f->conn_id = nt_col_int(s, 0);
+		f->count = (uint64_t)nt_col_int(s, 2);
+		f->duration_ns = nt_col_int(s, 3);
+		f->max_ns = nt_col_int(s, 4);
 		/* A stall is reported when it ends: it started wait_ns earlier. */
-		f->t_start = sqlite3_column_int64(s, 5) - f->max_ns;
-		f->t_end = sqlite3_column_int64(s, 6);
-		f->host_id = sqlite3_column_int64(s, 7);
-		f->pid = (uint32_t)sqlite3_column_int64(s, 8);
-		f->count2 = (uint64_t)sqlite3_column_int64(s, 9);
+		f->t_start = nt_col_int(s, 5) - f->max_ns;
+		f->t_end = nt_col_int(s, 6);
+		f->host_id = nt_col_int(s, 7);
+		f->pid = (uint32_t)nt_col_int(s, 8);
+		f->count2 = (uint64_t)nt_col_int(s, 9);
 		snprintf(f->what, sizeof(f->what), "%s", kind == 0 ? "read stall" : "slow response");
 		snprintf(f->summary, sizeof(f->summary),
 			 kind == 0 ? "%llu read stall%s: data waited in the receive queue %s in total, longest %s"
@@ -44,9 +44,9 @@ int nt_detect_stalls(struct nt_detect_ctx *c)
 			 nt_dur_fmt(f->max_ns, d2, sizeof(d2)));
 		f->impact = 10.0 * (double)f->duration_ns / 1e9 + 0.1 * (double)f->count;
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		snprintf(c->err, NT_ERRLEN, "stall detector: %s", sqlite3_errmsg(c->db));
+	nt_stmt_finalize(s);
+	if (rc != NT_STORE_DONE) {
+		snprintf(c->err, NT_ERRLEN, "stall detector: %s", nt_store_errmsg(c->st));
 		return -1;
 	}
 	return 0;
@@ -54,7 +54,7 @@ int nt_detect_stalls(struct nt_detect_ctx *c)
 
 int nt_detect_resets(struct nt_detect_ctx *c)
 {
-	sqlite3_stmt *s = nt_detect_prepare(c,
+	struct nt_stmt *s = nt_detect_prepare(c,
 		"SELECT t.conn_id, sum(t.kind = 0), sum(t.kind = 1), min(t.ts), max(t.ts), c.host_id, c.pid,"
 		"  group_concat(DISTINCT t.reason_name), max(t.state)"
 		" FROM resets t JOIN connections c USING (conn_id) WHERE" NT_FILTER_SQL("t", "c")
@@ -63,19 +63,19 @@ int nt_detect_resets(struct nt_detect_ctx *c)
 
 	if (!s)
 		return -1;
-	sqlite3_bind_double(s, sqlite3_bind_parameter_index(s, ":minn"), c->opts->reset_min);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	nt_stmt_bind_double(s, nt_stmt_param(s, ":minn"), c->opts->reset_min);
+	while ((rc = nt_stmt_step(s)) == NT_STORE_ROW) {
 		struct nt_finding *f = nt_findings_add(c->out, NT_F_RESET);
-		const char *why = (const char *)sqlite3_column_text(s, 7);
+		const char *why = nt_col_text(s, 7);
 		if (!f)
 			break;
-		f->conn_id = sqlite3_column_int64(s, 0);
-		f->count = (uint64_t)sqlite3_column_int64(s, 1);  /* sent */
-		f->count2 = (uint64_t)sqlite3_column_int64(s, 2); /* received */
-		f->t_start = sqlite3_column_int64(s, 3);
-		f->t_end = sqlite3_column_int64(s, 4);
-		f->host_id = sqlite3_column_int64(s, 5);
-		f->pid = (uint32_t)sqlite3_column_int64(s, 6);
+		f->conn_id = nt_col_int(s, 0);
+		f->count = (uint64_t)nt_col_int(s, 1);  /* sent */
+		f->count2 = (uint64_t)nt_col_int(s, 2); /* received */
+		f->t_start = nt_col_int(s, 3);
+		f->t_end = nt_col_int(s, 4);
+		f->host_id = nt_col_int(s, 5);
+		f->pid = (uint32_t)nt_col_int(s, 6);
 		snprintf(f->side, sizeof(f->side), "%s", f->count && f->count2 ? "both" : f->count ? "sent" : "received");
 		snprintf(f->what, sizeof(f->what), "%s", why ? why : "");
 		snprintf(f->summary, sizeof(f->summary), "%llu reset%s sent, %llu received%s%s",
@@ -84,9 +84,9 @@ int nt_detect_resets(struct nt_detect_ctx *c)
 		/* Mostly teardown (a process closed or died): evidence, not a cause that outranks. */
 		f->impact = 1.0 + 0.1 * (double)(f->count + f->count2 > 20 ? 20 : f->count + f->count2);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		snprintf(c->err, NT_ERRLEN, "reset detector: %s", sqlite3_errmsg(c->db));
+	nt_stmt_finalize(s);
+	if (rc != NT_STORE_DONE) {
+		snprintf(c->err, NT_ERRLEN, "reset detector: %s", nt_store_errmsg(c->st));
 		return -1;
 	}
 	return 0;
@@ -94,7 +94,7 @@ int nt_detect_resets(struct nt_detect_ctx *c)
 
 int nt_detect_losses(struct nt_detect_ctx *c)
 {
-	sqlite3_stmt *s = nt_detect_prepare(c,
+	struct nt_stmt *s = nt_detect_prepare(c,
 		"SELECT l.host_id, sum(l.count), min(l.from_ts), max(l.to_ts), group_concat(DISTINCT l.class)"
 		" FROM losses l WHERE (:from IS NULL OR l.to_ts >= :from) AND (:to IS NULL OR l.from_ts <= :to)"
 		" GROUP BY l.host_id HAVING sum(l.count) >= :minn ORDER BY l.host_id");
@@ -102,17 +102,17 @@ int nt_detect_losses(struct nt_detect_ctx *c)
 
 	if (!s)
 		return -1;
-	sqlite3_bind_double(s, sqlite3_bind_parameter_index(s, ":minn"), c->opts->loss_min);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	nt_stmt_bind_double(s, nt_stmt_param(s, ":minn"), c->opts->loss_min);
+	while ((rc = nt_stmt_step(s)) == NT_STORE_ROW) {
 		struct nt_finding *f = nt_findings_add(c->out, NT_F_RECORDER_LOSS);
-		const char *cls = (const char *)sqlite3_column_text(s, 4);
+		const char *cls = nt_col_text(s, 4);
 		char t1[32], t2[32];
 		if (!f)
 			break;
-		f->host_id = sqlite3_column_int64(s, 0);
-		f->count = (uint64_t)sqlite3_column_int64(s, 1);
-		f->t_start = sqlite3_column_int64(s, 2);
-		f->t_end = sqlite3_column_int64(s, 3);
+		f->host_id = nt_col_int(s, 0);
+		f->count = (uint64_t)nt_col_int(s, 1);
+		f->t_start = nt_col_int(s, 2);
+		f->t_end = nt_col_int(s, 3);
 		f->duration_ns = f->t_end - f->t_start;
 		snprintf(f->what, sizeof(f->what), "%s", cls ? cls : "all");
 		snprintf(f->summary, sizeof(f->summary),
@@ -122,9 +122,9 @@ int nt_detect_losses(struct nt_detect_ctx *c)
 			 nt_time_hms(f->t_end, t2, sizeof(t2)));
 		f->impact = 1.0 + log10((double)f->count);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		snprintf(c->err, NT_ERRLEN, "loss detector: %s", sqlite3_errmsg(c->db));
+	nt_stmt_finalize(s);
+	if (rc != NT_STORE_DONE) {
+		snprintf(c->err, NT_ERRLEN, "loss detector: %s", nt_store_errmsg(c->st));
 		return -1;
 	}
 	return 0;

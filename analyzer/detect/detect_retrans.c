@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/db.h"
+#include "store/store.h"
 #include "detect/detect.h"
 #include "util/hmap.h"
 #include "names.h"
@@ -67,30 +67,30 @@ static void span(int64_t *first, int64_t *last, int64_t ts)
 
 /* Statements of loss_evidence(), prepared once per detector run. */
 struct loss_q {
-	sqlite3_stmt *mirror; /* the connection's other end recorded on the same host */
-	sqlite3_stmt *drops;  /* drop reasons on the connection or its other end */
+	struct nt_stmt *mirror; /* the connection's other end recorded on the same host */
+	struct nt_stmt *drops;  /* drop reasons on the connection or its other end */
 };
 
-static int loss_q_prepare(sqlite3 *db, struct loss_q *q)
+static int loss_q_prepare(struct nt_store *st, struct loss_q *q)
 {
 	memset(q, 0, sizeof(*q));
-	if (sqlite3_prepare_v2(db,
+	if (!(q->mirror = nt_store_prepare(st,
 			"SELECT count(*) FROM connections p JOIN connections x ON p.host_id = x.host_id"
 			" AND p.laddr = x.raddr AND p.lport = x.rport AND p.raddr = x.laddr AND p.rport = x.lport"
-			" WHERE x.conn_id = ?1", -1, &q->mirror, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
+			" WHERE x.conn_id = ?1", NULL)) ||
+	    !(q->drops = nt_store_prepare(st,
 			"SELECT DISTINCT r.name FROM drops d JOIN drop_reasons r USING (reason_id)"
 			" WHERE d.conn_id = ?1 OR d.conn_id IN (SELECT p.conn_id FROM connections p JOIN connections x"
 			" ON p.laddr = x.raddr AND p.lport = x.rport AND p.raddr = x.laddr AND p.rport = x.lport"
-			" WHERE x.conn_id = ?1)", -1, &q->drops, NULL) != SQLITE_OK)
+			" WHERE x.conn_id = ?1)", NULL)))
 		return -1;
 	return 0;
 }
 
 static void loss_q_free(struct loss_q *q)
 {
-	sqlite3_finalize(q->mirror);
-	sqlite3_finalize(q->drops);
+	nt_stmt_finalize(q->mirror);
+	nt_stmt_finalize(q->drops);
 }
 
 /* Whether a drop of a loss class (not teardown, not a duplicate, not noise) hit
@@ -100,13 +100,13 @@ static int loss_evidence(struct loss_q *q, int64_t conn, int *local_path)
 {
 	int hit = 0;
 
-	sqlite3_bind_int64(q->mirror, 1, conn);
-	*local_path = sqlite3_step(q->mirror) == SQLITE_ROW && sqlite3_column_int64(q->mirror, 0) > 0;
-	sqlite3_reset(q->mirror);
-	sqlite3_bind_int64(q->drops, 1, conn);
-	while (!hit && sqlite3_step(q->drops) == SQLITE_ROW)
-		hit = nt_drop_class_of((const char *)sqlite3_column_text(q->drops, 0)) == NT_DROP_CLASS_LOSS;
-	sqlite3_reset(q->drops);
+	nt_stmt_bind_int(q->mirror, 1, conn);
+	*local_path = nt_stmt_step(q->mirror) == NT_STORE_ROW && nt_col_int(q->mirror, 0) > 0;
+	nt_stmt_reset(q->mirror);
+	nt_stmt_bind_int(q->drops, 1, conn);
+	while (!hit && nt_stmt_step(q->drops) == NT_STORE_ROW)
+		hit = nt_drop_class_of(nt_col_text(q->drops, 0)) == NT_DROP_CLASS_LOSS;
+	nt_stmt_reset(q->drops);
 	return hit;
 }
 
@@ -117,7 +117,7 @@ int nt_detect_retrans(struct nt_detect_ctx *c)
 	size_t n = 0, cap = 0;
 	struct hmap idx;
 	struct loss_q lq = { 0 };
-	sqlite3_stmt *s;
+	struct nt_stmt *s;
 	int rc, ret = -1;
 
 	hmap_init(&idx);
@@ -128,17 +128,17 @@ int nt_detect_retrans(struct nt_detect_ctx *c)
 		" WHERE" NT_FILTER_SQL("t", "c") " ORDER BY t.conn_id, t.ts");
 	if (!s)
 		goto out;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct rconn *r = get(&v, &n, &cap, &idx, sqlite3_column_int64(s, 0));
-		int64_t ts = sqlite3_column_int64(s, 1);
-		int st = sqlite3_column_int(s, 2);
+	while ((rc = nt_stmt_step(s)) == NT_STORE_ROW) {
+		struct rconn *r = get(&v, &n, &cap, &idx, nt_col_int(s, 0));
+		int64_t ts = nt_col_int(s, 1);
+		int st = (int)nt_col_int(s, 2);
 		if (!r)
 			goto oom;
-		r->host_id = sqlite3_column_int64(s, 3);
-		r->pid = (uint32_t)sqlite3_column_int64(s, 4);
-		r->last_ts = sqlite3_column_int64(s, 5);
-		if (sqlite3_column_int(s, 7)) {
-			if (sqlite3_column_int(s, 6) == CA_LOSS)
+		r->host_id = nt_col_int(s, 3);
+		r->pid = (uint32_t)nt_col_int(s, 4);
+		r->last_ts = nt_col_int(s, 5);
+		if ((int)nt_col_int(s, 7)) {
+			if ((int)nt_col_int(s, 6) == CA_LOSS)
 				r->loss_undone++;
 			else
 				r->rec_undone++;
@@ -164,9 +164,9 @@ int nt_detect_retrans(struct nt_detect_ctx *c)
 			span(&r->fast_first, &r->fast_last, ts);
 		}
 	}
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 	s = NULL;
-	if (rc != SQLITE_DONE)
+	if (rc != NT_STORE_DONE)
 		goto sqlerr;
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].loss_start) {
@@ -186,18 +186,18 @@ int nt_detect_retrans(struct nt_detect_ctx *c)
 		" ORDER BY t.conn_id, t.ts");
 	if (!s)
 		goto out;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct rconn *r = get(&v, &n, &cap, &idx, sqlite3_column_int64(s, 0));
-		int64_t ts = sqlite3_column_int64(s, 1);
-		int ca = sqlite3_column_int(s, 2);
+	while ((rc = nt_stmt_step(s)) == NT_STORE_ROW) {
+		struct rconn *r = get(&v, &n, &cap, &idx, nt_col_int(s, 0));
+		int64_t ts = nt_col_int(s, 1);
+		int ca = (int)nt_col_int(s, 2);
 		if (!r)
 			goto oom;
-		r->host_id = sqlite3_column_int64(s, 5);
-		r->pid = (uint32_t)sqlite3_column_int64(s, 6);
-		if (sqlite3_column_int64(s, 3) > r->max_backoff)
-			r->max_backoff = sqlite3_column_int64(s, 3);
-		if (sqlite3_column_int64(s, 4) > r->max_rto_us)
-			r->max_rto_us = sqlite3_column_int64(s, 4);
+		r->host_id = nt_col_int(s, 5);
+		r->pid = (uint32_t)nt_col_int(s, 6);
+		if (nt_col_int(s, 3) > r->max_backoff)
+			r->max_backoff = nt_col_int(s, 3);
+		if (nt_col_int(s, 4) > r->max_rto_us)
+			r->max_rto_us = nt_col_int(s, 4);
 		if (ca == CA_LOSS) {
 			r->rto_retrans++;
 			if (!r->last_rto_ts || ts - r->last_rto_ts > NS)
@@ -212,9 +212,9 @@ int nt_detect_retrans(struct nt_detect_ctx *c)
 			span(&r->fast_first, &r->fast_last, ts);
 		}
 	}
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 	s = NULL;
-	if (rc != SQLITE_DONE)
+	if (rc != NT_STORE_DONE)
 		goto sqlerr;
 
 	/* Cumulative segment counters of every connection that retransmitted. */
@@ -223,22 +223,22 @@ int nt_detect_retrans(struct nt_detect_ctx *c)
 				 " AND (:from IS NULL OR last_ts >= :from) AND (:to IS NULL OR first_ts <= :to)");
 	if (!s)
 		goto out;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct rconn *r = get(&v, &n, &cap, &idx, sqlite3_column_int64(s, 0));
+	while ((rc = nt_stmt_step(s)) == NT_STORE_ROW) {
+		struct rconn *r = get(&v, &n, &cap, &idx, nt_col_int(s, 0));
 		if (!r)
 			goto oom;
-		r->retrans_segs = (uint64_t)sqlite3_column_int64(s, 1);
-		r->dsack_dups = (uint64_t)sqlite3_column_int64(s, 2);
-		r->host_id = sqlite3_column_int64(s, 3);
-		r->pid = (uint32_t)sqlite3_column_int64(s, 4);
-		r->first_ts = sqlite3_column_int64(s, 5);
+		r->retrans_segs = (uint64_t)nt_col_int(s, 1);
+		r->dsack_dups = (uint64_t)nt_col_int(s, 2);
+		r->host_id = nt_col_int(s, 3);
+		r->pid = (uint32_t)nt_col_int(s, 4);
+		r->first_ts = nt_col_int(s, 5);
 	}
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 	s = NULL;
-	if (rc != SQLITE_DONE)
+	if (rc != NT_STORE_DONE)
 		goto sqlerr;
 
-	if (loss_q_prepare(c->db, &lq))
+	if (loss_q_prepare(c->st, &lq))
 		goto sqlerr;
 	for (size_t i = 0; i < n; i++) {
 		struct rconn *r = &v[i];
@@ -357,11 +357,11 @@ int nt_detect_retrans(struct nt_detect_ctx *c)
 	ret = 0;
 	goto out;
 oom:
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 	snprintf(c->err, NT_ERRLEN, "out of memory");
 	goto out;
 sqlerr:
-	snprintf(c->err, NT_ERRLEN, "retransmit detector: %s", sqlite3_errmsg(c->db));
+	snprintf(c->err, NT_ERRLEN, "retransmit detector: %s", nt_store_errmsg(c->st));
 out:
 	loss_q_free(&lq);
 	hmap_free(&idx);

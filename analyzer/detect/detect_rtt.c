@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/db.h"
+#include "store/store.h"
 #include "detect/detect.h"
 #include "util/timefmt.h"
 
@@ -105,7 +105,7 @@ static int emit(struct nt_detect_ctx *c, int64_t conn, int64_t host, uint32_t pi
 int nt_detect_rtt(struct nt_detect_ctx *c)
 {
 	const struct nt_detect_opts *o = c->opts;
-	sqlite3_stmt *s = nt_detect_prepare(c,
+	struct nt_stmt *s = nt_detect_prepare(c,
 		"SELECT s.conn_id, s.ts, s.srtt_us, c.host_id, c.pid FROM samples s JOIN connections c USING (conn_id)"
 		" WHERE s.conn_id IN (SELECT conn_id FROM connections WHERE rtt_samples >= :minn"
 		"   AND rtt_max_us >= :factor * rtt_min_us AND rtt_max_us >= rtt_min_us + :minus)"
@@ -118,22 +118,22 @@ int nt_detect_rtt(struct nt_detect_ctx *c)
 
 	if (!s)
 		return -1;
-	sqlite3_bind_double(s, sqlite3_bind_parameter_index(s, ":minn"), o->rtt_min_samples);
-	sqlite3_bind_double(s, sqlite3_bind_parameter_index(s, ":factor"), o->rtt_factor);
-	sqlite3_bind_double(s, sqlite3_bind_parameter_index(s, ":minus"), o->rtt_min_ms * 1000);
+	nt_stmt_bind_double(s, nt_stmt_param(s, ":minn"), o->rtt_min_samples);
+	nt_stmt_bind_double(s, nt_stmt_param(s, ":factor"), o->rtt_factor);
+	nt_stmt_bind_double(s, nt_stmt_param(s, ":minus"), o->rtt_min_ms * 1000);
 	for (;;) {
-		rc = sqlite3_step(s);
-		int64_t conn = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -2;
+		rc = nt_stmt_step(s);
+		int64_t conn = rc == NT_STORE_ROW ? nt_col_int(s, 0) : -2;
 		if (conn != cur && cur >= 0) {
 			if (emit(c, cur, host, pid, p, n))
 				goto out;
 			n = 0;
 		}
-		if (rc != SQLITE_ROW)
+		if (rc != NT_STORE_ROW)
 			break;
 		cur = conn;
-		host = sqlite3_column_int64(s, 3);
-		pid = (uint32_t)sqlite3_column_int64(s, 4);
+		host = nt_col_int(s, 3);
+		pid = (uint32_t)nt_col_int(s, 4);
 		if (n == cap) {
 			cap = cap ? cap * 2 : 256;
 			struct pt *np = realloc(p, cap * sizeof(*np));
@@ -143,17 +143,17 @@ int nt_detect_rtt(struct nt_detect_ctx *c)
 			}
 			p = np;
 		}
-		p[n].ts = sqlite3_column_int64(s, 1);
-		p[n].srtt = sqlite3_column_int64(s, 2);
+		p[n].ts = nt_col_int(s, 1);
+		p[n].srtt = nt_col_int(s, 2);
 		n++;
 	}
-	if (rc != SQLITE_DONE) {
-		snprintf(c->err, NT_ERRLEN, "RTT detector: %s", sqlite3_errmsg(c->db));
+	if (rc != NT_STORE_DONE) {
+		snprintf(c->err, NT_ERRLEN, "RTT detector: %s", nt_store_errmsg(c->st));
 		goto out;
 	}
 	ret = 0;
 out:
 	free(p);
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 	return ret;
 }

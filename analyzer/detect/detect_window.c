@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/db.h"
+#include "store/store.h"
 #include "detect/detect.h"
 #include "util/timefmt.h"
 
@@ -94,7 +94,7 @@ static int zw_emit(struct nt_detect_ctx *c, int64_t conn_id, int64_t host_id, ui
 int nt_detect_zero_window(struct nt_detect_ctx *c)
 {
 	/* Edge samples only (kind <> 0 uses the partial index samples_edges). */
-	sqlite3_stmt *s = nt_detect_prepare(c,
+	struct nt_stmt *s = nt_detect_prepare(c,
 		"SELECT s.conn_id, s.ts, s.kind, c.host_id, c.pid, c.last_ts FROM samples s"
 		" JOIN connections c USING (conn_id)"
 		" WHERE s.kind <> 0 AND s.kind BETWEEN 1 AND 4 AND" NT_FILTER_SQL("s", "c")
@@ -108,8 +108,8 @@ int nt_detect_zero_window(struct nt_detect_ctx *c)
 		return -1;
 	memset(side, 0, sizeof(side));
 	for (;;) {
-		rc = sqlite3_step(s);
-		int64_t conn = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -2;
+		rc = nt_stmt_step(s);
+		int64_t conn = rc == NT_STORE_ROW ? nt_col_int(s, 0) : -2;
 		if (conn != cur && cur >= 0) {
 			for (int i = 0; i < 2; i++)
 				if (side[i].open_start && zw_close(c, cur, &side[i], last_ts, 1))
@@ -118,14 +118,14 @@ int nt_detect_zero_window(struct nt_detect_ctx *c)
 				goto out;
 			memset(side, 0, sizeof(side));
 		}
-		if (rc != SQLITE_ROW)
+		if (rc != NT_STORE_ROW)
 			break;
 		cur = conn;
-		int64_t ts = sqlite3_column_int64(s, 1);
-		int kind = sqlite3_column_int(s, 2);
-		host = sqlite3_column_int64(s, 3);
-		pid = (uint32_t)sqlite3_column_int64(s, 4);
-		last_ts = sqlite3_column_int64(s, 5);
+		int64_t ts = nt_col_int(s, 1);
+		int kind = (int)nt_col_int(s, 2);
+		host = nt_col_int(s, 3);
+		pid = (uint32_t)nt_col_int(s, 4);
+		last_ts = nt_col_int(s, 5);
 		struct zw_side *sd = &side[kind <= 2 ? 0 : 1];
 		if (kind == 1 || kind == 3) {
 			if (!sd->open_start)
@@ -134,19 +134,19 @@ int nt_detect_zero_window(struct nt_detect_ctx *c)
 			goto out;
 		}
 	}
-	if (rc != SQLITE_DONE) {
-		snprintf(c->err, NT_ERRLEN, "zero-window detector: %s", sqlite3_errmsg(c->db));
+	if (rc != NT_STORE_DONE) {
+		snprintf(c->err, NT_ERRLEN, "zero-window detector: %s", nt_store_errmsg(c->st));
 		goto out;
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 	return ret;
 }
 
 int nt_detect_no_wscale(struct nt_detect_ctx *c)
 {
-	sqlite3_stmt *s;
+	struct nt_stmt *s;
 	int rc;
 
 	if (c->opts->wscale_report <= 0)
@@ -158,15 +158,15 @@ int nt_detect_no_wscale(struct nt_detect_ctx *c)
 		" AND (:conn IS NULL OR conn_id = :conn) AND (:pid IS NULL OR pid = :pid) ORDER BY conn_id");
 	if (!s)
 		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = nt_stmt_step(s)) == NT_STORE_ROW) {
 		struct nt_finding *f = nt_findings_add(c->out, NT_F_NO_WSCALE);
 		if (!f)
 			break;
-		f->conn_id = sqlite3_column_int64(s, 0);
-		f->host_id = sqlite3_column_int64(s, 1);
-		f->pid = (uint32_t)sqlite3_column_int64(s, 2);
-		f->t_start = sqlite3_column_int64(s, 3);
-		f->t_end = sqlite3_column_int64(s, 4);
+		f->conn_id = nt_col_int(s, 0);
+		f->host_id = nt_col_int(s, 1);
+		f->pid = (uint32_t)nt_col_int(s, 2);
+		f->t_start = nt_col_int(s, 3);
+		f->t_end = nt_col_int(s, 4);
 		f->count = 1;
 		f->value = 65535;
 		snprintf(f->what, sizeof(f->what), "window scaling not negotiated");
@@ -174,9 +174,9 @@ int nt_detect_no_wscale(struct nt_detect_ctx *c)
 			 "window scaling was not negotiated in the handshake: windows are capped at 64 KiB");
 		f->impact = 0.5;
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		snprintf(c->err, NT_ERRLEN, "window-scaling detector: %s", sqlite3_errmsg(c->db));
+	nt_stmt_finalize(s);
+	if (rc != NT_STORE_DONE) {
+		snprintf(c->err, NT_ERRLEN, "window-scaling detector: %s", nt_store_errmsg(c->st));
 		return -1;
 	}
 	return 0;
@@ -184,7 +184,7 @@ int nt_detect_no_wscale(struct nt_detect_ctx *c)
 
 int nt_detect_rwnd_limited(struct nt_detect_ctx *c)
 {
-	sqlite3_stmt *s = nt_detect_prepare(c,
+	struct nt_stmt *s = nt_detect_prepare(c,
 		"SELECT conn_id, host_id, pid, first_ts, last_ts, send_samples, rwnd_limited_samples, wscale_ok FROM connections c"
 		" WHERE send_samples > 0 AND rwnd_limited_samples >= :minn"
 		" AND rwnd_limited_samples >= :share * send_samples"
@@ -194,20 +194,20 @@ int nt_detect_rwnd_limited(struct nt_detect_ctx *c)
 
 	if (!s)
 		return -1;
-	sqlite3_bind_double(s, sqlite3_bind_parameter_index(s, ":minn"), c->opts->rwnd_min_samples);
-	sqlite3_bind_double(s, sqlite3_bind_parameter_index(s, ":share"), c->opts->rwnd_min_share);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	nt_stmt_bind_double(s, nt_stmt_param(s, ":minn"), c->opts->rwnd_min_samples);
+	nt_stmt_bind_double(s, nt_stmt_param(s, ":share"), c->opts->rwnd_min_share);
+	while ((rc = nt_stmt_step(s)) == NT_STORE_ROW) {
 		struct nt_finding *f = nt_findings_add(c->out, NT_F_RWND_LIMITED);
 		double n, l;
 		if (!f)
 			break;
-		f->conn_id = sqlite3_column_int64(s, 0);
-		f->host_id = sqlite3_column_int64(s, 1);
-		f->pid = (uint32_t)sqlite3_column_int64(s, 2);
-		f->t_start = sqlite3_column_int64(s, 3);
-		f->t_end = sqlite3_column_int64(s, 4);
-		n = (double)sqlite3_column_int64(s, 5);
-		l = (double)sqlite3_column_int64(s, 6);
+		f->conn_id = nt_col_int(s, 0);
+		f->host_id = nt_col_int(s, 1);
+		f->pid = (uint32_t)nt_col_int(s, 2);
+		f->t_start = nt_col_int(s, 3);
+		f->t_end = nt_col_int(s, 4);
+		n = (double)nt_col_int(s, 5);
+		l = (double)nt_col_int(s, 6);
 		f->count = (uint64_t)l;
 		f->count2 = (uint64_t)n;
 		f->value = l / n;
@@ -219,11 +219,11 @@ int nt_detect_rwnd_limited(struct nt_detect_ctx *c)
 		/* A throughput limit; when scaling was not negotiated the window is
 		 * capped at 64 KiB whatever the RTT: seconds of latency, ranked 6x. */
 		f->impact = 2.0 * f->value * (l < 60 ? l : 60) / 6.0 *
-			    (sqlite3_column_type(s, 7) != SQLITE_NULL && sqlite3_column_int(s, 7) == 0 ? 6.0 : 1.0);
+			    (nt_col_type(s, 7) != NT_COL_NULL && (int)nt_col_int(s, 7) == 0 ? 6.0 : 1.0);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		snprintf(c->err, NT_ERRLEN, "rwnd-limited detector: %s", sqlite3_errmsg(c->db));
+	nt_stmt_finalize(s);
+	if (rc != NT_STORE_DONE) {
+		snprintf(c->err, NT_ERRLEN, "rwnd-limited detector: %s", nt_store_errmsg(c->st));
 		return -1;
 	}
 	return 0;

@@ -1448,7 +1448,7 @@ int nt_analyze(sqlite3 *db, const struct nt_filter *flt, const struct nt_detect_
 			return -1;
 		}
 	}
-	if (nt_detect_all(db, flt, o, &a->findings, err)) {
+	if (nt_detect_all(nt_store_of_sqlite(db), flt, o, &a->findings, err)) {
 		nt_analysis_free(a);
 		return -1;
 	}

@@ -29,15 +29,22 @@ int nt_store_open_memory(struct nt_store **out, char *err)
 	return nt_store_open(":memory:", NT_STORE_WRITE, out, err);
 }
 
-void nt_store_close(struct nt_store *st)
+int nt_store_close(struct nt_store *st)
 {
-	if (st)
-		sqlite3_close(DB(st));
+	return st && sqlite3_close(DB(st)) != SQLITE_OK ? -1 : 0;
 }
 
 int nt_store_exec(struct nt_store *st, const char *sql, const char *what, char *err)
 {
+	if (!err)
+		return sqlite3_exec(DB(st), sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 	return nt_db_exec(DB(st), sql, what, err);
+}
+
+int nt_store_indexes(struct nt_store *st, int build, char *err)
+{
+	return build ? nt_store_exec(st, nt_schema_indexes, "build indexes", err)
+		     : nt_store_exec(st, nt_schema_drop_indexes, "drop indexes", err);
 }
 
 int64_t nt_store_int(struct nt_store *st, const char *sql, int64_t dflt)
@@ -63,9 +70,22 @@ int nt_store_has_column(struct nt_store *st, const char *table, const char *colu
 	return found;
 }
 
+struct nt_stmt *nt_store_prepare_tail(struct nt_store *st, const char *sql, const char **tail, char *err)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(DB(st), sql, -1, &s, tail) != SQLITE_OK) {
+		if (err)
+			snprintf(err, NT_ERRLEN, "SQL error: %s", sqlite3_errmsg(DB(st)));
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	return (struct nt_stmt *)(void *)s;
+}
+
 struct nt_stmt *nt_store_prepare(struct nt_store *st, const char *sql, char *err)
 {
-	return (struct nt_stmt *)(void *)nt_db_prepare(DB(st), sql, err);
+	return nt_store_prepare_tail(st, sql, NULL, err);
 }
 
 int nt_stmt_step(struct nt_stmt *s)
@@ -75,11 +95,8 @@ int nt_stmt_step(struct nt_stmt *s)
 	return rc == SQLITE_ROW ? NT_STORE_ROW : rc == SQLITE_DONE ? NT_STORE_DONE : NT_STORE_ERROR;
 }
 
-void nt_stmt_reset(struct nt_stmt *s)
-{
-	sqlite3_reset(ST(s));
-	sqlite3_clear_bindings(ST(s));
-}
+void nt_stmt_reset(struct nt_stmt *s) { sqlite3_reset(ST(s)); }
+void nt_stmt_clear_bindings(struct nt_stmt *s) { sqlite3_clear_bindings(ST(s)); }
 
 void nt_stmt_finalize(struct nt_stmt *s)
 {
@@ -87,6 +104,7 @@ void nt_stmt_finalize(struct nt_stmt *s)
 }
 
 int nt_stmt_param(struct nt_stmt *s, const char *name) { return sqlite3_bind_parameter_index(ST(s), name); }
+int nt_stmt_param_count(struct nt_stmt *s) { return sqlite3_bind_parameter_count(ST(s)); }
 int nt_stmt_bind_int(struct nt_stmt *s, int i, int64_t v) { return sqlite3_bind_int64(ST(s), i, v) == SQLITE_OK ? 0 : -1; }
 int nt_stmt_bind_double(struct nt_stmt *s, int i, double v) { return sqlite3_bind_double(ST(s), i, v) == SQLITE_OK ? 0 : -1; }
 int nt_stmt_bind_null(struct nt_stmt *s, int i) { return sqlite3_bind_null(ST(s), i) == SQLITE_OK ? 0 : -1; }
@@ -96,6 +114,11 @@ int nt_stmt_bind_text(struct nt_stmt *s, int i, const char *v)
 	int rc = v ? sqlite3_bind_text(ST(s), i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(ST(s), i);
 
 	return rc == SQLITE_OK ? 0 : -1;
+}
+
+int nt_stmt_bind_textn(struct nt_stmt *s, int i, const char *v, size_t n)
+{
+	return sqlite3_bind_text64(ST(s), i, v, n, SQLITE_TRANSIENT, SQLITE_UTF8) == SQLITE_OK ? 0 : -1;
 }
 
 int nt_stmt_bind_blob(struct nt_stmt *s, int i, const void *p, size_t n)

@@ -44,9 +44,12 @@ enum nt_col_kind { NT_COL_INT = 1, NT_COL_FLOAT = 2, NT_COL_TEXT = 3, NT_COL_BLO
 int nt_store_open(const char *path, enum nt_store_mode mode, struct nt_store **out, char *err);
 /* An empty in-memory store with the current schema (for slices and tests). */
 int nt_store_open_memory(struct nt_store **out, char *err);
-void nt_store_close(struct nt_store *st);
+/* Closes st (NULL is fine). 0, or -1 when the engine could not close it cleanly
+ * (a statement left unfinalized). */
+int nt_store_close(struct nt_store *st);
 
-/* Runs sql (several statements allowed). 0, or -1 with err "<what>: <message>". */
+/* Runs sql (several statements allowed). 0, or -1 with err "<what>: <message>";
+ * err may be NULL where a failure needs no message (a ROLLBACK on a failure path). */
 int nt_store_exec(struct nt_store *st, const char *sql, const char *what, char *err);
 /* First column of the first row of sql as an integer (dflt when no row, NULL or error). */
 int64_t nt_store_int(struct nt_store *st, const char *sql, int64_t dflt);
@@ -58,17 +61,25 @@ int64_t nt_store_last_id(struct nt_store *st);
 /* Whether table has column (schema checks for older databases). */
 int nt_store_has_column(struct nt_store *st, const char *table, const char *column);
 
-/* Prepares one statement; NULL with err "SQL error: ...". */
+/* Prepares one statement; NULL with err "SQL error: ..." (err may be NULL:
+ * then nt_store_errmsg() says why). The caller finalizes it. */
 struct nt_stmt *nt_store_prepare(struct nt_store *st, const char *sql, char *err);
+/* The same, and *tail is set to where the first statement of sql ended (for a
+ * caller that accepts one statement only, as 'nettape query' does). */
+struct nt_stmt *nt_store_prepare_tail(struct nt_store *st, const char *sql, const char **tail, char *err);
 int nt_stmt_step(struct nt_stmt *s);
-void nt_stmt_reset(struct nt_stmt *s);      /* also clears the bindings */
+void nt_stmt_reset(struct nt_stmt *s);      /* back to before the first step; bindings are kept */
+void nt_stmt_clear_bindings(struct nt_stmt *s); /* every parameter back to NULL */
 void nt_stmt_finalize(struct nt_stmt *s);   /* NULL is fine */
 
-/* Parameters, numbered from 1 as in SQL; a name (":from") gives its number or 0. */
+/* Parameters, numbered from 1 as in SQL; a name (":from") gives its number or 0.
+ * The binders return 0, or -1 (index out of range, out of memory). */
 int nt_stmt_param(struct nt_stmt *s, const char *name);
+int nt_stmt_param_count(struct nt_stmt *s);
 int nt_stmt_bind_int(struct nt_stmt *s, int i, int64_t v);
 int nt_stmt_bind_double(struct nt_stmt *s, int i, double v);
 int nt_stmt_bind_text(struct nt_stmt *s, int i, const char *v); /* copied; NULL binds NULL */
+int nt_stmt_bind_textn(struct nt_stmt *s, int i, const char *v, size_t n); /* n bytes of v, copied */
 int nt_stmt_bind_blob(struct nt_stmt *s, int i, const void *p, size_t n); /* copied */
 int nt_stmt_bind_null(struct nt_stmt *s, int i);
 
@@ -79,5 +90,30 @@ int64_t nt_col_int(struct nt_stmt *s, int i);
 double nt_col_double(struct nt_stmt *s, int i);
 const char *nt_col_text(struct nt_stmt *s, int i); /* NULL for NULL */
 const void *nt_col_blob(struct nt_stmt *s, int i, size_t *n);
+
+/* Bulk loading. */
+
+/* Drops (build = 0) or creates (build = 1) the secondary indexes of the
+ * schema: a bulk load drops them first and builds them once at the end.
+ * 0, or -1 with err (may be NULL, as for nt_store_exec()). */
+int nt_store_indexes(struct nt_store *st, int build, char *err);
+
+/*
+ * A feed: rows of integers kept by the caller that SQL reads as a table, so
+ * that "INSERT INTO samples SELECT * FROM name" writes a whole batch in one
+ * step, with no bind per column (which costs more than the insert itself on
+ * the bulk path). Columns are named c0, c1, ...; the column null_col reads
+ * NULL where its value is negative (-1: none).
+ */
+struct nt_feed {
+	const int64_t *rows; /* n rows of ncols values, row after row */
+	unsigned n, ncols;
+	int null_col;
+};
+/* Makes the table name (ncols columns) known to st. 0, or -1 with err. */
+int nt_store_feed_register(struct nt_store *st, const char *name, unsigned ncols, char *err);
+/* The rows the next statements of this thread read from every feed table;
+ * f must stay valid (and unchanged) until those statements are done. */
+void nt_store_feed_set(const struct nt_feed *f);
 
 #endif
