@@ -193,7 +193,7 @@ int cmd_report(int argc, char **argv)
 	else if (!strcmp(fmt, "markdown") || !strcmp(fmt, "md"))
 		rc = nt_report_markdown(out, &an, err);
 	else if (!strcmp(fmt, "html"))
-		rc = nt_report_html(out, db, &an, err);
+		rc = nt_report_html(out, nt_store_of_sqlite(db), &an, err);
 	else
 		rc = nt_report_text(out, &an, err);
 	nt_analysis_free(&an);

@@ -2,7 +2,7 @@
 #ifndef NETTAPE_REPORT_H
 #define NETTAPE_REPORT_H
 
-#include <sqlite3.h>
+#include "store/store.h"
 #include <stdio.h>
 
 #include "incident/incident.h"
@@ -14,8 +14,8 @@ int nt_report_text(FILE *out, const struct nt_analysis *a, char *err);
 int nt_report_markdown(FILE *out, const struct nt_analysis *a, char *err);
 /* JSON shape: docs/SCHEMA.md "Report JSON". */
 int nt_report_json(FILE *out, const struct nt_analysis *a, char *err);
-/* Reads time series for the charts from db. */
-int nt_report_html(FILE *out, sqlite3 *db, const struct nt_analysis *a, char *err);
+/* Reads time series for the charts from st. */
+int nt_report_html(FILE *out, struct nt_store *st, const struct nt_analysis *a, char *err);
 
 /* Writes s as a JSON string literal (with quotes); NULL as null. */
 void nt_json_str(FILE *out, const char *s);

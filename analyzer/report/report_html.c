@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/db.h"
+#include "store/store.h"
 #include "report/report.h"
 #include "report/svg.h"
 #include "util/timefmt.h"
@@ -84,30 +84,30 @@ static void thin(struct series *s)
 	s->n = w;
 }
 
-static int load(sqlite3 *db, const char *sql, int64_t conn, int64_t t0, int64_t t1, struct series *s, int ncols,
+static int load(struct nt_store *db, const char *sql, int64_t conn, int64_t t0, int64_t t1, struct series *s, int ncols,
 		char *err)
 {
-	sqlite3_stmt *st = nt_db_prepare(db, sql, err);
+	struct nt_stmt *st = nt_store_prepare(db, sql, err);
 	int rc;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, conn);
-	sqlite3_bind_int64(st, 2, t0);
-	sqlite3_bind_int64(st, 3, t1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	nt_stmt_bind_int(st, 1, conn);
+	nt_stmt_bind_int(st, 2, t0);
+	nt_stmt_bind_int(st, 3, t1);
+	while ((rc = nt_stmt_step(st)) == NT_STORE_ROW) {
 		double v[3] = { 0, 0, 0 };
 		for (int i = 0; i < ncols && i < 3; i++)
-			v[i] = sqlite3_column_double(st, i + 1);
-		if (series_add(s, sqlite3_column_int64(st, 0), v[0], v[1], v[2])) {
-			sqlite3_finalize(st);
+			v[i] = nt_col_double(st, i + 1);
+		if (series_add(s, nt_col_int(st, 0), v[0], v[1], v[2])) {
+			nt_stmt_finalize(st);
 			snprintf(err, NT_ERRLEN, "out of memory");
 			return -1;
 		}
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		snprintf(err, NT_ERRLEN, "chart data: %s", sqlite3_errmsg(db));
+	nt_stmt_finalize(st);
+	if (rc != NT_STORE_DONE) {
+		snprintf(err, NT_ERRLEN, "chart data: %s", nt_store_errmsg(db));
 		return -1;
 	}
 	return 0;
@@ -135,10 +135,10 @@ static struct series *prefetched(const struct prefetch *pf, int64_t conn)
 	return p ? &pf->smp[p - pf->ids] : NULL;
 }
 
-static int prefetch_samples(sqlite3 *db, const struct nt_analysis *a, struct prefetch *pf, char *err)
+static int prefetch_samples(struct nt_store *db, const struct nt_analysis *a, struct prefetch *pf, char *err)
 {
 	size_t cap = 0;
-	sqlite3_stmt *st = NULL;
+	struct nt_stmt *st = NULL;
 	int rc, ret = -1;
 
 	for (size_t i = 0; i < nt_analysis_shown(a); i++)
@@ -160,30 +160,30 @@ static int prefetch_samples(sqlite3 *db, const struct nt_analysis *a, struct pre
 				pf->ids[w++] = pf->ids[i];
 		pf->n = w;
 	}
-	if (nt_db_exec(db, "CREATE TEMP TABLE IF NOT EXISTS chart_conns (conn_id INTEGER PRIMARY KEY); DELETE FROM chart_conns",
+	if (nt_store_exec(db, "CREATE TEMP TABLE IF NOT EXISTS chart_conns (conn_id INTEGER PRIMARY KEY); DELETE FROM chart_conns",
 		       "chart data", err))
 		goto out;
-	st = nt_db_prepare(db, "INSERT INTO chart_conns VALUES (?)", err);
+	st = nt_store_prepare(db, "INSERT INTO chart_conns VALUES (?)", err);
 	if (!st)
 		goto out;
 	for (size_t i = 0; i < pf->n; i++) {
-		sqlite3_bind_int64(st, 1, pf->ids[i]);
-		sqlite3_step(st);
-		sqlite3_reset(st);
+		nt_stmt_bind_int(st, 1, pf->ids[i]);
+		nt_stmt_step(st);
+		nt_stmt_reset(st);
 	}
-	sqlite3_finalize(st);
-	st = nt_db_prepare(db, "SELECT conn_id, ts, rcv_wnd / 1024.0, snd_wnd / 1024.0, srtt_us / 1000.0 FROM samples"
+	nt_stmt_finalize(st);
+	st = nt_store_prepare(db, "SELECT conn_id, ts, rcv_wnd / 1024.0, snd_wnd / 1024.0, srtt_us / 1000.0 FROM samples"
 			       " WHERE conn_id IN (SELECT conn_id FROM chart_conns) ORDER BY conn_id, ts", err);
 	if (!st)
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct series *sr = prefetched(pf, sqlite3_column_int64(st, 0));
-		if (sr && series_add(sr, sqlite3_column_int64(st, 1), sqlite3_column_double(st, 2),
-				     sqlite3_column_double(st, 3), sqlite3_column_double(st, 4)))
+	while ((rc = nt_stmt_step(st)) == NT_STORE_ROW) {
+		struct series *sr = prefetched(pf, nt_col_int(st, 0));
+		if (sr && series_add(sr, nt_col_int(st, 1), nt_col_double(st, 2),
+				     nt_col_double(st, 3), nt_col_double(st, 4)))
 			goto oom;
 	}
-	if (rc != SQLITE_DONE) {
-		snprintf(err, NT_ERRLEN, "chart data: %s", sqlite3_errmsg(db));
+	if (rc != NT_STORE_DONE) {
+		snprintf(err, NT_ERRLEN, "chart data: %s", nt_store_errmsg(db));
 		goto out;
 	}
 	ret = 0;
@@ -191,7 +191,7 @@ static int prefetch_samples(sqlite3 *db, const struct nt_analysis *a, struct pre
 oom:
 	snprintf(err, NT_ERRLEN, "out of memory");
 out:
-	sqlite3_finalize(st);
+	nt_stmt_finalize(st);
 	return ret;
 }
 
@@ -204,7 +204,7 @@ static void prefetch_free(struct prefetch *pf)
 	memset(pf, 0, sizeof(*pf));
 }
 
-static int chart_conn(FILE *out, sqlite3 *db, const struct nt_analysis *a, const struct nt_incident *in,
+static int chart_conn(FILE *out, struct nt_store *db, const struct nt_analysis *a, const struct nt_incident *in,
 		      const struct nt_conninfo *c, const struct prefetch *pf, char *err)
 {
 	struct series smp = { 0 }, edges = { 0 }, drops = { 0 }, rto = { 0 }, fast = { 0 }, lst = { 0 };
@@ -382,7 +382,7 @@ static const char css[] =
 	"figure{margin:1em 0}figcaption{font-size:.9em;color:#444;margin-bottom:.3em}code{background:#f4f4f4}"
 	".impact{float:right;color:#888;font-weight:normal}";
 
-int nt_report_html(FILE *out, sqlite3 *db, const struct nt_analysis *a, char *err)
+int nt_report_html(FILE *out, struct nt_store *db, const struct nt_analysis *a, char *err)
 {
 	char t1[40], t2[40], d[32], proc[64], line[800];
 	struct prefetch pf = { 0 };

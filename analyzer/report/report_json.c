@@ -1,7 +1,7 @@
 /* report_json.c: the JSON report (shape documented in docs/SCHEMA.md, "Report JSON"). */
 #include <string.h>
 
-#include "store/db.h"
+#include "util/errlen.h"
 #include "report/report.h"
 #include "util/timefmt.h"
 

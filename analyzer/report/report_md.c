@@ -1,7 +1,7 @@
 /* report_md.c: the Markdown report (for tickets and chat): a summary table, then one section per incident. */
 #include <string.h>
 
-#include "store/db.h"
+#include "util/errlen.h"
 #include "report/report.h"
 #include "util/timefmt.h"
 

@@ -1,7 +1,7 @@
 /* report_text.c: the plain-text report (the default): incidents ranked by impact, each with cause, fix and evidence. */
 #include <string.h>
 
-#include "store/db.h"
+#include "util/errlen.h"
 #include "report/report.h"
 #include "util/timefmt.h"
 
