@@ -151,7 +151,7 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "nettape import: %s\n", err);
 		goto out;
 	}
-	if (ncaps && nt_pcap_import(db, caps, ncaps, &io, &ps, err)) {
+	if (ncaps && nt_pcap_import(nt_store_of_sqlite(db), caps, ncaps, &io, &ps, err)) {
 		if (u.bar)
 			fputc('\n', stderr);
 		fprintf(stderr, "nettape import: %s\n", err);

@@ -232,7 +232,7 @@ int cmd_pcap(int argc, char **argv)
 	}
 
 	if (db) {
-		err = nt_pcap_db_write(db, c.w, &cf, (uint64_t)from_ns, (uint64_t)to_ns, &dbst, dberr);
+		err = nt_pcap_db_write(nt_store_of_sqlite(db), c.w, &cf, (uint64_t)from_ns, (uint64_t)to_ns, &dbst, dberr);
 		if (err && dberr[0]) {
 			fprintf(stderr, "nettape pcap: %s: %s\n", dbpath, dberr);
 			goto cleanup;

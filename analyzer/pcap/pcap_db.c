@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "store/conn_select.h"
-#include "store/db.h"
+#include "store/store.h"
 #include "pcap/pcap_db.h"
 
 static const char sqlite_magic[16] = "SQLite format 3"; /* and its NUL */
@@ -50,36 +50,36 @@ struct db_ifaces {
 };
 
 /* First text column of sql with three integer parameters into buf; 0 if found. */
-static int lookup_text(sqlite3 *db, const char *sql, int64_t a, int64_t b, int64_t c, char *buf,
+static int lookup_text(struct nt_store *db, const char *sql, int64_t a, int64_t b, int64_t c, char *buf,
 		       size_t len)
 {
-	sqlite3_stmt *st = NULL;
+	struct nt_stmt *st = NULL;
 	int found = -1;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (!(st = nt_store_prepare(db, sql, NULL)))
 		goto cleanup;
-	int np = sqlite3_bind_parameter_count(st);
+	int np = nt_stmt_param_count(st);
 	if (np >= 1)
-		sqlite3_bind_int64(st, 1, a);
+		nt_stmt_bind_int(st, 1, a);
 	if (np >= 2)
-		sqlite3_bind_int64(st, 2, b);
+		nt_stmt_bind_int(st, 2, b);
 	if (np >= 3)
-		sqlite3_bind_int64(st, 3, c);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const unsigned char *t = sqlite3_column_text(st, 0);
+		nt_stmt_bind_int(st, 3, c);
+	if (nt_stmt_step(st) == NT_STORE_ROW) {
+		const char *t = nt_col_text(st, 0);
 		if (t && *t) {
-			snprintf(buf, len, "%s", (const char *)t);
+			snprintf(buf, len, "%s", t);
 			found = 0;
 		}
 	}
 cleanup:
-	sqlite3_finalize(st);
+	nt_stmt_finalize(st);
 	return found;
 }
 
 /* Interface id for a packet of (host, netns, ifindex, linktype); declares it
  * on first use. *capture is set for hosts that are imported captures. */
-static int iface_id(sqlite3 *db, struct pcapng_writer *w, struct db_ifaces *ifs, int64_t host_id,
+static int iface_id(struct nt_store *db, struct pcapng_writer *w, struct db_ifaces *ifs, int64_t host_id,
 		    uint32_t netns, uint32_t ifindex, uint16_t linktype, int *capture)
 {
 	for (size_t i = 0; i < ifs->n; i++) {
@@ -129,40 +129,41 @@ static int iface_id(sqlite3 *db, struct pcapng_writer *w, struct db_ifaces *ifs,
 	return id;
 }
 
-int nt_pcap_db_write(sqlite3 *db, struct pcapng_writer *w, struct conn_filter *cf,
+int nt_pcap_db_write(struct nt_store *db, struct pcapng_writer *w, struct conn_filter *cf,
 		     uint64_t from_ns, uint64_t to_ns, struct nt_pcap_db_stats *st, char *err)
 {
 	struct db_ifaces ifs = { 0 };
-	sqlite3_stmt *q = NULL;
+	struct nt_stmt *q = NULL;
 	int ret = 0, rc;
 
 	memset(st, 0, sizeof(*st));
 	err[0] = '\0';
-	st->rows = (uint64_t)nt_db_int(db, "SELECT count(*) FROM packets", 0);
+	st->rows = (uint64_t)nt_store_int(db, "SELECT count(*) FROM packets", 0);
 	if (cf && cf->active) {
-		ret = nt_store_conns_matching(nt_store_of_sqlite(db), cf, NULL, 0, NULL, err);
+		ret = nt_store_conns_matching(db, cf, NULL, 0, NULL, err);
 		if (ret)
 			goto cleanup;
 	}
 	/* ties in import order: a tape's snippets were imported in its record order */
-	q = nt_db_prepare(db, "SELECT p.ts, p.cookie, p.netns, p.ifindex, p.orig_len, p.linktype, p.dir, p.data,"
+	q = nt_store_prepare(db, "SELECT p.ts, p.cookie, p.netns, p.ifindex, p.orig_len, p.linktype, p.dir, p.data,"
 			  " c.host_id FROM packets p LEFT JOIN chunks c ON c.chunk_id = p.chunk_id"
 			  " WHERE p.ts >= ?1 AND p.ts <= ?2 ORDER BY p.ts, p.rowid", err);
 	if (!q) {
 		ret = -EIO;
 		goto cleanup;
 	}
-	sqlite3_bind_int64(q, 1, from_ns > INT64_MAX ? INT64_MAX : (int64_t)from_ns);
-	sqlite3_bind_int64(q, 2, !to_ns || to_ns > INT64_MAX ? INT64_MAX : (int64_t)to_ns);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int64_t ts = sqlite3_column_int64(q, 0);
-		uint64_t cookie = (uint64_t)sqlite3_column_int64(q, 1);
-		int64_t netns = sqlite3_column_int64(q, 2), ifindex = sqlite3_column_int64(q, 3);
-		int64_t orig_len = sqlite3_column_int64(q, 4), linktype = sqlite3_column_int64(q, 5);
-		int dir = sqlite3_column_int(q, 6);
-		const uint8_t *data = sqlite3_column_blob(q, 7);
-		int caplen = sqlite3_column_bytes(q, 7);
-		int64_t host_id = sqlite3_column_int64(q, 8);
+	nt_stmt_bind_int(q, 1, from_ns > INT64_MAX ? INT64_MAX : (int64_t)from_ns);
+	nt_stmt_bind_int(q, 2, !to_ns || to_ns > INT64_MAX ? INT64_MAX : (int64_t)to_ns);
+	while ((rc = nt_stmt_step(q)) == NT_STORE_ROW) {
+		int64_t ts = nt_col_int(q, 0);
+		uint64_t cookie = (uint64_t)nt_col_int(q, 1);
+		int64_t netns = nt_col_int(q, 2), ifindex = nt_col_int(q, 3);
+		int64_t orig_len = nt_col_int(q, 4), linktype = nt_col_int(q, 5);
+		int dir = (int)nt_col_int(q, 6);
+		size_t nbytes;
+		const uint8_t *data = nt_col_blob(q, 7, &nbytes);
+		int caplen = (int)nbytes;
+		int64_t host_id = nt_col_int(q, 8);
 
 		if (ts < 0 || linktype < 0 || linktype > UINT16_MAX || netns < 0 || netns > UINT32_MAX ||
 		    ifindex < 0 || ifindex > UINT32_MAX || orig_len < 0 || orig_len > UINT32_MAX ||
@@ -197,13 +198,13 @@ int nt_pcap_db_write(sqlite3 *db, struct pcapng_writer *w, struct conn_filter *c
 			goto cleanup;
 		st->written++;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != NT_STORE_DONE) {
 		snprintf(err, NT_ERRLEN, "reading packets failed: %s; check the file with "
-			 "'sqlite3 DB \"PRAGMA integrity_check\"' or re-import the tapes", sqlite3_errmsg(db));
-		ret = rc == SQLITE_NOMEM ? -ENOMEM : -EIO;
+			 "'sqlite3 DB \"PRAGMA integrity_check\"' or re-import the tapes", nt_store_errmsg(db));
+		ret = nt_store_errno(db);
 	}
 cleanup:
-	sqlite3_finalize(q);
+	nt_stmt_finalize(q);
 	free(ifs.v);
 	return ret;
 }

@@ -24,7 +24,7 @@
  * Never prints, never exits.
  */
 
-#include <sqlite3.h>
+#include "store/store.h"
 #include <stdint.h>
 
 #include "util/selection.h"
@@ -33,7 +33,7 @@
 /* Whether path is an SQLite file: 1 when its first 16 bytes are the SQLite
  * header "SQLite format 3\0", 0 when not (a directory, a shorter or another
  * file), -errno when a regular file cannot be opened or read. Whether it is a
- * nettape database is nt_db_open()'s check (application_id, user_version). */
+ * nettape database is nt_store_open()'s check (application_id, user_version). */
 int nt_pcap_db_detect(const char *path);
 
 struct nt_pcap_db_stats {
@@ -43,13 +43,13 @@ struct nt_pcap_db_stats {
 	uint64_t malformed;        /* rows with an impossible link type, time or length */
 };
 
-/* Writes the packets of db (opened with nt_db_open(NT_DB_READ)) that match
+/* Writes the packets of db (opened with nt_store_open(NT_STORE_READ)) that match
  * cf (may be NULL or inactive) and lie in [from_ns, to_ns] (0 = open end)
  * to w. *st is filled (zeroed first).
  * Returns 0, or a negative errno: the writer's error with err[0] == '\0', or
  * -EIO / -ENOMEM with a one-line description of the database problem in err
  * (NT_ERRLEN bytes; no program name). */
-int nt_pcap_db_write(sqlite3 *db, struct pcapng_writer *w, struct conn_filter *cf,
+int nt_pcap_db_write(struct nt_store *db, struct pcapng_writer *w, struct conn_filter *cf,
 		     uint64_t from_ns, uint64_t to_ns, struct nt_pcap_db_stats *st, char *err);
 
 #endif /* NETTAPE_PCAP_DB_H */

@@ -9,7 +9,7 @@
 #include <arpa/inet.h>
 #include <time.h>
 
-#include "store/db.h"
+#include "store/store.h"
 #include "util/hmap.h"
 #include "pcap/pcap_analyze.h"
 #include "pcap/pcap_import.h"
@@ -43,11 +43,11 @@ static const char *const psql[P_COUNT] = {
 };
 
 struct pimp {
-	sqlite3 *db;
+	struct nt_store *db;
 	char *err;
 	const struct nt_import_opts *opts;
 	struct nt_pcap_stats *st;
-	sqlite3_stmt *s[P_COUNT];
+	struct nt_stmt *s[P_COUNT];
 	int64_t host_id, chunk_id;
 	int linktype;             /* LINKTYPE_* stored with each packet */
 	const uint8_t *frame;     /* the current frame and its length (for the stored header bytes) */
@@ -58,7 +58,7 @@ struct pimp {
 	int64_t first_ts, last_ts;
 };
 
-#define BI(s, i, v) sqlite3_bind_int64((s), (i), (sqlite3_int64)(v))
+#define BI(s, i, v) nt_stmt_bind_int((s), (i), (int64_t)(v))
 
 static void warn(struct pimp *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(struct pimp *im, const char *fmt, ...)
@@ -74,22 +74,22 @@ static void warn(struct pimp *im, const char *fmt, ...)
 	im->opts->warn(im->opts->ctx, line);
 }
 
-static int step(struct pimp *im, sqlite3_stmt *s, const char *what)
+static int step(struct pimp *im, struct nt_stmt *s, const char *what)
 {
-	int rc = sqlite3_step(s);
+	int rc = nt_stmt_step(s);
 
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		snprintf(im->err, NT_ERRLEN, "%s: %s", what, sqlite3_errmsg(im->db));
+	nt_stmt_reset(s);
+	if (rc != NT_STORE_DONE) {
+		snprintf(im->err, NT_ERRLEN, "%s: %s", what, nt_store_errmsg(im->db));
 		return -1;
 	}
 	return 0;
 }
 
-static void bind_opt(sqlite3_stmt *s, int i, int64_t v)
+static void bind_opt(struct nt_stmt *s, int i, int64_t v)
 {
 	if (v < 0)
-		sqlite3_bind_null(s, i);
+		nt_stmt_bind_null(s, i);
 	else
 		BI(s, i, v);
 }
@@ -104,7 +104,7 @@ static void count_event(struct pimp *im, int64_t conn_id)
 	im->st->events++;
 }
 
-static void head(struct pimp *im, sqlite3_stmt *s, const struct nt_pa_conn *c, int64_t ts)
+static void head(struct pimp *im, struct nt_stmt *s, const struct nt_pa_conn *c, int64_t ts)
 {
 	BI(s, 1, im->chunk_id);
 	BI(s, 2, c->conn_id);
@@ -115,14 +115,14 @@ static int on_packet(void *ctx, const struct nt_pa_conn *c, const struct nt_pack
 		     int64_t window, unsigned analysis)
 {
 	struct pimp *im = ctx;
-	sqlite3_stmt *s = im->s[P_PACKET];
+	struct nt_stmt *s = im->s[P_PACKET];
 	size_t keep = p->hdr_end < im->caplen ? p->hdr_end : im->caplen;
 
 	head(im, s, c, ts);
 	BI(s, 4, im->orig_len);
 	BI(s, 5, im->linktype);
 	BI(s, 6, side == 0 ? 2 : 1); /* 2 out of local (the server), 1 in */
-	sqlite3_bind_blob(s, 7, im->frame, (int)keep, SQLITE_STATIC);
+	nt_stmt_bind_blob(s, 7, im->frame, keep);
 	BI(s, 8, p->seq);
 	BI(s, 9, p->ack);
 	BI(s, 10, p->flags);
@@ -141,7 +141,7 @@ static int on_packet(void *ctx, const struct nt_pa_conn *c, const struct nt_pack
 static int on_event(void *ctx, const struct nt_pa_conn *c, const struct nt_pa_event *e)
 {
 	struct pimp *im = ctx;
-	sqlite3_stmt *s;
+	struct nt_stmt *s;
 
 	switch (e->type) {
 	case NT_PA_EV_ZERO_START:
@@ -229,7 +229,7 @@ static uint64_t acked(const struct nt_pa_side *s)
 static int on_conn_done(void *ctx, const struct nt_pa_conn *c)
 {
 	struct pimp *im = ctx;
-	sqlite3_stmt *s = im->s[P_CONN];
+	struct nt_stmt *s = im->s[P_CONN];
 	const struct nt_pa_side *l = &c->side[0], *r = &c->side[1], *d = &c->side[c->rtt_side];
 	char la[64], ra[64];
 	int64_t ev = 0, rmin = -1, rmax = -1, rsum = 0;
@@ -249,9 +249,9 @@ static int on_conn_done(void *ctx, const struct nt_pa_conn *c)
 	BI(s, 1, c->conn_id);
 	BI(s, 2, im->host_id);
 	BI(s, 3, c->family);
-	sqlite3_bind_text(s, 4, la, -1, SQLITE_TRANSIENT);
+	nt_stmt_bind_text(s, 4, la);
 	BI(s, 5, c->port[0]);
-	sqlite3_bind_text(s, 6, ra, -1, SQLITE_TRANSIENT);
+	nt_stmt_bind_text(s, 6, ra);
 	BI(s, 7, c->port[1]);
 	BI(s, 8, c->by_handshake);
 	BI(s, 9, c->first_ts);
@@ -346,61 +346,61 @@ static const char *base_name(const char *path)
 static int rows_for(struct pimp *im, const char *path, const char *rid, const char *fmt)
 {
 	char boot[48];
-	sqlite3_stmt *s;
+	struct nt_stmt *s;
 	int done = 0;
 
-	s = nt_db_prepare(im->db, "SELECT complete FROM chunks WHERE recording_id = ? AND seq = 1", im->err);
+	s = nt_store_prepare(im->db, "SELECT complete FROM chunks WHERE recording_id = ? AND seq = 1", im->err);
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, rid, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
+	nt_stmt_bind_text(s, 1, rid);
+	if (nt_stmt_step(s) == NT_STORE_ROW)
 		done = 1; /* rows are written in one transaction with the capture: present = complete */
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 	if (done)
 		return 0;
 	snprintf(boot, sizeof(boot), "pcap:%s", rid);
-	s = nt_db_prepare(im->db, "INSERT OR IGNORE INTO hosts (hostname, boot_id, kernel) VALUES (?, ?, NULL)", im->err);
+	s = nt_store_prepare(im->db, "INSERT OR IGNORE INTO hosts (hostname, boot_id, kernel) VALUES (?, ?, NULL)", im->err);
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, base_name(path), -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, boot, -1, SQLITE_STATIC);
+	nt_stmt_bind_text(s, 1, base_name(path));
+	nt_stmt_bind_text(s, 2, boot);
 	if (step(im, s, "insert host")) {
-		sqlite3_finalize(s);
+		nt_stmt_finalize(s);
 		return -1;
 	}
-	sqlite3_finalize(s);
-	s = nt_db_prepare(im->db, "SELECT host_id FROM hosts WHERE hostname = ? AND boot_id = ?", im->err);
+	nt_stmt_finalize(s);
+	s = nt_store_prepare(im->db, "SELECT host_id FROM hosts WHERE hostname = ? AND boot_id = ?", im->err);
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, base_name(path), -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, boot, -1, SQLITE_STATIC);
-	im->host_id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-	sqlite3_finalize(s);
+	nt_stmt_bind_text(s, 1, base_name(path));
+	nt_stmt_bind_text(s, 2, boot);
+	im->host_id = nt_stmt_step(s) == NT_STORE_ROW ? nt_col_int(s, 0) : -1;
+	nt_stmt_finalize(s);
 	if (im->host_id < 0) {
-		snprintf(im->err, NT_ERRLEN, "host row of %s: %s", path, sqlite3_errmsg(im->db));
+		snprintf(im->err, NT_ERRLEN, "host row of %s: %s", path, nt_store_errmsg(im->db));
 		return -1;
 	}
-	s = nt_db_prepare(im->db, "INSERT INTO chunks (host_id, recording_id, seq, path, recorder_version, kind,"
+	s = nt_store_prepare(im->db, "INSERT INTO chunks (host_id, recording_id, seq, path, recorder_version, kind,"
 				  " imported_at) VALUES (?, ?, 1, ?, ?, 'pcap', ?)", im->err);
 	if (!s)
 		return -1;
 	BI(s, 1, im->host_id);
-	sqlite3_bind_text(s, 2, rid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, path, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, fmt, -1, SQLITE_STATIC);
+	nt_stmt_bind_text(s, 2, rid);
+	nt_stmt_bind_text(s, 3, path);
+	nt_stmt_bind_text(s, 4, fmt);
 	BI(s, 5, (int64_t)time(NULL) * 1000000000LL);
 	if (step(im, s, "insert chunk")) {
-		sqlite3_finalize(s);
+		nt_stmt_finalize(s);
 		return -1;
 	}
-	sqlite3_finalize(s);
-	im->chunk_id = sqlite3_last_insert_rowid(im->db);
+	nt_stmt_finalize(s);
+	im->chunk_id = nt_store_last_id(im->db);
 	return 1;
 }
 
 static int finish_chunk(struct pimp *im, uint64_t damaged)
 {
-	sqlite3_stmt *s = nt_db_prepare(im->db, "UPDATE chunks SET first_ts = ?2, last_ts = ?3, events = ?4,"
+	struct nt_stmt *s = nt_store_prepare(im->db, "UPDATE chunks SET first_ts = ?2, last_ts = ?3, events = ?4,"
 					" damaged_bytes = ?5, complete = 1 WHERE chunk_id = ?1", im->err);
 	int rc;
 
@@ -411,19 +411,19 @@ static int finish_chunk(struct pimp *im, uint64_t damaged)
 		BI(s, 2, im->first_ts);
 		BI(s, 3, im->last_ts);
 	} else {
-		sqlite3_bind_null(s, 2);
-		sqlite3_bind_null(s, 3);
+		nt_stmt_bind_null(s, 2);
+		nt_stmt_bind_null(s, 3);
 	}
 	BI(s, 4, im->chunk_events);
 	BI(s, 5, damaged);
 	rc = step(im, s, "update chunk");
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 	return rc;
 }
 
 static int damage_row(struct pimp *im, uint64_t off, uint64_t lost, const char *why)
 {
-	sqlite3_stmt *s = nt_db_prepare(im->db, "INSERT INTO damage VALUES (?, ?, ?, 'truncated capture', ?)", im->err);
+	struct nt_stmt *s = nt_store_prepare(im->db, "INSERT INTO damage VALUES (?, ?, ?, 'truncated capture', ?)", im->err);
 	int rc;
 
 	if (!s)
@@ -431,9 +431,9 @@ static int damage_row(struct pimp *im, uint64_t off, uint64_t lost, const char *
 	BI(s, 1, im->chunk_id);
 	BI(s, 2, off);
 	BI(s, 3, lost);
-	sqlite3_bind_text(s, 4, why, -1, SQLITE_TRANSIENT);
+	nt_stmt_bind_text(s, 4, why);
 	rc = step(im, s, "insert damage");
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 	return rc;
 }
 
@@ -481,7 +481,7 @@ static int import_one(struct pimp *im, const char *path)
 	im->first_ts = INT64_MAX;
 	im->last_ts = INT64_MIN;
 	hmap_clear(&im->events);
-	pa = nt_pa__new(&sink, nt_db_int(im->db, "SELECT max(conn_id) FROM connections", 0) + 1);
+	pa = nt_pa__new(&sink, nt_store_int(im->db, "SELECT max(conn_id) FROM connections", 0) + 1);
 	if (!pa) {
 		snprintf(im->err, NT_ERRLEN, "out of memory");
 		goto out;
@@ -542,7 +542,7 @@ out:
 	return ret;
 }
 
-int nt_pcap_import(sqlite3 *db, const char *const *paths, size_t npaths, const struct nt_import_opts *opts,
+int nt_pcap_import(struct nt_store *db, const char *const *paths, size_t npaths, const struct nt_import_opts *opts,
 		   struct nt_pcap_stats *st, char *err)
 {
 	struct pimp im;
@@ -557,43 +557,43 @@ int nt_pcap_import(sqlite3 *db, const char *const *paths, size_t npaths, const s
 	im.opts = opts ? opts : &dflt;
 	hmap_init(&im.events);
 	for (int i = 0; i < P_COUNT; i++) {
-		im.s[i] = nt_db_prepare(db, psql[i], err);
+		im.s[i] = nt_store_prepare(db, psql[i], err);
 		if (!im.s[i])
 			goto out;
 	}
 	for (size_t i = 0; i < npaths; i++) {
 		int rc;
 		st->captures++;
-		if (nt_db_exec(db, "BEGIN", "begin transaction", err))
+		if (nt_store_exec(db, "BEGIN", "begin transaction", err))
 			goto out;
 		if (!dropped) {
 			/* Bulk load: indexes are built once at the end (as for tapes). */
-			if (nt_db_exec(db, nt_schema_drop_indexes, "drop indexes", err)) {
-				sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			if (nt_store_indexes(db, 0, err)) {
+				nt_store_exec(db, "ROLLBACK", NULL, NULL);
 				goto out;
 			}
 			dropped = 1;
 		}
 		rc = import_one(&im, paths[i]);
 		if (rc < 0) {
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			nt_store_exec(db, "ROLLBACK", NULL, NULL);
 			goto out;
 		}
-		if (nt_db_exec(db, "COMMIT", "commit", err))
+		if (nt_store_exec(db, "COMMIT", "commit", err))
 			goto out;
 		if (im.opts->progress)
 			im.opts->progress(im.opts->ctx, 1, 1, st->events);
 	}
-	if (dropped && (nt_db_exec(db, nt_schema_indexes, "build indexes", err) ||
-			nt_db_exec(db, "PRAGMA analysis_limit = 1000; ANALYZE", "analyze", err)))
+	if (dropped && (nt_store_indexes(db, 1, err) ||
+			nt_store_analyze(db, err)))
 		goto out;
 	dropped = 0;
 	ret = 0;
 out:
 	if (dropped)
-		sqlite3_exec(db, nt_schema_indexes, NULL, NULL, NULL);
+		nt_store_indexes(db, 1, NULL);
 	for (int i = 0; i < P_COUNT; i++)
-		sqlite3_finalize(im.s[i]);
+		nt_stmt_finalize(im.s[i]);
 	hmap_free(&im.events);
 	return ret;
 }

@@ -12,7 +12,7 @@
  * - Each capture is imported in one transaction: all of it or nothing.
  */
 
-#include <sqlite3.h>
+#include "store/store.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,13 +34,13 @@ struct nt_pcap_stats {
 int nt_pcap_is_capture(const char *path);
 
 /*
- * Imports every capture in paths into db (opened with nt_db_open(NT_DB_WRITE)).
+ * Imports every capture in paths into db (opened with nt_store_open(NT_STORE_WRITE)).
  * opts->warn gets one line per problem (a truncated capture: what was read
  * is kept, the warning names the byte offset). Returns 0 (check
  * st->failed), or -1 with a one-line message in err (NT_ERRLEN bytes) when
  * the database could not be written.
  */
-int nt_pcap_import(sqlite3 *db, const char *const *paths, size_t npaths, const struct nt_import_opts *opts,
+int nt_pcap_import(struct nt_store *db, const char *const *paths, size_t npaths, const struct nt_import_opts *opts,
 		   struct nt_pcap_stats *st, char *err);
 
 #endif

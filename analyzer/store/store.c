@@ -1,4 +1,5 @@
 /* store.c: the store interface (store.h) on SQLite: a store is an sqlite3 connection, a statement an sqlite3_stmt. */
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +42,11 @@ int nt_store_exec(struct nt_store *st, const char *sql, const char *what, char *
 	return nt_db_exec(DB(st), sql, what, err);
 }
 
+int nt_store_analyze(struct nt_store *st, char *err)
+{
+	return nt_store_exec(st, "PRAGMA analysis_limit = 1000; ANALYZE", "analyze", err);
+}
+
 int nt_store_indexes(struct nt_store *st, int build, char *err)
 {
 	return build ? nt_store_exec(st, nt_schema_indexes, "build indexes", err)
@@ -53,6 +59,7 @@ int64_t nt_store_int(struct nt_store *st, const char *sql, int64_t dflt)
 }
 
 const char *nt_store_errmsg(struct nt_store *st) { return sqlite3_errmsg(DB(st)); }
+int nt_store_errno(struct nt_store *st) { return sqlite3_errcode(DB(st)) == SQLITE_NOMEM ? -ENOMEM : -EIO; }
 int64_t nt_store_changes(struct nt_store *st) { return sqlite3_changes64(DB(st)); }
 int64_t nt_store_last_id(struct nt_store *st) { return sqlite3_last_insert_rowid(DB(st)); }
 

@@ -55,6 +55,9 @@ int nt_store_exec(struct nt_store *st, const char *sql, const char *what, char *
 int64_t nt_store_int(struct nt_store *st, const char *sql, int64_t dflt);
 /* The engine's last error message (for composing one-line errors). */
 const char *nt_store_errmsg(struct nt_store *st);
+/* The last error as a negative errno: -ENOMEM when the engine ran out of
+ * memory, -EIO for anything else. */
+int nt_store_errno(struct nt_store *st);
 /* Rows changed by the last statement; rowid of the last insert. */
 int64_t nt_store_changes(struct nt_store *st);
 int64_t nt_store_last_id(struct nt_store *st);
@@ -97,6 +100,9 @@ const void *nt_col_blob(struct nt_stmt *s, int i, size_t *n);
  * schema: a bulk load drops them first and builds them once at the end.
  * 0, or -1 with err (may be NULL, as for nt_store_exec()). */
 int nt_store_indexes(struct nt_store *st, int build, char *err);
+/* Refreshes the query planner's statistics after a bulk load. 0, or -1 with
+ * err "analyze: ...". */
+int nt_store_analyze(struct nt_store *st, char *err);
 
 /*
  * A feed: rows of integers kept by the caller that SQL reads as a table, so
