@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "bundle/anonymize.h"
-#include "store/db.h"
+#include "util/errlen.h"
 #include "util/selection.h"
 #include "tape.h"
 
