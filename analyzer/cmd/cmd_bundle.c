@@ -125,7 +125,7 @@ static int slice_report(const char *db_path, const char *tape_dir, const char *r
 		goto cleanup;
 	}
 	nt_detect_opts_default(&dopts);
-	if (nt_analyze(db, &flt, &dopts, &an, err))
+	if (nt_analyze(nt_store_of_sqlite(db), &flt, &dopts, &an, err))
 		goto cleanup;
 	f = fopen(rep, "w");
 	if (!f) {

@@ -168,7 +168,7 @@ int cmd_pcap(int argc, char **argv)
 		int64_t first = 0, last = 0;
 
 		if (db)
-			nt_data_range(db, &first, &last);
+			nt_data_range(nt_store_of_sqlite(db), &first, &last);
 		else
 			nt_tape_span(paths, npaths, &first, &last);
 		if (nt_select_window(from_arg, to_arg, first, last, &from_ns, &to_ns, dberr)) {

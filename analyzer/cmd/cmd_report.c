@@ -166,7 +166,7 @@ int cmd_report(int argc, char **argv)
 	{
 		int64_t first, last;
 
-		nt_data_range(db, &first, &last);
+		nt_data_range(nt_store_of_sqlite(db), &first, &last);
 		if (nt_select_window(from, to, first, last, &flt.from, &flt.to, err)) {
 			fprintf(stderr, "nettape report: %s\n", err);
 			ret = 2;
@@ -178,7 +178,7 @@ int cmd_report(int argc, char **argv)
 		ret = rc == -EINVAL ? 2 : 1;
 		goto out;
 	}
-	if (nt_analyze(db, &flt, &dopts, &an, err)) {
+	if (nt_analyze(nt_store_of_sqlite(db), &flt, &dopts, &an, err)) {
 		fprintf(stderr, "nettape report: %s\n", err);
 		goto out;
 	}

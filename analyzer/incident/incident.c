@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/db.h"
+#include "store/store.h"
 #include "util/hmap.h"
 #include "incident/incident.h"
 #include "util/timefmt.h"
@@ -97,11 +97,11 @@ static void endpoint(char *buf, size_t len, int family, const char *addr, int po
 		snprintf(buf, len, "%s:%d", addr ? addr : "?", port);
 }
 
-static int load_conns(sqlite3 *db, struct nt_analysis *a, char *err)
+static int load_conns(struct nt_store *db, struct nt_analysis *a, char *err)
 {
 	int64_t *ids = NULL;
 	size_t n = 0;
-	sqlite3_stmt *s;
+	struct nt_stmt *s;
 	int ret = -1;
 
 	for (size_t i = 0; i < a->ninc; i++)
@@ -118,7 +118,7 @@ static int load_conns(sqlite3 *db, struct nt_analysis *a, char *err)
 	a->conns = calloc(n ? n : 1, sizeof(*a->conns));
 	if (!a->conns)
 		goto oom;
-	s = nt_db_prepare(db,
+	s = nt_store_prepare(db,
 		"SELECT c.conn_id, c.host_id, h.hostname, c.family, c.laddr, c.lport, c.raddr, c.rport, c.pid, c.comm,"
 		" c.container, c.wscale_ok, c.snd_wscale, c.rcv_wscale, c.listener, c.first_ts, c.last_ts,"
 		" c.bytes_acked, c.bytes_received, c.retransmits, c.rtt_min_us, c.rtt_avg_us, c.rtt_max_us,"
@@ -130,11 +130,11 @@ static int load_conns(sqlite3 *db, struct nt_analysis *a, char *err)
 	for (size_t i = 0; i < n; i++) {
 		if (i && ids[i] == ids[i - 1])
 			continue;
-		sqlite3_bind_int64(s, 1, ids[i]);
-		if (sqlite3_step(s) == SQLITE_ROW) {
+		nt_stmt_bind_int(s, 1, ids[i]);
+		if (nt_stmt_step(s) == NT_STORE_ROW) {
 			struct nt_conninfo *c = &a->conns[a->nconns++];
-#define T(i) ((const char *)sqlite3_column_text(s, i))
-#define I(i, d) (sqlite3_column_type(s, i) == SQLITE_NULL ? (d) : sqlite3_column_int64(s, i))
+#define T(i) (nt_col_text(s, i))
+#define I(i, d) (nt_col_type(s, i) == NT_COL_NULL ? (d) : nt_col_int(s, i))
 			c->conn_id = ids[i];
 			c->host_id = I(1, 0);
 			snprintf(c->host, sizeof(c->host), "%s", T(2) ? T(2) : "");
@@ -160,9 +160,9 @@ static int load_conns(sqlite3 *db, struct nt_analysis *a, char *err)
 #undef T
 #undef I
 		}
-		sqlite3_reset(s);
+		nt_stmt_reset(s);
 	}
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 	ret = 0;
 	goto out;
 oom:
@@ -284,27 +284,27 @@ static const char *drop_hint(const char *what)
 
 /* The median RTT (ms) of the other connections of conn's local service (same host and local
  * address:port): what the service's RTT was before or beside this connection. -1 if unknown. */
-static double service_rtt_ms(sqlite3 *db, const struct nt_conninfo *c)
+static double service_rtt_ms(struct nt_store *db, const struct nt_conninfo *c)
 {
-	sqlite3_stmt *s = NULL;
+	struct nt_stmt *s = NULL;
 	double v = -1;
 
 	if (!db || !c)
 		return -1;
-	if (sqlite3_prepare_v2(db,
+	if ((s = nt_store_prepare(db,
 			       "SELECT o.rtt_avg_us FROM connections o JOIN connections x ON x.conn_id = ?"
 			       " WHERE o.host_id = x.host_id AND o.laddr = x.laddr AND o.lport = x.lport"
 			       " AND o.conn_id <> x.conn_id AND o.listener = 0 AND o.rtt_avg_us > 0 ORDER BY o.rtt_avg_us",
-			       -1, &s, NULL) == SQLITE_OK) {
+			       NULL))) {
 		int64_t v_[64];
 		int n = 0;
-		sqlite3_bind_int64(s, 1, c->conn_id);
-		while (n < 64 && sqlite3_step(s) == SQLITE_ROW)
-			v_[n++] = sqlite3_column_int64(s, 0);
+		nt_stmt_bind_int(s, 1, c->conn_id);
+		while (n < 64 && nt_stmt_step(s) == NT_STORE_ROW)
+			v_[n++] = nt_col_int(s, 0);
 		if (n)
 			v = (double)v_[n / 2] / 1000.0;
 	}
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 	return v;
 }
 
@@ -339,42 +339,42 @@ static void ctx_text(const struct nt_analysis *a, const struct kstat *k, char *b
  * *both_on is set when both ends of some unscaled connection had it on (a
  * middlebox stripped the option).
  */
-static void wscale_culprit(sqlite3 *db, const struct nt_analysis *a, struct nt_incident *in, int *both_on)
+static void wscale_culprit(struct nt_store *db, const struct nt_analysis *a, struct nt_incident *in, int *both_on)
 {
 	struct vote { int64_t host, netns, pid, n; } v[16];
 	size_t nv = 0, best = 0;
-	sqlite3_stmt *s = NULL;
+	struct nt_stmt *s = NULL;
 	struct nt_culprit *cu = &in->culprit;
 
 	memset(cu, 0, sizeof(*cu));
 	*both_on = 0;
-	if (!db || sqlite3_prepare_v2(db,
+	if (!db || !(s = nt_store_prepare(db,
 			"SELECT c.host_id, c.netns, c.pid, c.opt_sysctl, p.host_id, p.netns, p.pid, p.opt_sysctl"
 			" FROM connections c LEFT JOIN connections p ON p.laddr = c.raddr AND p.lport = c.rport"
 			" AND p.raddr = c.laddr AND p.rport = c.lport AND p.listener = 0 AND p.conn_id <> c.conn_id"
-			" WHERE c.conn_id = ?", -1, &s, NULL) != SQLITE_OK) {
-		sqlite3_finalize(s);
+			" WHERE c.conn_id = ?", NULL))) {
+		nt_stmt_finalize(s);
 		return;
 	}
 	for (size_t i = 0; i < in->nconns; i++) {
 		const struct nt_conninfo *c = nt_analysis_conn(a, in->conns[i]);
 		if (!c || c->listener || c->wscale_ok != 0)
 			continue;
-		sqlite3_bind_int64(s, 1, c->conn_id);
-		while (sqlite3_step(s) == SQLITE_ROW) {
+		nt_stmt_bind_int(s, 1, c->conn_id);
+		while (nt_stmt_step(s) == NT_STORE_ROW) {
 			int col = -1;
-			int mine = sqlite3_column_type(s, 3) != SQLITE_NULL && !(sqlite3_column_int(s, 3) & NT_OPT_WSCALE_BIT);
-			int peer = sqlite3_column_type(s, 7) != SQLITE_NULL && !(sqlite3_column_int(s, 7) & NT_OPT_WSCALE_BIT);
+			int mine = nt_col_type(s, 3) != NT_COL_NULL && !((int)nt_col_int(s, 3) & NT_OPT_WSCALE_BIT);
+			int peer = nt_col_type(s, 7) != NT_COL_NULL && !((int)nt_col_int(s, 7) & NT_OPT_WSCALE_BIT);
 			if (mine)
 				col = 0;
 			else if (peer)
 				col = 4;
-			else if (sqlite3_column_type(s, 3) != SQLITE_NULL && sqlite3_column_type(s, 7) != SQLITE_NULL)
+			else if (nt_col_type(s, 3) != NT_COL_NULL && nt_col_type(s, 7) != NT_COL_NULL)
 				*both_on = 1;
 			if (col < 0)
 				continue;
-			int64_t h = sqlite3_column_int64(s, col), ns = sqlite3_column_int64(s, col + 1),
-				pid = sqlite3_column_int64(s, col + 2);
+			int64_t h = nt_col_int(s, col), ns = nt_col_int(s, col + 1),
+				pid = nt_col_int(s, col + 2);
 			size_t k;
 			for (k = 0; k < nv; k++)
 				if (v[k].host == h && v[k].netns == ns && v[k].pid == pid)
@@ -385,9 +385,9 @@ static void wscale_culprit(sqlite3 *db, const struct nt_analysis *a, struct nt_i
 				v[k].n++;
 			break; /* one vote per connection */
 		}
-		sqlite3_reset(s);
+		nt_stmt_reset(s);
 	}
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 	s = NULL;
 	if (!nv)
 		return;
@@ -398,7 +398,7 @@ static void wscale_culprit(sqlite3 *db, const struct nt_analysis *a, struct nt_i
 	cu->host_id = v[best].host;
 	cu->pid = (uint32_t)v[best].pid;
 	snprintf(cu->setting, sizeof(cu->setting), "net.ipv4.tcp_window_scaling=0");
-	if (sqlite3_prepare_v2(db,
+	if ((s = nt_store_prepare(db,
 			"SELECT h.hostname, n.name, count(*), sum(c.wscale_ok = 0),"
 			" (SELECT group_concat(laddr, ', ') FROM (SELECT DISTINCT laddr FROM connections x WHERE x.host_id = ?1"
 			"   AND x.netns = ?2 AND x.pid = ?3 AND x.listener = 0 ORDER BY laddr LIMIT 3)),"
@@ -406,23 +406,23 @@ static void wscale_culprit(sqlite3 *db, const struct nt_analysis *a, struct nt_i
 			" FROM connections c JOIN hosts h USING (host_id)"
 			" LEFT JOIN netns n ON n.host_id = c.host_id AND n.inode = c.netns"
 			" WHERE c.host_id = ?1 AND c.netns = ?2 AND c.pid = ?3 AND c.listener = 0 AND c.wscale_ok IS NOT NULL",
-			-1, &s, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(s, 1, v[best].host);
-		sqlite3_bind_int64(s, 2, v[best].netns);
-		sqlite3_bind_int64(s, 3, v[best].pid);
-		if (sqlite3_step(s) == SQLITE_ROW) {
-#define T(i) (sqlite3_column_text(s, i) ? (const char *)sqlite3_column_text(s, i) : "")
+			NULL))) {
+		nt_stmt_bind_int(s, 1, v[best].host);
+		nt_stmt_bind_int(s, 2, v[best].netns);
+		nt_stmt_bind_int(s, 3, v[best].pid);
+		if (nt_stmt_step(s) == NT_STORE_ROW) {
+#define T(i) (nt_col_text(s, i) ? nt_col_text(s, i) : "")
 			snprintf(cu->host, sizeof(cu->host), "%s", T(0));
 			snprintf(cu->netns, sizeof(cu->netns), "%s", T(1));
-			cu->connections = sqlite3_column_int64(s, 2);
-			cu->unscaled = sqlite3_column_int64(s, 3);
+			cu->connections = nt_col_int(s, 2);
+			cu->unscaled = nt_col_int(s, 3);
 			snprintf(cu->addrs, sizeof(cu->addrs), "%s", T(4));
 			snprintf(cu->comm, sizeof(cu->comm), "%s", T(5));
 			container_short(cu->container, sizeof(cu->container), T(6));
 #undef T
 		}
 	}
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 }
 
 /* "python3[4242] (container 3f2a9c1b7d4e)": a process label with its container. */
@@ -440,7 +440,7 @@ static char *proc_ctr(const char *comm, uint32_t pid, const char *container, cha
 
 /* The fix of an incident whose connections lack window scaling, naming the
  * end that switched it off; the end that offered it is never the one to change. */
-static void wscale_fix(sqlite3 *db, const struct nt_analysis *a, struct nt_incident *in, const char *then)
+static void wscale_fix(struct nt_store *db, const struct nt_analysis *a, struct nt_incident *in, const char *then)
 {
 	char who[160], where[200] = "";
 	int both_on;
@@ -496,7 +496,7 @@ static void related_text(const struct nt_incident *in, char *buf, size_t len)
 	}
 }
 
-static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *db)
+static void cause_chain(struct nt_analysis *a, struct nt_incident *in, struct nt_store *db)
 {
 	struct kstat k;
 	char proc[200], d1[32], d2[32], peer[300] = "the peer";
@@ -925,55 +925,55 @@ static int cmp_find_time(const void *a, const void *b, void *ctx)
 	return x->impact < y->impact ? 1 : x->impact > y->impact ? -1 : 0;
 }
 
-static void lookup_names(sqlite3 *db, struct nt_incident *in)
+static void lookup_names(struct nt_store *db, struct nt_incident *in)
 {
-	sqlite3_stmt *s = NULL;
+	struct nt_stmt *s = NULL;
 
-	if (sqlite3_prepare_v2(db, "SELECT hostname FROM hosts WHERE host_id = ?", -1, &s, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(s, 1, in->host_id);
-		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-			snprintf(in->host, sizeof(in->host), "%s", (const char *)sqlite3_column_text(s, 0));
+	if ((s = nt_store_prepare(db, "SELECT hostname FROM hosts WHERE host_id = ?", NULL))) {
+		nt_stmt_bind_int(s, 1, in->host_id);
+		if (nt_stmt_step(s) == NT_STORE_ROW && nt_col_text(s, 0))
+			snprintf(in->host, sizeof(in->host), "%s", nt_col_text(s, 0));
 	}
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 	s = NULL;
 	if (!in->pid || in->comm[0])
 		return;
-	if (sqlite3_prepare_v2(db, "SELECT comm, container FROM processes WHERE host_id = ? AND pid = ?", -1, &s, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(s, 1, in->host_id);
-		sqlite3_bind_int64(s, 2, in->pid);
-		if (sqlite3_step(s) == SQLITE_ROW) {
-			if (sqlite3_column_text(s, 0))
-				snprintf(in->comm, sizeof(in->comm), "%s", (const char *)sqlite3_column_text(s, 0));
-			if (sqlite3_column_text(s, 1))
-				container_short(in->container, sizeof(in->container), (const char *)sqlite3_column_text(s, 1));
+	if ((s = nt_store_prepare(db, "SELECT comm, container FROM processes WHERE host_id = ? AND pid = ?", NULL))) {
+		nt_stmt_bind_int(s, 1, in->host_id);
+		nt_stmt_bind_int(s, 2, in->pid);
+		if (nt_stmt_step(s) == NT_STORE_ROW) {
+			if (nt_col_text(s, 0))
+				snprintf(in->comm, sizeof(in->comm), "%s", nt_col_text(s, 0));
+			if (nt_col_text(s, 1))
+				container_short(in->container, sizeof(in->container), nt_col_text(s, 1));
 		}
 	}
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 }
 
-void nt_data_range(sqlite3 *db, int64_t *first, int64_t *last)
+void nt_data_range(struct nt_store *db, int64_t *first, int64_t *last)
 {
-	*first = nt_db_int(db, "SELECT min(t) FROM (SELECT min(first_ts) AS t FROM chunks UNION ALL"
+	*first = nt_store_int(db, "SELECT min(t) FROM (SELECT min(first_ts) AS t FROM chunks UNION ALL"
 			       " SELECT min(from_ts) FROM losses UNION ALL SELECT min(created_ts) FROM chunks)", 0);
-	*last = nt_db_int(db, "SELECT max(t) FROM (SELECT max(last_ts) AS t FROM chunks UNION ALL"
+	*last = nt_store_int(db, "SELECT max(t) FROM (SELECT max(last_ts) AS t FROM chunks UNION ALL"
 			      " SELECT max(to_ts) FROM losses)", 0);
 	if (*last < *first)
 		*last = *first;
 }
 
-static void data_summary(sqlite3 *db, struct nt_analysis *a)
+static void data_summary(struct nt_store *db, struct nt_analysis *a)
 {
-	sqlite3_stmt *s = NULL;
+	struct nt_stmt *s = NULL;
 
 	nt_data_range(db, &a->data_first, &a->data_last);
-	a->events = nt_db_int(db, "SELECT sum(events) FROM chunks", 0);
-	a->chunks = nt_db_int(db, "SELECT count(*) FROM chunks", 0);
-	a->connections = nt_db_int(db, "SELECT count(*) FROM connections", 0);
-	a->lost_events = nt_db_int(db, "SELECT sum(count) FROM losses", 0);
-	if (sqlite3_prepare_v2(db, "SELECT group_concat(hostname, ', ') FROM (SELECT DISTINCT hostname FROM hosts ORDER BY hostname)",
-			       -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-		snprintf(a->hosts, sizeof(a->hosts), "%s", (const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
+	a->events = nt_store_int(db, "SELECT sum(events) FROM chunks", 0);
+	a->chunks = nt_store_int(db, "SELECT count(*) FROM chunks", 0);
+	a->connections = nt_store_int(db, "SELECT count(*) FROM connections", 0);
+	a->lost_events = nt_store_int(db, "SELECT sum(count) FROM losses", 0);
+	if ((s = nt_store_prepare(db, "SELECT group_concat(hostname, ', ') FROM (SELECT DISTINCT hostname FROM hosts ORDER BY hostname)",
+			       NULL)) && nt_stmt_step(s) == NT_STORE_ROW && nt_col_text(s, 0))
+		snprintf(a->hosts, sizeof(a->hosts), "%s", nt_col_text(s, 0));
+	nt_stmt_finalize(s);
 }
 
 /* Evidence that shows no problem of its own: spurious retransmissions, and
@@ -1133,7 +1133,7 @@ static int fold_into(struct nt_analysis *a, struct nt_incident *into, struct nt_
 
 /* Removes the incidents whose findings were folded into others and reloads
  * the connections (folded findings may name new ones). */
-static int drop_emptied(struct nt_analysis *a, sqlite3 *db, char *err)
+static int drop_emptied(struct nt_analysis *a, struct nt_store *db, char *err)
 {
 	size_t w = 0;
 
@@ -1259,7 +1259,7 @@ static int fold_listen_clients(struct nt_analysis *a, int64_t gap)
 	return changed;
 }
 
-static int fold_queue_context(struct nt_analysis *a, sqlite3 *db, int64_t gap, char *err)
+static int fold_queue_context(struct nt_analysis *a, struct nt_store *db, int64_t gap, char *err)
 {
 	int changed = fold_listen_clients(a, gap);
 
@@ -1322,21 +1322,21 @@ oom:
  * congestion incidents of that time (its RTT, window, retransmits, queue
  * drops) join it as context.
  */
-static int find_fillers(struct nt_analysis *a, sqlite3 *db, int64_t gap, char *err)
+static int find_fillers(struct nt_analysis *a, struct nt_store *db, int64_t gap, char *err)
 {
-	sqlite3_stmt *s = NULL;
+	struct nt_stmt *s = NULL;
 	int changed = 0;
 
-	if (sqlite3_prepare_v2(db,
+	if (!(s = nt_store_prepare(db,
 			"SELECT c.host_id, h.hostname, c.pid, max(c.comm), max(c.container), count(*), sum(c.bytes_acked),"
 			" v.raddr FROM connections v JOIN connections c ON c.host_id = v.host_id AND c.raddr = v.raddr"
 			" JOIN hosts h ON h.host_id = c.host_id"
 			" WHERE v.conn_id = ?1 AND c.conn_id <> v.conn_id AND c.listener = 0 AND c.pid <> v.pid"
 			" AND c.first_ts <= ?3 AND c.last_ts >= ?2 AND c.bytes_acked >= 65536"
 			" GROUP BY c.host_id, c.pid HAVING sum(c.bytes_acked) >= 1000000"
-			" ORDER BY sum(c.bytes_acked) DESC LIMIT 2", -1, &s, NULL) != SQLITE_OK) {
-		snprintf(err, NT_ERRLEN, "filler query: %s", sqlite3_errmsg(db));
-		sqlite3_finalize(s);
+			" ORDER BY sum(c.bytes_acked) DESC LIMIT 2", NULL))) {
+		snprintf(err, NT_ERRLEN, "filler query: %s", nt_store_errmsg(db));
+		nt_stmt_finalize(s);
 		return -1;
 	}
 	for (size_t i = 0; i < a->ninc; i++) {
@@ -1353,26 +1353,26 @@ static int find_fillers(struct nt_analysis *a, sqlite3 *db, int64_t gap, char *e
 		}
 		if (!top)
 			continue;
-		sqlite3_bind_int64(s, 1, top->conn_id);
-		sqlite3_bind_int64(s, 2, in->t_start - NS);
-		sqlite3_bind_int64(s, 3, in->t_end + NS);
+		nt_stmt_bind_int(s, 1, top->conn_id);
+		nt_stmt_bind_int(s, 2, in->t_start - NS);
+		nt_stmt_bind_int(s, 3, in->t_end + NS);
 		in->nrelated = 0;
-		while (sqlite3_step(s) == SQLITE_ROW && in->nrelated < sizeof(in->related) / sizeof(in->related[0])) {
+		while (nt_stmt_step(s) == NT_STORE_ROW && in->nrelated < sizeof(in->related) / sizeof(in->related[0])) {
 			struct nt_related *r = &in->related[in->nrelated++];
-#define T(k) (sqlite3_column_text(s, k) ? (const char *)sqlite3_column_text(s, k) : "")
+#define T(k) (nt_col_text(s, k) ? nt_col_text(s, k) : "")
 			memset(r, 0, sizeof(*r));
 			snprintf(r->role, sizeof(r->role), "filler");
-			r->host_id = sqlite3_column_int64(s, 0);
+			r->host_id = nt_col_int(s, 0);
 			snprintf(r->host, sizeof(r->host), "%s", T(1));
-			r->pid = (uint32_t)sqlite3_column_int64(s, 2);
+			r->pid = (uint32_t)nt_col_int(s, 2);
 			snprintf(r->comm, sizeof(r->comm), "%s", T(3));
 			container_short(r->container, sizeof(r->container), T(4));
-			r->connections = sqlite3_column_int64(s, 5);
-			r->bytes = sqlite3_column_int64(s, 6);
+			r->connections = nt_col_int(s, 5);
+			r->bytes = nt_col_int(s, 6);
 			snprintf(r->dest, sizeof(r->dest), "%s", T(7));
 #undef T
 		}
-		sqlite3_reset(s);
+		nt_stmt_reset(s);
 		if (!in->nrelated)
 			continue;
 		changed = 1;
@@ -1405,7 +1405,7 @@ static int find_fillers(struct nt_analysis *a, sqlite3 *db, int64_t gap, char *e
 			in->primary = pk;
 		}
 	}
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 	s = NULL;
 	if (!changed)
 		return 0;
@@ -1416,12 +1416,12 @@ static int find_fillers(struct nt_analysis *a, sqlite3 *db, int64_t gap, char *e
 			cause_chain(a, &a->inc[i], db);
 	return 0;
 oom:
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 	snprintf(err, NT_ERRLEN, "out of memory");
 	return -1;
 }
 
-int nt_analyze(sqlite3 *db, const struct nt_filter *flt, const struct nt_detect_opts *o,
+int nt_analyze(struct nt_store *db, const struct nt_filter *flt, const struct nt_detect_opts *o,
 	       struct nt_analysis *a, char *err)
 {
 	struct item *items = NULL;
@@ -1437,10 +1437,10 @@ int nt_analyze(sqlite3 *db, const struct nt_filter *flt, const struct nt_detect_
 	/* A database imported by an older nettape lacks the columns the detectors read
 	 * (read-only opens cannot add them): say how to upgrade it. */
 	{
-		sqlite3_stmt *chk = NULL;
-		int ok = sqlite3_prepare_v2(db, "SELECT c.undone, k.opt_sysctl, k.dsack_dups FROM cong c, connections k LIMIT 0",
-					    -1, &chk, NULL) == SQLITE_OK;
-		sqlite3_finalize(chk);
+		struct nt_stmt *chk = NULL;
+		int ok = !!(chk = nt_store_prepare(db, "SELECT c.undone, k.opt_sysctl, k.dsack_dups FROM cong c, connections k LIMIT 0",
+					    NULL));
+		nt_stmt_finalize(chk);
 		if (!ok) {
 			snprintf(err, NT_ERRLEN, "the database was imported by an older nettape (no cong.undone column): "
 				 "run 'nettape import TAPE -o DB' on it once more, which upgrades it in place");
@@ -1448,7 +1448,7 @@ int nt_analyze(sqlite3 *db, const struct nt_filter *flt, const struct nt_detect_
 			return -1;
 		}
 	}
-	if (nt_detect_all(nt_store_of_sqlite(db), flt, o, &a->findings, err)) {
+	if (nt_detect_all(db, flt, o, &a->findings, err)) {
 		nt_analysis_free(a);
 		return -1;
 	}

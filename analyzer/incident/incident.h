@@ -20,7 +20,7 @@
  * Everything in struct nt_analysis is owned by it; free with nt_analysis_free().
  */
 
-#include <sqlite3.h>
+#include "store/store.h"
 
 #include "detect/detect.h"
 
@@ -102,7 +102,7 @@ struct nt_analysis {
 };
 
 /* Runs detectors and correlation. Returns 0, or -1 with err (NT_ERRLEN). */
-int nt_analyze(sqlite3 *db, const struct nt_filter *f, const struct nt_detect_opts *o,
+int nt_analyze(struct nt_store *st, const struct nt_filter *f, const struct nt_detect_opts *o,
 	       struct nt_analysis *a, char *err);
 void nt_analysis_free(struct nt_analysis *a);
 
@@ -113,7 +113,7 @@ static inline size_t nt_analysis_shown(const struct nt_analysis *a)
 }
 
 /* First and last wall-clock time of the data (events, losses, chunk creation). */
-void nt_data_range(sqlite3 *db, int64_t *first, int64_t *last);
+void nt_data_range(struct nt_store *st, int64_t *first, int64_t *last);
 
 /* The connection record of conn_id, or NULL. */
 const struct nt_conninfo *nt_analysis_conn(const struct nt_analysis *a, int64_t conn_id);

@@ -114,7 +114,7 @@ static void run_case(const struct expect *e)
 	nt_detect_opts_default(&o);
 	for (int i = 0; e->set[i]; i++)
 		CHECK_MSG(nt_detect_opts_set(&o, e->set[i], err) == 0, "%s", err);
-	if (nt_analyze(db, &f, &o, &a, err)) {
+	if (nt_analyze(nt_store_of_sqlite(db), &f, &o, &a, err)) {
 		CHECK_MSG(0, "%s: analyze: %s", e->scenario, err);
 		sqlite3_close(db);
 		return;
@@ -145,7 +145,7 @@ static void duplicates(void)
 	struct nt_analysis a;
 
 	nt_detect_opts_default(&o);
-	CHECK_MSG(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
+	CHECK_MSG(nt_analyze(nt_store_of_sqlite(db), &f, &o, &a, err) == 0, "%s", err);
 	CHECK_MSG(a.ninc == 0 && a.nnotes == 1 && a.inc[0].impact < 1.0,
 	      "duplicates: %zu incidents, %zu notes, impact %.2f, expected one note < 1 (a real drop scores >= 1.1)",
 	      a.ninc, a.nnotes, a.nnotes ? a.inc[0].impact : -1.0);
@@ -166,7 +166,7 @@ static void filters(void)
 	const int64_t base = 1795312800LL * 1000000000LL;
 
 	nt_detect_opts_default(&o);
-	CHECK_MSG(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
+	CHECK_MSG(nt_analyze(nt_store_of_sqlite(db), &f, &o, &a, err) == 0, "%s", err);
 	/* 9 findings groups: the single teardown reset is a note. */
 	CHECK_MSG(a.ninc == 8 && a.nnotes == 1, "all: %zu incidents and %zu notes, expected 8 and 1", a.ninc, a.nnotes);
 	for (size_t i = 1; i < a.ninc; i++)
@@ -177,20 +177,20 @@ static void filters(void)
 	/* The RTO scenario runs at +360 s: a window around it sees only that. */
 	f.from = base + 365 * 1000000000LL;
 	f.to = base + 375 * 1000000000LL;
-	CHECK_MSG(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
+	CHECK_MSG(nt_analyze(nt_store_of_sqlite(db), &f, &o, &a, err) == 0, "%s", err);
 	CHECK_MSG(a.ninc == 1 && a.inc[0].primary == NT_F_RTO, "all --from/--to: expected only the RTO incident, got %zu", a.ninc);
 	nt_analysis_free(&a);
 
 	memset(&f, 0, sizeof(f));
 	f.pid = 4242;
-	CHECK_MSG(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
+	CHECK_MSG(nt_analyze(nt_store_of_sqlite(db), &f, &o, &a, err) == 0, "%s", err);
 	CHECK_MSG(a.ninc == 1 && a.inc[0].pid == 4242, "all --pid 4242: expected one incident of pid 4242, got %zu", a.ninc);
 	nt_analysis_free(&a);
 
 	memset(&f, 0, sizeof(f));
 	f.conn_id = nt_db_int(db, "SELECT conn_id FROM connections WHERE cookie = 601", 0);
 	CHECK_MSG(f.conn_id > 0, "all: connection of cookie 601 not found");
-	CHECK_MSG(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
+	CHECK_MSG(nt_analyze(nt_store_of_sqlite(db), &f, &o, &a, err) == 0, "%s", err);
 	CHECK_MSG(a.ninc == 1 && a.inc[0].primary == NT_F_RTT_SPIKE, "all --conn: expected the RTT incident, got %zu", a.ninc);
 	nt_analysis_free(&a);
 	sqlite3_close(db);
@@ -244,7 +244,7 @@ static void two_hosts(void)
 	CHECK_MSG(nt_import(db, paths, 2, NULL, &st, err) == 0, "%s", err);
 	CHECK_MSG(nt_db_int(db, "SELECT count(*) FROM hosts", 0) == 2, "two hosts: hosts table");
 	nt_detect_opts_default(&o);
-	CHECK_MSG(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
+	CHECK_MSG(nt_analyze(nt_store_of_sqlite(db), &f, &o, &a, err) == 0, "%s", err);
 	CHECK_MSG(a.ninc == 1 && a.inc[0].primary == NT_F_LISTEN_OVERFLOW, "two hosts: one listen incident, got %zu", a.ninc);
 	for (size_t i = 0; i < a.findings.n; i++)
 		if (a.findings.v[i].kind == NT_F_LISTEN_OVERFLOW)
