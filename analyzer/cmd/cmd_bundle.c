@@ -117,7 +117,7 @@ static int slice_report(const char *db_path, const char *tape_dir, const char *r
 	memset(&st, 0, sizeof(st));
 	if (nt_db_open(db_path, NT_DB_WRITE, &db, err))
 		goto cleanup;
-	if (nt_import(db, paths, 1, &io, &st, err))
+	if (nt_import(nt_store_of_sqlite(db), paths, 1, &io, &st, err))
 		goto cleanup;
 	if (st.chunks_failed) {
 		snprintf(err, NT_ERRLEN, "'nettape import' could not read %" PRIu64 " chunk(s) of the slice",

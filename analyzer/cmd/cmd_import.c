@@ -145,7 +145,7 @@ int cmd_import(int argc, char **argv)
 		free(caps);
 		return 1;
 	}
-	if (ntapes && nt_import(db, tapes, ntapes, &io, &st, err)) {
+	if (ntapes && nt_import(nt_store_of_sqlite(db), tapes, ntapes, &io, &st, err)) {
 		if (u.bar)
 			fputc('\n', stderr);
 		fprintf(stderr, "nettape import: %s\n", err);

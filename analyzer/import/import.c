@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "store/db.h"
+#include "store/store.h"
 #include "util/hmap.h"
 #include "import/import.h"
 #include "packet.h"
@@ -93,11 +93,11 @@ static const char *const stmt_sql[S_COUNT] = {
 };
 
 struct importer {
-	sqlite3 *db;
+	struct nt_store *db;
 	char *err;
 	const struct nt_import_opts *opts;
 	struct nt_import_stats *st;
-	sqlite3_stmt *s[S_COUNT];
+	struct nt_stmt *s[S_COUNT];
 	struct iconn *conns;
 	size_t nconns, capconns;
 	int64_t next_conn_id;
@@ -127,7 +127,7 @@ struct importer {
 
 static int fail_sql(struct importer *im, const char *what)
 {
-	snprintf(im->err, NT_ERRLEN, "%s: %s", what, sqlite3_errmsg(im->db));
+	snprintf(im->err, NT_ERRLEN, "%s: %s", what, nt_store_errmsg(im->db));
 	return -1;
 }
 
@@ -348,15 +348,15 @@ static int64_t conn_of(struct importer *im, const struct nt_conn *orig, int64_t 
 	return idx;
 }
 
-static inline void bind_conn(sqlite3_stmt *s, int i, struct importer *im, int64_t idx)
+static inline void bind_conn(struct nt_stmt *s, int i, struct importer *im, int64_t idx)
 {
 	if (idx < 0)
-		sqlite3_bind_null(s, i);
+		nt_stmt_bind_null(s, i);
 	else
-		sqlite3_bind_int64(s, i, im->conns[idx].conn_id);
+		nt_stmt_bind_int(s, i, im->conns[idx].conn_id);
 }
 
-#define BI(s, i, v) sqlite3_bind_int64((s), (i), (sqlite3_int64)(v))
+#define BI(s, i, v) nt_stmt_bind_int((s), (i), (int64_t)(v))
 
 static int64_t intern(struct importer *im, struct smap *m, int stmt, const char *name)
 {
@@ -364,14 +364,14 @@ static int64_t intern(struct importer *im, struct smap *m, int stmt, const char 
 
 	if (smap_get(m, name, &id))
 		return id;
-	sqlite3_stmt *s = im->s[stmt];
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		sqlite3_reset(s);
+	struct nt_stmt *s = im->s[stmt];
+	nt_stmt_bind_text(s, 1, name);
+	if (nt_stmt_step(s) != NT_STORE_DONE) {
+		nt_stmt_reset(s);
 		return -1;
 	}
-	sqlite3_reset(s);
-	id = sqlite3_last_insert_rowid(im->db);
+	nt_stmt_reset(s);
+	id = nt_store_last_id(im->db);
 	smap_put(m, name, id);
 	return id;
 }
@@ -432,18 +432,18 @@ static void symbol_of(struct importer *im, uint64_t addr, int64_t *sym_id, int64
 	hmap_put(&im->sym_cache, addr, (int64_t)im->nsym++);
 }
 
-static int step(struct importer *im, sqlite3_stmt *s, const char *what)
+static int step(struct importer *im, struct nt_stmt *s, const char *what)
 {
-	int rc = sqlite3_step(s);
+	int rc = nt_stmt_step(s);
 
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
+	nt_stmt_reset(s);
+	if (rc != NT_STORE_DONE)
 		return fail_sql(im, what);
 	return 0;
 }
 
 /* Binds the common prefix (chunk_id, conn_id, ts, ts_boot). */
-static void bind_head(struct importer *im, sqlite3_stmt *s, int64_t idx, int64_t ts, uint64_t boot)
+static void bind_head(struct importer *im, struct nt_stmt *s, int64_t idx, int64_t ts, uint64_t boot)
 {
 	BI(s, 1, im->chunk_id);
 	bind_conn(s, 2, im, idx);
@@ -493,111 +493,11 @@ static void apply_handshake(struct iconn *c, const struct nt_ev_state *e)
 }
 
 /*
- * Sample rows reach SQLite through an eponymous virtual table that reads
- * the pending buffer ("INSERT INTO samples SELECT * FROM nt_sample_feed"):
- * one statement per SAMPLE_BATCH rows, and no sqlite3_bind_*() per column,
- * which costs more than the insert itself on the bulk path.
+ * Sample rows reach the store through a feed (store.h) that reads the pending
+ * buffer ("INSERT INTO samples SELECT * FROM nt_sample_feed"): one statement
+ * per SAMPLE_BATCH rows, and no bind per column, which costs more than the
+ * insert itself on the bulk path.
  */
-struct feed_cursor {
-	sqlite3_vtab_cursor base;
-	unsigned row;
-};
-
-static int feed_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out, char **err)
-{
-	sqlite3_vtab *v;
-	int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(c0,c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,c11,c12)");
-
-	if (rc != SQLITE_OK)
-		return rc;
-	v = sqlite3_malloc(sizeof(*v));
-	if (!v)
-		return SQLITE_NOMEM;
-	memset(v, 0, sizeof(*v));
-	*out = v;
-	return SQLITE_OK;
-}
-
-static int feed_disconnect(sqlite3_vtab *v)
-{
-	sqlite3_free(v);
-	return SQLITE_OK;
-}
-
-static int feed_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
-{
-	info->estimatedCost = SAMPLE_BATCH;
-	info->estimatedRows = SAMPLE_BATCH;
-	return SQLITE_OK;
-}
-
-static int feed_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
-{
-	struct feed_cursor *c = sqlite3_malloc(sizeof(*c));
-
-	if (!c)
-		return SQLITE_NOMEM;
-	memset(c, 0, sizeof(*c));
-	*out = &c->base;
-	return SQLITE_OK;
-}
-
-static int feed_close(sqlite3_vtab_cursor *c)
-{
-	sqlite3_free(c);
-	return SQLITE_OK;
-}
-
-/* The import whose buffer the feed reads: set before each flush (a module's aux pointer
- * would outlive the importer on the stack when a connection imports twice). */
-static _Thread_local struct importer *feed_importer;
-
-static int feed_filter(sqlite3_vtab_cursor *c, int idx, const char *idxs, int argc, sqlite3_value **argv)
-{
-	((struct feed_cursor *)c)->row = 0;
-	return SQLITE_OK;
-}
-
-static int feed_next(sqlite3_vtab_cursor *c)
-{
-	((struct feed_cursor *)c)->row++;
-	return SQLITE_OK;
-}
-
-static int feed_eof(sqlite3_vtab_cursor *c)
-{
-	return ((struct feed_cursor *)c)->row >= feed_importer->sn;
-}
-
-static int feed_column(sqlite3_vtab_cursor *c, sqlite3_context *ctx, int col)
-{
-	int64_t v = feed_importer->sbuf[((struct feed_cursor *)c)->row][col];
-
-	if (col == 1 && v < 0)
-		sqlite3_result_null(ctx);
-	else
-		sqlite3_result_int64(ctx, v);
-	return SQLITE_OK;
-}
-
-static int feed_rowid(sqlite3_vtab_cursor *c, sqlite3_int64 *rowid)
-{
-	*rowid = ((struct feed_cursor *)c)->row;
-	return SQLITE_OK;
-}
-
-static const sqlite3_module feed_module = {
-	.xConnect = feed_connect,
-	.xBestIndex = feed_best_index,
-	.xDisconnect = feed_disconnect,
-	.xOpen = feed_open,
-	.xClose = feed_close,
-	.xFilter = feed_filter,
-	.xNext = feed_next,
-	.xEof = feed_eof,
-	.xColumn = feed_column,
-	.xRowid = feed_rowid,
-};
 
 /* Writes the pending sample rows. */
 static int flush_samples(struct importer *im)
@@ -606,8 +506,10 @@ static int flush_samples(struct importer *im)
 
 	if (!im->sn)
 		return 0;
-	feed_importer = im;
+	struct nt_feed feed = { &im->sbuf[0][0], im->sn, SAMPLE_COLS, 1 };
+	nt_store_feed_set(&feed);
 	rc = step(im, im->s[S_SAMPLE_MULTI], "insert samples");
+	nt_store_feed_set(NULL);
 	im->sn = 0;
 	return rc;
 }
@@ -659,7 +561,7 @@ static int ev_drop(struct importer *im, const struct tape_record *rec, int64_t t
 {
 	const struct nt_ev_drop *e = rec->data;
 	int64_t idx = conn_of(im, &e->c, ts, 0);
-	sqlite3_stmt *s = im->s[S_DROP];
+	struct nt_stmt *s = im->s[S_DROP];
 	char a[64], b[64];
 	int64_t sym, off;
 
@@ -670,14 +572,14 @@ static int ev_drop(struct importer *im, const struct tape_record *rec, int64_t t
 	BI(s, 5, e->c.netns);
 	BI(s, 6, e->c.pid);
 	BI(s, 7, e->c.family);
-	sqlite3_bind_text(s, 8, a, -1, SQLITE_TRANSIENT);
+	nt_stmt_bind_text(s, 8, a);
 	BI(s, 9, e->c.sport);
-	sqlite3_bind_text(s, 10, b, -1, SQLITE_TRANSIENT);
+	nt_stmt_bind_text(s, 10, b);
 	BI(s, 11, e->c.dport);
 	BI(s, 12, (e->c.flags & NT_CONN_F_PKT_ORDER) ? 1 : 0);
 	BI(s, 13, reason_id(im, e->reason));
 	if (sym < 0)
-		sqlite3_bind_null(s, 14);
+		nt_stmt_bind_null(s, 14);
 	else
 		BI(s, 14, sym);
 	BI(s, 15, off);
@@ -695,7 +597,7 @@ static int ev_retrans(struct importer *im, const struct tape_record *rec, int64_
 {
 	const struct nt_ev_retrans *e = rec->data;
 	int64_t idx = conn_of(im, &e->c, ts, 1);
-	sqlite3_stmt *s = im->s[S_RETRANS];
+	struct nt_stmt *s = im->s[S_RETRANS];
 
 	if (idx >= 0) {
 		im->conns[idx].retransmits++;
@@ -719,7 +621,7 @@ static int ev_cong(struct importer *im, const struct tape_record *rec, int64_t t
 {
 	const struct nt_ev_cong *e = rec->data;
 	int64_t idx = conn_of(im, &e->c, ts, 1);
-	sqlite3_stmt *s = im->s[S_CONG];
+	struct nt_stmt *s = im->s[S_CONG];
 	int known = !(rec->flags & TAPE_REC_F_SHORT); /* older tapes lack the undo fields */
 	/* Leaving Recovery or Loss for Open with undo_marker cleared: the kernel undid
 	 * the reduction (D-SACKs or timestamps showed the retransmits were spurious). */
@@ -746,7 +648,7 @@ static int ev_cong(struct importer *im, const struct tape_record *rec, int64_t t
 		BI(s, 16, e->undo_retrans);
 	} else {
 		for (int i = 12; i <= 16; i++)
-			sqlite3_bind_null(s, i);
+			nt_stmt_bind_null(s, i);
 	}
 	return step(im, s, "insert cong");
 }
@@ -755,7 +657,7 @@ static int ev_state(struct importer *im, const struct tape_record *rec, int64_t 
 {
 	const struct nt_ev_state *e = rec->data;
 	int64_t idx = conn_of(im, &e->c, ts, 1);
-	sqlite3_stmt *s = im->s[S_STATE];
+	struct nt_stmt *s = im->s[S_STATE];
 
 	if (idx >= 0) {
 		apply_handshake(&im->conns[idx], e);
@@ -777,7 +679,7 @@ static int ev_state(struct importer *im, const struct tape_record *rec, int64_t 
 	if (e->opt_sysctl & NT_OPT_VALID)
 		BI(s, 17, e->opt_sysctl & (NT_OPT_WSCALE | NT_OPT_TS | NT_OPT_SACK));
 	else
-		sqlite3_bind_null(s, 17);
+		nt_stmt_bind_null(s, 17);
 	return step(im, s, "insert state");
 }
 
@@ -785,7 +687,7 @@ static int ev_reset(struct importer *im, const struct tape_record *rec, int64_t 
 {
 	const struct nt_ev_reset *e = rec->data;
 	int64_t idx = conn_of(im, &e->c, ts, 1);
-	sqlite3_stmt *s = im->s[S_RESET];
+	struct nt_stmt *s = im->s[S_RESET];
 	const char *name = e->kind == NT_RESET_SENT && im->meta ?
 			   tape_meta__enum_name(im->meta, NT_ENUM_RST_REASON, e->reason) : NULL;
 
@@ -794,9 +696,9 @@ static int ev_reset(struct importer *im, const struct tape_record *rec, int64_t 
 	BI(s, 6, e->state);
 	BI(s, 7, e->reason);
 	if (name)
-		sqlite3_bind_text(s, 8, name, -1, SQLITE_TRANSIENT);
+		nt_stmt_bind_text(s, 8, name);
 	else
-		sqlite3_bind_null(s, 8);
+		nt_stmt_bind_null(s, 8);
 	return step(im, s, "insert reset");
 }
 
@@ -804,7 +706,7 @@ static int ev_stall(struct importer *im, const struct tape_record *rec, int64_t 
 {
 	const struct nt_ev_stall *e = rec->data;
 	int64_t idx = conn_of(im, &e->c, ts, 1);
-	sqlite3_stmt *s = im->s[S_STALL];
+	struct nt_stmt *s = im->s[S_STALL];
 
 	bind_head(im, s, idx, ts, rec->ts);
 	BI(s, 5, e->kind);
@@ -818,7 +720,7 @@ static int ev_buffer(struct importer *im, const struct tape_record *rec, int64_t
 {
 	const struct nt_ev_buffer *e = rec->data;
 	int64_t idx = conn_of(im, &e->c, ts, 1);
-	sqlite3_stmt *s = im->s[S_BUFFER];
+	struct nt_stmt *s = im->s[S_BUFFER];
 
 	bind_head(im, s, idx, ts, rec->ts);
 	BI(s, 5, e->kind);
@@ -834,7 +736,7 @@ static int ev_listen(struct importer *im, const struct tape_record *rec, int64_t
 {
 	const struct nt_ev_listen *e = rec->data;
 	int64_t idx = conn_of(im, &e->c, ts, 1);
-	sqlite3_stmt *s = im->s[S_LISTEN];
+	struct nt_stmt *s = im->s[S_LISTEN];
 
 	if (idx >= 0)
 		im->conns[idx].listener = 1;
@@ -872,7 +774,7 @@ static int ev_packet(struct importer *im, const struct tape_record *rec, int64_t
 	const struct nt_rec_packet *e = rec->data;
 	struct nt_packet t;
 	int64_t idx = -1;
-	sqlite3_stmt *s = im->s[S_PACKET];
+	struct nt_stmt *s = im->s[S_PACKET];
 
 	if (e->cookie && !hmap_get(&im->by_cookie, cookie_key(im->host_id, e->cookie), &idx))
 		idx = -1;
@@ -883,8 +785,7 @@ static int ev_packet(struct importer *im, const struct tape_record *rec, int64_t
 	BI(s, 8, e->orig_len);
 	BI(s, 9, e->linktype);
 	BI(s, 10, e->dir);
-	sqlite3_bind_blob(s, 11, (const char *)rec->data + sizeof(*e), (int)(rec->len - sizeof(*e)),
-			  SQLITE_STATIC);
+	nt_stmt_bind_blob(s, 11, (const char *)rec->data + sizeof(*e), rec->len - sizeof(*e));
 	/* The TCP header of the snippet, as for captures; the window is scaled
 	 * with the shifts the recorder saw negotiated (the ESTABLISHED event). */
 	if (nt_packet_parse(e->linktype, (const uint8_t *)rec->data + sizeof(*e), rec->len - sizeof(*e),
@@ -901,23 +802,23 @@ static int ev_packet(struct importer *im, const struct tape_record *rec, int64_t
 		if (win >= 0)
 			BI(s, 17, win);
 		else
-			sqlite3_bind_null(s, 17);
+			nt_stmt_bind_null(s, 17);
 	} else {
 		for (int i = 12; i <= 17; i++)
-			sqlite3_bind_null(s, i);
+			nt_stmt_bind_null(s, i);
 	}
 	return step(im, s, "insert packet");
 }
 
 /* ---- metadata ---- */
 
-static void bind_textn(sqlite3_stmt *s, int i, const void *p, size_t n)
+static void bind_textn(struct nt_stmt *s, int i, const void *p, size_t n)
 {
 	const char *c = p;
 
 	while (n && c[n - 1] == 0)
 		n--;
-	sqlite3_bind_text(s, i, c, (int)n, SQLITE_TRANSIENT);
+	nt_stmt_bind_textn(s, i, c, n);
 }
 
 struct meta_ctx {
@@ -934,7 +835,7 @@ static int64_t boot_to_real(const struct tape_source *src, uint64_t boot)
 static int meta_record(struct importer *im, const struct tape_source *src, uint16_t type,
 		       const void *data, uint32_t len)
 {
-	sqlite3_stmt *s;
+	struct nt_stmt *s;
 
 	if (len < nt_rec_min_size(type))
 		return 0;
@@ -951,9 +852,9 @@ static int meta_record(struct importer *im, const struct tape_source *src, uint1
 		bind_textn(s, 5, (const char *)data + sizeof(*p), len - sizeof(*p));
 		BI(s, 6, p->cgroup);
 		if (ct && *ct)
-			sqlite3_bind_text(s, 7, ct, -1, SQLITE_TRANSIENT);
+			nt_stmt_bind_text(s, 7, ct);
 		else
-			sqlite3_bind_null(s, 7);
+			nt_stmt_bind_null(s, 7);
 		BI(s, 8, p->start_ns);
 		return step(im, s, "insert process");
 	}
@@ -969,7 +870,7 @@ static int meta_record(struct importer *im, const struct tape_source *src, uint1
 		if (g->container_len)
 			bind_textn(s, 4, str + g->path_len, g->container_len);
 		else
-			sqlite3_bind_null(s, 4);
+			nt_stmt_bind_null(s, 4);
 		return step(im, s, "insert cgroup");
 	}
 	case NT_REC_NETNS: {
@@ -998,7 +899,7 @@ static int meta_record(struct importer *im, const struct tape_source *src, uint1
 		if (eq)
 			bind_textn(s, 3, eq + 1, len - (size_t)(eq - t) - 1);
 		else
-			sqlite3_bind_null(s, 3);
+			nt_stmt_bind_null(s, 3);
 		return step(im, s, "insert config");
 	}
 	case NT_REC_LOSS: {
@@ -1007,7 +908,7 @@ static int meta_record(struct importer *im, const struct tape_source *src, uint1
 		BI(s, 1, im->host_id);
 		BI(s, 2, im->chunk_id);
 		BI(s, 3, l->rec_type);
-		sqlite3_bind_text(s, 4, l->rec_type ? nt_rec_type_name(l->rec_type) : "all", -1, SQLITE_STATIC);
+		nt_stmt_bind_text(s, 4, l->rec_type ? nt_rec_type_name(l->rec_type) : "all");
 		BI(s, 5, l->cpu);
 		BI(s, 6, l->count);
 		BI(s, 7, boot_to_real(src, l->from_ns));
@@ -1021,8 +922,8 @@ static int meta_record(struct importer *im, const struct tape_source *src, uint1
 		s = im->s[S_PIN];
 		BI(s, 1, im->host_id);
 		BI(s, 2, im->chunk_id);
-		sqlite3_bind_null(s, 3);
-		sqlite3_bind_null(s, 4);
+		nt_stmt_bind_null(s, 3);
+		nt_stmt_bind_null(s, 4);
 		BI(s, 5, p->kind);
 		BI(s, 6, p->cookie);
 		BI(s, 7, p->pre_ns);
@@ -1055,10 +956,10 @@ static int meta_cb(void *ctx, uint16_t type, const void *data, uint32_t len)
 
 /* ---- connections, chunks, transactions ---- */
 
-static void bind_opt(sqlite3_stmt *s, int i, int64_t v)
+static void bind_opt(struct nt_stmt *s, int i, int64_t v)
 {
 	if (v < 0)
-		sqlite3_bind_null(s, i);
+		nt_stmt_bind_null(s, i);
 	else
 		BI(s, i, v);
 }
@@ -1068,7 +969,7 @@ static int conn_flush(struct importer *im)
 	for (size_t i = 0; i < im->nconns; i++) {
 		struct iconn *c = &im->conns[i];
 		char la[64], ra[64];
-		sqlite3_stmt *s;
+		struct nt_stmt *s;
 		int b;
 
 		if (!c->dirty)
@@ -1086,9 +987,9 @@ static int conn_flush(struct importer *im)
 			BI(s, 3, c->cookie);
 			BI(s, 4, c->netns);
 			BI(s, 5, c->family);
-			sqlite3_bind_text(s, 6, la, -1, SQLITE_TRANSIENT);
+			nt_stmt_bind_text(s, 6, la);
 			BI(s, 7, c->lport);
-			sqlite3_bind_text(s, 8, ra, -1, SQLITE_TRANSIENT);
+			nt_stmt_bind_text(s, 8, ra);
 			BI(s, 9, c->rport);
 			b = 10;
 		}
@@ -1096,16 +997,16 @@ static int conn_flush(struct importer *im)
 		BI(s, b++, c->listener);
 		BI(s, b++, c->pid);
 		if (c->comm[0])
-			sqlite3_bind_text(s, b++, c->comm, -1, SQLITE_TRANSIENT);
+			nt_stmt_bind_text(s, b++, c->comm);
 		else
-			sqlite3_bind_null(s, b++);
+			nt_stmt_bind_null(s, b++);
 		BI(s, b++, c->cgroup);
 		if (c->container)
-			sqlite3_bind_text(s, b++, c->container, -1, SQLITE_TRANSIENT);
+			nt_stmt_bind_text(s, b++, c->container);
 		else
-			sqlite3_bind_null(s, b++);
+			nt_stmt_bind_null(s, b++);
 		if (c->first_ts == INT64_MAX)
-			sqlite3_bind_null(s, b++), sqlite3_bind_null(s, b++);
+			nt_stmt_bind_null(s, b++), nt_stmt_bind_null(s, b++);
 		else
 			BI(s, b++, c->first_ts), BI(s, b++, c->last_ts);
 		bind_opt(s, b++, c->last_state);
@@ -1132,9 +1033,9 @@ static int conn_flush(struct importer *im)
 		BI(s, b++, c->rwnd_limited);
 		BI(s, b++, c->events);
 		if (c->in_db) {
-			sqlite3_bind_text(s, b++, la, -1, SQLITE_TRANSIENT);
+			nt_stmt_bind_text(s, b++, la);
 			BI(s, b++, c->lport);
-			sqlite3_bind_text(s, b++, ra, -1, SQLITE_TRANSIENT);
+			nt_stmt_bind_text(s, b++, ra);
 			BI(s, b++, c->rport);
 			BI(s, b++, c->family);
 		}
@@ -1157,11 +1058,11 @@ static int conn_flush(struct importer *im)
 
 static int load_state(struct importer *im)
 {
-	sqlite3_stmt *s = NULL;
+	struct nt_stmt *s = NULL;
 	int rc;
 
-	im->next_conn_id = nt_db_int(im->db, "SELECT max(conn_id) FROM connections", 0) + 1;
-	s = nt_db_prepare(im->db,
+	im->next_conn_id = nt_store_int(im->db, "SELECT max(conn_id) FROM connections", 0) + 1;
+	s = nt_store_prepare(im->db,
 			  "SELECT conn_id, host_id, cookie, netns, family, laddr, lport, raddr, rport, tuple_known,"
 			  " listener, pid, comm, cgroup, container, first_ts, last_ts, last_state, wscale_ok, snd_wscale,"
 			  " rcv_wscale, mss, sack_ok, ts_ok, rcvbuf, sndbuf, bytes_acked, bytes_received, retransmits,"
@@ -1170,12 +1071,12 @@ static int load_state(struct importer *im)
 			  " FROM connections", im->err);
 	if (!s)
 		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = nt_stmt_step(s)) == NT_STORE_ROW) {
 		struct iconn *c = conn_new(im);
 		const char *t;
-#define COLI(i, dflt) (sqlite3_column_type(s, i) == SQLITE_NULL ? (dflt) : sqlite3_column_int64(s, i))
+#define COLI(i, dflt) (nt_col_type(s, i) == NT_COL_NULL ? (dflt) : nt_col_int(s, i))
 		if (!c) {
-			sqlite3_finalize(s);
+			nt_stmt_finalize(s);
 			snprintf(im->err, NT_ERRLEN, "out of memory");
 			return -1;
 		}
@@ -1184,18 +1085,18 @@ static int load_state(struct importer *im)
 		c->cookie = (uint64_t)COLI(2, 0);
 		c->netns = (uint32_t)COLI(3, 0);
 		c->family = (uint8_t)COLI(4, 2);
-		addr_parse(c->family, (const char *)sqlite3_column_text(s, 5), c->laddr);
+		addr_parse(c->family, nt_col_text(s, 5), c->laddr);
 		c->lport = (uint16_t)COLI(6, 0);
-		addr_parse(c->family, (const char *)sqlite3_column_text(s, 7), c->raddr);
+		addr_parse(c->family, nt_col_text(s, 7), c->raddr);
 		c->rport = (uint16_t)COLI(8, 0);
 		c->tuple_known = (int)COLI(9, 1);
 		c->listener = (int)COLI(10, 0);
 		c->pid = (uint32_t)COLI(11, 0);
-		t = (const char *)sqlite3_column_text(s, 12);
+		t = nt_col_text(s, 12);
 		if (t)
 			snprintf(c->comm, sizeof(c->comm), "%s", t);
 		c->cgroup = (uint64_t)COLI(13, 0);
-		t = (const char *)sqlite3_column_text(s, 14);
+		t = nt_col_text(s, 14);
 		c->container = t ? strdup(t) : NULL;
 		c->first_ts = COLI(15, INT64_MAX);
 		c->last_ts = COLI(16, INT64_MIN);
@@ -1227,114 +1128,114 @@ static int load_state(struct importer *im)
 #undef COLI
 		conn_index(im, im->nconns - 1);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
+	nt_stmt_finalize(s);
+	if (rc != NT_STORE_DONE)
 		return fail_sql(im, "read connections");
-	s = nt_db_prepare(im->db, "SELECT reason_id, name FROM drop_reasons", im->err);
+	s = nt_store_prepare(im->db, "SELECT reason_id, name FROM drop_reasons", im->err);
 	if (!s)
 		return -1;
-	while (sqlite3_step(s) == SQLITE_ROW)
-		smap_put(&im->reasons, (const char *)sqlite3_column_text(s, 1), sqlite3_column_int64(s, 0));
-	sqlite3_finalize(s);
-	s = nt_db_prepare(im->db, "SELECT sym_id, name FROM symbols", im->err);
+	while (nt_stmt_step(s) == NT_STORE_ROW)
+		smap_put(&im->reasons, nt_col_text(s, 1), nt_col_int(s, 0));
+	nt_stmt_finalize(s);
+	s = nt_store_prepare(im->db, "SELECT sym_id, name FROM symbols", im->err);
 	if (!s)
 		return -1;
-	while (sqlite3_step(s) == SQLITE_ROW)
-		smap_put(&im->symbols, (const char *)sqlite3_column_text(s, 1), sqlite3_column_int64(s, 0));
-	sqlite3_finalize(s);
+	while (nt_stmt_step(s) == NT_STORE_ROW)
+		smap_put(&im->symbols, nt_col_text(s, 1), nt_col_int(s, 0));
+	nt_stmt_finalize(s);
 	return 0;
 }
 
 static int64_t host_of(struct importer *im, const struct tape_header *h)
 {
-	sqlite3_stmt *s = nt_db_prepare(im->db, "SELECT host_id FROM hosts WHERE hostname = ? AND boot_id = ?", im->err);
+	struct nt_stmt *s = nt_store_prepare(im->db, "SELECT host_id FROM hosts WHERE hostname = ? AND boot_id = ?", im->err);
 	int64_t id = -1;
 
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, h->hostname, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, h->boot_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		id = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	nt_stmt_bind_text(s, 1, h->hostname);
+	nt_stmt_bind_text(s, 2, h->boot_id);
+	if (nt_stmt_step(s) == NT_STORE_ROW)
+		id = nt_col_int(s, 0);
+	nt_stmt_finalize(s);
 	if (id >= 0)
 		return id;
-	s = nt_db_prepare(im->db, "INSERT INTO hosts (hostname, boot_id, kernel) VALUES (?, ?, ?)", im->err);
+	s = nt_store_prepare(im->db, "INSERT INTO hosts (hostname, boot_id, kernel) VALUES (?, ?, ?)", im->err);
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, h->hostname, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, h->boot_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, h->kernel, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		sqlite3_finalize(s);
+	nt_stmt_bind_text(s, 1, h->hostname);
+	nt_stmt_bind_text(s, 2, h->boot_id);
+	nt_stmt_bind_text(s, 3, h->kernel);
+	if (nt_stmt_step(s) != NT_STORE_DONE) {
+		nt_stmt_finalize(s);
 		return fail_sql(im, "insert host");
 	}
-	sqlite3_finalize(s);
-	return sqlite3_last_insert_rowid(im->db);
+	nt_stmt_finalize(s);
+	return nt_store_last_id(im->db);
 }
 
 /* Finds or creates the chunk row. Returns 1 to import, 0 to skip, -1 on error. */
 static int chunk_row(struct importer *im, const struct tape_source *src)
 {
 	char rid[33];
-	sqlite3_stmt *s;
+	struct nt_stmt *s;
 	int rc = 1;
 
 	for (int i = 0; i < 16; i++)
 		snprintf(rid + 2 * i, 3, "%02x", src->hdr.recording_id[i]);
-	s = nt_db_prepare(im->db, "SELECT chunk_id, complete, partial, last_frame_offset FROM chunks"
+	s = nt_store_prepare(im->db, "SELECT chunk_id, complete, partial, last_frame_offset FROM chunks"
 				  " WHERE recording_id = ? AND seq = ?", im->err);
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, rid, -1, SQLITE_STATIC);
+	nt_stmt_bind_text(s, 1, rid);
 	BI(s, 2, src->hdr.chunk_seq);
 	im->have_skip = 0;
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		im->chunk_id = sqlite3_column_int64(s, 0);
-		if (sqlite3_column_int(s, 1) && !sqlite3_column_int(s, 2))
+	if (nt_stmt_step(s) == NT_STORE_ROW) {
+		im->chunk_id = nt_col_int(s, 0);
+		if ((int)nt_col_int(s, 1) && !(int)nt_col_int(s, 2))
 			rc = 0;
-		else if (sqlite3_column_type(s, 3) != SQLITE_NULL) {
+		else if (nt_col_type(s, 3) != NT_COL_NULL) {
 			im->have_skip = 1;
-			im->skip_until = (uint64_t)sqlite3_column_int64(s, 3);
+			im->skip_until = (uint64_t)nt_col_int(s, 3);
 		}
-		sqlite3_finalize(s);
+		nt_stmt_finalize(s);
 		return rc;
 	}
-	sqlite3_finalize(s);
-	s = nt_db_prepare(im->db, "INSERT INTO chunks (host_id, recording_id, seq, path, recorder_version,"
+	nt_stmt_finalize(s);
+	s = nt_store_prepare(im->db, "INSERT INTO chunks (host_id, recording_id, seq, path, recorder_version,"
 				  " recorder_cmdline, created_ts, partial, has_index) VALUES (?,?,?,?,?,?,?,?,?)", im->err);
 	if (!s)
 		return -1;
 	BI(s, 1, im->host_id);
-	sqlite3_bind_text(s, 2, rid, -1, SQLITE_STATIC);
+	nt_stmt_bind_text(s, 2, rid);
 	BI(s, 3, src->hdr.chunk_seq);
-	sqlite3_bind_text(s, 4, src->path, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, src->hdr.version, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, src->hdr.cmdline, -1, SQLITE_STATIC);
+	nt_stmt_bind_text(s, 4, src->path);
+	nt_stmt_bind_text(s, 5, src->hdr.version);
+	nt_stmt_bind_text(s, 6, src->hdr.cmdline);
 	BI(s, 7, src->hdr.created_real_ns);
 	BI(s, 8, src->partial);
 	BI(s, 9, src->has_index);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		sqlite3_finalize(s);
+	if (nt_stmt_step(s) != NT_STORE_DONE) {
+		nt_stmt_finalize(s);
 		return fail_sql(im, "insert chunk");
 	}
-	sqlite3_finalize(s);
-	im->chunk_id = sqlite3_last_insert_rowid(im->db);
+	nt_stmt_finalize(s);
+	im->chunk_id = nt_store_last_id(im->db);
 	return 1;
 }
 
 static int chunk_update(struct importer *im, const struct tape_source *src, uint64_t frame_off,
 			int complete, uint64_t damaged)
 {
-	sqlite3_stmt *s = im->s[S_CHUNK_UPD];
+	struct nt_stmt *s = im->s[S_CHUNK_UPD];
 
 	BI(s, 1, im->chunk_id);
 	if (im->chunk_events) {
 		BI(s, 2, im->chunk_first);
 		BI(s, 3, im->chunk_last);
 	} else {
-		sqlite3_bind_null(s, 2);
-		sqlite3_bind_null(s, 3);
+		nt_stmt_bind_null(s, 2);
+		nt_stmt_bind_null(s, 3);
 	}
 	BI(s, 4, im->chunk_events);
 	BI(s, 5, src->partial);
@@ -1349,14 +1250,14 @@ static int chunk_update(struct importer *im, const struct tape_source *src, uint
 
 static int begin_batch(struct importer *im)
 {
-	return nt_db_exec(im->db, "BEGIN", "begin transaction", im->err);
+	return nt_store_exec(im->db, "BEGIN", "begin transaction", im->err);
 }
 
 static int commit_batch(struct importer *im)
 {
 	if (flush_samples(im) || conn_flush(im))
 		return -1;
-	if (nt_db_exec(im->db, "COMMIT", "commit", im->err))
+	if (nt_store_exec(im->db, "COMMIT", "commit", im->err))
 		return -1;
 	im->pending = 0;
 	return 0;
@@ -1381,7 +1282,7 @@ static int drop_indexes(struct importer *im)
 	if (im->indexes_dropped)
 		return 0;
 	im->indexes_dropped = 1;
-	return nt_db_exec(im->db, nt_schema_drop_indexes, "drop indexes", im->err);
+	return nt_store_indexes(im->db, 0, im->err);
 }
 
 static int import_chunk(struct importer *im, const char *path, uint64_t fsize)
@@ -1484,7 +1385,7 @@ static int import_chunk(struct importer *im, const char *path, uint64_t fsize)
 	}
 	for (size_t i = 0; i < tape_chunk_reader__ndamage(r); i++) {
 		const struct tape_damage *d = tape_chunk_reader__damage(r, i);
-		sqlite3_stmt *s = im->s[S_DAMAGE];
+		struct nt_stmt *s = im->s[S_DAMAGE];
 		/* A chunk still being written ends inside a frame: that is not damage worth a warning. */
 		if (!(src->partial && d->err == -TAPE_E_TRUNCATED))
 			warn(im, "%s: damaged at offset %llu: %s (%llu bytes skipped); the rest was imported", path,
@@ -1494,8 +1395,8 @@ static int import_chunk(struct importer *im, const char *path, uint64_t fsize)
 		BI(s, 1, im->chunk_id);
 		BI(s, 2, d->offset);
 		BI(s, 3, d->lost_bytes);
-		sqlite3_bind_text(s, 4, tape_strerror(d->err), -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 5, d->reason, -1, SQLITE_TRANSIENT);
+		nt_stmt_bind_text(s, 4, tape_strerror(d->err));
+		nt_stmt_bind_text(s, 5, d->reason);
 		if (step(im, s, "insert damage"))
 			goto out;
 	}
@@ -1566,7 +1467,7 @@ static int collect(struct importer *im, const char *path, char ***list, size_t *
 	return 0;
 }
 
-int nt_import(sqlite3 *db, const char *const *paths, size_t npaths,
+int nt_import(struct nt_store *db, const char *const *paths, size_t npaths,
 	      const struct nt_import_opts *opts, struct nt_import_stats *st, char *err)
 {
 	struct importer im;
@@ -1599,18 +1500,15 @@ int nt_import(sqlite3 *db, const char *const *paths, size_t npaths,
 	st->chunks = n;
 	for (size_t i = 0; i < n; i++)
 		im.total_bytes += sizes[i];
-	if (nt_db_exec(db, "PRAGMA synchronous = OFF; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
-		       "set pragmas", err))
+	if (nt_store_bulk(db, err))
 		goto out;
 	for (int i = 0; i < S_COUNT; i++) {
 		if (i == S_SAMPLE_MULTI) {
-			if (sqlite3_create_module(db, "nt_sample_feed", &feed_module, NULL) != SQLITE_OK) {
-				snprintf(err, NT_ERRLEN, "register the sample feed: %s", sqlite3_errmsg(db));
+			if (nt_store_feed_register(db, "nt_sample_feed", SAMPLE_COLS, err))
 				goto out;
-			}
-			im.s[i] = nt_db_prepare(db, "INSERT INTO samples SELECT * FROM nt_sample_feed", err);
+			im.s[i] = nt_store_prepare(db, "INSERT INTO samples SELECT * FROM nt_sample_feed", err);
 		} else {
-			im.s[i] = nt_db_prepare(db, stmt_sql[i], err);
+			im.s[i] = nt_store_prepare(db, stmt_sql[i], err);
 		}
 		if (!im.s[i])
 			goto out;
@@ -1630,9 +1528,9 @@ int nt_import(sqlite3 *db, const char *const *paths, size_t npaths,
 	if (commit_batch(&im))
 		goto out;
 	in_tx = 0;
-	if (im.indexes_dropped && nt_db_exec(db, nt_schema_indexes, "build indexes", err))
+	if (im.indexes_dropped && nt_store_indexes(db, 1, err))
 		goto out;
-	if (im.indexes_dropped && nt_db_exec(db, "PRAGMA analysis_limit = 1000; ANALYZE", "analyze", err))
+	if (im.indexes_dropped && nt_store_analyze(db, err))
 		goto out;
 	if (n && st->chunks_failed == n) {
 		snprintf(err, NT_ERRLEN, "%s; no chunk could be read: give a nettape tape, or a pcap/pcapng capture", im.first_failure);
@@ -1644,11 +1542,11 @@ int nt_import(sqlite3 *db, const char *const *paths, size_t npaths,
 	ret = 0;
 out:
 	if (in_tx)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		nt_store_exec(db, "ROLLBACK", NULL, NULL);
 	if (ret && im.indexes_dropped)
-		sqlite3_exec(db, nt_schema_indexes, NULL, NULL, NULL);
+		nt_store_indexes(db, 1, NULL);
 	for (int i = 0; i < S_COUNT; i++)
-		sqlite3_finalize(im.s[i]);
+		nt_stmt_finalize(im.s[i]);
 	for (size_t i = 0; i < im.nconns; i++)
 		free(im.conns[i].container);
 	free(im.conns);

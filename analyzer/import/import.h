@@ -2,7 +2,7 @@
 #ifndef NETTAPE_IMPORT_H
 #define NETTAPE_IMPORT_H
 
-#include <sqlite3.h>
+#include "store/store.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,7 +29,7 @@ struct nt_import_stats {
 
 /*
  * Imports every chunk of every path (a tape directory or a chunk file) into
- * db, which nt_db_open(NT_DB_WRITE) opened. A chunk already imported
+ * db, which nt_store_open(NT_STORE_WRITE) opened. A chunk already imported
  * completely is skipped (identity: recording id + chunk sequence); a chunk
  * imported while it was still being written (.partial) continues after the
  * last frame imported. Indexes are dropped before the bulk load and built
@@ -38,7 +38,7 @@ struct nt_import_stats {
  * (NT_ERRLEN bytes) when the database could not be written or nothing could
  * be read at all.
  */
-int nt_import(sqlite3 *db, const char *const *paths, size_t npaths,
+int nt_import(struct nt_store *db, const char *const *paths, size_t npaths,
 	      const struct nt_import_opts *opts, struct nt_import_stats *st, char *err);
 
 #endif

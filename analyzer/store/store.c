@@ -42,6 +42,12 @@ int nt_store_exec(struct nt_store *st, const char *sql, const char *what, char *
 	return nt_db_exec(DB(st), sql, what, err);
 }
 
+int nt_store_bulk(struct nt_store *st, char *err)
+{
+	return nt_store_exec(st, "PRAGMA synchronous = OFF; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+			     "set pragmas", err);
+}
+
 int nt_store_analyze(struct nt_store *st, char *err)
 {
 	return nt_store_exec(st, "PRAGMA analysis_limit = 1000; ANALYZE", "analyze", err);

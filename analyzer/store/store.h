@@ -96,6 +96,11 @@ const void *nt_col_blob(struct nt_stmt *s, int i, size_t *n);
 
 /* Bulk loading. */
 
+/* Trades durability for speed on st from now on (no fsync, a large page
+ * cache, temporary data in memory): for a load that can be redone, as an
+ * import can. 0, or -1 with err "set pragmas: ...". */
+int nt_store_bulk(struct nt_store *st, char *err);
+
 /* Drops (build = 0) or creates (build = 1) the secondary indexes of the
  * schema: a bulk load drops them first and builds them once at the end.
  * 0, or -1 with err (may be NULL, as for nt_store_exec()). */

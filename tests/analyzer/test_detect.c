@@ -31,7 +31,7 @@ static sqlite3 *scenario_db(const char *sc, const char *extra)
 		exit(1);
 	}
 	const char *paths[] = { tape };
-	if (nt_import(db, paths, 1, NULL, &st, err)) {
+	if (nt_import(nt_store_of_sqlite(db), paths, 1, NULL, &st, err)) {
 		fprintf(stderr, "FAIL: import %s: %s\n", tape, err);
 		exit(1);
 	}
@@ -207,7 +207,7 @@ static void idempotent(void)
 
 	snprintf(tape, sizeof(tape), "%s/netfilter.tape", workdir);
 	const char *paths[] = { tape };
-	CHECK_MSG(nt_import(db, paths, 1, NULL, &st, err) == 0, "%s", err);
+	CHECK_MSG(nt_import(nt_store_of_sqlite(db), paths, 1, NULL, &st, err) == 0, "%s", err);
 	CHECK_MSG(st.events == 0 && st.chunks_skipped == 1, "second import added %llu events", (unsigned long long)st.events);
 	CHECK_MSG(nt_db_int(db, "SELECT (SELECT count(*) FROM samples) + (SELECT count(*) FROM drops) +"
 			    " (SELECT count(*) FROM retransmits) + (SELECT count(*) FROM cong) + (SELECT count(*) FROM states)", -2) == ev,
@@ -241,7 +241,7 @@ static void two_hosts(void)
 		return;
 	}
 	const char *paths[] = { srv, cli };
-	CHECK_MSG(nt_import(db, paths, 2, NULL, &st, err) == 0, "%s", err);
+	CHECK_MSG(nt_import(nt_store_of_sqlite(db), paths, 2, NULL, &st, err) == 0, "%s", err);
 	CHECK_MSG(nt_db_int(db, "SELECT count(*) FROM hosts", 0) == 2, "two hosts: hosts table");
 	nt_detect_opts_default(&o);
 	CHECK_MSG(nt_analyze(nt_store_of_sqlite(db), &f, &o, &a, err) == 0, "%s", err);
