@@ -14,7 +14,7 @@
 #include "bundle/anonymize.h"
 #include "bundle/bundle_slice.h"
 #include "cmd/commands.h"
-#include "store/db.h"
+#include "store/store.h"
 #include "import/import.h"
 #include "incident/incident.h"
 #include "pcap/pcap_export.h"
@@ -110,14 +110,14 @@ static int slice_report(const char *db_path, const char *tape_dir, const char *r
 	struct nt_filter flt = { 0 };
 	struct nt_detect_opts dopts;
 	struct nt_analysis an;
-	sqlite3 *db = NULL;
+	struct nt_store *db = NULL;
 	FILE *f = NULL;
 	int rc = -1;
 
 	memset(&st, 0, sizeof(st));
-	if (nt_db_open(db_path, NT_DB_WRITE, &db, err))
+	if (nt_store_open(db_path, NT_STORE_WRITE, &db, err))
 		goto cleanup;
-	if (nt_import(nt_store_of_sqlite(db), paths, 1, &io, &st, err))
+	if (nt_import(db, paths, 1, &io, &st, err))
 		goto cleanup;
 	if (st.chunks_failed) {
 		snprintf(err, NT_ERRLEN, "'nettape import' could not read %" PRIu64 " chunk(s) of the slice",
@@ -125,7 +125,7 @@ static int slice_report(const char *db_path, const char *tape_dir, const char *r
 		goto cleanup;
 	}
 	nt_detect_opts_default(&dopts);
-	if (nt_analyze(nt_store_of_sqlite(db), &flt, &dopts, &an, err))
+	if (nt_analyze(db, &flt, &dopts, &an, err))
 		goto cleanup;
 	f = fopen(rep, "w");
 	if (!f) {
@@ -140,7 +140,7 @@ static int slice_report(const char *db_path, const char *tape_dir, const char *r
 		rc = -1;
 	}
 cleanup:
-	sqlite3_close(db);
+	nt_store_close(db);
 	return rc;
 }
 

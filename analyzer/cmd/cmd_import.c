@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "cmd/commands.h"
-#include "store/db.h"
+#include "store/store.h"
 #include "import/import.h"
 #include "pcap/pcap_import.h"
 
@@ -90,7 +90,7 @@ int cmd_import(int argc, char **argv)
 	size_t ntapes = 0, ncaps = 0;
 	struct ui u = { 0 };
 	char err[NT_ERRLEN];
-	sqlite3 *db = NULL;
+	struct nt_store *db = NULL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
@@ -139,19 +139,19 @@ int cmd_import(int argc, char **argv)
 	io.progress = on_progress;
 	io.warn = on_warn;
 	io.ctx = &u;
-	if (nt_db_open(out, NT_DB_WRITE, &db, err)) {
+	if (nt_store_open(out, NT_STORE_WRITE, &db, err)) {
 		fprintf(stderr, "nettape import: %s\n", err);
 		free(tapes);
 		free(caps);
 		return 1;
 	}
-	if (ntapes && nt_import(nt_store_of_sqlite(db), tapes, ntapes, &io, &st, err)) {
+	if (ntapes && nt_import(db, tapes, ntapes, &io, &st, err)) {
 		if (u.bar)
 			fputc('\n', stderr);
 		fprintf(stderr, "nettape import: %s\n", err);
 		goto out;
 	}
-	if (ncaps && nt_pcap_import(nt_store_of_sqlite(db), caps, ncaps, &io, &ps, err)) {
+	if (ncaps && nt_pcap_import(db, caps, ncaps, &io, &ps, err)) {
 		if (u.bar)
 			fputc('\n', stderr);
 		fprintf(stderr, "nettape import: %s\n", err);
@@ -183,8 +183,8 @@ int cmd_import(int argc, char **argv)
 out:
 	free(tapes);
 	free(caps);
-	if (sqlite3_close(db) != SQLITE_OK && !ret) {
-		fprintf(stderr, "nettape import: closing %s: %s\n", out, sqlite3_errmsg(db));
+	if (nt_store_close(db) != 0 && !ret) {
+		fprintf(stderr, "nettape import: closing %s: %s\n", out, nt_store_errmsg(db));
 		ret = 1;
 	}
 	return ret;

@@ -10,7 +10,7 @@
 
 #include "bundle/anonymize.h"
 #include "cmd/commands.h"
-#include "store/db.h"
+#include "store/store.h"
 #include "incident/incident.h"
 #include "pcap/pcap_db.h"
 #include "pcap/pcap_export.h"
@@ -155,11 +155,11 @@ int cmd_pcap(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	struct tape_reader_opts ro = { .skip_meta = 0 };
 	struct tape_reader *rd = NULL;
-	sqlite3 *db = NULL;
+	struct nt_store *db = NULL;
 	struct nt_pcap_db_stats dbst;
 	memset(&dbst, 0, sizeof(dbst));
 	if (dbpath) {
-		if (nt_db_open(dbpath, NT_DB_READ, &db, dberr)) {
+		if (nt_store_open(dbpath, NT_STORE_READ, &db, dberr)) {
 			fprintf(stderr, "nettape pcap: %s\n", dberr);
 			goto cleanup;
 		}
@@ -168,7 +168,7 @@ int cmd_pcap(int argc, char **argv)
 		int64_t first = 0, last = 0;
 
 		if (db)
-			nt_data_range(nt_store_of_sqlite(db), &first, &last);
+			nt_data_range(db, &first, &last);
 		else
 			nt_tape_span(paths, npaths, &first, &last);
 		if (nt_select_window(from_arg, to_arg, first, last, &from_ns, &to_ns, dberr)) {
@@ -232,7 +232,7 @@ int cmd_pcap(int argc, char **argv)
 	}
 
 	if (db) {
-		err = nt_pcap_db_write(nt_store_of_sqlite(db), c.w, &cf, (uint64_t)from_ns, (uint64_t)to_ns, &dbst, dberr);
+		err = nt_pcap_db_write(db, c.w, &cf, (uint64_t)from_ns, (uint64_t)to_ns, &dbst, dberr);
 		if (err && dberr[0]) {
 			fprintf(stderr, "nettape pcap: %s: %s\n", dbpath, dberr);
 			goto cleanup;
@@ -307,7 +307,7 @@ cleanup:
 	pcapng_writer__free(c.w);
 	nt_pcap_export__release(&c);
 	tape_reader__free(rd);
-	sqlite3_close(db);
+	nt_store_close(db);
 	conn_filter_free(&cf);
 	return ret;
 }

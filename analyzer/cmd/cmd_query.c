@@ -6,7 +6,7 @@
 
 #include "store/canned.h"
 #include "cmd/commands.h"
-#include "store/db.h"
+#include "store/store.h"
 #include "report/report.h"
 
 #define MAXW 60
@@ -39,7 +39,7 @@ struct rows {
 	size_t ncols, nrows, cap;
 };
 
-static int rows_add(struct rows *r, sqlite3_stmt *s)
+static int rows_add(struct rows *r, struct nt_stmt *s)
 {
 	if (r->nrows == r->cap) {
 		size_t ncap = r->cap ? r->cap * 2 : 64;
@@ -50,8 +50,8 @@ static int rows_add(struct rows *r, sqlite3_stmt *s)
 		r->cap = ncap;
 	}
 	for (size_t i = 0; i < r->ncols; i++) {
-		const char *t = (const char *)sqlite3_column_text(s, (int)i);
-		if (sqlite3_column_type(s, (int)i) == SQLITE_BLOB)
+		const char *t = nt_col_text(s, (int)i);
+		if (nt_col_type(s, (int)i) == NT_COL_BLOB)
 			t = "<blob>";
 		r->cell[r->nrows * r->ncols + i] = strdup(t ? t : "");
 	}
@@ -102,7 +102,7 @@ static int numeric(const char *s)
 	return !*end;
 }
 
-static void print_table(sqlite3_stmt *s, struct rows *r)
+static void print_table(struct nt_stmt *s, struct rows *r)
 {
 	size_t *w = calloc(r->ncols, sizeof(*w));
 	int *right = calloc(r->ncols, sizeof(*right));
@@ -110,7 +110,7 @@ static void print_table(sqlite3_stmt *s, struct rows *r)
 	if (!w || !right)
 		goto out;
 	for (size_t c = 0; c < r->ncols; c++) {
-		w[c] = width(sqlite3_column_name(s, (int)c));
+		w[c] = width(nt_col_name(s, (int)c));
 		right[c] = r->nrows > 0;
 		for (size_t i = 0; i < r->nrows; i++) {
 			const char *t = r->cell[i * r->ncols + c];
@@ -122,7 +122,7 @@ static void print_table(sqlite3_stmt *s, struct rows *r)
 		}
 	}
 	for (size_t c = 0; c < r->ncols; c++) {
-		cell_out(sqlite3_column_name(s, (int)c), w[c], right[c]);
+		cell_out(nt_col_name(s, (int)c), w[c], right[c]);
 		fputs(c + 1 < r->ncols ? "  " : "\n", stdout);
 	}
 	for (size_t c = 0; c < r->ncols; c++) {
@@ -156,35 +156,36 @@ static void csv_field(const char *s)
 	putchar('"');
 }
 
-static void json_value(sqlite3_stmt *s, int i)
+static void json_value(struct nt_stmt *s, int i)
 {
-	switch (sqlite3_column_type(s, i)) {
-	case SQLITE_NULL: fputs("null", stdout); break;
-	case SQLITE_INTEGER: printf("%lld", (long long)sqlite3_column_int64(s, i)); break;
-	case SQLITE_FLOAT: printf("%.17g", sqlite3_column_double(s, i)); break;
-	case SQLITE_BLOB: {
-		const unsigned char *b = sqlite3_column_blob(s, i);
-		int n = sqlite3_column_bytes(s, i);
+	switch (nt_col_type(s, i)) {
+	case NT_COL_NULL: fputs("null", stdout); break;
+	case NT_COL_INT: printf("%lld", (long long)nt_col_int(s, i)); break;
+	case NT_COL_FLOAT: printf("%.17g", nt_col_double(s, i)); break;
+	case NT_COL_BLOB: {
+		size_t nb;
+		const unsigned char *b = nt_col_blob(s, i, &nb);
+		int n = (int)nb;
 		putchar('"');
 		for (int k = 0; k < n; k++)
 			printf("%02x", b[k]);
 		putchar('"');
 		break;
 	}
-	default: nt_json_str(stdout, (const char *)sqlite3_column_text(s, i));
+	default: nt_json_str(stdout, nt_col_text(s, i));
 	}
 }
 
-static int run(sqlite3 *db, const char *sql, const char *fmt)
+static int run(struct nt_store *db, const char *sql, const char *fmt)
 {
-	sqlite3_stmt *s = NULL;
+	struct nt_stmt *s = NULL;
 	const char *tail = NULL;
 	struct rows r = { 0 };
 	int rc, ret = 1, truncated = 0;
 	size_t n = 0;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &s, &tail) != SQLITE_OK) {
-		fprintf(stderr, "nettape query: SQL error: %s; see docs/SCHEMA.md for tables and views\n", sqlite3_errmsg(db));
+	if (!(s = nt_store_prepare_tail(db, sql, &tail, NULL))) {
+		fprintf(stderr, "nettape query: SQL error: %s; see docs/SCHEMA.md for tables and views\n", nt_store_errmsg(db));
 		return 1;
 	}
 	if (!s) {
@@ -193,29 +194,29 @@ static int run(sqlite3 *db, const char *sql, const char *fmt)
 	}
 	if (tail && strspn(tail, " \t\r\n;") != strlen(tail)) {
 		fprintf(stderr, "nettape query: one statement at a time, please (text after the first ';')\n");
-		sqlite3_finalize(s);
+		nt_stmt_finalize(s);
 		return 2;
 	}
-	r.ncols = (size_t)sqlite3_column_count(s);
+	r.ncols = (size_t)nt_col_count(s);
 	if (!strcmp(fmt, "csv")) {
 		for (size_t c = 0; c < r.ncols; c++) {
-			csv_field(sqlite3_column_name(s, (int)c));
+			csv_field(nt_col_name(s, (int)c));
 			putchar(c + 1 < r.ncols ? ',' : '\n');
 		}
 	} else if (!strcmp(fmt, "json")) {
 		putchar('[');
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = nt_stmt_step(s)) == NT_STORE_ROW) {
 		if (!strcmp(fmt, "csv")) {
 			for (size_t c = 0; c < r.ncols; c++) {
-				const char *t = (const char *)sqlite3_column_text(s, (int)c);
+				const char *t = nt_col_text(s, (int)c);
 				csv_field(t ? t : "");
 				putchar(c + 1 < r.ncols ? ',' : '\n');
 			}
 		} else if (!strcmp(fmt, "json")) {
 			fputs(n ? ",\n {" : "\n {", stdout);
 			for (size_t c = 0; c < r.ncols; c++) {
-				nt_json_str(stdout, sqlite3_column_name(s, (int)c));
+				nt_json_str(stdout, nt_col_name(s, (int)c));
 				fputs(": ", stdout);
 				json_value(s, (int)c);
 				if (c + 1 < r.ncols)
@@ -224,7 +225,7 @@ static int run(sqlite3 *db, const char *sql, const char *fmt)
 			putchar('}');
 		} else if (r.nrows >= MAX_TABLE_ROWS) {
 			truncated = 1;
-			rc = SQLITE_DONE;
+			rc = NT_STORE_DONE;
 			break;
 		} else if (rows_add(&r, s)) {
 			fprintf(stderr, "nettape query: out of memory; use --format csv for large results\n");
@@ -232,11 +233,11 @@ static int run(sqlite3 *db, const char *sql, const char *fmt)
 		}
 		n++;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != NT_STORE_DONE) {
 		if (!strcmp(fmt, "json"))
 			putchar('\n');
 		fflush(stdout);
-		fprintf(stderr, "nettape query: SQL error: %s\n", sqlite3_errmsg(db));
+		fprintf(stderr, "nettape query: SQL error: %s\n", nt_store_errmsg(db));
 		goto out;
 	}
 	if (!strcmp(fmt, "json"))
@@ -252,7 +253,7 @@ out:
 	for (size_t i = 0; i < r.nrows * r.ncols; i++)
 		free(r.cell[i]);
 	free(r.cell);
-	sqlite3_finalize(s);
+	nt_stmt_finalize(s);
 	return ret;
 }
 
@@ -268,7 +269,7 @@ int cmd_query(int argc, char **argv)
 	const char *fmt = "table", *name = NULL, *sql = NULL;
 	int list = 0, c, ret;
 	char err[NT_ERRLEN];
-	sqlite3 *db = NULL;
+	struct nt_store *db = NULL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
@@ -316,11 +317,11 @@ int cmd_query(int argc, char **argv)
 		}
 		sql = argv[optind + 1];
 	}
-	if (nt_db_open(argv[optind], NT_DB_READ, &db, err)) {
+	if (nt_store_open(argv[optind], NT_STORE_READ, &db, err)) {
 		fprintf(stderr, "nettape query: %s\n", err);
 		return 1;
 	}
 	ret = run(db, sql, fmt);
-	sqlite3_close(db);
+	nt_store_close(db);
 	return ret;
 }

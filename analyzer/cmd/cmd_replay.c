@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "cmd/commands.h"
-#include "store/db.h"
+#include "util/errlen.h"
 #include "names.h"
 #include "util/selection.h"
 #include "tape.h"

@@ -7,7 +7,7 @@
 
 #include "cmd/commands.h"
 #include "store/conn_select.h"
-#include "store/db.h"
+#include "store/store.h"
 #include "detect/detect.h"
 #include "incident/incident.h"
 #include "report/report.h"
@@ -57,7 +57,7 @@ static int parse_i64(const char *s, int64_t *v)
 
 /* --conn for a database: a bare number is a conn_id (as report has always
  * read it); any other form of the shared grammar must match one connection. */
-static int resolve_conn(sqlite3 *db, const char *arg, int64_t *conn_id, char *err)
+static int resolve_conn(struct nt_store *db, const char *arg, int64_t *conn_id, char *err)
 {
 	struct conn_filter cf;
 	int64_t ids[6];
@@ -71,7 +71,7 @@ static int resolve_conn(sqlite3 *db, const char *arg, int64_t *conn_id, char *er
 			 "[V6]:PORT or A-B", arg);
 		return -EINVAL;
 	}
-	r = nt_store_conns_matching(nt_store_of_sqlite(db), &cf, ids, 6, &n, err);
+	r = nt_store_conns_matching(db, &cf, ids, 6, &n, err);
 	conn_filter_free(&cf);
 	if (r)
 		return r;
@@ -114,7 +114,7 @@ int cmd_report(int argc, char **argv)
 	struct nt_detect_opts dopts;
 	struct nt_analysis an;
 	char err[NT_ERRLEN] = "";
-	sqlite3 *db = NULL;
+	struct nt_store *db = NULL;
 	FILE *out = stdout;
 	int c, ret = 1, rc, show_notes = 0;
 	int64_t v;
@@ -159,14 +159,14 @@ int cmd_report(int argc, char **argv)
 			optind >= argc ? "missing DB (a database made by 'nettape import')" : "one DB only");
 		return 2;
 	}
-	if (nt_db_open(argv[optind], NT_DB_READ, &db, err)) {
+	if (nt_store_open(argv[optind], NT_STORE_READ, &db, err)) {
 		fprintf(stderr, "nettape report: %s\n", err);
 		return 1;
 	}
 	{
 		int64_t first, last;
 
-		nt_data_range(nt_store_of_sqlite(db), &first, &last);
+		nt_data_range(db, &first, &last);
 		if (nt_select_window(from, to, first, last, &flt.from, &flt.to, err)) {
 			fprintf(stderr, "nettape report: %s\n", err);
 			ret = 2;
@@ -178,7 +178,7 @@ int cmd_report(int argc, char **argv)
 		ret = rc == -EINVAL ? 2 : 1;
 		goto out;
 	}
-	if (nt_analyze(nt_store_of_sqlite(db), &flt, &dopts, &an, err)) {
+	if (nt_analyze(db, &flt, &dopts, &an, err)) {
 		fprintf(stderr, "nettape report: %s\n", err);
 		goto out;
 	}
@@ -193,7 +193,7 @@ int cmd_report(int argc, char **argv)
 	else if (!strcmp(fmt, "markdown") || !strcmp(fmt, "md"))
 		rc = nt_report_markdown(out, &an, err);
 	else if (!strcmp(fmt, "html"))
-		rc = nt_report_html(out, nt_store_of_sqlite(db), &an, err);
+		rc = nt_report_html(out, db, &an, err);
 	else
 		rc = nt_report_text(out, &an, err);
 	nt_analysis_free(&an);
@@ -207,6 +207,6 @@ out:
 		fprintf(stderr, "nettape report: writing %s: %s\n", outpath, strerror(errno));
 		ret = 1;
 	}
-	sqlite3_close(db);
+	nt_store_close(db);
 	return ret;
 }

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store/db.h"
+#include "store/store.h"
 #include "detect/detect.h"
 #include "import/import.h"
 #include "incident/incident.h"
@@ -13,10 +13,10 @@
 static const char *synth_bin, *workdir;
 
 /* Builds (once) the database of a scenario; returns an open handle. */
-static sqlite3 *scenario_db(const char *sc, const char *extra)
+static struct nt_store *scenario_db(const char *sc, const char *extra)
 {
 	char tape[512], dbp[512], cmd[2048], err[NT_ERRLEN];
-	sqlite3 *db = NULL;
+	struct nt_store *db = NULL;
 	struct nt_import_stats st;
 
 	snprintf(tape, sizeof(tape), "%s/%s%s.tape", workdir, sc, extra ? "-x" : "");
@@ -26,12 +26,12 @@ static sqlite3 *scenario_db(const char *sc, const char *extra)
 		fprintf(stderr, "FAIL: %s\n", cmd);
 		exit(1);
 	}
-	if (nt_db_open(dbp, NT_DB_WRITE, &db, err)) {
+	if (nt_store_open(dbp, NT_STORE_WRITE, &db, err)) {
 		fprintf(stderr, "FAIL: open %s: %s\n", dbp, err);
 		exit(1);
 	}
 	const char *paths[] = { tape };
-	if (nt_import(nt_store_of_sqlite(db), paths, 1, NULL, &st, err)) {
+	if (nt_import(db, paths, 1, NULL, &st, err)) {
 		fprintf(stderr, "FAIL: import %s: %s\n", tape, err);
 		exit(1);
 	}
@@ -106,7 +106,7 @@ static const struct expect cases[] = {
 static void run_case(const struct expect *e)
 {
 	char err[NT_ERRLEN];
-	sqlite3 *db = scenario_db(e->scenario, e->extra);
+	struct nt_store *db = scenario_db(e->scenario, e->extra);
 	struct nt_filter f = { 0 };
 	struct nt_detect_opts o;
 	struct nt_analysis a;
@@ -114,9 +114,9 @@ static void run_case(const struct expect *e)
 	nt_detect_opts_default(&o);
 	for (int i = 0; e->set[i]; i++)
 		CHECK_MSG(nt_detect_opts_set(&o, e->set[i], err) == 0, "%s", err);
-	if (nt_analyze(nt_store_of_sqlite(db), &f, &o, &a, err)) {
+	if (nt_analyze(db, &f, &o, &a, err)) {
 		CHECK_MSG(0, "%s: analyze: %s", e->scenario, err);
-		sqlite3_close(db);
+		nt_store_close(db);
 		return;
 	}
 	for (int i = 0; e->fire[i] != END; i++)
@@ -132,41 +132,41 @@ static void run_case(const struct expect *e)
 		CHECK_MSG(strstr(a.inc[0].cause, e->cause_has) != NULL, "%s: cause '%s' lacks '%s'", e->scenario,
 		      a.inc[0].cause, e->cause_has);
 	nt_analysis_free(&a);
-	sqlite3_close(db);
+	nt_store_close(db);
 }
 
 /* Duplicates are evidence, not a cause: their incident ranks below any real drop. */
 static void duplicates(void)
 {
 	char err[NT_ERRLEN];
-	sqlite3 *db = scenario_db("duplicates", NULL);
+	struct nt_store *db = scenario_db("duplicates", NULL);
 	struct nt_filter f = { 0 };
 	struct nt_detect_opts o;
 	struct nt_analysis a;
 
 	nt_detect_opts_default(&o);
-	CHECK_MSG(nt_analyze(nt_store_of_sqlite(db), &f, &o, &a, err) == 0, "%s", err);
+	CHECK_MSG(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
 	CHECK_MSG(a.ninc == 0 && a.nnotes == 1 && a.inc[0].impact < 1.0,
 	      "duplicates: %zu incidents, %zu notes, impact %.2f, expected one note < 1 (a real drop scores >= 1.1)",
 	      a.ninc, a.nnotes, a.nnotes ? a.inc[0].impact : -1.0);
 	CHECK_MSG(a.nnotes && strstr(a.inc[0].cause, "the peer 10.0.11.2:42000 sent data again") != NULL,
 	      "duplicates: cause '%s' does not name the sender", a.nnotes ? a.inc[0].cause : "");
 	nt_analysis_free(&a);
-	sqlite3_close(db);
+	nt_store_close(db);
 }
 
 /* The combined tape: ranking and the report filters. */
 static void filters(void)
 {
 	char err[NT_ERRLEN];
-	sqlite3 *db = scenario_db("all", NULL);
+	struct nt_store *db = scenario_db("all", NULL);
 	struct nt_filter f = { 0 };
 	struct nt_detect_opts o;
 	struct nt_analysis a;
 	const int64_t base = 1795312800LL * 1000000000LL;
 
 	nt_detect_opts_default(&o);
-	CHECK_MSG(nt_analyze(nt_store_of_sqlite(db), &f, &o, &a, err) == 0, "%s", err);
+	CHECK_MSG(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
 	/* 9 findings groups: the single teardown reset is a note. */
 	CHECK_MSG(a.ninc == 8 && a.nnotes == 1, "all: %zu incidents and %zu notes, expected 8 and 1", a.ninc, a.nnotes);
 	for (size_t i = 1; i < a.ninc; i++)
@@ -177,47 +177,47 @@ static void filters(void)
 	/* The RTO scenario runs at +360 s: a window around it sees only that. */
 	f.from = base + 365 * 1000000000LL;
 	f.to = base + 375 * 1000000000LL;
-	CHECK_MSG(nt_analyze(nt_store_of_sqlite(db), &f, &o, &a, err) == 0, "%s", err);
+	CHECK_MSG(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
 	CHECK_MSG(a.ninc == 1 && a.inc[0].primary == NT_F_RTO, "all --from/--to: expected only the RTO incident, got %zu", a.ninc);
 	nt_analysis_free(&a);
 
 	memset(&f, 0, sizeof(f));
 	f.pid = 4242;
-	CHECK_MSG(nt_analyze(nt_store_of_sqlite(db), &f, &o, &a, err) == 0, "%s", err);
+	CHECK_MSG(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
 	CHECK_MSG(a.ninc == 1 && a.inc[0].pid == 4242, "all --pid 4242: expected one incident of pid 4242, got %zu", a.ninc);
 	nt_analysis_free(&a);
 
 	memset(&f, 0, sizeof(f));
-	f.conn_id = nt_db_int(db, "SELECT conn_id FROM connections WHERE cookie = 601", 0);
+	f.conn_id = nt_store_int(db, "SELECT conn_id FROM connections WHERE cookie = 601", 0);
 	CHECK_MSG(f.conn_id > 0, "all: connection of cookie 601 not found");
-	CHECK_MSG(nt_analyze(nt_store_of_sqlite(db), &f, &o, &a, err) == 0, "%s", err);
+	CHECK_MSG(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
 	CHECK_MSG(a.ninc == 1 && a.inc[0].primary == NT_F_RTT_SPIKE, "all --conn: expected the RTT incident, got %zu", a.ninc);
 	nt_analysis_free(&a);
-	sqlite3_close(db);
+	nt_store_close(db);
 }
 
 /* Importing the same tape twice adds nothing; connection aggregates are right. */
 static void idempotent(void)
 {
 	char tape[512], err[NT_ERRLEN];
-	sqlite3 *db = scenario_db("netfilter", NULL);
+	struct nt_store *db = scenario_db("netfilter", NULL);
 	struct nt_import_stats st;
-	int64_t ev = nt_db_int(db, "SELECT (SELECT count(*) FROM samples) + (SELECT count(*) FROM drops) +"
+	int64_t ev = nt_store_int(db, "SELECT (SELECT count(*) FROM samples) + (SELECT count(*) FROM drops) +"
 				   " (SELECT count(*) FROM retransmits) + (SELECT count(*) FROM cong) + (SELECT count(*) FROM states)", -1);
 
 	snprintf(tape, sizeof(tape), "%s/netfilter.tape", workdir);
 	const char *paths[] = { tape };
-	CHECK_MSG(nt_import(nt_store_of_sqlite(db), paths, 1, NULL, &st, err) == 0, "%s", err);
+	CHECK_MSG(nt_import(db, paths, 1, NULL, &st, err) == 0, "%s", err);
 	CHECK_MSG(st.events == 0 && st.chunks_skipped == 1, "second import added %llu events", (unsigned long long)st.events);
-	CHECK_MSG(nt_db_int(db, "SELECT (SELECT count(*) FROM samples) + (SELECT count(*) FROM drops) +"
+	CHECK_MSG(nt_store_int(db, "SELECT (SELECT count(*) FROM samples) + (SELECT count(*) FROM drops) +"
 			    " (SELECT count(*) FROM retransmits) + (SELECT count(*) FROM cong) + (SELECT count(*) FROM states)", -2) == ev,
 	      "row counts changed on re-import");
-	CHECK_MSG(nt_db_int(db, "SELECT retransmits FROM connections WHERE cookie = 401", 0) == 20, "retransmits aggregate");
-	CHECK_MSG(nt_db_int(db, "SELECT count(*) FROM drops WHERE conn_id = (SELECT conn_id FROM connections WHERE cookie = 401)", 0) == 20,
+	CHECK_MSG(nt_store_int(db, "SELECT retransmits FROM connections WHERE cookie = 401", 0) == 20, "retransmits aggregate");
+	CHECK_MSG(nt_store_int(db, "SELECT count(*) FROM drops WHERE conn_id = (SELECT conn_id FROM connections WHERE cookie = 401)", 0) == 20,
 	      "cookie-less drops must be matched to their connection by tuple (reverse orientation)");
-	CHECK_MSG(nt_db_int(db, "SELECT wscale_ok FROM connections WHERE cookie = 401", -1) == 1, "wscale_ok aggregate");
-	CHECK_MSG(nt_db_int(db, "SELECT count(*) FROM v_connections", 0) == 1, "v_connections");
-	sqlite3_close(db);
+	CHECK_MSG(nt_store_int(db, "SELECT wscale_ok FROM connections WHERE cookie = 401", -1) == 1, "wscale_ok aggregate");
+	CHECK_MSG(nt_store_int(db, "SELECT count(*) FROM v_connections", 0) == 1, "v_connections");
+	nt_store_close(db);
 }
 
 /* A server tape and a client tape (another host, other drop-reason numbers) in one database:
@@ -225,7 +225,7 @@ static void idempotent(void)
 static void two_hosts(void)
 {
 	char cmd[8192], dbp[512], srv[512], cli[512], err[NT_ERRLEN];
-	sqlite3 *db = NULL;
+	struct nt_store *db = NULL;
 	struct nt_import_stats st;
 	struct nt_filter f = { 0 };
 	struct nt_detect_opts o;
@@ -236,15 +236,15 @@ static void two_hosts(void)
 	snprintf(dbp, sizeof(dbp), "%s/two.db", workdir);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' '%s' && '%s' listen-server '%s' --host srv1 && '%s' listen-client '%s' --host cli1 --reason-shift 5",
 		 srv, cli, dbp, synth_bin, srv, synth_bin, cli);
-	if (system(cmd) != 0 || nt_db_open(dbp, NT_DB_WRITE, &db, err)) {
+	if (system(cmd) != 0 || nt_store_open(dbp, NT_STORE_WRITE, &db, err)) {
 		CHECK_MSG(0, "two hosts: setup");
 		return;
 	}
 	const char *paths[] = { srv, cli };
-	CHECK_MSG(nt_import(nt_store_of_sqlite(db), paths, 2, NULL, &st, err) == 0, "%s", err);
-	CHECK_MSG(nt_db_int(db, "SELECT count(*) FROM hosts", 0) == 2, "two hosts: hosts table");
+	CHECK_MSG(nt_import(db, paths, 2, NULL, &st, err) == 0, "%s", err);
+	CHECK_MSG(nt_store_int(db, "SELECT count(*) FROM hosts", 0) == 2, "two hosts: hosts table");
 	nt_detect_opts_default(&o);
-	CHECK_MSG(nt_analyze(nt_store_of_sqlite(db), &f, &o, &a, err) == 0, "%s", err);
+	CHECK_MSG(nt_analyze(db, &f, &o, &a, err) == 0, "%s", err);
 	CHECK_MSG(a.ninc == 1 && a.inc[0].primary == NT_F_LISTEN_OVERFLOW, "two hosts: one listen incident, got %zu", a.ninc);
 	for (size_t i = 0; i < a.findings.n; i++)
 		if (a.findings.v[i].kind == NT_F_LISTEN_OVERFLOW)
@@ -252,7 +252,7 @@ static void two_hosts(void)
 			      (unsigned long long)a.findings.v[i].count2);
 	CHECK_MSG(!has_kind(&a, NT_F_SYN_RETRANS), "two hosts: SYN retransmits must be matched to the listener");
 	nt_analysis_free(&a);
-	sqlite3_close(db);
+	nt_store_close(db);
 }
 
 int main(int argc, char **argv)
