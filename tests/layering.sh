@@ -22,6 +22,9 @@
 #              includes cmd/.
 # A quoted include is looked up in the allowed folders; one found only in a forbidden folder,
 # or nowhere, is a violation.
+# And only analyzer/store/ includes <sqlite3.h>, directly or through a header: a file outside it
+# that includes <sqlite3.h>, or a store/ header that does (store/db.h; store/store.h is the
+# seam and must not), is a violation. tests/ may use sqlite3 directly.
 set -u
 SRC=${1:?usage: layering.sh SOURCE_DIR}
 cd "$SRC" || exit 2
@@ -50,6 +53,35 @@ check() { # FOLDER ALLOWED_FOLDERS... : every '#include "x"' of FOLDER's files m
 		done
 	done
 }
+# The store/ headers that bring <sqlite3.h> in, directly or through another store/ header.
+sqlite_headers() {
+	set -- $(grep -l '^[[:space:]]*#[[:space:]]*include[[:space:]]*<sqlite3\.h>' analyzer/store/*.h 2>/dev/null)
+	prev=
+	while [ "$*" != "$prev" ]; do
+		prev=$*
+		for h in analyzer/store/*.h; do
+			case " $* " in *" $h "*) continue ;; esac
+			for t in "$@"; do
+				grep -q "^[[:space:]]*#[[:space:]]*include[[:space:]]*\"store/${t##*/}\"" "$h" && { set -- "$@" "$h"; break; }
+			done
+		done
+	done
+	echo "$@"
+}
+check_sqlite() { # only analyzer/store/ includes <sqlite3.h> (directly or through a store/ header)
+	tainted=$(sqlite_headers)
+	for h in $tainted; do
+		[ "$h" = analyzer/store/store.h ] && echo "layering: analyzer/store/store.h brings in <sqlite3.h>: the seam must not expose the engine" && echo x
+	done
+	for f in $(find format bpf recorder analyzer -name '*.[ch]' ! -path 'analyzer/store/*' | sort); do
+		grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*<sqlite3\.h>' "$f" >/dev/null &&
+			echo "layering: $f includes <sqlite3.h>; only analyzer/store/ may (use store/store.h)" && echo x
+		for h in $tainted; do
+			grep -q "^[[:space:]]*#[[:space:]]*include[[:space:]]*\"store/${h##*/}\"" "$f" &&
+				echo "layering: $f includes \"store/${h##*/}\", which brings in <sqlite3.h>; only analyzer/store/ may (use store/store.h)" && echo x
+		done
+	done
+}
 A=analyzer
 out=$( {
 	check format format
@@ -65,10 +97,11 @@ out=$( {
 	check $A/report format $A:util $A:store $A:detect $A:incident $A:report
 	check $A/bundle format $A:util $A:store $A:import $A:pcap $A:detect $A:incident $A:report $A:bundle
 	check $A/cmd format $A:util $A:store $A:import $A:pcap $A:detect $A:incident $A:report $A:bundle $A:cmd
+	check_sqlite
 } )
 printf '%s\n' "$out" | grep -v '^x$' | grep . && bad=1
 if [ $bad = 0 ]; then
-	echo "layering: ok (format/, bpf/, recorder/, analyzer/ and its folders)"
+	echo "layering: ok (format/, bpf/, recorder/, analyzer/ and its folders; <sqlite3.h> only in analyzer/store/)"
 	exit 0
 fi
 exit 1

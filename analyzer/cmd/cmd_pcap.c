@@ -131,7 +131,7 @@ int cmd_pcap(int argc, char **argv)
 	size_t npaths = (size_t)(argc - optind);
 	const char *dbpath = NULL;
 	for (size_t i = 0; i < npaths; i++) {
-		int d = nt_pcap_db_detect(paths[i]);
+		int d = nt_store_detect(paths[i]);
 		if (d < 0) {
 			fprintf(stderr, "nettape pcap: cannot read %s: %s; check the file and its "
 				"permissions\n", paths[i], strerror(-d));

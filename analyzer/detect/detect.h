@@ -12,10 +12,11 @@
  * docs/DETECTORS.md.
  */
 
-#include "store/store.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "store/store.h"
 
 enum nt_fkind {
 	NT_F_ZERO_WINDOW,     /* zero-window episodes on a connection (one side) */

@@ -2,9 +2,10 @@
 #ifndef NETTAPE_IMPORT_H
 #define NETTAPE_IMPORT_H
 
-#include "store/store.h"
 #include <stddef.h>
 #include <stdint.h>
+
+#include "store/store.h"
 
 struct nt_import_opts {
 	uint64_t batch_events;   /* commit after this many events, at a frame boundary; 0 = 500000 */

@@ -1,39 +1,14 @@
 /* pcap_db.c: writes the packets table of an imported nettape database as pcapng/pcap ('nettape pcap DB'). */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "store/conn_select.h"
 #include "store/store.h"
 #include "pcap/pcap_db.h"
-
-static const char sqlite_magic[16] = "SQLite format 3"; /* and its NUL */
-
-int nt_pcap_db_detect(const char *path)
-{
-	struct stat stb;
-	char buf[16];
-	ssize_t n;
-	int fd;
-
-	if (stat(path, &stb) || !S_ISREG(stb.st_mode))
-		return 0; /* the tape reader explains missing paths and directories */
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf));
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return -e;
-	return n == (ssize_t)sizeof(buf) && !memcmp(buf, sqlite_magic, sizeof(buf));
-}
 
 /* One pcapng interface per (host, netns, ifindex, linktype). */
 struct db_iface {

@@ -24,17 +24,11 @@
  * Never prints, never exits.
  */
 
-#include "store/store.h"
 #include <stdint.h>
 
+#include "store/store.h"
 #include "util/selection.h"
 #include "pcap/pcapng_writer.h"
-
-/* Whether path is an SQLite file: 1 when its first 16 bytes are the SQLite
- * header "SQLite format 3\0", 0 when not (a directory, a shorter or another
- * file), -errno when a regular file cannot be opened or read. Whether it is a
- * nettape database is nt_store_open()'s check (application_id, user_version). */
-int nt_pcap_db_detect(const char *path);
 
 struct nt_pcap_db_stats {
 	uint64_t rows;             /* rows in packets (whole database) */

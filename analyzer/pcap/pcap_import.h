@@ -12,10 +12,10 @@
  * - Each capture is imported in one transaction: all of it or nothing.
  */
 
-#include "store/store.h"
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/store.h"
 #include "import/import.h"
 
 struct nt_pcap_stats {

@@ -2,9 +2,9 @@
 #ifndef NETTAPE_REPORT_H
 #define NETTAPE_REPORT_H
 
-#include "store/store.h"
 #include <stdio.h>
 
+#include "store/store.h"
 #include "incident/incident.h"
 
 /* Each writes the whole report to out and returns 0, or -1 with err

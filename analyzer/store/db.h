@@ -1,4 +1,4 @@
-/* db.h: opening, creating and checking a nettape SQLite database (application_id, user_version, schema). */
+/* db.h: opening, creating and checking a nettape SQLite database (application_id, user_version, schema); store/ only: everything else uses store.h. */
 #ifndef NETTAPE_DB_H
 #define NETTAPE_DB_H
 
@@ -55,11 +55,5 @@ int64_t nt_db_int(sqlite3 *db, const char *sql, int64_t dflt);
 /* Registers helper SQL functions on db: iso(ts_ns) -> ISO-8601 UTC text
  * with milliseconds. */
 void nt_db_functions(sqlite3 *db);
-
-/* The store interface over an open connection, and back (store/ only: the
- * bridge while callers move from sqlite3 to store.h). */
-struct nt_store;
-struct nt_store *nt_store_of_sqlite(sqlite3 *db);
-sqlite3 *nt_store_sqlite(struct nt_store *st);
 
 #endif

@@ -1,8 +1,11 @@
 /* store.c: the store interface (store.h) on SQLite: a store is an sqlite3 connection, a statement an sqlite3_stmt. */
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/db.h"
 #include "store/store.h"
@@ -11,8 +14,6 @@
 static sqlite3 *DB(struct nt_store *st) { return (sqlite3 *)(void *)st; }
 static sqlite3_stmt *ST(struct nt_stmt *s) { return (sqlite3_stmt *)(void *)s; }
 
-struct nt_store *nt_store_of_sqlite(sqlite3 *db) { return (struct nt_store *)(void *)db; }
-sqlite3 *nt_store_sqlite(struct nt_store *st) { return DB(st); }
 
 int nt_store_open(const char *path, enum nt_store_mode mode, struct nt_store **out, char *err)
 {
@@ -21,8 +22,30 @@ int nt_store_open(const char *path, enum nt_store_mode mode, struct nt_store **o
 	*out = NULL;
 	if (nt_db_open(path, mode == NT_STORE_WRITE ? NT_DB_WRITE : NT_DB_READ, &db, err))
 		return -1;
-	*out = nt_store_of_sqlite(db);
+	*out = (struct nt_store *)(void *)db;
 	return 0;
+}
+
+static const char sqlite_magic[16] = "SQLite format 3"; /* and its NUL */
+
+int nt_store_detect(const char *path)
+{
+	struct stat stb;
+	char buf[16];
+	ssize_t n;
+	int fd;
+
+	if (stat(path, &stb) || !S_ISREG(stb.st_mode))
+		return 0; /* the tape reader explains missing paths and directories */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf));
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return -e;
+	return n == (ssize_t)sizeof(buf) && !memcmp(buf, sqlite_magic, sizeof(buf));
 }
 
 int nt_store_open_memory(struct nt_store **out, char *err)

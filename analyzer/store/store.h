@@ -42,6 +42,12 @@ enum nt_col_kind { NT_COL_INT = 1, NT_COL_FLOAT = 2, NT_COL_TEXT = 3, NT_COL_BLO
 /* Opens a nettape database (checks application_id / user_version, creates
  * and migrates in NT_STORE_WRITE). 0 and *out, or -1 with err. */
 int nt_store_open(const char *path, enum nt_store_mode mode, struct nt_store **out, char *err);
+/* Whether path is a database file of this engine (for commands that take a
+ * database or tapes): 1 when its first 16 bytes are the SQLite header
+ * "SQLite format 3\0", 0 when not (a directory, a shorter or another file),
+ * -errno when a regular file cannot be opened or read. Whether it is a
+ * nettape database is nt_store_open()'s check (application_id, user_version). */
+int nt_store_detect(const char *path);
 /* An empty in-memory store with the current schema (for slices and tests). */
 int nt_store_open_memory(struct nt_store **out, char *err);
 /* Closes st (NULL is fine). 0, or -1 when the engine could not close it cleanly
