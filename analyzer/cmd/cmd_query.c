@@ -184,7 +184,7 @@ static int run(struct nt_store *db, const char *sql, const char *fmt)
 	int rc, ret = 1, truncated = 0;
 	size_t n = 0;
 
-	if (!(s = nt_store_prepare_tail(db, sql, &tail, NULL))) {
+	if (nt_store_prepare_tail(db, sql, &s, &tail, NULL)) {
 		fprintf(stderr, "nettape query: SQL error: %s; see docs/SCHEMA.md for tables and views\n", nt_store_errmsg(db));
 		return 1;
 	}

@@ -106,22 +106,28 @@ int nt_store_has_column(struct nt_store *st, const char *table, const char *colu
 	return found;
 }
 
-struct nt_stmt *nt_store_prepare_tail(struct nt_store *st, const char *sql, const char **tail, char *err)
+int nt_store_prepare_tail(struct nt_store *st, const char *sql, struct nt_stmt **out, const char **tail, char *err)
 {
 	sqlite3_stmt *s = NULL;
 
+	*out = NULL;
 	if (sqlite3_prepare_v2(DB(st), sql, -1, &s, tail) != SQLITE_OK) {
 		if (err)
 			snprintf(err, NT_ERRLEN, "SQL error: %s", sqlite3_errmsg(DB(st)));
 		sqlite3_finalize(s);
-		return NULL;
+		return -1;
 	}
-	return (struct nt_stmt *)(void *)s;
+	*out = (struct nt_stmt *)(void *)s;
+	return 0;
 }
 
 struct nt_stmt *nt_store_prepare(struct nt_store *st, const char *sql, char *err)
 {
-	return nt_store_prepare_tail(st, sql, NULL, err);
+	struct nt_stmt *s = NULL;
+
+	if (nt_store_prepare_tail(st, sql, &s, NULL, err))
+		return NULL;
+	return s;
 }
 
 int nt_stmt_step(struct nt_stmt *s)

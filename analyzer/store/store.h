@@ -73,9 +73,11 @@ int nt_store_has_column(struct nt_store *st, const char *table, const char *colu
 /* Prepares one statement; NULL with err "SQL error: ..." (err may be NULL:
  * then nt_store_errmsg() says why). The caller finalizes it. */
 struct nt_stmt *nt_store_prepare(struct nt_store *st, const char *sql, char *err);
-/* The same, and *tail is set to where the first statement of sql ended (for a
- * caller that accepts one statement only, as 'nettape query' does). */
-struct nt_stmt *nt_store_prepare_tail(struct nt_store *st, const char *sql, const char **tail, char *err);
+/* The first statement of sql, for a caller that takes SQL from the user and
+ * accepts one statement only ('nettape query'): 0 and *out (NULL when sql
+ * holds no statement, only spaces or comments) with *tail where the first
+ * statement ended, or -1 with err as nt_store_prepare() (may be NULL). */
+int nt_store_prepare_tail(struct nt_store *st, const char *sql, struct nt_stmt **out, const char **tail, char *err);
 int nt_stmt_step(struct nt_stmt *s);
 void nt_stmt_reset(struct nt_stmt *s);      /* back to before the first step; bindings are kept */
 void nt_stmt_clear_bindings(struct nt_stmt *s); /* every parameter back to NULL */
