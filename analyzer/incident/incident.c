@@ -1004,6 +1004,11 @@ static int inc_compute(struct nt_analysis *a, struct nt_incident *in)
 	if (!in->conns)
 		return -1;
 	qsort_r(in->find, in->nfind, sizeof(*in->find), cmp_find_time, F->v);
+	/* A reset recorded at both ends is one reset: the receiving end's
+	 * findings weigh only when no sender was recorded. */
+	int resets_sent = 0;
+	for (size_t i = 0; i < in->nfind; i++)
+		resets_sent |= F->v[in->find[i]].kind == NT_F_RESET && F->v[in->find[i]].count > 0;
 	for (size_t i = 0; i < in->nfind; i++) {
 		const struct nt_finding *f = &F->v[in->find[i]];
 		int seen = 0;
@@ -1017,7 +1022,8 @@ static int inc_compute(struct nt_analysis *a, struct nt_incident *in)
 		 * drops) stays as evidence of another incident but adds nothing to
 		 * its impact: a teardown reset beside a healthy, reordering bulk
 		 * transfer is still a note. */
-		int weighs = f->kind == in->primary || !finding_harmless(f);
+		int weighs = (f->kind == in->primary || !finding_harmless(f)) &&
+			     !(f->kind == NT_F_RESET && f->count == 0 && resets_sent);
 		if (weighs)
 			impact += f->impact;
 		if (!in->pid && f->pid)
