@@ -325,8 +325,13 @@ static void ctx_text(const struct nt_analysis *a, const struct kstat *k, char *b
 		snprintf(lbl, sizeof(lbl), "%s (%s)", c->local, p);
 	else
 		snprintf(lbl, sizeof(lbl), "%.180s", k->ctx_top->what);
-	snprintf(buf, len, "; the queue was filled by other traffic in the same window (%d connection%s, e.g. %s): %llu "
-		 "packets dropped by a full queue (QDISC_DROP), %llu retransmits", k->ctx_conns, k->ctx_conns == 1 ? "" : "s", lbl,
+	char who[240];
+	if (k->ctx_conns)
+		snprintf(who, sizeof(who), "%d connection%s, e.g. %s", k->ctx_conns, k->ctx_conns == 1 ? "" : "s", lbl);
+	else /* drops before any socket was known (on a router, or the packets' own queue) */
+		snprintf(who, sizeof(who), "packets of no recorded socket: %s", lbl);
+	snprintf(buf, len, "; the queue was filled by other traffic in the same window (%s): %llu "
+		 "packets dropped by a full queue (QDISC_DROP), %llu retransmits", who,
 		 (unsigned long long)k->ctx_qdisc, (unsigned long long)k->ctx_retrans);
 }
 
