@@ -1,4 +1,5 @@
 /* ch_slice.c: reads rows of the ClickHouse store into a local SQLite store: one table at a time, or the slice (host, time range) a report runs on. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,7 +329,166 @@ fail:
 	return -1;
 }
 
+static int col_kind(const char *type)
+{
+	if (!strncmp(type, "Nullable(", 9))
+		type += 9;
+	if (!strncmp(type, "Int", 3) || !strncmp(type, "UInt", 4))
+		return 'i';
+	if (!strncmp(type, "Float", 5) || !strncmp(type, "Decimal", 7))
+		return 'f';
+	return 't';
+}
+
+int nt_ch_query_into(struct nt_ch *ch, const char *sql, struct nt_store *st, char *err)
+{
+	struct nt_chbuf q = { 0 }, body = { 0 }, ddl = { 0 };
+	struct nt_stmt *s = NULL;
+	size_t len = strlen(sql), ncols = 0;
+	char **names = NULL, *kinds = NULL, *p, *nl;
+	int ret = -1;
+
+	while (len && strchr(" \t\r\n;", sql[len - 1]))
+		len--;
+	if (!len) {
+		snprintf(err, NT_ERRLEN, "empty SQL; give a statement such as \"SELECT * FROM hosts\"");
+		return -1;
+	}
+	if (nt_chbuf_add(&q, sql, len) || ADD(&q, "\nFORMAT TabSeparatedWithNamesAndTypes"))
+		goto oom;
+	if (nt_ch_query(ch, q.p, &body, err))
+		goto out;
+	/* Two header lines: names, then types. */
+	p = body.p;
+	nl = p ? strchr(p, '\n') : NULL;
+	if (!nl || !strchr(nl + 1, '\n')) {
+		snprintf(err, NT_ERRLEN, "ClickHouse at %s returned no result table; 'nettape query' runs SELECT statements",
+			 nt_ch_where(ch));
+		goto out;
+	}
+	*nl = 0;
+	for (char *f = p;; ) {
+		char *tab = strchr(f, '\t');
+		char **nn = realloc(names, (ncols + 1) * sizeof(*names));
+		if (!nn)
+			goto oom;
+		names = nn;
+		if (tab)
+			*tab = 0;
+		names[ncols++] = f;
+		if (!tab)
+			break;
+		f = tab + 1;
+	}
+	kinds = calloc(ncols, 1);
+	if (!kinds)
+		goto oom;
+	p = nl + 1;
+	nl = strchr(p, '\n');
+	*nl = 0;
+	for (size_t i = 0; i < ncols; i++) {
+		char *tab = strchr(p, '\t');
+		if (tab)
+			*tab = 0;
+		kinds[i] = (char)col_kind(p);
+		p = tab ? tab + 1 : p + strlen(p);
+	}
+	if (ADD(&ddl, "CREATE TABLE result ("))
+		goto oom;
+	for (size_t i = 0; i < ncols; i++) {
+		char qn[512], *o = qn;
+		size_t n = nt_ch_tsv_unescape(names[i], strlen(names[i]));
+		names[i][n] = 0;
+		*o++ = '"';
+		for (const char *c = names[i]; *c && o < qn + sizeof(qn) - 24; c++) {
+			if (*c == '"')
+				*o++ = '"';
+			*o++ = *c;
+		}
+		/* Two columns of one name (count() twice): SQLite wants them distinct. */
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(names[k], names[i])) {
+				o += snprintf(o, 16, "_%zu", i + 1);
+				break;
+			}
+		*o++ = '"';
+		*o = 0;
+		if (ADD(&ddl, qn) || ADD(&ddl, kinds[i] == 'i' ? " INTEGER" : kinds[i] == 'f' ? " REAL" : " TEXT") ||
+		    ADD(&ddl, i + 1 < ncols ? ", " : ")"))
+			goto oom;
+	}
+	if (nt_store_exec(st, ddl.p, "result table", err))
+		goto out;
+	ddl.n = 0;
+	if (ADD(&ddl, "INSERT INTO result VALUES ("))
+		goto oom;
+	for (size_t i = 0; i < ncols; i++)
+		if (ADD(&ddl, i + 1 < ncols ? "?, " : "?)"))
+			goto oom;
+	if (!(s = nt_store_prepare(st, ddl.p, err)) || nt_store_exec(st, "BEGIN", "begin", err))
+		goto out;
+	for (p = nl + 1; p < body.p + body.n;) {
+		char *end = strchr(p, '\n');
+		if (!end)
+			end = body.p + body.n;
+		*end = 0;
+		char *f = p;
+		for (size_t i = 0; i < ncols; i++) {
+			char *tab = strchr(f, '\t');
+			size_t n;
+			if (tab)
+				*tab = 0;
+			n = strlen(f);
+			if (n == 2 && f[0] == '\\' && f[1] == 'N') {
+				nt_stmt_bind_null(s, (int)i + 1);
+			} else if (kinds[i] == 'f') {
+				nt_stmt_bind_double(s, (int)i + 1, strtod(f, NULL));
+			} else {
+				char *e;
+				long long v;
+				errno = 0;
+				v = strtoll(f, &e, 10);
+				if (kinds[i] == 'i' && !errno && !*e && e != f) {
+					nt_stmt_bind_int(s, (int)i + 1, v);
+				} else {
+					n = nt_ch_tsv_unescape(f, n);
+					f[n] = 0;
+					nt_stmt_bind_text(s, (int)i + 1, f);
+				}
+			}
+			f = tab ? tab + 1 : f + strlen(f);
+		}
+		if (nt_stmt_step(s) == NT_STORE_ERROR) {
+			snprintf(err, NT_ERRLEN, "result row: %s", nt_store_errmsg(st));
+			goto out;
+		}
+		nt_stmt_reset(s);
+		p = end + 1;
+	}
+	if (nt_store_exec(st, "COMMIT", "commit", err))
+		goto out;
+	ret = 0;
+	goto out;
+oom:
+	snprintf(err, NT_ERRLEN, "out of memory");
+out:
+	nt_stmt_finalize(s);
+	free(names);
+	free(kinds);
+	nt_chbuf_free(&q);
+	nt_chbuf_free(&body);
+	nt_chbuf_free(&ddl);
+	return ret;
+}
+
 #else
+
+int nt_ch_query_into(struct nt_ch *ch, const char *sql, struct nt_store *st, char *err)
+{
+	(void)ch; (void)sql; (void)st;
+	snprintf(err, NT_ERRLEN, "built without libcurl");
+	return -1;
+}
 
 int nt_ch_copy_into(struct nt_ch *ch, const char *table, const char *where, struct nt_store *st, uint64_t *rows,
 		    char *err)

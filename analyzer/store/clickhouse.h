@@ -145,6 +145,21 @@ int nt_ch_copy_into(struct nt_ch *ch, const char *table, const char *where, stru
 int nt_ch_load_slice(struct nt_ch *ch, const char *host, int64_t from, int64_t to, struct nt_store **out,
 		     char *err);
 
+/* Runs a query (one SELECT; a trailing ';' is fine, no FORMAT clause) and
+ * stores its result as table `result` of st, typed from ClickHouse's types
+ * (integers INTEGER, floats REAL, the rest TEXT; NULL kept), in the order
+ * the server returned it, so that the SQLite printers show it.
+ * 0 or -1 with err. */
+int nt_ch_query_into(struct nt_ch *ch, const char *sql, struct nt_store *st, char *err);
+
+/* The canned fleet queries ('nettape query clickhouse://... --run NAME'). */
+struct nt_ch_canned {
+	const char *name, *help, *sql;
+};
+extern const struct nt_ch_canned nt_ch_canned_queries[];
+extern const size_t nt_ch_canned_count;
+const struct nt_ch_canned *nt_ch_canned_find(const char *name);
+
 /* min(first_ts), max(last_ts) over the chunks of host (as nt_ch_load_slice
  * reads host); 0 and 0 when there are none. 0 or -1 with err. */
 int nt_ch_data_range(struct nt_ch *ch, const char *host, int64_t *first, int64_t *last, char *err);

@@ -94,3 +94,8 @@ ch_stop() {
 ch_sql() {
 	curl -sS --fail-with-body "$CH_HTTP/" --data-binary "$1"
 }
+
+# ch_db DATABASE SQL: runs SQL with DATABASE as the default database.
+ch_db() {
+	curl -sS --fail-with-body "$CH_HTTP/?database=$1" --data-binary "$2"
+}

@@ -1,0 +1,11 @@
+# tests/clickhouse.cmake: the ClickHouse store (docs/CLICKHOUSE.md) against private servers on loopback (tests/clickhouse/lib_ch.sh);
+# label "clickhouse"; skip (77) only where clickhouse-server is not installed.
+set(NETTAPE_CH_TEST_DIR ${CMAKE_CURRENT_SOURCE_DIR}/clickhouse)
+if(NETTAPE_HAVE_CLICKHOUSE)
+  foreach(t report_same errors)
+    add_test(NAME clickhouse.${t}
+      COMMAND bash ${NETTAPE_CH_TEST_DIR}/${t}.sh $<TARGET_FILE:nettape> $<TARGET_FILE:nettape-synth>
+              ${CMAKE_CURRENT_BINARY_DIR}/clickhouse-${t})
+    set_tests_properties(clickhouse.${t} PROPERTIES LABELS "clickhouse" SKIP_RETURN_CODE 77 TIMEOUT 300)
+  endforeach()
+endif()
