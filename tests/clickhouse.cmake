@@ -2,7 +2,7 @@
 # label "clickhouse"; skip (77) only where clickhouse-server is not installed.
 set(NETTAPE_CH_TEST_DIR ${CMAKE_CURRENT_SOURCE_DIR}/clickhouse)
 if(NETTAPE_HAVE_CLICKHOUSE)
-  foreach(t report_same errors)
+  foreach(t report_same errors fleet_queries)
     add_test(NAME clickhouse.${t}
       COMMAND bash ${NETTAPE_CH_TEST_DIR}/${t}.sh $<TARGET_FILE:nettape> $<TARGET_FILE:nettape-synth>
               ${CMAKE_CURRENT_BINARY_DIR}/clickhouse-${t})
