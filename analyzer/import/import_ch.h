@@ -13,7 +13,7 @@ struct nt_ch;
 struct nt_ch_import_stats {
 	uint64_t rows;        /* rows sent (events, connections, metadata) */
 	uint64_t wire_bytes;  /* request bytes sent (after gzip) */
-	uint64_t raw_bytes;   /* TabSeparated bytes before compression */
+	uint64_t raw_bytes;   /* RowBinary bytes before compression */
 	uint64_t recovered;   /* batches of an interrupted import removed before they were sent again */
 	double decode_s;      /* seconds spent decoding chunks (the SQLite row code) */
 	double send_s;        /* seconds spent formatting and sending */
@@ -24,7 +24,7 @@ struct nt_ch_import_stats {
  * the ClickHouse database ch (opened with NT_CH_WRITE). Each chunk is decoded
  * by nt_import() into an in-memory SQLite store that holds its host's state
  * (chunks, connections, names) read back from ClickHouse, and its new rows
- * are sent in TabSeparated batches. Per chunk and batch (the frame offset an
+ * are sent in RowBinary batches (one insert in flight while the next is formatted). Per chunk and batch (the frame offset an
  * import continues from), ingest_log records a begin before and a commit
  * after the rows; a batch begun and not committed (a crash, a lost server)
  * is deleted before it is sent again, so a chunk imported twice adds nothing
