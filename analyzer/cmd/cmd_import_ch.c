@@ -71,7 +71,8 @@ int cmd_import_clickhouse(const char *const *paths, size_t n, const struct cmd_i
 	}
 	for (;;) {
 		if (!ch && nt_ch_open(o->url, NT_CH_WRITE, &ch, err)) {
-			fprintf(stderr, "nettape import: %s\n", err);
+			if (!failures)
+				fprintf(stderr, "nettape import: %s%s\n", err, o->follow ? "; retrying every --interval" : "");
 			if (!o->follow)
 				return 1;
 			/* Following: the server may come back; say so once per outage. */
@@ -82,7 +83,8 @@ int cmd_import_clickhouse(const char *const *paths, size_t n, const struct cmd_i
 			nt_ch_set_gzip(ch, o->gzip);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (nt_import_ch(ch, paths, n, &io, &st, &cs, err)) {
-			fprintf(stderr, "nettape import: %s\n", err);
+			if (!failures)
+				fprintf(stderr, "nettape import: %s%s\n", err, o->follow ? "; retrying every --interval" : "");
 			nt_ch_close(ch);
 			ch = NULL;
 			if (!o->follow)

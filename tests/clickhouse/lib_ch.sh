@@ -17,11 +17,11 @@ ch_free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# ch_start DIR [REMOTE_SERVERS_XML]: a server with its data under DIR; optional XML for <remote_servers>.
+# ch_start DIR [REMOTE_SERVERS_XML]: a server with its data under DIR; optional XML for <remote_servers>
+# (@SELF_TCP@ in it becomes this server's TCP port).
 ch_start() {
-	local dir=$1 remote=${2:-} http tcp inter bin
+	local dir=$1 remote=${2:-} http tcp inter
 	ch_need_server
-	bin=$(command -v clickhouse-server || echo /usr/sbin/clickhouse-server)
 	mkdir -p "$dir"/{data,tmp,user_files,log,format_schemas}
 	http=$(ch_free_port); tcp=$(ch_free_port); inter=$(ch_free_port)
 	cat >"$dir/users.xml" <<XML
@@ -53,18 +53,27 @@ XML
   <mark_cache_size>268435456</mark_cache_size>
   <max_concurrent_queries>50</max_concurrent_queries>
   <mlock_executable>false</mlock_executable>
-  $remote
+  ${remote//@SELF_TCP@/$tcp}
 </yandex>
 XML
-	"$bin" --config-file="$dir/config.xml" >"$dir/log/stdout.log" 2>&1 &
-	local pid=$!
-	CH_PIDS+=("$pid")
-	CH_PID=$pid
 	CH_HTTP="http://127.0.0.1:$http"
 	CH_URL="clickhouse://127.0.0.1:$http"
 	CH_TCP=$tcp
+	CH_DIR=$dir
+	ch_run "$dir"
+}
+
+# ch_run DIR: starts the server configured in DIR (again: same ports, same data) and waits for /ping.
+ch_run() {
+	local dir=$1 bin http
+	bin=$(command -v clickhouse-server || echo /usr/sbin/clickhouse-server)
+	http=$(sed -n 's:.*<http_port>\([0-9]*\)</http_port>.*:\1:p' "$dir/config.xml")
+	"$bin" --config-file="$dir/config.xml" >>"$dir/log/stdout.log" 2>&1 &
+	local pid=$!
+	CH_PIDS+=("$pid")
+	CH_PID=$pid
 	for _ in $(seq 1 300); do
-		if [[ $(curl -s "$CH_HTTP/ping" 2>/dev/null) == "Ok." ]]; then
+		if [[ $(curl -s "http://127.0.0.1:$http/ping" 2>/dev/null) == "Ok." ]]; then
 			return 0
 		fi
 		if ! kill -0 "$pid" 2>/dev/null; then
@@ -78,14 +87,20 @@ XML
 	return 1
 }
 
-# Stops every server this shell started, by pid, and waits for it.
+# ch_kill PID: stops one server this shell started and waits for it.
+ch_kill() {
+	local pid=$1
+	kill "$pid" 2>/dev/null || return 0
+	for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# Stops every server this shell started, by pid.
 ch_stop() {
 	local pid
 	for pid in "${CH_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null || continue
-		for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		ch_kill "$pid"
 	done
 	CH_PIDS=()
 }
