@@ -337,10 +337,13 @@ static int parse_url(struct nt_ch *ch, const char *url, char *err)
 	}
 	snprintf(ch->where, sizeof(ch->where), "%s/%s", ch->host, ch->db);
 	n = strlen(ch->host) + strlen(ch->db) + 32;
+	/* insert_distributed_sync: through a Distributed table an insert returns once the shards have
+	 * the rows, so the next chunk's state read back sees them (a no-op for local tables). */
+	n += 32;
 	ch->base = malloc(n);
 	if (!ch->base)
 		return -1;
-	snprintf(ch->base, n, "http://%s/?database=%s", ch->host, ch->db);
+	snprintf(ch->base, n, "http://%s/?database=%s&insert_distributed_sync=1", ch->host, ch->db);
 	return 0;
 }
 
