@@ -14,7 +14,9 @@
 #include "store/store.h"
 #include "tape.h"
 
-#define SEND_BYTES (16u << 20) /* one insert request at most this big (before gzip) */
+#define SEND_BYTES (16u << 20)  /* one insert request at most this big (before gzip) */
+#define GROUP_BYTES (48u << 20) /* a group of chunks is sent when its rows reach this */
+#define MAX_TABLES 32
 
 /* Tables whose rows belong to one batch of one chunk (deleted locally after sending). */
 static const char *const batch_tables[] = {
@@ -35,7 +37,7 @@ struct chi {
 	int host_sent;
 	int64_t name_max[2];      /* largest reason_id / sym_id already in ClickHouse */
 	uint64_t version;
-	struct nt_chbuf buf, sql;
+	struct nt_chbuf sql;
 	/* One insert in flight on a thread while the next batch is formatted. */
 	struct {
 		pthread_t th;
@@ -45,6 +47,17 @@ struct chi {
 		char query[160];
 		char err[NT_ERRLEN];
 	} snd;
+	/* Rows formatted and not yet sent, per ClickHouse table (index in nt_ch_schema()), and the
+	 * ingest_log rows of their chunks: a group of chunks goes out together (begins, rows, chunk
+	 * rows, commits), so that a fleet of small tapes is not one request per table per chunk. */
+	const struct nt_ch_table *tables;
+	size_t ntables;
+	struct nt_chbuf tbuf[MAX_TABLES], begin_log, commit_log;
+	uint64_t buffered;
+	uint64_t *group_hosts, *known;   /* hosts with rows in the buffers; hosts ClickHouse may have */
+	size_t ngroup, nknown, capgroup, capknown;
+	struct pend { uint64_t host; char rid[33]; int64_t seq, chunk_id; uint64_t batch; } *pend;
+	size_t npend;
 	struct nt_import_stats *st_out;
 	struct nt_ch_import_stats *cst;
 	const struct nt_import_opts *opts;
@@ -161,20 +174,21 @@ static int send_wait(struct chi *c)
 	return 0;
 }
 
-/* Hands the formatted rows to the sender thread (after the previous insert is done). */
-static int flush(struct chi *c, const struct nt_ch_table *t)
+/* Hands b's rows for ClickHouse table `table` to the sender thread, after the insert in flight
+ * (so inserts reach the server in the order they were flushed); b is empty afterwards. */
+static int flush(struct chi *c, const char *table, struct nt_chbuf *b)
 {
 	struct nt_chbuf tmp;
 
-	if (!c->buf.n)
+	if (!b->n)
 		return 0;
 	if (send_wait(c))
 		return -1;
 	tmp = c->snd.data;
-	c->snd.data = c->buf;
-	c->buf = tmp;
-	c->buf.n = 0;
-	snprintf(c->snd.query, sizeof(c->snd.query), "INSERT INTO %s FORMAT RowBinary", t->name);
+	c->snd.data = *b;
+	*b = tmp;
+	b->n = 0;
+	snprintf(c->snd.query, sizeof(c->snd.query), "INSERT INTO %s FORMAT RowBinary", table);
 	c->snd.ch = c->ch;
 	if (pthread_create(&c->snd.th, NULL, send_main, c)) {
 		/* No thread: send it here. */
@@ -182,6 +196,65 @@ static int flush(struct chi *c, const struct nt_ch_table *t)
 		return c->snd.rc ? (snprintf(c->err, NT_ERRLEN, "%s", c->snd.err), -1) : 0;
 	}
 	c->snd.busy = 1;
+	return 0;
+}
+
+/* The end of a group: begins, every table's rows, the chunk rows, the commits; then waits. */
+static int group_end(struct chi *c)
+{
+	size_t chunks = c->ntables;
+
+	if (flush(c, "ingest_log", &c->begin_log))
+		return -1;
+	for (size_t i = 0; i < c->ntables; i++) {
+		if (!strcmp(c->tables[i].name, "chunks")) {
+			chunks = i;
+			continue;
+		}
+		if (flush(c, c->tables[i].name, &c->tbuf[i]))
+			return -1;
+	}
+	if (chunks < c->ntables && flush(c, "chunks", &c->tbuf[chunks]))
+		return -1;
+	if (flush(c, "ingest_log", &c->commit_log) || send_wait(c))
+		return -1;
+	c->buffered = 0;
+	c->ngroup = 0;
+	return 0;
+}
+
+/* A query on the main thread: the curl handle is the sender's until its insert is done. */
+static int chq(struct chi *c, const char *sql, struct nt_chbuf *out)
+{
+	return send_wait(c) ? -1 : nt_ch_query(c->ch, sql, out, c->err);
+}
+
+static int copy_into(struct chi *c, const char *table, const char *where)
+{
+	return send_wait(c) ? -1 : nt_ch_copy_into(c->ch, table, where, c->st, NULL, c->err);
+}
+
+static int has_host(const uint64_t *v, size_t n, uint64_t h)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == h)
+			return 1;
+	return 0;
+}
+
+static int add_host(uint64_t **v, size_t *n, size_t *cap, uint64_t h)
+{
+	if (has_host(*v, *n, h))
+		return 0;
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		uint64_t *nv = realloc(*v, nc * sizeof(*nv));
+		if (!nv)
+			return -1;
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = h;
 	return 0;
 }
 
@@ -194,12 +267,16 @@ static int64_t send_table(struct chi *c, const char *table, const char *where, u
 {
 	const struct nt_ch_table *t = nt_ch_table(table, c->err);
 	struct nt_stmt *s;
+	struct nt_chbuf *b;
 	int64_t rows = 0;
 	uint64_t version = next_version(c);
-	int rc;
+	size_t n0;
+	int rc, is_chunks = !strcmp(table, "chunks");
 
 	if (!t)
 		return -1;
+	b = &c->tbuf[t - c->tables];
+	n0 = b->n;
 	c->sql.n = 0;
 	if (ADD(&c->sql, "SELECT rowid"))
 		return oom(c);
@@ -212,28 +289,31 @@ static int64_t send_table(struct chi *c, const char *table, const char *where, u
 		return oom(c);
 	if (!(s = nt_store_prepare(c->st, c->sql.p, c->err)))
 		return -1;
-	c->buf.n = 0;
 	while ((rc = nt_stmt_step(s)) == NT_STORE_ROW) {
 		int r = 0;
 		if (t->flags & NT_CH_T_HOST)
-			r |= put_le(&c->buf, c->host, 8);
+			r |= put_le(b, c->host, 8);
 		for (size_t i = 0; i < t->ncols; i++)
-			r |= put_col(&c->buf, s, (int)i + 1, t->types[i]);
+			r |= put_col(b, s, (int)i + 1, t->types[i]);
 		if (t->flags & NT_CH_T_BATCH) {
-			r |= put_le(&c->buf, batch, 8);
-			r |= put_le(&c->buf, (uint64_t)nt_col_int(s, 0), 4);
+			r |= put_le(b, batch, 8);
+			r |= put_le(b, (uint64_t)nt_col_int(s, 0), 4);
 		}
 		if (t->flags & NT_CH_T_VERSION)
-			r |= put_le(&c->buf, version, 8);
+			r |= put_le(b, version, 8);
 		if (r) {
 			nt_stmt_finalize(s);
 			return oom(c);
 		}
 		rows++;
-		if (c->buf.n >= SEND_BYTES && flush(c, t)) {
-			nt_stmt_finalize(s);
-			send_wait(c);
-			return -1;
+		/* A big table goes out before the group ends, after the group's begins; chunk rows never. */
+		if (b->n >= SEND_BYTES && !is_chunks) {
+			c->buffered += b->n - n0;
+			n0 = 0;
+			if (flush(c, "ingest_log", &c->begin_log) || flush(c, t->name, b)) {
+				nt_stmt_finalize(s);
+				return -1;
+			}
 		}
 	}
 	nt_stmt_finalize(s);
@@ -241,8 +321,7 @@ static int64_t send_table(struct chi *c, const char *table, const char *where, u
 		snprintf(c->err, NT_ERRLEN, "read %s: %s", table, nt_store_errmsg(c->st));
 		return -1;
 	}
-	if (flush(c, t) || send_wait(c))
-		return -1;
+	c->buffered += b->n - n0;
 	c->cst->rows += (uint64_t)rows;
 	return rows;
 }
@@ -253,52 +332,87 @@ static void rid_hex(const uint8_t *id, char *out)
 		snprintf(out + 2 * i, 3, "%02x", id[i]);
 }
 
+/* An ingest_log row (state 0 begin, 1 commit) into the group's buffers. */
 static int log_state(struct chi *c, const char *rid, uint64_t seq, int64_t chunk_id, uint64_t batch, int state)
 {
-	char sql[512];
+	struct nt_chbuf *b = state ? &c->commit_log : &c->begin_log;
+	int r = 0;
 
-	snprintf(sql, sizeof(sql), "INSERT INTO ingest_log VALUES (%" PRIu64 ", '%s', %" PRIu64 ", %" PRId64 ", %" PRIu64
-		 ", %d, %" PRIu64 ")", c->host, rid, seq, chunk_id, batch, state, next_version(c));
-	return nt_ch_query(c->ch, sql, NULL, c->err);
+	r |= put_le(b, c->host, 8);
+	r |= put_str(b, rid, strlen(rid));
+	r |= put_le(b, seq, 8);
+	r |= put_le(b, (uint64_t)chunk_id, 8);
+	r |= put_le(b, batch, 8);
+	r |= put_le(b, (uint64_t)state, 1);
+	r |= put_le(b, next_version(c), 8);
+	return r ? oom(c) : 0;
 }
 
-/* Reads this host's uncommitted batches into the local table nt_pending (plain tables: nt_import() sets PRAGMA temp_store, which drops TEMP tables). */
-static int load_pending(struct chi *c)
+/* Hosts ClickHouse has chunks of, and every batch begun and not committed: one query each per run. */
+static int load_known(struct chi *c)
 {
 	struct nt_chbuf body = { 0 };
-	struct nt_stmt *s = NULL;
-	char sql[512];
 	int ret = -1;
 
-	if (nt_store_exec(c->st, "CREATE TABLE nt_pending (recording_id TEXT, seq INTEGER, chunk_id INTEGER, batch INTEGER)",
-			  "pending", c->err))
-		return -1;
-	snprintf(sql, sizeof(sql), "SELECT recording_id, seq, chunk_id, batch FROM ingest_log WHERE host_id = %" PRIu64
-		 " GROUP BY recording_id, seq, chunk_id, batch HAVING max(state) = 0 FORMAT TabSeparated", c->host);
-	if (nt_ch_query(c->ch, sql, &body, c->err))
+	if (chq(c, "SELECT DISTINCT host_id FROM chunks FORMAT TabSeparated", &body))
 		goto out;
-	if (!(s = nt_store_prepare(c->st, "INSERT INTO nt_pending VALUES (?1, ?2, ?3, ?4)", c->err)))
+	for (char *p = body.p; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
+		if (add_host(&c->known, &c->nknown, &c->capknown, strtoull(p, NULL, 10)))
+			goto oom;
+	body.n = 0;
+	if (chq(c, "SELECT host_id, recording_id, seq, chunk_id, batch FROM ingest_log"
+		   " GROUP BY host_id, recording_id, seq, chunk_id, batch HAVING max(state) = 0 FORMAT TabSeparated", &body))
 		goto out;
 	for (char *p = body.p; p && *p;) {
-		char rid[64];
+		struct pend e;
+		unsigned long long h, batch;
 		long long seq, cid;
-		unsigned long long batch;
 		char *nl = strchr(p, '\n');
-		if (sscanf(p, "%63[0-9a-f]\t%lld\t%lld\t%llu", rid, &seq, &cid, &batch) == 4) {
-			nt_stmt_bind_text(s, 1, rid);
-			nt_stmt_bind_int(s, 2, seq);
-			nt_stmt_bind_int(s, 3, cid);
-			nt_stmt_bind_int(s, 4, (int64_t)batch);
-			nt_stmt_step(s);
-			nt_stmt_reset(s);
+		if (sscanf(p, "%llu\t%32[0-9a-f]\t%lld\t%lld\t%llu", &h, e.rid, &seq, &cid, &batch) == 5) {
+			struct pend *np = realloc(c->pend, (c->npend + 1) * sizeof(*np));
+			if (!np)
+				goto oom;
+			c->pend = np;
+			e.host = h;
+			e.seq = seq;
+			e.chunk_id = cid;
+			e.batch = batch;
+			c->pend[c->npend++] = e;
 		}
 		p = nl ? nl + 1 : p + strlen(p);
 	}
 	ret = 0;
+	goto out;
+oom:
+	oom(c);
 out:
-	nt_stmt_finalize(s);
 	nt_chbuf_free(&body);
 	return ret;
+}
+
+/* This host's uncommitted batches into the local table nt_pending (plain tables: nt_import() sets
+ * PRAGMA temp_store, which drops TEMP tables). */
+static int load_pending(struct chi *c)
+{
+	struct nt_stmt *s = NULL;
+
+	if (nt_store_exec(c->st, "CREATE TABLE nt_pending (recording_id TEXT, seq INTEGER, chunk_id INTEGER, batch INTEGER)",
+			  "pending", c->err))
+		return -1;
+	if (!(s = nt_store_prepare(c->st, "INSERT INTO nt_pending VALUES (?1, ?2, ?3, ?4)", c->err)))
+		return -1;
+	for (size_t i = 0; i < c->npend; i++) {
+		if (c->pend[i].host != c->host)
+			continue;
+		nt_stmt_bind_text(s, 1, c->pend[i].rid);
+		nt_stmt_bind_int(s, 2, c->pend[i].seq);
+		nt_stmt_bind_int(s, 3, c->pend[i].chunk_id);
+		nt_stmt_bind_int(s, 4, (int64_t)c->pend[i].batch);
+		nt_stmt_step(s);
+		nt_stmt_reset(s);
+	}
+	nt_stmt_finalize(s);
+	return 0;
 }
 
 static void close_host(struct chi *c)
@@ -314,10 +428,19 @@ static int open_host(struct chi *c, const struct tape_header *h)
 	char w[128];
 	struct nt_stmt *s;
 
+	uint64_t id = nt_ch_host_id(h->hostname, h->boot_id);
+	int known;
+
 	close_host(c);
+	/* Rows of this host still in the buffers would be missing from the state read back. */
+	if (has_host(c->group_hosts, c->ngroup, id) && group_end(c))
+		return -1;
+	known = has_host(c->known, c->nknown, id);
+	if (add_host(&c->group_hosts, &c->ngroup, &c->capgroup, id) || add_host(&c->known, &c->nknown, &c->capknown, id))
+		return oom(c);
 	if (nt_store_open_memory(&c->st, c->err))
 		return -1;
-	c->host = nt_ch_host_id(h->hostname, h->boot_id);
+	c->host = id;
 	snprintf(c->hostname, sizeof(c->hostname), "%s", h->hostname);
 	snprintf(c->boot_id, sizeof(c->boot_id), "%s", h->boot_id);
 	c->host_sent = 0;
@@ -335,12 +458,11 @@ static int open_host(struct chi *c, const struct tape_header *h)
 	}
 	nt_stmt_finalize(s);
 	snprintf(w, sizeof(w), "host_id = %" PRIu64, c->host);
-	if (nt_ch_copy_into(c->ch, "chunks", w, c->st, NULL, c->err) ||
-	    nt_ch_copy_into(c->ch, "connections", w, c->st, NULL, c->err))
+	if (known && (copy_into(c, "chunks", w) || copy_into(c, "connections", w)))
 		return -1;
 	for (int i = 0; i < 2; i++) {
 		char q[96];
-		if (nt_ch_copy_into(c->ch, name_tables[i], w, c->st, NULL, c->err))
+		if (known && copy_into(c, name_tables[i], w))
 			return -1;
 		snprintf(q, sizeof(q), "SELECT max(%s) FROM %s", name_keys[i], name_tables[i]);
 		c->name_max[i] = nt_store_int(c->st, q, 0);
@@ -375,14 +497,14 @@ static int recover(struct chi *c, const char *rid, uint64_t seq, uint64_t batch)
 			}
 			snprintf(sql, sizeof(sql), "SELECT count() FROM %s WHERE host_id = %" PRIu64 " AND chunk_id = %" PRId64
 				 " AND batch = %" PRIu64, t->name, c->host, cid, batch);
-			if (nt_ch_query(c->ch, sql, &n, c->err)) {
+			if (chq(c, sql, &n)) {
 				ret = -1;
 				break;
 			}
 			if (n.p && strtoll(n.p, NULL, 10) > 0) {
 				snprintf(sql, sizeof(sql), "ALTER TABLE %s DELETE WHERE host_id = %" PRIu64 " AND chunk_id = %"
 					 PRId64 " AND batch = %" PRIu64, t->name, c->host, cid, batch);
-				if (nt_ch_query(c->ch, sql, NULL, c->err))
+				if (chq(c, sql, NULL))
 					ret = -1;
 				issued = 1;
 			}
@@ -395,7 +517,7 @@ static int recover(struct chi *c, const char *rid, uint64_t seq, uint64_t batch)
 		struct nt_chbuf n = { 0 };
 		snprintf(sql, sizeof(sql), "SELECT count() FROM system.mutations WHERE database = '%s' AND is_done = 0",
 			 nt_ch_database(c->ch));
-		if (nt_ch_query(c->ch, sql, &n, c->err))
+		if (chq(c, sql, &n))
 			ret = -1;
 		int left = n.p ? atoi(n.p) : 0;
 		nt_chbuf_free(&n);
@@ -543,6 +665,8 @@ decode:
 		return -1;
 	if (log_state(c, rid, h.chunk_seq, chunk_id, batch, 1))
 		return -1;
+	if (c->buffered >= GROUP_BYTES && group_end(c))
+		return -1;
 	c->cst->send_s += now_s() - t0;
 	return 0;
 }
@@ -617,6 +741,15 @@ int nt_import_ch(struct nt_ch *ch, const char *const *paths, size_t npaths, cons
 		}
 		tape_list_free(list, k);
 	}
+	c.tables = nt_ch_schema(&c.ntables, err);
+	if (!c.tables)
+		goto out;
+	if (c.ntables > MAX_TABLES) {
+		snprintf(err, NT_ERRLEN, "the ClickHouse schema has %zu tables, the importer room for %d", c.ntables, MAX_TABLES);
+		goto out;
+	}
+	if (load_known(&c))
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		if (import_one(&c, files[i], sizes[i]))
 			goto out;
@@ -628,13 +761,25 @@ int nt_import_ch(struct nt_ch *ch, const char *const *paths, size_t npaths, cons
 		snprintf(err, NT_ERRLEN, "no chunk could be read (%s ...): give a nettape tape", files[0]);
 		goto out;
 	}
+	{
+		double t0 = now_s();
+		if (group_end(&c))
+			goto out;
+		cst->send_s += now_s() - t0;
+	}
 	nt_ch_bytes_sent(ch, &cst->wire_bytes, &cst->raw_bytes);
 	ret = 0;
 out:
 	send_wait(&c);
 	close_host(&c);
-	nt_chbuf_free(&c.buf);
+	for (size_t i = 0; i < MAX_TABLES; i++)
+		nt_chbuf_free(&c.tbuf[i]);
+	nt_chbuf_free(&c.begin_log);
+	nt_chbuf_free(&c.commit_log);
 	nt_chbuf_free(&c.snd.data);
+	free(c.group_hosts);
+	free(c.known);
+	free(c.pend);
 	nt_chbuf_free(&c.sql);
 	for (size_t i = 0; i < n; i++)
 		free(files[i]);
