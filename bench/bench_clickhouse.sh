@@ -21,25 +21,34 @@ rm -rf "$W/server"
 ch_start "$W/server"
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 t() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f\n", e - s }'; }
-: > "$W/sq.times"; : > "$W/ch.times"
+# CPU seconds (user + system) of the server process so far.
+srv_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f\n", ($14 + $15) / hz }' "/proc/$CH_PID/stat"; }
+: > "$W/sq.times"; : > "$W/ch.times"; : > "$W/sq.cpu"; : > "$W/ch.cpu"; : > "$W/srv.cpu"
 for r in $(seq "$RUNS"); do
 	rm -f "$W/fleet.db"
-	t "$N" import -q "${tapes[@]}" -o "$W/fleet.db" >> "$W/sq.times"
+	/usr/bin/time -f "%e %U %S" -o "$W/tm" "$N" import -q "${tapes[@]}" -o "$W/fleet.db"
+	awk '{ print $1 > "'"$W/sq.times.1"'"; print $2 + $3 }' "$W/tm" >> "$W/sq.cpu"; cat "$W/sq.times.1" >> "$W/sq.times"
 	ch_sql "DROP DATABASE IF EXISTS fleet"; ch_sql "CREATE DATABASE fleet"
-	t "$N" import -q "${tapes[@]}" --into "$CH_URL/fleet" >> "$W/ch.times"
+	c0=$(srv_cpu)
+	/usr/bin/time -f "%e %U %S" -o "$W/tm" "$N" import -q "${tapes[@]}" --into "$CH_URL/fleet"
+	c1=$(srv_cpu)
+	awk '{ print $1 > "'"$W/ch.times.1"'"; print $2 + $3 }' "$W/tm" >> "$W/ch.cpu"; cat "$W/ch.times.1" >> "$W/ch.times"
+	awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }' >> "$W/srv.cpu"
 done
 events=$("$N" query "$W/fleet.db" "SELECT sum(events) FROM chunks" --format csv | tail -1)
 ch_events=$(ch_db fleet "SELECT sum(events) FROM chunks FINAL")
 [[ $events == "$ch_events" ]] || { echo "bench: SQLite has $events events, ClickHouse $ch_events" >&2; exit 1; }
 sq=$(median < "$W/sq.times"); chs=$(median < "$W/ch.times")
+sqc=$(median < "$W/sq.cpu"); chc=$(median < "$W/ch.cpu"); srvc=$(median < "$W/srv.cpu")
 db_bytes=$(stat -c %s "$W/fleet.db")
 ch_sql "OPTIMIZE TABLE fleet.samples FINAL" >/dev/null 2>&1 || true
 ch_bytes=$(ch_sql "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = 'fleet' AND active")
 ch_comp=$(ch_sql "SELECT sum(data_compressed_bytes) FROM system.parts WHERE database = 'fleet' AND active")
 printf "hosts x events/host       %d x %d = %d events (synthetic bulk tapes)\n" "$HOSTS" "$EV" "$events"
-awk -v ev="$events" -v s="$sq" -v c="$chs" -v runs="$RUNS" 'BEGIN {
-	printf "SQLite import             %.2f s -> %.0f events/s (median of %d)\n", s, ev / s, runs
-	printf "ClickHouse import         %.2f s -> %.0f events/s (%.2fx the SQLite import)\n", c, ev / c, s / c }'
+awk -v ev="$events" -v s="$sq" -v c="$chs" -v runs="$RUNS" -v sc="$sqc" -v cc="$chc" -v vc="$srvc" -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+	printf "SQLite import             %.2f s wall -> %.0f events/s (median of %d); %.2f CPU s -> %.0f events per CPU s\n", s, ev / s, runs, sc, ev / sc
+	printf "ClickHouse import         %.2f s wall -> %.0f events/s (%.2fx the SQLite import); nettape %.2f CPU s + server %.2f CPU s -> %.0f events per CPU s (%.2fx)\n", c, ev / c, s / c, cc, vc, ev / (cc + vc), sc / (cc + vc)
+	printf "load average at the end   %s (2 cores, shared)\n", load }'
 for q in fleet-zero-window fleet-drops fleet-retransmits fleet-listen-overflows fleet-hosts; do
 	: > "$W/q.times"
 	for r in 1 2 3 4 5; do t "$N" query "$CH_URL/fleet" --run $q --format csv >> "$W/q.times"; done
