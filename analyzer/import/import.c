@@ -1630,9 +1630,9 @@ int nt_import(sqlite3 *db, const char *const *paths, size_t npaths,
 	if (commit_batch(&im))
 		goto out;
 	in_tx = 0;
-	if (im.indexes_dropped && nt_db_exec(db, nt_schema_indexes, "build indexes", err))
+	if (im.indexes_dropped && !dflt.no_indexes && nt_db_exec(db, nt_schema_indexes, "build indexes", err))
 		goto out;
-	if (im.indexes_dropped && nt_db_exec(db, "PRAGMA analysis_limit = 1000; ANALYZE", "analyze", err))
+	if (im.indexes_dropped && !dflt.no_indexes && nt_db_exec(db, "PRAGMA analysis_limit = 1000; ANALYZE", "analyze", err))
 		goto out;
 	if (n && st->chunks_failed == n) {
 		snprintf(err, NT_ERRLEN, "%s; no chunk could be read: give a nettape tape, or a pcap/pcapng capture", im.first_failure);

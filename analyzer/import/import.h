@@ -13,6 +13,9 @@ struct nt_import_opts {
 	/* Warnings (may be NULL): one line, no newline (damage, unreadable chunk). */
 	void (*warn)(void *ctx, const char *line);
 	void *ctx;
+	/* Leave the indexes dropped and skip ANALYZE after the load: for a caller that reads the new
+	 * rows once and deletes them (the ClickHouse import's scratch store). */
+	int no_indexes;
 };
 
 struct nt_import_stats {

@@ -642,6 +642,7 @@ decode:
 		return -1;
 	o.progress = on_progress;
 	o.ctx = c;
+	o.no_indexes = 1; /* the new rows are read once, in rowid order, and deleted */
 	(void)fsize;
 	t0 = now_s();
 	if (nt_import(nt_store_sqlite(c->st), &path, 1, &o, &s1, c->err))
