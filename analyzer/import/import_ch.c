@@ -44,7 +44,7 @@ struct chi {
 		int busy, rc;
 		struct nt_ch *ch;
 		struct nt_chbuf data;
-		char query[160];
+		char query[4096];
 		char err[NT_ERRLEN];
 	} snd;
 	/* Rows formatted and not yet sent, per ClickHouse table (index in nt_ch_schema()), and the
@@ -188,7 +188,8 @@ static int flush(struct chi *c, const char *table, struct nt_chbuf *b)
 	c->snd.data = *b;
 	*b = tmp;
 	b->n = 0;
-	snprintf(c->snd.query, sizeof(c->snd.query), "INSERT INTO %s FORMAT RowBinary", table);
+	if (nt_ch_insert_sql(table, c->snd.query, sizeof(c->snd.query), c->err))
+		return -1;
 	c->snd.ch = c->ch;
 	if (pthread_create(&c->snd.th, NULL, send_main, c)) {
 		/* No thread: send it here. */

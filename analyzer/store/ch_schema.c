@@ -302,7 +302,78 @@ int nt_ch_schema_markdown(struct nt_chbuf *o, char *err)
 	return r ? -1 : 0;
 }
 
+int nt_ch_insert_sql(const char *table, char *out, size_t len, char *err)
+{
+	const struct nt_ch_table *t;
+	size_t o;
+
+	if (!strcmp(table, "ingest_log")) {
+		snprintf(out, len, "INSERT INTO ingest_log (host_id, recording_id, seq, chunk_id, batch, state, at) FORMAT RowBinary");
+		return 0;
+	}
+	if (!(t = nt_ch_table(table, err)))
+		return -1;
+	o = (size_t)snprintf(out, len, "INSERT INTO %s (%s", t->name, t->flags & NT_CH_T_HOST ? "host_id, " : "");
+	for (size_t i = 0; i < t->ncols && o < len; i++)
+		o += (size_t)snprintf(out + o, len - o, "%s%s", t->cols[i], i + 1 < t->ncols ? ", " : "");
+	if (o < len)
+		o += (size_t)snprintf(out + o, len - o, "%s%s) FORMAT RowBinary",
+				      t->flags & NT_CH_T_BATCH ? ", batch, batch_row" : "",
+				      t->flags & NT_CH_T_VERSION ? ", version" : "");
+	if (o >= len) {
+		snprintf(err, NT_ERRLEN, "insert statement of %s too long", t->name);
+		return -1;
+	}
+	return 0;
+}
+
 #ifdef NETTAPE_HAVE_CURL
+/* Columns of the definition the server's tables lack (the SQLite schema grew): added in
+ * NT_CH_WRITE, named in the error in NT_CH_READ. */
+static int migrate_columns(struct nt_ch *ch, enum nt_ch_mode mode, char *err)
+{
+	struct nt_chbuf have = { 0 };
+	char sql[512];
+	size_t n;
+	const struct nt_ch_table *t = nt_ch_schema(&n, err);
+	int ret = -1;
+
+	if (!t)
+		return -1;
+	snprintf(sql, sizeof(sql), "SELECT concat(table, '.', name) FROM system.columns WHERE database = '%s'"
+		 " FORMAT TabSeparated", nt_ch_database(ch));
+	if (nt_ch_query(ch, sql, &have, err))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < t[i].ncols; k++) {
+			char key[192];
+			char *p;
+			int found = 0;
+			size_t kl = (size_t)snprintf(key, sizeof(key), "%s.%s", t[i].name, t[i].cols[k]);
+			for (p = have.p; p && (p = strstr(p, key)); p += kl)
+				if ((p == have.p || p[-1] == '\n') && (p[kl] == '\n' || !p[kl])) {
+					found = 1;
+					break;
+				}
+			if (found)
+				continue;
+			if (mode == NT_CH_READ) {
+				snprintf(err, NT_ERRLEN, "database %s lacks column %s that this nettape reads; "
+					 "'nettape import TAPE --into clickhouse://%s' adds it", nt_ch_where(ch), key,
+					 nt_ch_where(ch));
+				goto out;
+			}
+			snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", t[i].name, t[i].cols[k], t[i].types[k]);
+			if (nt_ch_query(ch, sql, NULL, err))
+				goto out;
+		}
+	}
+	ret = 0;
+out:
+	nt_chbuf_free(&have);
+	return ret;
+}
+
 int nt_ch_schema_ensure(struct nt_ch *ch, enum nt_ch_mode mode, char *err)
 {
 	struct nt_chbuf v = { 0 }, ddl = { 0 };
@@ -358,6 +429,8 @@ int nt_ch_schema_ensure(struct nt_ch *ch, enum nt_ch_mode mode, char *err)
 			 nt_ch_where(ch), have, NT_CH_SCHEMA_VERSION);
 		goto out;
 	}
+	if (migrate_columns(ch, mode, err))
+		goto out;
 	ret = 0;
 out:
 	nt_chbuf_free(&v);

@@ -124,7 +124,14 @@ int nt_ch_schema_markdown(struct nt_chbuf *out, char *err);
 /* The whole DDL (every table and nettape_meta), one statement per line group. */
 int nt_ch_schema_ddl(struct nt_chbuf *out, char *err);
 
-/* Checks the schema of the open database (called by nt_ch_open()). */
+/* "INSERT INTO t (every column, in the order this nettape writes them) FORMAT RowBinary" for
+ * table t of the schema or ingest_log: the order of the server's columns does not matter (a
+ * column added by a migration sits at the end). 0, or -1 with err (unknown table, too long). */
+int nt_ch_insert_sql(const char *table, char *out, size_t len, char *err);
+
+/* Checks the schema of the open database (called by nt_ch_open()): the version, and the columns
+ * the SQLite schema added since the tables were made (NT_CH_WRITE adds them with ALTER TABLE
+ * ADD COLUMN; NT_CH_READ says how to add them). */
 int nt_ch_schema_ensure(struct nt_ch *ch, enum nt_ch_mode mode, char *err);
 
 /* --- reading into a local store (store/ch_slice.c) -------------------------- */

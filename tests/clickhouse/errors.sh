@@ -43,5 +43,13 @@ ch_sql "CREATE DATABASE two"
 "$N" import -q "$W/t2" --into "$CH_URL/two"
 expect 1 "matches 2 boots.*give --host" "$N" report "$CH_URL/two"
 expect 1 "host 'nohost' is not in" "$N" report "$CH_URL/two" --host nohost
-# An HTTP server that is not ClickHouse (the server's interserver port answers HTTP too; use a plain socket instead).
+# A database made before the SQLite schema grew a column: readers say how to add it, an import adds it.
+ch_sql "CREATE DATABASE older"
+"$N" import -q "$W/t" --into "$CH_URL/older"
+ch_db older "ALTER TABLE samples DROP COLUMN bytes_acked"
+expect 1 "lacks column samples.bytes_acked.*adds it" "$N" report "$CH_URL/older"
+"$SYNTH" zero-window "$W/t3" --host e3 >/dev/null
+"$N" import -q "$W/t3" --into "$CH_URL/older" || fail "import into a database lacking a column"
+"$N" report "$CH_URL/older" --host e3 >/dev/null || fail "report after the column was added"
+echo "ok: a missing column is added by the next import"
 echo "ok: errors are one line with the fix"
