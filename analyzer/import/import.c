@@ -606,6 +606,11 @@ static int flush_samples(struct importer *im)
 
 	if (!im->sn)
 		return 0;
+	if (im->opts->sample_sink) {
+		rc = im->opts->sample_sink(im->opts->sink_ctx, (const int64_t (*)[SAMPLE_COLS])im->sbuf, im->sn);
+		im->sn = 0;
+		return rc;
+	}
 	feed_importer = im;
 	rc = step(im, im->s[S_SAMPLE_MULTI], "insert samples");
 	im->sn = 0;

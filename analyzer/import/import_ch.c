@@ -58,6 +58,8 @@ struct chi {
 	size_t ngroup, nknown, capgroup, capknown;
 	struct pend { uint64_t host; char rid[33]; int64_t seq, chunk_id; uint64_t batch; } *pend;
 	size_t npend;
+	uint64_t cur_batch, sample_row; /* the batch being decoded; samples handed over so far in it */
+	const struct nt_ch_table *samples;
 	struct nt_import_stats *st_out;
 	struct nt_ch_import_stats *cst;
 	const struct nt_import_opts *opts;
@@ -587,6 +589,43 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total, uint64_t event
 		c->opts->progress(c->opts->ctx, c->done_bytes + done, c->total_bytes, c->st_out->events + events);
 }
 
+/* Sample rows straight from the decoder into RowBinary: samples are most of every tape, and
+ * this spares them the insert into the scratch store and the read back. batch_row counts as
+ * the store's rowids would. */
+static int sample_sink(void *ctx, const int64_t (*rows)[13], unsigned n)
+{
+	struct chi *c = ctx;
+	const struct nt_ch_table *t = c->samples;
+	struct nt_chbuf *b = &c->tbuf[t - c->tables];
+	size_t n0 = b->n;
+	int r = 0;
+
+	if (nt_chbuf_reserve(b, (size_t)n * (8 + t->ncols * 9 + 12)))
+		return oom(c);
+	for (unsigned k = 0; k < n; k++) {
+		r |= put_le(b, c->host, 8);
+		for (size_t i = 0; i < t->ncols; i++) {
+			int64_t v = rows[k][i];
+			if (t->types[i][0] == 'N') {
+				int null = i == 1 && v < 0;
+				b->p[b->n++] = (char)null;
+				if (null)
+					continue;
+			}
+			r |= put_le(b, (uint64_t)v, 8);
+		}
+		r |= put_le(b, c->cur_batch, 8);
+		r |= put_le(b, ++c->sample_row, 4);
+	}
+	if (r)
+		return oom(c);
+	c->buffered += b->n - n0;
+	c->cst->rows += n;
+	if (b->n >= SEND_BYTES && (flush(c, "ingest_log", &c->begin_log) || flush(c, t->name, b)))
+		return -1;
+	return 0;
+}
+
 static int import_one(struct chi *c, const char *path, uint64_t fsize)
 {
 	int e = 0;
@@ -644,6 +683,12 @@ decode:
 	o.progress = on_progress;
 	o.ctx = c;
 	o.no_indexes = 1; /* the new rows are read once, in rowid order, and deleted */
+	if (r) {
+		o.sample_sink = sample_sink;
+		o.sink_ctx = c;
+		c->cur_batch = batch;
+		c->sample_row = 0;
+	}
 	(void)fsize;
 	t0 = now_s();
 	if (nt_import(nt_store_sqlite(c->st), &path, 1, &o, &s1, c->err))
@@ -748,6 +793,18 @@ int nt_import_ch(struct nt_ch *ch, const char *const *paths, size_t npaths, cons
 		goto out;
 	if (c.ntables > MAX_TABLES) {
 		snprintf(err, NT_ERRLEN, "the ClickHouse schema has %zu tables, the importer room for %d", c.ntables, MAX_TABLES);
+		goto out;
+	}
+	if (!(c.samples = nt_ch_table("samples", err)))
+		goto out;
+	for (size_t i = 0; i < c.samples->ncols; i++)
+		if (c.samples->kinds[i] != NT_CH_INT) {
+			snprintf(err, NT_ERRLEN, "samples.%s is not an integer column: the sample sink is out of date",
+				 c.samples->cols[i]);
+			goto out;
+		}
+	if (c.samples->ncols != 13) {
+		snprintf(err, NT_ERRLEN, "samples has %zu columns, the import's sample rows 13", c.samples->ncols);
 		goto out;
 	}
 	if (load_known(&c))
