@@ -637,10 +637,10 @@ static int import_one(struct chi *c, const char *path, uint64_t fsize)
 	char rid[33];
 	int64_t chunk_id;
 	uint64_t batch = 0;
-	int known = 0, skip = 0;
+	int known = 0, skip = 0, readable = r != NULL;
 	double t0;
 
-	if (!r) {
+	if (!readable) {
 		/* nt_import() reports it (and counts it) the way the SQLite import does. */
 		memset(&h, 0, sizeof(h));
 		if (!c->st)
@@ -674,16 +674,16 @@ decode:
 		c->st_out->chunks_skipped++;
 		return 0;
 	}
-	if (r && nt_store_int(c->st, "SELECT count(*) FROM nt_pending", 0) > 0) {
+	if (readable && nt_store_int(c->st, "SELECT count(*) FROM nt_pending", 0) > 0) {
 		if (recover(c, rid, h.chunk_seq, batch))
 			return -1;
 	}
-	if (r && log_state(c, rid, h.chunk_seq, chunk_id, batch, 0))
+	if (readable && log_state(c, rid, h.chunk_seq, chunk_id, batch, 0))
 		return -1;
 	o.progress = on_progress;
 	o.ctx = c;
 	o.no_indexes = 1; /* the new rows are read once, in rowid order, and deleted */
-	if (r) {
+	if (readable) {
 		o.sample_sink = sample_sink;
 		o.sink_ctx = c;
 		c->cur_batch = batch;
@@ -703,7 +703,7 @@ decode:
 	c->st_out->damaged += s1.damaged;
 	c->st_out->connections += s1.connections;
 	c->st_out->bytes += s1.bytes;
-	if (!r)
+	if (!readable)
 		return 0;
 	if (!known)
 		chunk_id = nt_store_int(c->st, "SELECT max(chunk_id) FROM chunks", chunk_id);
