@@ -21,32 +21,34 @@
 #define REPL NT_CH_T_VERSION
 
 static struct nt_ch_table tables[] = {
-	{ "hosts", "one row per boot of a machine; host_id = nt_ch_host_id(hostname, boot_id)", REPL, "host_id", 0, NULL, NULL, NULL },
+	{ "hosts", "one row per boot of a machine; host_id = nt_ch_host_id(hostname, boot_id)", REPL, "host_id", NULL, 0, NULL, NULL, NULL },
 	{ "chunks", "chunk files imported: identity (recording_id, seq), time range, how far a .partial was read",
-	  REPL, "(host_id, chunk_id)", 0, NULL, NULL, NULL },
-	{ "damage", "places a chunk was damaged", NT_CH_T_HOST | NT_CH_T_BATCH, "(host_id, chunk_id)", 0, NULL, NULL, NULL },
-	{ "processes", "processes from the chunks' metadata", REPL, "(host_id, pid)", 0, NULL, NULL, NULL },
-	{ "cgroups", "cgroups and their containers", REPL, "(host_id, cgroup)", 0, NULL, NULL, NULL },
-	{ "netns", "network namespaces", REPL, "(host_id, inode)", 0, NULL, NULL, NULL },
-	{ "interfaces", "interfaces per namespace", REPL, "(host_id, netns, ifindex)", 0, NULL, NULL, NULL },
-	{ "drop_reasons", "drop-reason names (reason_id numbered per host)", NT_CH_T_HOST | REPL, "(host_id, reason_id)", 0, NULL, NULL, NULL },
+	  REPL, "(host_id, chunk_id)", NULL, 0, NULL, NULL, NULL },
+	{ "damage", "places a chunk was damaged", NT_CH_T_HOST | NT_CH_T_BATCH, "(host_id, chunk_id)", NULL, 0, NULL, NULL, NULL },
+	{ "processes", "processes from the chunks' metadata", REPL, "(host_id, pid)", NULL, 0, NULL, NULL, NULL },
+	{ "cgroups", "cgroups and their containers", REPL, "(host_id, cgroup)", NULL, 0, NULL, NULL, NULL },
+	{ "netns", "network namespaces", REPL, "(host_id, inode)", NULL, 0, NULL, NULL, NULL },
+	{ "interfaces", "interfaces per namespace", REPL, "(host_id, netns, ifindex)", NULL, 0, NULL, NULL, NULL },
+	{ "drop_reasons", "drop-reason names (reason_id numbered per host)", NT_CH_T_HOST | REPL, "(host_id, reason_id)", NULL, 0, NULL, NULL, NULL },
 	{ "symbols", "kernel symbols of drop locations (sym_id numbered per host)", NT_CH_T_HOST | REPL,
-	  "(host_id, sym_id)", 0, NULL, NULL, NULL },
+	  "(host_id, sym_id)", NULL, 0, NULL, NULL, NULL },
 	{ "connections", "one row per connection (conn_id numbered per host), counters as of the last import",
-	  REPL, "(host_id, conn_id)", 0, NULL, NULL, NULL },
-	{ "drops", "skb drops", EV, "(host_id, ts)", 0, NULL, NULL, NULL },
-	{ "retransmits", "retransmitted segments", EV, "(host_id, ts)", 0, NULL, NULL, NULL },
-	{ "cong", "congestion-state transitions", EV, "(host_id, ts)", 0, NULL, NULL, NULL },
-	{ "states", "TCP state transitions", EV, "(host_id, ts)", 0, NULL, NULL, NULL },
-	{ "samples", "window/RTT samples and zero-window edges", EV, "(host_id, ts)", 0, NULL, NULL, NULL },
-	{ "resets", "resets sent and received", EV, "(host_id, ts)", 0, NULL, NULL, NULL },
-	{ "stalls", "read stalls and slow responses", EV, "(host_id, ts)", 0, NULL, NULL, NULL },
-	{ "buffers", "buffer-limit events", EV, "(host_id, ts)", 0, NULL, NULL, NULL },
-	{ "listens", "listen-queue samples", EV, "(host_id, ts)", 0, NULL, NULL, NULL },
-	{ "losses", "events the recorder lost (ring buffer full)", NT_CH_T_BATCH, "(host_id)", 0, NULL, NULL, NULL },
-	{ "pins", "trigger pins", NT_CH_T_BATCH, "(host_id)", 0, NULL, NULL, NULL },
-	{ "packets", "packet snippets", EV, "(host_id, ts)", 0, NULL, NULL, NULL },
-	{ "config", "recorder configuration per host", REPL, "(host_id, key)", 0, NULL, NULL, NULL },
+	  REPL, "(host_id, conn_id)", NULL, 0, NULL, NULL, NULL },
+	{ "drops", "skb drops", EV, "(host_id, ts)", NULL, 0, NULL, NULL, NULL },
+	{ "retransmits", "retransmitted segments", EV, "(host_id, ts)", NULL, 0, NULL, NULL, NULL },
+	{ "cong", "congestion-state transitions", EV, "(host_id, ts)", NULL, 0, NULL, NULL, NULL },
+	{ "states", "TCP state transitions", EV, "(host_id, ts)", NULL, 0, NULL, NULL, NULL },
+	{ "samples", "window/RTT samples and zero-window edges", EV, "(host_id, ts)",
+	  /* every column of a sample row but conn_id (import.c's ev_sample) */
+	  "ts_boot kind ca_state srtt_us rcv_wnd snd_wnd snd_cwnd rcv_queue snd_queue bytes_acked", 0, NULL, NULL, NULL },
+	{ "resets", "resets sent and received", EV, "(host_id, ts)", NULL, 0, NULL, NULL, NULL },
+	{ "stalls", "read stalls and slow responses", EV, "(host_id, ts)", NULL, 0, NULL, NULL, NULL },
+	{ "buffers", "buffer-limit events", EV, "(host_id, ts)", NULL, 0, NULL, NULL, NULL },
+	{ "listens", "listen-queue samples", EV, "(host_id, ts)", NULL, 0, NULL, NULL, NULL },
+	{ "losses", "events the recorder lost (ring buffer full)", NT_CH_T_BATCH, "(host_id)", NULL, 0, NULL, NULL, NULL },
+	{ "pins", "trigger pins", NT_CH_T_BATCH, "(host_id)", NULL, 0, NULL, NULL, NULL },
+	{ "packets", "packet snippets", EV, "(host_id, ts)", NULL, 0, NULL, NULL, NULL },
+	{ "config", "recorder configuration per host", REPL, "(host_id, key)", NULL, 0, NULL, NULL, NULL },
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
@@ -71,12 +73,21 @@ uint64_t nt_ch_host_id(const char *hostname, const char *boot_id)
 	return h ? h : 1;
 }
 
-static const char *ch_type(const char *table, const char *col, const char *decl, int notnull, int pk,
+static int filled(const struct nt_ch_table *t, const char *col)
+{
+	size_t n = strlen(col);
+
+	for (const char *p = t->filled; p && (p = strstr(p, col)); p += n)
+		if ((p == t->filled || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return 1;
+	return 0;
+}
+
+static const char *ch_type(const struct nt_ch_table *t, const char *col, const char *decl, int notnull, int pk,
 			   enum nt_ch_col_kind *kind)
 {
-	int nn = notnull || pk;
+	int nn = notnull || pk || filled(t, col);
 
-	(void)table;
 	if (!strcmp(col, "host_id"))
 		return *kind = NT_CH_INT, "UInt64";
 	if (!strncmp(decl, "INTEGER", 7)) {
@@ -128,7 +139,7 @@ static int load_columns(struct nt_store *st, struct nt_ch_table *t, char *err)
 		cols[n] = strdup(nt_col_text(s, 0));
 		if (!cols[n])
 			goto fail;
-		types[n] = ch_type(t->name, cols[n], nt_col_text(s, 1) ? nt_col_text(s, 1) : "", (int)nt_col_int(s, 2),
+		types[n] = ch_type(t, cols[n], nt_col_text(s, 1) ? nt_col_text(s, 1) : "", (int)nt_col_int(s, 2),
 				   (int)nt_col_int(s, 3), &kinds[n]);
 		n++;
 	}
