@@ -14,8 +14,8 @@
 #include "store/store.h"
 #include "tape.h"
 
-#define SEND_BYTES (16u << 20)  /* one insert request at most this big (before gzip) */
-#define GROUP_BYTES (48u << 20) /* a group of chunks is sent when its rows reach this */
+#define SEND_BYTES (64u << 20)  /* one insert request at most this big (before gzip) */
+#define GROUP_BYTES (128u << 20) /* a group of chunks is sent when its rows reach this */
 #define MAX_TABLES 32
 
 /* Tables whose rows belong to one batch of one chunk (deleted locally after sending). */
@@ -38,13 +38,15 @@ struct chi {
 	int64_t name_max[2];      /* largest reason_id / sym_id already in ClickHouse */
 	uint64_t version;
 	struct nt_chbuf sql;
-	/* One insert in flight on a thread while the next batch is formatted. */
+	/* Inserts go out in order on one thread, from a queue, while the next rows are decoded. */
 	struct {
 		pthread_t th;
-		int busy, rc;
+		int started, busy, stop, rc;
+		pthread_mutex_t mu;
+		pthread_cond_t cv;
+		struct job { struct job *next; struct nt_chbuf data; char query[4096]; } *head, *tail;
+		size_t queued;       /* bytes in the queue and in flight */
 		struct nt_ch *ch;
-		struct nt_chbuf data;
-		char query[4096];
 		char err[NT_ERRLEN];
 	} snd;
 	/* Rows formatted and not yet sent, per ClickHouse table (index in nt_ch_schema()), and the
@@ -154,51 +156,115 @@ static int put_col(struct nt_chbuf *b, struct nt_stmt *s, int i, const char *typ
 	return put_le(b, (uint64_t)(null ? 0 : nt_col_int(s, i)), 8);
 }
 
+#define MAX_QUEUED (256u << 20) /* formatted bytes waiting for the sender at most */
+
 static void *send_main(void *arg)
 {
 	struct chi *c = arg;
 
-	c->snd.rc = nt_ch_insert(c->snd.ch, c->snd.query, c->snd.data.p, c->snd.data.n, c->snd.err);
+	pthread_mutex_lock(&c->snd.mu);
+	for (;;) {
+		struct job *j;
+		while (!c->snd.head && !c->snd.stop)
+			pthread_cond_wait(&c->snd.cv, &c->snd.mu);
+		if (!c->snd.head)
+			break;
+		j = c->snd.head;
+		c->snd.head = j->next;
+		if (!c->snd.head)
+			c->snd.tail = NULL;
+		c->snd.busy = 1;
+		pthread_mutex_unlock(&c->snd.mu);
+		/* After a failure nothing more is sent: later rows must not land without earlier ones. */
+		int rc = c->snd.rc ? -1 : nt_ch_insert(c->snd.ch, j->query, j->data.p, j->data.n, c->snd.err);
+		pthread_mutex_lock(&c->snd.mu);
+		if (rc)
+			c->snd.rc = -1;
+		c->snd.busy = 0;
+		c->snd.queued -= j->data.n;
+		nt_chbuf_free(&j->data);
+		free(j);
+		pthread_cond_broadcast(&c->snd.cv);
+	}
+	pthread_mutex_unlock(&c->snd.mu);
 	return NULL;
 }
 
-/* Waits for the insert in flight; its error, if any, becomes ours. */
+/* Waits until every queued insert is done; the first error, if any, becomes ours. */
 static int send_wait(struct chi *c)
 {
-	if (!c->snd.busy)
+	int rc;
+
+	if (!c->snd.started)
 		return 0;
-	pthread_join(c->snd.th, NULL);
-	c->snd.busy = 0;
-	if (c->snd.rc) {
+	pthread_mutex_lock(&c->snd.mu);
+	while (c->snd.head || c->snd.busy)
+		pthread_cond_wait(&c->snd.cv, &c->snd.mu);
+	rc = c->snd.rc;
+	pthread_mutex_unlock(&c->snd.mu);
+	if (rc)
 		snprintf(c->err, NT_ERRLEN, "%s", c->snd.err);
-		return -1;
-	}
-	return 0;
+	return rc ? -1 : 0;
 }
 
-/* Hands b's rows for ClickHouse table `table` to the sender thread, after the insert in flight
- * (so inserts reach the server in the order they were flushed); b is empty afterwards. */
+/* Stops the sender thread (after the queue is empty). */
+static void send_stop(struct chi *c)
+{
+	if (!c->snd.started)
+		return;
+	pthread_mutex_lock(&c->snd.mu);
+	c->snd.stop = 1;
+	pthread_cond_broadcast(&c->snd.cv);
+	pthread_mutex_unlock(&c->snd.mu);
+	pthread_join(c->snd.th, NULL);
+	pthread_mutex_destroy(&c->snd.mu);
+	pthread_cond_destroy(&c->snd.cv);
+	c->snd.started = 0;
+}
+
+/* Queues b's rows for ClickHouse table `table` (inserts reach the server in the order they were
+ * queued); b is empty afterwards. Blocks while MAX_QUEUED bytes wait. */
 static int flush(struct chi *c, const char *table, struct nt_chbuf *b)
 {
-	struct nt_chbuf tmp;
+	struct job *j;
 
 	if (!b->n)
 		return 0;
-	if (send_wait(c))
+	if (!(j = calloc(1, sizeof(*j))))
+		return oom(c);
+	if (nt_ch_insert_sql(table, j->query, sizeof(j->query), c->err)) {
+		free(j);
 		return -1;
-	tmp = c->snd.data;
-	c->snd.data = *b;
-	*b = tmp;
-	b->n = 0;
-	if (nt_ch_insert_sql(table, c->snd.query, sizeof(c->snd.query), c->err))
-		return -1;
-	c->snd.ch = c->ch;
-	if (pthread_create(&c->snd.th, NULL, send_main, c)) {
-		/* No thread: send it here. */
-		send_main(c);
-		return c->snd.rc ? (snprintf(c->err, NT_ERRLEN, "%s", c->snd.err), -1) : 0;
 	}
-	c->snd.busy = 1;
+	j->data = *b;
+	memset(b, 0, sizeof(*b));
+	if (!c->snd.started) {
+		c->snd.ch = c->ch;
+		if (pthread_mutex_init(&c->snd.mu, NULL) || pthread_cond_init(&c->snd.cv, NULL) ||
+		    pthread_create(&c->snd.th, NULL, send_main, c)) {
+			nt_chbuf_free(&j->data);
+			free(j);
+			snprintf(c->err, NT_ERRLEN, "cannot start the sender thread");
+			return -1;
+		}
+		c->snd.started = 1;
+	}
+	pthread_mutex_lock(&c->snd.mu);
+	while (c->snd.queued > MAX_QUEUED && !c->snd.rc)
+		pthread_cond_wait(&c->snd.cv, &c->snd.mu);
+	if (c->snd.tail)
+		c->snd.tail->next = j;
+	else
+		c->snd.head = j;
+	c->snd.tail = j;
+	c->snd.queued += j->data.n;
+	pthread_cond_broadcast(&c->snd.cv);
+	int rc = c->snd.rc;
+	pthread_mutex_unlock(&c->snd.mu);
+	if (rc) {
+		snprintf(c->err, NT_ERRLEN, "%s", c->snd.err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -219,7 +285,8 @@ static int group_end(struct chi *c)
 	}
 	if (chunks < c->ntables && flush(c, "chunks", &c->tbuf[chunks]))
 		return -1;
-	if (flush(c, "ingest_log", &c->commit_log) || send_wait(c))
+	/* No wait: the next group's rows queue behind these; a read of ClickHouse waits (chq). */
+	if (flush(c, "ingest_log", &c->commit_log))
 		return -1;
 	c->buffered = 0;
 	c->ngroup = 0;
@@ -822,20 +889,19 @@ int nt_import_ch(struct nt_ch *ch, const char *const *paths, size_t npaths, cons
 	}
 	{
 		double t0 = now_s();
-		if (group_end(&c))
+		if (group_end(&c) || send_wait(&c))
 			goto out;
 		cst->send_s += now_s() - t0;
 	}
 	nt_ch_bytes_sent(ch, &cst->wire_bytes, &cst->raw_bytes);
 	ret = 0;
 out:
-	send_wait(&c);
+	send_stop(&c);
 	close_host(&c);
 	for (size_t i = 0; i < MAX_TABLES; i++)
 		nt_chbuf_free(&c.tbuf[i]);
 	nt_chbuf_free(&c.begin_log);
 	nt_chbuf_free(&c.commit_log);
-	nt_chbuf_free(&c.snd.data);
 	free(c.group_hosts);
 	free(c.known);
 	free(c.pend);
