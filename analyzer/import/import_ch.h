@@ -23,12 +23,15 @@ struct nt_ch_import_stats {
  * Imports every chunk of every path (tape directories or chunk files) into
  * the ClickHouse database ch (opened with NT_CH_WRITE). Each chunk is decoded
  * by nt_import() into an in-memory SQLite store that holds its host's state
- * (chunks, connections, names) read back from ClickHouse, and its new rows
- * are sent in RowBinary batches (one insert in flight while the next is formatted). Per chunk and batch (the frame offset an
- * import continues from), ingest_log records a begin before and a commit
- * after the rows; a batch begun and not committed (a crash, a lost server)
- * is deleted before it is sent again, so a chunk imported twice adds nothing
- * and a growing .partial continues where the last import stopped.
+ * (chunks, connections, names) read back from ClickHouse; sample rows go
+ * straight from the decoder into RowBinary, the other new rows are read back
+ * from the store. Rows go out in RowBinary inserts, in order, from a queue on
+ * one sender thread while decoding goes on, for groups of chunks: per chunk
+ * and batch (the frame offset an import continues from), ingest_log gets a
+ * begin before the group's rows and a commit after them and after the chunk
+ * rows. A batch begun and not committed (a crash, a lost server) is deleted
+ * before it is sent again, so a chunk imported twice adds nothing and a
+ * growing .partial continues where the last import stopped.
  * One importer per host at a time (ids are numbered per host).
  * Returns 0 (check st->chunks_failed), or -1 with err.
  */
