@@ -193,6 +193,11 @@ int cmd_report(int argc, char **argv)
 			return 1;
 		}
 		db = nt_store_sqlite(slice);
+		if ((from || to) && nt_store_int(slice, "SELECT count(*) FROM chunks", 0) == 0) {
+			char t1[40], t2[40];
+			fprintf(stderr, "nettape report: warning: no chunk of this host overlaps --from/--to; its data spans "
+				"%s .. %s\n", nt_time_iso(first, t1, sizeof(t1)), nt_time_iso(last, t2, sizeof(t2)));
+		}
 	} else if (host) {
 		fprintf(stderr, "nettape report: --host selects a host of a clickhouse:// database; an SQLite database "
 			"is reported whole (filter with --pid or --conn)\n");
@@ -201,7 +206,7 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "nettape report: %s\n", err);
 		return 1;
 	}
-	{
+	if (!slice) { /* a slice's window was resolved against the whole host's data above */
 		int64_t first, last;
 
 		nt_data_range(db, &first, &last);
