@@ -39,6 +39,7 @@ static void usage(FILE *f)
 		"      --follow        with --into: keep importing each chunk as it closes, and the growing\n"
 		"                      one every --interval, until SIGINT/SIGTERM (restart-safe)\n"
 		"      --interval D    --follow's pause between rounds (default 5s; s, m, h)\n"
+		"      --print-ddl     print the ClickHouse tables' DDL (for the shards of a cluster) and exit\n"
 		"  -q, --quiet         no progress bar and no summary line\n"
 		"      --batch N       events per transaction (default 500000)\n"
 		"  -h, --help          this help\n\n"
@@ -99,6 +100,7 @@ int cmd_import(int argc, char **argv)
 		{ "gzip", required_argument, NULL, 'G' },
 		{ "follow", no_argument, NULL, 'W' },
 		{ "interval", required_argument, NULL, 'N' },
+		{ "print-ddl", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -138,6 +140,17 @@ int cmd_import(int argc, char **argv)
 			fprintf(stderr, "nettape import: --gzip '%s': use auto, on or off\n", optarg);
 			return 2;
 		case 'W': cho.follow = 1; break;
+		case 'P': {
+			/* The ClickHouse tables, for shards a cluster's Distributed tables point at. */
+			struct nt_chbuf ddl = { 0 };
+			if (nt_ch_schema_ddl(&ddl, err)) {
+				fprintf(stderr, "nettape import: %s\n", err);
+				return 1;
+			}
+			fwrite(ddl.p, 1, ddl.n, stdout);
+			nt_chbuf_free(&ddl);
+			return 0;
+		}
 		case 'N':
 			if (nt_dur_parse(optarg, &cho.interval_ns) || cho.interval_ns <= 0) {
 				fprintf(stderr, "nettape import: --interval '%s' is not a duration (e.g. 5s, 1m)\n", optarg);

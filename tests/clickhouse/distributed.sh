@@ -1,8 +1,8 @@
 #!/bin/bash
 # distributed.sh: a Distributed table over two shards (two private servers on loopback, sharded by host_id): imports spread over both, queries and reports through it equal SQLite's, re-import adds nothing.
-# Usage: distributed.sh NETTAPE NETTAPE-SYNTH CH_SCHEMA_DOC WORKDIR
+# Usage: distributed.sh NETTAPE NETTAPE-SYNTH WORKDIR
 set -euo pipefail
-N=$1 SYNTH=$2 DDL=$3 W=$4
+N=$1 SYNTH=$2 W=$3
 source "$(dirname "$0")/lib_ch.sh"
 ch_need_server
 rm -rf "$W"; mkdir -p "$W"
@@ -18,7 +18,7 @@ ch_start "$W/shard1" "<remote_servers><nettape_cluster>
 S1_HTTP=$CH_HTTP
 on() { curl -sS --fail-with-body "$1/?database=${3:-default}" --data-binary "$2"; }
 # The local tables on each shard, from the one schema definition.
-"$DDL" --ddl > "$W/ddl.sql"
+"$N" import --print-ddl > "$W/ddl.sql"
 for h in "$S1_HTTP" "$S2_HTTP"; do
 	on "$h" "CREATE DATABASE nettape"
 	while IFS= read -r stmt; do [[ -n $stmt ]] && on "$h" "${stmt%;}" nettape; done < "$W/ddl.sql"
