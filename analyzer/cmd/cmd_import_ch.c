@@ -31,12 +31,13 @@ static void on_warn(void *ctx, const char *line)
 	fprintf(stderr, "nettape import: warning: %s\n", line);
 }
 
-static void summary(const char *url, const struct nt_import_stats *st, const struct nt_ch_import_stats *cs, double s)
+static void summary(const char *url, const char *version, const struct nt_import_stats *st,
+		    const struct nt_ch_import_stats *cs, double s)
 {
-	fprintf(stderr, "nettape import: %llu events from %llu chunk%s into %s in %.2f s (%.0f events/s; decode %.2f s,"
-		" send %.2f s, %.1f MB sent",
+	fprintf(stderr, "nettape import: %llu events from %llu chunk%s into %s (ClickHouse %s) in %.2f s (%.0f events/s; decode %.2f s,"
+		" format and wait for the server %.2f s, %.1f MB sent",
 		(unsigned long long)st->events, (unsigned long long)st->chunks_imported,
-		st->chunks_imported == 1 ? "" : "s", url, s, s > 0 ? (double)st->events / s : 0.0, cs->decode_s,
+		st->chunks_imported == 1 ? "" : "s", url, version, s, s > 0 ? (double)st->events / s : 0.0, cs->decode_s,
 		cs->send_s, (double)cs->wire_bytes / 1e6);
 	if (cs->wire_bytes && cs->wire_bytes < cs->raw_bytes)
 		fprintf(stderr, " gzip of %.1f MB", (double)cs->raw_bytes / 1e6);
@@ -96,7 +97,7 @@ int cmd_import_clickhouse(const char *const *paths, size_t n, const struct cmd_i
 			fprintf(stderr, "nettape import: %s answers again; continuing\n", nt_ch_where(ch));
 		failures = 0;
 		if (!o->quiet && (!o->follow || st.chunks_imported))
-			summary(o->url, &st, &cs, elapsed(&t0));
+			summary(o->url, nt_ch_server_version(ch), &st, &cs, elapsed(&t0));
 		ret = st.chunks_failed ? 1 : 0;
 		if (!o->follow)
 			break;

@@ -16,7 +16,7 @@ struct nt_ch_import_stats {
 	uint64_t raw_bytes;   /* RowBinary bytes before compression */
 	uint64_t recovered;   /* batches of an interrupted import removed before they were sent again */
 	double decode_s;      /* seconds spent decoding chunks (the SQLite row code) */
-	double send_s;        /* seconds spent formatting and sending */
+	double send_s;        /* seconds spent formatting rows and waiting for the sender (the rest overlaps decoding) */
 };
 
 /*

@@ -44,27 +44,6 @@ int nt_ch_is_url(const char *s)
 	return s && !strncmp(s, "clickhouse://", 13);
 }
 
-int nt_ch_tsv_escape(struct nt_chbuf *b, const char *s, size_t n)
-{
-	if (nt_chbuf_reserve(b, 2 * n))
-		return -1;
-	char *o = b->p + b->n;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		switch (c) {
-		case '\t': *o++ = '\\'; *o++ = 't'; break;
-		case '\n': *o++ = '\\'; *o++ = 'n'; break;
-		case '\r': *o++ = '\\'; *o++ = 'r'; break;
-		case '\\': *o++ = '\\'; *o++ = '\\'; break;
-		case '\0': *o++ = '\\'; *o++ = '0'; break;
-		default: *o++ = c;
-		}
-	}
-	b->n = (size_t)(o - b->p);
-	b->p[b->n] = 0;
-	return 0;
-}
-
 size_t nt_ch_tsv_unescape(char *s, size_t n)
 {
 	size_t o = 0;

@@ -77,8 +77,6 @@ void nt_ch_bytes_sent(const struct nt_ch *ch, uint64_t *wire, uint64_t *raw);
 
 /* --- TabSeparated ---------------------------------------------------------- */
 
-/* Appends s (n bytes) escaped for TabSeparated. */
-int nt_ch_tsv_escape(struct nt_chbuf *b, const char *s, size_t n);
 /* Unescapes a TabSeparated field in place; returns its new length. */
 size_t nt_ch_tsv_unescape(char *s, size_t n);
 
