@@ -72,6 +72,9 @@ ch_run() {
 	local pid=$!
 	CH_PIDS+=("$pid")
 	CH_PID=$pid
+	# Should this shell be killed without running its trap (a ctest timeout), the server goes too.
+	( trap '' TERM; while kill -0 $$ 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 1; done
+	  kill "$pid" 2>/dev/null ) >/dev/null 2>&1 &
 	for _ in $(seq 1 300); do
 		if [[ $(curl -s "http://127.0.0.1:$http/ping" 2>/dev/null) == "Ok." ]]; then
 			return 0
