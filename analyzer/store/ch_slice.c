@@ -26,67 +26,70 @@ static int bind_field(struct nt_stmt *s, int i, char *f, size_t n, enum nt_ch_co
 	return nt_stmt_bind_text(s, i, f);
 }
 
-/* Rows (TabSeparated, columns of t in order) into table t of st. */
-static int load_rows(struct nt_store *st, const struct nt_ch_table *t, char *body, size_t len, uint64_t *rows,
-		     char *err)
+/* Rows (TabSeparated, columns of t in order) into table t of st, one line at a time. */
+struct loader {
+	const struct nt_ch_table *t;
+	struct nt_store *st;
+	struct nt_stmt *s;
+	uint64_t rows;
+	char *err;
+};
+
+static int load_line(void *ctx, char *line, size_t len)
+{
+	struct loader *l = ctx;
+	const struct nt_ch_table *t = l->t;
+	char *f = line, *end = line + len;
+
+	for (size_t i = 0; i < t->ncols; i++) {
+		char *tab = i + 1 < t->ncols ? memchr(f, '\t', (size_t)(end - f)) : end;
+		if (!tab) {
+			snprintf(l->err, NT_ERRLEN, "ClickHouse table %s: a row with too few columns; is the database "
+				 "of another nettape version?", t->name);
+			return -1;
+		}
+		*tab = 0;
+		bind_field(l->s, (int)i + 1, f, (size_t)(tab - f), t->kinds[i]);
+		f = tab + 1;
+	}
+	if (nt_stmt_step(l->s) == NT_STORE_ERROR) {
+		snprintf(l->err, NT_ERRLEN, "load %s: %s", t->name, nt_store_errmsg(l->st));
+		return -1;
+	}
+	nt_stmt_reset(l->s);
+	l->rows++;
+	return 0;
+}
+
+static struct nt_stmt *insert_stmt(struct nt_store *st, const struct nt_ch_table *t, char *err)
 {
 	struct nt_chbuf sql = { 0 };
 	struct nt_stmt *s = NULL;
-	int ret = -1;
-	uint64_t n = 0;
-	char *p = body, *end = body + len;
+	int r = 0;
 
-	if (ADD(&sql, "INSERT OR IGNORE INTO ") || ADD(&sql, t->name) || ADD(&sql, " ("))
-		goto oom;
-	for (size_t i = 0; i < t->ncols; i++)
-		if (ADD(&sql, t->cols[i]) || ADD(&sql, i + 1 < t->ncols ? ", " : ") VALUES ("))
-			goto oom;
-	for (size_t i = 0; i < t->ncols; i++)
-		if (ADD(&sql, i + 1 < t->ncols ? "?, " : "?)"))
-			goto oom;
-	if (!(s = nt_store_prepare(st, sql.p, err)))
-		goto out;
-	while (p < end) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			nl = end;
-		char *f = p;
-		for (size_t i = 0; i < t->ncols; i++) {
-			char *tab = i + 1 < t->ncols ? memchr(f, '\t', (size_t)(nl - f)) : nl;
-			if (!tab) {
-				snprintf(err, NT_ERRLEN, "ClickHouse table %s: a row with too few columns; is the database "
-					 "of another nettape version?", t->name);
-				goto out;
-			}
-			*tab = 0;
-			bind_field(s, (int)i + 1, f, (size_t)(tab - f), t->kinds[i]);
-			f = tab + 1;
-		}
-		if (nt_stmt_step(s) == NT_STORE_ERROR) {
-			snprintf(err, NT_ERRLEN, "load %s: %s", t->name, nt_store_errmsg(st));
-			goto out;
-		}
-		nt_stmt_reset(s);
-		n++;
-		p = nl + 1;
+	r |= ADD(&sql, "INSERT OR IGNORE INTO ");
+	r |= ADD(&sql, t->name);
+	r |= ADD(&sql, " (");
+	for (size_t i = 0; i < t->ncols; i++) {
+		r |= ADD(&sql, t->cols[i]);
+		r |= ADD(&sql, i + 1 < t->ncols ? ", " : ") VALUES (");
 	}
-	if (rows)
-		*rows = n;
-	ret = 0;
-	goto out;
-oom:
-	snprintf(err, NT_ERRLEN, "out of memory");
-out:
-	nt_stmt_finalize(s);
+	for (size_t i = 0; i < t->ncols; i++)
+		r |= ADD(&sql, i + 1 < t->ncols ? "?, " : "?)");
+	if (r)
+		snprintf(err, NT_ERRLEN, "out of memory");
+	else
+		s = nt_store_prepare(st, sql.p, err);
 	nt_chbuf_free(&sql);
-	return ret;
+	return s;
 }
 
 int nt_ch_copy_into(struct nt_ch *ch, const char *table, const char *where, struct nt_store *st, uint64_t *rows,
 		    char *err)
 {
 	const struct nt_ch_table *t = nt_ch_table(table, err);
-	struct nt_chbuf sql = { 0 }, body = { 0 };
+	struct nt_chbuf sql = { 0 };
+	struct loader l = { 0 };
 	int ret = -1;
 
 	if (!t)
@@ -109,23 +112,29 @@ int nt_ch_copy_into(struct nt_ch *ch, const char *table, const char *where, stru
 	}
 	if (ADD(&sql, " FORMAT TabSeparated"))
 		goto oom;
-	if (nt_ch_query(ch, sql.p, &body, err))
+	l.t = t;
+	l.st = st;
+	l.err = err;
+	if (!(l.s = insert_stmt(st, t, err)))
 		goto out;
 	if (nt_store_exec(st, "BEGIN", "begin", err))
 		goto out;
-	if (load_rows(st, t, body.p, body.n, rows, err)) {
-		nt_store_exec(st, "ROLLBACK", "rollback", err + strlen(err));
+	if (nt_ch_query_lines(ch, sql.p, load_line, &l, err)) {
+		char ignored[NT_ERRLEN];
+		nt_store_exec(st, "ROLLBACK", "rollback", ignored);
 		goto out;
 	}
 	if (nt_store_exec(st, "COMMIT", "commit", err))
 		goto out;
+	if (rows)
+		*rows = l.rows;
 	ret = 0;
 	goto out;
 oom:
 	snprintf(err, NT_ERRLEN, "out of memory");
 out:
+	nt_stmt_finalize(l.s);
 	nt_chbuf_free(&sql);
-	nt_chbuf_free(&body);
 	return ret;
 }
 

@@ -91,6 +91,13 @@ int nt_ch_query(struct nt_ch *ch, const char *sql, struct nt_chbuf *out, char *e
 	snprintf(err, NT_ERRLEN, "built without libcurl");
 	return -1;
 }
+int nt_ch_query_lines(struct nt_ch *ch, const char *sql, int (*fn)(void *ctx, char *line, size_t n), void *ctx,
+		      char *err)
+{
+	(void)ch; (void)sql; (void)fn; (void)ctx;
+	snprintf(err, NT_ERRLEN, "built without libcurl");
+	return -1;
+}
 int nt_ch_insert(struct nt_ch *ch, const char *query, const char *data, size_t len, char *err)
 {
 	(void)ch; (void)query; (void)data; (void)len;
@@ -120,13 +127,56 @@ struct nt_ch {
 /* curl_global_init is not thread-safe and must be paired: one reference per open connection. */
 static int curl_refs;
 
+/* Where a response body goes: all of it into resp, or (a 200 answer with a line sink) line by
+ * line to fn, so that a large result is never held whole. */
+struct body {
+	CURL *curl;
+	struct nt_chbuf resp, carry;
+	int (*fn)(void *ctx, char *line, size_t n);
+	void *ctx;
+	int failed;  /* fn returned non-zero: its error stands */
+};
+
+static int lines(struct body *b, int last)
+{
+	char *p = b->carry.p, *end, *nl;
+
+	if (!p)
+		return 0; /* nothing came */
+	end = p + b->carry.n;
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+		*nl = 0;
+		if (b->fn(b->ctx, p, (size_t)(nl - p)))
+			return -1;
+		p = nl + 1;
+	}
+	if (last && p < end) {
+		if (b->fn(b->ctx, p, (size_t)(end - p)))
+			return -1;
+		p = end;
+	}
+	if (b->carry.n) {
+		memmove(b->carry.p, p, (size_t)(end - p));
+		b->carry.n = (size_t)(end - p);
+	}
+	return 0;
+}
+
 static size_t on_body(char *p, size_t size, size_t nmemb, void *ctx)
 {
-	struct nt_chbuf *b = ctx;
+	struct body *b = ctx;
+	size_t n = size * nmemb;
+	long status = 0;
 
-	if (!b)
-		return size * nmemb;
-	return nt_chbuf_add(b, p, size * nmemb) ? 0 : size * nmemb;
+	if (b->fn)
+		curl_easy_getinfo(b->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (!b->fn || status != 200)
+		return nt_chbuf_add(&b->resp, p, n) ? 0 : n;
+	if (nt_chbuf_add(&b->carry, p, n) || lines(b, 0)) {
+		b->failed = 1;
+		return 0;
+	}
+	return n;
 }
 
 /* The server's message without its "Code: N, e.displayText() = DB::Exception: " wrapping, one line. */
@@ -148,9 +198,9 @@ static void server_message(const char *body, char *msg, size_t len, int *code)
 }
 
 static int request(struct nt_ch *ch, const char *url, const char *body, size_t len, int gz, struct nt_chbuf *out,
-		   char *err)
+		   int (*fn)(void *, char *, size_t), void *ctx, char *err)
 {
-	struct nt_chbuf resp = { 0 };
+	struct body b = { .curl = ch->curl, .fn = fn, .ctx = ctx };
 	struct curl_slist *hdr = NULL;
 	char ebuf[CURL_ERROR_SIZE] = "";
 	long status = 0;
@@ -163,7 +213,7 @@ static int request(struct nt_ch *ch, const char *url, const char *body, size_t l
 	curl_easy_setopt(ch->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(ch->curl, CURLOPT_ERRORBUFFER, ebuf);
 	curl_easy_setopt(ch->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(ch->curl, CURLOPT_WRITEDATA, &resp);
+	curl_easy_setopt(ch->curl, CURLOPT_WRITEDATA, &b);
 	hdr = curl_slist_append(hdr, "Content-Type: text/plain; charset=UTF-8");
 	hdr = curl_slist_append(hdr, "Expect:");
 	if (gz)
@@ -172,6 +222,8 @@ static int request(struct nt_ch *ch, const char *url, const char *body, size_t l
 	rc = curl_easy_perform(ch->curl);
 	curl_easy_setopt(ch->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hdr);
+	if (b.failed)
+		goto out; /* the line sink's error, in err */
 	if (rc != CURLE_OK) {
 		snprintf(err, NT_ERRLEN, "cannot reach ClickHouse at %s: %s; is clickhouse-server running there "
 			 "(HTTP interface, default port 8123)? check the URL clickhouse://HOST:PORT/DATABASE",
@@ -183,7 +235,7 @@ static int request(struct nt_ch *ch, const char *url, const char *body, size_t l
 		char msg[320];
 		int code;
 
-		server_message(resp.p ? resp.p : "", msg, sizeof(msg), &code);
+		server_message(b.resp.p ? b.resp.p : "", msg, sizeof(msg), &code);
 		if (code == 81)
 			snprintf(err, NT_ERRLEN, "database '%s' does not exist on %s; create it (clickhouse-client "
 				 "--port TCP_PORT --query 'CREATE DATABASE %s') or fix the URL", ch->db, ch->host,
@@ -198,7 +250,9 @@ static int request(struct nt_ch *ch, const char *url, const char *body, size_t l
 			snprintf(err, NT_ERRLEN, "ClickHouse at %s: %s (code %d)", ch->where, msg, code);
 		goto out;
 	}
-	if (out && resp.n && nt_chbuf_add(out, resp.p, resp.n)) {
+	if (fn && lines(&b, 1))
+		goto out;
+	if (out && b.resp.n && nt_chbuf_add(out, b.resp.p, b.resp.n)) {
 		snprintf(err, NT_ERRLEN, "out of memory reading the answer of %s", ch->where);
 		goto out;
 	}
@@ -206,13 +260,20 @@ static int request(struct nt_ch *ch, const char *url, const char *body, size_t l
 		out->p[0] = 0;
 	ret = 0;
 out:
-	nt_chbuf_free(&resp);
+	nt_chbuf_free(&b.resp);
+	nt_chbuf_free(&b.carry);
 	return ret;
 }
 
 int nt_ch_query(struct nt_ch *ch, const char *sql, struct nt_chbuf *out, char *err)
 {
-	return request(ch, ch->base, sql, strlen(sql), 0, out, err);
+	return request(ch, ch->base, sql, strlen(sql), 0, out, NULL, NULL, err);
+}
+
+int nt_ch_query_lines(struct nt_ch *ch, const char *sql, int (*fn)(void *ctx, char *line, size_t n), void *ctx,
+		      char *err)
+{
+	return request(ch, ch->base, sql, strlen(sql), 0, NULL, fn, ctx, err);
 }
 
 static int gzip_body(struct nt_ch *ch, const char *data, size_t len)
@@ -253,7 +314,7 @@ int nt_ch_insert(struct nt_ch *ch, const char *query, const char *data, size_t l
 		gz = 0;
 	ch->raw += len;
 	ch->wire += gz ? ch->z.n : len;
-	ret = request(ch, url.p, gz ? ch->z.p : data, gz ? ch->z.n : len, gz, NULL, err);
+	ret = request(ch, url.p, gz ? ch->z.p : data, gz ? ch->z.n : len, gz, NULL, NULL, NULL, err);
 out:
 	curl_free(q);
 	nt_chbuf_free(&url);
@@ -371,7 +432,7 @@ int nt_ch_open(const char *url, enum nt_ch_mode mode, struct nt_ch **out, char *
 	{
 		char vurl[300];
 		snprintf(vurl, sizeof(vurl), "http://%s/", ch->host);
-		if (request(ch, vurl, "SELECT version()", 16, 0, &v, err))
+		if (request(ch, vurl, "SELECT version()", 16, 0, &v, NULL, NULL, err))
 			goto fail;
 	}
 	if (!v.p || !isdigit((unsigned char)v.p[0])) {

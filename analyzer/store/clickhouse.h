@@ -67,6 +67,12 @@ void nt_ch_set_gzip(struct nt_ch *ch, int on);
  * Returns 0, or -1 with err "ClickHouse at WHERE: <server message>". */
 int nt_ch_query(struct nt_ch *ch, const char *sql, struct nt_chbuf *out, char *err);
 
+/* Runs sql and hands the answer (a 200 one) to fn line by line, without its newline, in a
+ * writable buffer valid during the call; a large result is never held whole. fn returns 0, or
+ * non-zero to stop (having filled err itself). Returns 0 or -1 with err. */
+int nt_ch_query_lines(struct nt_ch *ch, const char *sql, int (*fn)(void *ctx, char *line, size_t n), void *ctx,
+		      char *err);
+
 /* Sends data (rows in the format named by query, e.g. "INSERT INTO t (a, b)
  * FORMAT TabSeparated") as one request, gzip-compressed when enabled.
  * Returns 0 or -1 with err. */
