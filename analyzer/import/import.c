@@ -506,6 +506,11 @@ static int flush_samples(struct importer *im)
 
 	if (!im->sn)
 		return 0;
+	if (im->opts->sample_sink) {
+		rc = im->opts->sample_sink(im->opts->sink_ctx, (const int64_t (*)[SAMPLE_COLS])im->sbuf, im->sn);
+		im->sn = 0;
+		return rc;
+	}
 	struct nt_feed feed = { &im->sbuf[0][0], im->sn, SAMPLE_COLS, 1 };
 	nt_store_feed_set(&feed);
 	rc = step(im, im->s[S_SAMPLE_MULTI], "insert samples");
@@ -1528,9 +1533,9 @@ int nt_import(struct nt_store *db, const char *const *paths, size_t npaths,
 	if (commit_batch(&im))
 		goto out;
 	in_tx = 0;
-	if (im.indexes_dropped && nt_store_indexes(db, 1, err))
+	if (im.indexes_dropped && !dflt.no_indexes && nt_store_indexes(db, 1, err))
 		goto out;
-	if (im.indexes_dropped && nt_store_analyze(db, err))
+	if (im.indexes_dropped && !dflt.no_indexes && nt_store_analyze(db, err))
 		goto out;
 	if (n && st->chunks_failed == n) {
 		snprintf(err, NT_ERRLEN, "%s; no chunk could be read: give a nettape tape, or a pcap/pcapng capture", im.first_failure);
