@@ -13,5 +13,6 @@ int cmd_query(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_pcap(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
+int cmd_retime(int argc, char **argv);
 
 #endif

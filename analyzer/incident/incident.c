@@ -974,6 +974,8 @@ static void data_summary(sqlite3 *db, struct nt_analysis *a)
 			       -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
 		snprintf(a->hosts, sizeof(a->hosts), "%s", (const char *)sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
+	long nc = nt_host_clocks(nt_store_of_sqlite(db), a->clocks, sizeof(a->clocks) / sizeof(a->clocks[0]));
+	a->nclocks = nc > 1 ? (size_t)nc : 0; /* one host: nothing to align, nothing to say */
 }
 
 /* Evidence that shows no problem of its own: spurious retransmissions, and

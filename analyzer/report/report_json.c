@@ -209,8 +209,30 @@ int nt_report_json(FILE *out, const struct nt_analysis *a, char *err)
 	jtime(out, "first", a->data_first);
 	fputs(", ", out);
 	jtime(out, "last", a->data_last);
-	fprintf(out, ", \"events\": %lld, \"connections\": %lld, \"chunks\": %lld, \"lost_events\": %lld},\n",
+	fprintf(out, ", \"events\": %lld, \"connections\": %lld, \"chunks\": %lld, \"lost_events\": %lld",
 		(long long)a->events, (long long)a->connections, (long long)a->chunks, (long long)a->lost_events);
+	if (a->nclocks) {
+		/* several hosts: each one's clock alignment (docs/SCHEMA.md "Report JSON") */
+		fputs(", \"clocks\": [", out);
+		for (size_t i = 0; i < a->nclocks && i < sizeof(a->clocks) / sizeof(a->clocks[0]); i++) {
+			const struct nt_host_clock *c = &a->clocks[i];
+			fputs(i ? ", {\"host\": " : "{\"host\": ", out);
+			nt_json_str(out, c->host);
+			fputs(", \"alignment\": ", out);
+			nt_json_str(out, c->source[0] ? c->source : NULL);
+			fprintf(out, ", \"offset_ns\": %lld, \"bound_ns\": ", (long long)c->offset_ns);
+			if (c->bound_ns >= 0)
+				fprintf(out, "%lld", (long long)c->bound_ns);
+			else
+				fputs("null", out);
+			fprintf(out, ", \"pairs\": %lld, \"edges\": %lld, \"reference\": ", (long long)c->pairs,
+				(long long)c->edges);
+			nt_json_str(out, c->ref[0] ? c->ref : NULL);
+			fputc('}', out);
+		}
+		fputc(']', out);
+	}
+	fputs("},\n", out);
 	fputs("  \"filter\": {", out);
 	jtime(out, "from", a->filter.from);
 	fputs(", ", out);

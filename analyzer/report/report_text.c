@@ -30,6 +30,10 @@ static void header(FILE *out, const struct nt_analysis *a)
 		fprintf(out, "%lld events (see below)\n", (long long)a->lost_events);
 	else
 		fprintf(out, "none\n");
+	for (size_t i = 0; i < a->nclocks && i < sizeof(a->clocks) / sizeof(a->clocks[0]); i++) {
+		char line[400];
+		fprintf(out, "%s %s\n", i ? "          " : "Clocks:   ", nt_clock_line(&a->clocks[i], line, sizeof(line)));
+	}
 	if (a->filter.from || a->filter.to || a->filter.conn_id || a->filter.pid) {
 		fprintf(out, "Filter:   ");
 		if (a->filter.from)
