@@ -4,13 +4,16 @@
 
 #include "report/report.h"
 
-/* "+2500.012 ms" with microseconds. */
+/* "+2499.999555 ms" (to the ns); bounds below a millisecond as "1.857 us". */
 static char *ms(int64_t ns, int sign, char *buf, size_t len)
 {
 	int neg = ns < 0;
 	uint64_t a = neg ? (uint64_t)(-(ns + 1)) + 1 : (uint64_t)ns;
-	snprintf(buf, len, "%s%llu.%03llu ms", neg ? "-" : sign ? "+" : "", (unsigned long long)(a / 1000000),
-		 (unsigned long long)(a / 1000 % 1000));
+	if (!sign && a < 1000000)
+		snprintf(buf, len, "%llu.%03llu us", (unsigned long long)(a / 1000), (unsigned long long)(a % 1000));
+	else
+		snprintf(buf, len, "%s%llu.%06llu ms", neg ? "-" : sign ? "+" : "", (unsigned long long)(a / 1000000),
+			 (unsigned long long)(a % 1000000));
 	return buf;
 }
 

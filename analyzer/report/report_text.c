@@ -92,7 +92,10 @@ int nt_report_text(FILE *out, const struct nt_analysis *a, char *err)
 				const struct nt_conninfo *c = nt_analysis_conn(a, in->conns[j]);
 				if (!c)
 					continue;
-				fprintf(out, "     - #%lld %s%s%s%s wscale %s", (long long)c->conn_id, c->local,
+				char host[80] = "";
+				if (a->nclocks > 1)
+					snprintf(host, sizeof(host), "[%s] ", c->host);
+				fprintf(out, "     - #%lld %s%s%s%s%s wscale %s", (long long)c->conn_id, host, c->local,
 					c->listener ? " (listener)" : " -> ", c->listener ? "" : c->remote, "",
 					c->wscale_ok < 0 ? "unknown" : c->wscale_ok ? "on" : "OFF");
 				if (c->wscale_ok > 0)
