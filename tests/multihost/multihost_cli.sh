@@ -39,7 +39,7 @@ check "the NAT mix-up (port 39999) is not paired" test \
 	"$(q "$T/ab.db" "SELECT count(*) FROM connections WHERE lport = 39999 AND peer_conn_id IS NOT NULL")" -eq 0
 check "pairs: $N + 1, each end points at the other" test \
 	"$(q "$T/ab.db" "SELECT count(*) FROM conn_pairs p JOIN connections a ON a.conn_id = p.conn_a JOIN connections b ON b.conn_id = p.conn_b WHERE a.peer_conn_id = b.conn_id AND b.peer_conn_id = a.conn_id")" -eq $((N + 1))
-check "import names 3 rejected candidates (2 of the reused tuple, the NAT mix-up)" grep -q "$((N + 1)) connections paired across hosts .*3 rejected" "$T/ab.err"
+check "import names 3 rejected candidates (2 of the reused tuple, the NAT mix-up)" grep -q "$((N + 1)) connections paired across hosts .*3 candidates rejected" "$T/ab.err"
 check "import prints beta's clock" grep -q "beta: -300.000000 ms +- 50.000 us against alpha ($((N - 1)) paired connections" "$T/ab.err"
 # ts carry the correction: beta's first event lines up with alpha's handshake (one-way delay, not 300 ms)
 d=$(q "$T/ab.db" "SELECT b.first_ts - a.first_ts FROM conn_pairs p JOIN connections a ON a.conn_id = p.conn_a JOIN connections b ON b.conn_id = p.conn_b WHERE a.lport = 40001")
