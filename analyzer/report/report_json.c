@@ -85,7 +85,7 @@ static void conn_json(FILE *out, const struct nt_conninfo *c)
 	fputs("}", out);
 }
 
-static void finding_json(FILE *out, const struct nt_finding *f)
+static void finding_json(FILE *out, const struct nt_analysis *a, const struct nt_finding *f)
 {
 	fputs("{\"kind\": ", out);
 	nt_json_str(out, nt_fkind_name(f->kind));
@@ -94,6 +94,16 @@ static void finding_json(FILE *out, const struct nt_finding *f)
 		fprintf(out, "%lld", (long long)f->conn_id);
 	else
 		fputs("null", out);
+	if (a->nclocks > 1) {
+		/* several hosts: the host that recorded this evidence */
+		const struct nt_conninfo *c = f->conn_id ? nt_analysis_conn(a, f->conn_id) : NULL;
+		const char *h = c ? c->host : NULL;
+		for (size_t i = 0; !h && i < a->nclocks && i < sizeof(a->clocks) / sizeof(a->clocks[0]); i++)
+			if (a->clocks[i].host_id == f->host_id)
+				h = a->clocks[i].host;
+		fputs(", \"host\": ", out);
+		nt_json_str(out, h);
+	}
 	fprintf(out, ", \"pid\": %u, ", f->pid);
 	jtime(out, "start", f->t_start);
 	fputs(", ", out);
@@ -196,7 +206,7 @@ static void incident_json(FILE *out, const struct nt_analysis *a, const struct n
 	fputs("],\n     \"evidence\": [", out);
 	for (size_t j = 0; j < in->nfind; j++) {
 		fputs(j ? ",\n       " : "\n       ", out);
-		finding_json(out, &a->findings.v[in->find[j]]);
+		finding_json(out, a, &a->findings.v[in->find[j]]);
 	}
 	fputs("]}", out);
 }

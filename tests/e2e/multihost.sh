@@ -119,16 +119,19 @@ r = json.load(open(sys.argv[1])); srv, cli, nft = sys.argv[2], sys.argv[3], int(
 hits = []
 for inc in r["incidents"]:
     hosts = {c["conn_id"]: c["host"] for c in inc["connections"]}
+    # each piece of evidence names its host (and agrees with its connection's)
+    if any(e.get("host") != hosts.get(e["conn_id"], e.get("host")) for e in inc["evidence"]):
+        print("evidence host differs from its connection's"); sys.exit()
     drops = [e for e in inc["evidence"] if e["kind"] == "drops" and "NETFILTER_DROP" in e["summary"]
-             and hosts.get(e["conn_id"]) == srv]
-    rtx = [e for e in inc["evidence"] if e["kind"] in ("fast_retransmits", "rto") and hosts.get(e["conn_id"]) == cli]
+             and e.get("host") == srv]
+    rtx = [e for e in inc["evidence"] if e["kind"] in ("fast_retransmits", "rto") and e.get("host") == cli]
     if drops and rtx:
         hits.append((inc, sum(e["count"] for e in drops)))
 if len(hits) != 1:
     print("incidents with the server's NETFILTER_DROP and the client's retransmits: %d (want 1)" % len(hits)); sys.exit()
 inc, n = hits[0]
-if "netfilter" not in inc["cause"]:
-    print("cause does not name netfilter: " + inc["cause"]); sys.exit()
+if "netfilter rule on %s dropped" % srv not in inc["cause"] or "sender on %s had to retransmit" % cli not in inc["cause"]:
+    print("cause does not name the server's netfilter and the client's retransmits: " + inc["cause"]); sys.exit()
 if n != nft:
     print("NETFILTER_DROP count %d != nft counter %d" % (n, nft)); sys.exit()
 print("ok")
