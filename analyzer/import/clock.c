@@ -628,6 +628,10 @@ static void propagate(struct aligner *al)
 		} else if (!h->source) {
 			h->source = al->nhosts > 1 ? "unaligned" : NULL;
 			h->bound = -1;
+			/* pairs whose edges bound the offset from one side only (no close recorded) */
+			for (size_t p = 0; p < al->nhp; p++)
+				if (al->hp[p].ha == h->id || al->hp[p].hb == h->id)
+					h->pairs += al->hp[p].npairs;
 		}
 	}
 }

@@ -31,6 +31,11 @@ char *nt_clock_line(const struct nt_host_clock *c, char *buf, size_t len)
 			 (long long)c->pairs, c->pairs == 1 ? "" : "s", (long long)c->edges);
 	else if (!strcmp(c->source, "manual"))
 		snprintf(buf, len, "%s: %s (manual, --clock-offset)", c->host, ms(c->offset_ns, 1, o, sizeof(o)));
+	else if (!strcmp(c->source, "unaligned") && c->pairs)
+		snprintf(buf, len, "%s: unaligned (%lld paired connection%s, but their edges bound the offset from one "
+			 "side only, e.g. no close recorded: its own clock%s%s)", c->host, (long long)c->pairs,
+			 c->pairs == 1 ? "" : "s", c->offset_ns ? "; shifted " : "",
+			 c->offset_ns ? ms(c->offset_ns, 1, o, sizeof(o)) : "");
 	else if (!strcmp(c->source, "unaligned"))
 		snprintf(buf, len, "%s: unaligned (no connection shared with another host: its own clock, "
 			 "not comparable with the others%s%s)", c->host, c->offset_ns ? "; shifted " : "",
