@@ -7,7 +7,7 @@
 #include "tape.h"
 
 /*
- * Usage: nt-multihost-gentape DIR_ALPHA DIR_BETA DIR_GAMMA SKEW_NS N
+ * Usage: nt-multihost-gentape DIR_ALPHA DIR_BETA DIR_GAMMA SKEW_NS N [DIR_DELTA]
  * True time starts at T0. alpha (client, 198.18.1.2) opens N connections to
  * beta (server, 198.18.1.1:80), one every 10 ms, each with a handshake, a
  * client-first close and a one-way delay of 50 us; beta's wall clock is true
@@ -15,7 +15,9 @@
  * reuse: four candidates, two pairs). One more client connection (port 39999,
  * at T0 + 3 s) has a server end at T0 + 0.5 s: the same tuple, another
  * connection (a NAT mix-up), which must be rejected. gamma records one
- * connection to a peer nobody recorded. Prints nothing; exit 0.
+ * connection to a peer nobody recorded. With DIR_DELTA, alpha also opens one
+ * connection to delta (198.18.1.5:80) of which both ends recorded only the
+ * handshake (one-sided bounds: delta stays unaligned). Prints nothing; exit 0.
  */
 
 #define T0 1795305600000000000ll /* 2026-11-22T00:00:00Z */
@@ -35,7 +37,8 @@ struct host {
 	int64_t skew;
 };
 
-static const uint8_t CLI[4] = { 198, 18, 1, 2 }, SRV[4] = { 198, 18, 1, 1 }, OTHER[4] = { 198, 18, 1, 9 };
+static const uint8_t CLI[4] = { 198, 18, 1, 2 }, SRV[4] = { 198, 18, 1, 1 }, OTHER[4] = { 198, 18, 1, 9 },
+		     DELTA[4] = { 198, 18, 1, 5 };
 
 static void add(struct host *h, int64_t t, uint64_t cookie, const uint8_t *la, uint16_t lp, const uint8_t *ra,
 		uint16_t rp, int o, int n)
@@ -141,11 +144,11 @@ static int write_host(const char *dir, const char *name, const char *boot_id, st
 
 int main(int argc, char **argv)
 {
-	struct host a = { 0 }, b = { 0 }, c = { 0 };
+	struct host a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
 	long n;
 
-	if (argc != 6 || (n = strtol(argv[5], NULL, 10)) <= 0) {
-		fprintf(stderr, "usage: nt-multihost-gentape DIR_ALPHA DIR_BETA DIR_GAMMA SKEW_NS N\n");
+	if ((argc != 6 && argc != 7) || (n = strtol(argv[5], NULL, 10)) <= 0) {
+		fprintf(stderr, "usage: nt-multihost-gentape DIR_ALPHA DIR_BETA DIR_GAMMA SKEW_NS N [DIR_DELTA]\n");
 		return 2;
 	}
 	b.skew = strtoll(argv[4], NULL, 10);
@@ -160,11 +163,19 @@ int main(int argc, char **argv)
 	/* gamma: one connection nobody else recorded */
 	add(&c, T0 + 1000000000ll, 77, OTHER, 45000, SRV, 443, 7, 2);
 	add(&c, T0 + 1000100000ll, 77, OTHER, 45000, SRV, 443, 2, 1);
+	if (argc == 7) {
+		int64_t t = T0 + 5000000000ll;
+		add(&a, t, 66, CLI, 41000, DELTA, 80, 7, 2);
+		add(&a, t + 2 * OWD, 66, CLI, 41000, DELTA, 80, 2, 1);
+		add(&d, t + 3 * OWD, 67, DELTA, 80, CLI, 41000, 3, 1);
+	}
 	int rc = write_host(argv[1], "alpha", "00000000-0000-4000-8000-0000000000a1", &a) ||
 		 write_host(argv[2], "beta", "00000000-0000-4000-8000-0000000000b1", &b) ||
-		 write_host(argv[3], "gamma", "00000000-0000-4000-8000-0000000000c1", &c);
+		 write_host(argv[3], "gamma", "00000000-0000-4000-8000-0000000000c1", &c) ||
+		 (argc == 7 && write_host(argv[6], "delta", "00000000-0000-4000-8000-0000000000d1", &d));
 	free(a.v);
 	free(b.v);
 	free(c.v);
+	free(d.v);
 	return rc;
 }

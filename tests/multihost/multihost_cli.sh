@@ -116,6 +116,12 @@ check "report says unaligned" grep -q "gamma: unaligned" "$T/ag.txt"
 "$NETTAPE" import "$T/gamma" -o "$T/ab.db" -q
 check "three hosts: alpha reference, beta estimated, gamma unaligned" test \
 	"$(q "$T/ab.db" "SELECT group_concat(hostname || '=' || clock_source, ',') FROM (SELECT * FROM hosts ORDER BY host_id)")" = "alpha=reference,beta=estimated,gamma=unaligned"
+# One-sided: delta shares one connection with alpha, but only its handshake was recorded.
+"$GENTAPE" "$T/alpha2" "$T/beta2" "$T/gamma2" $SKEW $N "$T/delta" || { echo "gentape failed"; exit 1; }
+"$NETTAPE" import "$T/alpha2" "$T/delta" -o "$T/ad.db" 2>"$T/ad.err"
+check "one-sided: delta unaligned, and says why" grep -q "delta: unaligned (1 paired connection, but their edges bound the offset from one side only" "$T/ad.err"
+check "one-sided: no offset guessed" test "$(q "$T/ad.db" "SELECT clock_source || '/' || clock_offset_ns FROM hosts WHERE hostname = 'delta'")" = unaligned/0
+check "one-sided: the connection is still paired" test "$(q "$T/ad.db" "SELECT count(*) FROM conn_pairs")" -eq 1
 # One host: nothing said.
 "$NETTAPE" import "$T/alpha" -o "$T/a.db" 2>"$T/a.err"
 check "one host: no clock lines" test -z "$(grep -i clock "$T/a.err")"
