@@ -558,8 +558,7 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 				k.drops_dup += f->count;
 			else if (!nt_drop_teardown(f))
 				k.drops_real += f->count;
-			/* A full queue and old (spuriously retransmitted) data fit queueing delay. */
-			if ((f->drop_flags & NT_DROPF_QDISC) || nt_drop_duplicate(f))
+			if (f->drop_flags & NT_DROPF_QDISC)
 				k.drops_qdisc += f->count;
 			if (f->drop_flags & NT_DROPF_NETFILTER) {
 				k.netfilter = 1;
@@ -733,7 +732,7 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 			 "that strip the option); then the queue on the path (tc -s qdisc; fq_codel or cake)",
 			 c ? c->remote : "side");
 	} else if (k.n[NT_F_RTT_SPIKE] && k.imp[NT_F_RTT_SPIKE] >= k.imp[NT_F_RTO] &&
-		   k.drops_real + k.drops_dup == k.drops_qdisc) {
+		   k.drops_real == k.drops_qdisc) { /* a full queue, old (spuriously retransmitted) data, teardown */
 		char ctx[400];
 		f = k.top[NT_F_RTT_SPIKE];
 		in->primary = NT_F_RTT_SPIKE;
@@ -742,6 +741,7 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 		else
 			ctx_text(a, &k, ctx, sizeof(ctx));
 		/* Say "queueing" outright only with evidence of a full queue. */
+		/* (duplicates are no evidence of a queue: a reordering path makes them too) */
 		int queued = k.ctx_n || k.drops_qdisc || in->nrelated;
 		if (queued)
 			in->cause_flags |= NT_CAUSE_QUEUEING;
