@@ -8,16 +8,19 @@
 
 #include "cmd/commands.h"
 #include "store/store.h"
+#include "import/clock.h"
 #include "import/import.h"
 #include "import/import_ch.h"
 #include "store/clickhouse.h"
 #include "pcap/pcap_import.h"
+#include "report/report.h"
+#include "store/host_clock.h"
 #include "util/timefmt.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: nettape import TAPE|CAPTURE... -o DB [--quiet]\n"
+		"Usage: nettape import TAPE|CAPTURE... -o DB [--clock-offset HOST=+-DUR]... [--quiet]\n"
 		"       nettape import TAPE... --into clickhouse://HOST[:PORT][/DATABASE] [--gzip on|off|auto]\n"
 		"       nettape import --follow DIR... --into clickhouse://... [--interval DURATION]\n\n"
 		"Imports tapes (tape directories or single chunk files, of one or many hosts) into one\n"
@@ -27,6 +30,12 @@ static void usage(FILE *f)
 		"or raw IP; TCP over IPv4/IPv6) go through the same detectors: connections, zero-window\n"
 		"episodes, retransmissions, RTT and resets are derived from the packets alone\n"
 		"(docs/DETECTORS.md, \"From packets\"). A capture imported twice adds nothing.\n\n"
+		"Several hosts: the two ends of a connection recorded on two hosts are paired (mirrored\n"
+		"4-tuple, checked against the handshake, FIN/ACK, reset and drop/retransmit edges) and every\n"
+		"host's clock is aligned to a reference host from them (a segment arrives after it was sent:\n"
+		"each edge bounds the offset, many connections narrow it). Each host's offset, its error bound\n"
+		"and the number of pairs are printed, stored (hosts.clock_*) and added to every time of that\n"
+		"host; a host that shares no connection with the others stays \"unaligned\" (its own clock).\n\n"
 		"With --into, the tapes go into a ClickHouse database over its HTTP interface instead\n"
 		"(docs/CLICKHOUSE.md): the same tables, partitioned by day and sorted by host and time, for\n"
 		"a fleet. The database must exist; nettape creates its tables. Idempotent per chunk too.\n\n"
@@ -42,10 +51,15 @@ static void usage(FILE *f)
 		"      --print-ddl     print the ClickHouse tables' DDL (for the shards of a cluster) and exit\n"
 		"  -q, --quiet         no progress bar and no summary line\n"
 		"      --batch N       events per transaction (default 500000)\n"
+		"      --clock-offset HOST=+-DUR\n"
+		"                      add DUR to every time of HOST (e.g. db1=-300ms, web1=+2.5s) instead of the\n"
+		"                      estimate, like editcap -t; remembered in DB; HOST=auto estimates again.\n"
+		"                      Repeat for several hosts; DUR: us, ms, s, m, h\n"
 		"  -h, --help          this help\n\n"
 		"Examples:\n"
 		"  nettape import /var/lib/nettape -o incident.db\n"
 		"  nettape import web1-tape/ db1-tape/ -o both-hosts.db\n"
+		"  nettape import web1-tape/ db1-tape/ -o both.db --clock-offset db1=-300ms\n"
 		"  nettape import tape/chunk-00000007.ntc -o one-chunk.db\n"
 		"  nettape import client.pcapng server.pcap -o captures.db && nettape report captures.db\n"
 		"  nettape import web1-tape/ db1-tape/ --into clickhouse://127.0.0.1:8123/nettape\n"
@@ -96,6 +110,7 @@ int cmd_import(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "batch", required_argument, NULL, 'b' },
+		{ "clock-offset", required_argument, NULL, 'C' },
 		{ "into", required_argument, NULL, 'I' },
 		{ "gzip", required_argument, NULL, 'G' },
 		{ "follow", no_argument, NULL, 'W' },
@@ -112,6 +127,8 @@ int cmd_import(int argc, char **argv)
 	const char **tapes = NULL, **caps = NULL;
 	size_t ntapes = 0, ncaps = 0;
 	struct ui u = { 0 };
+	struct nt_clock_override ov[16];
+	size_t nov = 0;
 	char err[NT_ERRLEN];
 	struct nt_store *db = NULL;
 	struct cmd_import_ch_opts cho = { .gzip = -1, .interval_ns = 5000000000LL };
@@ -131,6 +148,15 @@ int cmd_import(int argc, char **argv)
 			io.batch_events = v;
 			break;
 		}
+		case 'C':
+			if (nov == sizeof(ov) / sizeof(ov[0]) || nt_clock_override_parse(optarg, &ov[nov])) {
+				fprintf(stderr, "nettape import: --clock-offset '%s': %s\n", optarg,
+					nov == sizeof(ov) / sizeof(ov[0]) ? "at most 16 hosts"
+					: "want HOST=+-DUR (e.g. db1=-300ms, web1=+2.5s) or HOST=auto");
+				return 2;
+			}
+			nov++;
+			break;
 		case 'I': cho.url = optarg; break;
 		case 'G':
 			if (!strcmp(optarg, "auto") || !strcmp(optarg, "on") || !strcmp(optarg, "off")) {
@@ -168,6 +194,11 @@ int cmd_import(int argc, char **argv)
 			fprintf(stderr, "nettape import: %s; usage: nettape import [--follow] TAPE... --into clickhouse://HOST:PORT/DB\n",
 				!cho.url ? "--follow needs --into URL (a ClickHouse database)"
 				: out ? "give either -o DB or --into URL, not both" : "missing TAPE (a tape directory or chunk file)");
+			return 2;
+		}
+		if (nov) {
+			fprintf(stderr, "nettape import: --clock-offset applies to an SQLite database (-o DB); the ClickHouse "
+				"import does not pair hosts or align clocks yet\n");
 			return 2;
 		}
 		if (!nt_ch_is_url(cho.url)) {
@@ -235,6 +266,21 @@ int cmd_import(int argc, char **argv)
 	}
 	if (u.bar)
 		fputc('\n', stderr);
+	struct nt_clock_stats cs;
+	if (nt_clock_align(db, ov, nov, &cs, err)) {
+		fprintf(stderr, "nettape import: %s\n", err);
+		goto out;
+	}
+	if (!quiet && cs.hosts > 1) {
+		struct nt_host_clock hc[16];
+		long nh = nt_host_clocks(db, hc, sizeof(hc) / sizeof(hc[0]));
+		char line[400];
+		fprintf(stderr, "nettape import: %zu connection%s paired across hosts (%zu edges used), %zu candidate%s"
+			" rejected; clocks:\n", cs.pairs, cs.pairs == 1 ? "" : "s", cs.edges, cs.rejected,
+			cs.rejected == 1 ? "" : "s");
+		for (long i = 0; i < nh && i < (long)(sizeof(hc) / sizeof(hc[0])); i++)
+			fprintf(stderr, "  %s\n", nt_clock_line(&hc[i], line, sizeof(line)));
+	}
 	if (!quiet && ntapes) {
 		double s = elapsed(&u.start);
 		fprintf(stderr, "nettape import: %llu events from %llu chunk%s into %s in %.2f s (%.0f events/s)",

@@ -9,6 +9,9 @@
 #include <time.h>
 
 #include "cmd/commands.h"
+#include "report/report.h"
+#include "store/host_clock.h"
+#include "store/store.h"
 #include "names.h"
 #include "pins.h"
 #include "tape.h"
@@ -421,20 +424,82 @@ static void print_json(const struct info *in, int first)
 	putchar('}');
 }
 
+/* A database made by 'nettape import' (SQLite header): its hosts and their clock alignment. */
+static int is_database(const char *path)
+{
+	char magic[16];
+	FILE *f = fopen(path, "rb");
+	size_t n = f ? fread(magic, 1, sizeof(magic), f) : 0;
+
+	if (f)
+		fclose(f);
+	return n == sizeof(magic) && !memcmp(magic, "SQLite format 3", 16);
+}
+
+static int info_database(const char *path, int json, int first)
+{
+	struct nt_store *s = NULL;
+	struct nt_host_clock hc[64];
+	char err[NT_ERRLEN], line[400];
+	long n;
+
+	if (nt_store_open(path, NT_STORE_READ, &s, err)) {
+		fprintf(stderr, "nettape info: %s\n", err);
+		return 1;
+	}
+	n = nt_host_clocks(s, hc, sizeof(hc) / sizeof(hc[0]));
+	int64_t pairs = nt_store_has_column(s, "connections", "peer_conn_id")
+				? nt_store_int(s, "SELECT count(*) FROM conn_pairs", 0) : 0;
+	if (n > (long)(sizeof(hc) / sizeof(hc[0])))
+		n = (long)(sizeof(hc) / sizeof(hc[0]));
+	if (json) {
+		printf("%s{\"database\":", first ? "" : ",");
+		json_str(path);
+		printf(",\"paired_connections\":%lld,\"hosts\":[", (long long)pairs);
+		for (long i = 0; i < n; i++) {
+			printf("%s{\"host\":", i ? "," : "");
+			json_str(hc[i].host);
+			printf(",\"alignment\":");
+			if (hc[i].source[0])
+				json_str(hc[i].source);
+			else
+				printf("null");
+			printf(",\"offset_ns\":%lld,\"bound_ns\":", (long long)hc[i].offset_ns);
+			if (hc[i].bound_ns >= 0)
+				printf("%lld", (long long)hc[i].bound_ns);
+			else
+				printf("null");
+			printf(",\"pairs\":%lld}", (long long)hc[i].pairs);
+		}
+		printf("]}");
+	} else {
+		printf("database %s\n", path);
+		printf("  hosts          %ld, %lld connection%s paired across hosts\n", n < 0 ? 0 : n, (long long)pairs,
+		       pairs == 1 ? "" : "s");
+		for (long i = 0; i < n; i++)
+			printf("  clock          %s\n", nt_clock_line(&hc[i], line, sizeof(line)));
+	}
+	nt_store_close(s);
+	return n < 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: nettape info [OPTIONS] TAPE...\n\n"
+		"Usage: nettape info [OPTIONS] TAPE|DB...\n\n"
 		"Describes each TAPE (a tape directory or a chunk file): recording id, host,\n"
 		"boot id, kernel, recorder version and command line, snaplen, chunks, time\n"
-		"range (UTC), records by type, losses, on-disk and raw sizes, pinned moments.\n\n"
+		"range (UTC), records by type, losses, on-disk and raw sizes, pinned moments.\n"
+		"Given a database made by 'nettape import' (several hosts): its hosts, each\n"
+		"one's clock alignment (offset, error bound, paired connections, or unaligned).\n\n"
 		"Options:\n"
 		"  -j, --json    one JSON document {\"tapes\": [...]}\n"
 		"  -h, --help    this help\n\n"
 		"Exit codes: 0 ok, 1 a tape could not be read, 2 usage error.\n\n"
 		"Examples:\n"
 		"  nettape info /var/lib/nettape\n"
-		"  nettape info --json host-a/ host-b/ | jq '.tapes[].events'\n");
+		"  nettape info --json host-a/ host-b/ | jq '.tapes[].events'\n"
+		"  nettape info both-hosts.db\n");
 }
 
 int cmd_info(int argc, char **argv)
@@ -471,6 +536,13 @@ int cmd_info(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		struct info in;
 		char msg[4200];
+		if (is_database(argv[i])) {
+			if (!json && printed)
+				putchar('\n');
+			status |= info_database(argv[i], json, !printed);
+			printed++;
+			continue;
+		}
 		int err = collect(&in, argv[i], msg, sizeof(msg));
 		if (err) {
 			fprintf(stderr, "nettape info: %s\n", msg);

@@ -13,6 +13,7 @@ int cmd_query(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_pcap(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
+int cmd_retime(int argc, char **argv);
 
 /* 'nettape import ... --into URL' (cmd_import_ch.c), called by cmd_import once options are parsed. */
 #include <stddef.h>

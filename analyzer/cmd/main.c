@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "replay", cmd_replay, "print recorded events in order, paced or fast, filtered, text or JSON lines" },
 	{ "pcap",   cmd_pcap,   "write packet snippets (tapes or a DB) as pcapng/pcap for Wireshark" },
 	{ "bundle", cmd_bundle, "pack a time/connection slice (optionally anonymized) + report" },
+	{ "retime", cmd_retime, "copy a tape with its wall clock shifted (a host whose clock was wrong)" },
 };
 
 static void usage(FILE *f)

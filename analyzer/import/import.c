@@ -105,6 +105,7 @@ struct importer {
 	struct smap reasons, symbols;
 	/* Per chunk. */
 	int64_t host_id, chunk_id;
+	int64_t shift;              /* the host's clock correction (hosts.clock_offset_ns), added to every ts */
 	const struct tape_meta *meta;
 	int64_t reason_cache[1024];
 	struct hmap sym_cache;      /* addr -> index into sym_ids/sym_offs */
@@ -832,9 +833,9 @@ struct meta_ctx {
 	int rc;
 };
 
-static int64_t boot_to_real(const struct tape_source *src, uint64_t boot)
+static int64_t boot_to_real(const struct importer *im, const struct tape_source *src, uint64_t boot)
 {
-	return boot ? (int64_t)tape_header__to_realtime(&src->hdr, boot) : 0;
+	return boot ? (int64_t)tape_header__to_realtime(&src->hdr, boot) + im->shift : 0;
 }
 
 static int meta_record(struct importer *im, const struct tape_source *src, uint16_t type,
@@ -916,8 +917,8 @@ static int meta_record(struct importer *im, const struct tape_source *src, uint1
 		nt_stmt_bind_text(s, 4, l->rec_type ? nt_rec_type_name(l->rec_type) : "all");
 		BI(s, 5, l->cpu);
 		BI(s, 6, l->count);
-		BI(s, 7, boot_to_real(src, l->from_ns));
-		BI(s, 8, boot_to_real(src, l->to_ns));
+		BI(s, 7, boot_to_real(im, src, l->from_ns));
+		BI(s, 8, boot_to_real(im, src, l->to_ns));
 		BI(s, 9, l->from_ns);
 		BI(s, 10, l->to_ns);
 		return step(im, s, "insert loss");
@@ -1153,15 +1154,19 @@ static int load_state(struct importer *im)
 
 static int64_t host_of(struct importer *im, const struct tape_header *h)
 {
-	struct nt_stmt *s = nt_store_prepare(im->db, "SELECT host_id FROM hosts WHERE hostname = ? AND boot_id = ?", im->err);
+	struct nt_stmt *s = nt_store_prepare(im->db, "SELECT host_id, clock_offset_ns FROM hosts WHERE hostname = ? AND boot_id = ?",
+					    im->err);
 	int64_t id = -1;
 
 	if (!s)
 		return -1;
+	im->shift = 0;
 	nt_stmt_bind_text(s, 1, h->hostname);
 	nt_stmt_bind_text(s, 2, h->boot_id);
-	if (nt_stmt_step(s) == NT_STORE_ROW)
+	if (nt_stmt_step(s) == NT_STORE_ROW) {
 		id = nt_col_int(s, 0);
+		im->shift = nt_col_int(s, 1); /* rows of this host carry its correction */
+	}
 	nt_stmt_finalize(s);
 	if (id >= 0)
 		return id;
@@ -1217,7 +1222,7 @@ static int chunk_row(struct importer *im, const struct tape_source *src)
 	nt_stmt_bind_text(s, 4, src->path);
 	nt_stmt_bind_text(s, 5, src->hdr.version);
 	nt_stmt_bind_text(s, 6, src->hdr.cmdline);
-	BI(s, 7, src->hdr.created_real_ns);
+	BI(s, 7, (int64_t)src->hdr.created_real_ns + im->shift);
 	BI(s, 8, src->partial);
 	BI(s, 9, src->has_index);
 	if (nt_stmt_step(s) != NT_STORE_DONE) {
@@ -1364,7 +1369,7 @@ static int import_chunk(struct importer *im, const char *path, uint64_t fsize)
 			continue;
 		if (rec.len < nt_rec_min_size(rec.type) || !nt_rec_min_size(rec.type))
 			continue; /* unknown or short record: skippable by the format's rules */
-		int64_t ts = (int64_t)tape_record_realtime(&rec);
+		int64_t ts = (int64_t)tape_record_realtime(&rec) + im->shift;
 		switch (rec.type) {
 		case NT_REC_SAMPLE: rc = ev_sample(im, &rec, ts); break;
 		case NT_REC_DROP: rc = ev_drop(im, &rec, ts); break;

@@ -73,13 +73,17 @@ const struct nt_conninfo *nt_analysis_conn(const struct nt_analysis *a, int64_t 
 char *nt_conn_label(const struct nt_analysis *a, int64_t conn_id, char *buf, size_t len)
 {
 	const struct nt_conninfo *c = conn_id ? nt_analysis_conn(a, conn_id) : NULL;
+	char host[80] = "";
 
+	/* Several hosts: every end is marked with the host that recorded it. */
+	if (c && a->nclocks > 1)
+		snprintf(host, sizeof(host), "[%s] ", c->host);
 	if (!c)
 		snprintf(buf, len, "%s", conn_id ? "?" : "");
 	else if (c->listener)
-		snprintf(buf, len, "listener %s", c->local);
+		snprintf(buf, len, "%slistener %s", host, c->local);
 	else
-		snprintf(buf, len, "%s -> %s", c->local, c->remote);
+		snprintf(buf, len, "%s%s -> %s", host, c->local, c->remote);
 	return buf;
 }
 
@@ -678,9 +682,19 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, struct nt
 	} else if (k.n[NT_F_DROPS] && k.netfilter) {
 		f = k.top[NT_F_DROPS];
 		in->primary = NT_F_DROPS;
+		/* Both ends recorded on two hosts: say where the rule dropped and where the sender retransmitted. */
+		const struct nt_finding *rf = k.top[NT_F_FAST_RETRANS] ? k.top[NT_F_FAST_RETRANS] : k.top[NT_F_RTO];
+		const struct nt_conninfo *dc = nt_analysis_conn(a, f->conn_id);
+		const struct nt_conninfo *rc = rf ? nt_analysis_conn(a, rf->conn_id) : NULL;
+		int two_hosts = dc && rc && dc->host_id != rc->host_id;
+		char on_drop[80] = "", on_rtx[80] = "";
+		if (two_hosts) {
+			snprintf(on_drop, sizeof(on_drop), " on %s", dc->host);
+			snprintf(on_rtx, sizeof(on_rtx), " on %s", rc->host);
+		}
 		snprintf(in->cause, sizeof(in->cause),
-			 "a netfilter rule dropped %llu packets (%s)%s%s", (unsigned long long)k.drops, f->what,
-			 k.retrans ? ", which the sender had to retransmit" : "",
+			 "a netfilter rule%s dropped %llu packets (%s)%s%s%s%s", on_drop, (unsigned long long)k.drops, f->what,
+			 k.retrans ? ", which the sender" : "", k.retrans ? on_rtx : "", k.retrans ? " had to retransmit" : "",
 			 k.rto_eps ? " after retransmission timeouts" : "");
 		if (k.retrans)
 			snprintf(in->cause + strlen(in->cause), sizeof(in->cause) - strlen(in->cause), " (%llu retransmits)",
@@ -985,6 +999,8 @@ static void data_summary(struct nt_store *db, struct nt_analysis *a)
 			       NULL)) && nt_stmt_step(s) == NT_STORE_ROW && nt_col_text(s, 0))
 		snprintf(a->hosts, sizeof(a->hosts), "%s", nt_col_text(s, 0));
 	nt_stmt_finalize(s);
+	long nc = nt_host_clocks(db, a->clocks, sizeof(a->clocks) / sizeof(a->clocks[0]));
+	a->nclocks = nc > 1 ? (size_t)nc : 0; /* one host: nothing to align, nothing to say */
 }
 
 /* Evidence that shows no problem of its own: spurious retransmissions, and

@@ -23,6 +23,7 @@
 #include "store/store.h"
 
 #include "detect/detect.h"
+#include "store/host_clock.h"
 
 struct nt_conninfo {
 	int64_t conn_id, host_id;
@@ -102,6 +103,10 @@ struct nt_analysis {
 	int64_t data_first, data_last;   /* realtime ns of the first/last event */
 	int64_t events, connections, chunks, lost_events;
 	char hosts[512];                 /* "host1, host2" */
+	/* Clock alignment of each host (import/clock.h), when the data has more
+	 * than one host; nclocks may exceed the array (the rest are not shown). */
+	struct nt_host_clock clocks[16];
+	size_t nclocks;
 };
 
 /* Runs detectors and correlation. Returns 0, or -1 with err (NT_ERRLEN). */

@@ -25,4 +25,8 @@ void nt_html_str(FILE *out, const char *s);
 /* Evidence line shared by the text renderers: "<conn>: <summary>". */
 char *nt_evidence_line(const struct nt_analysis *a, const struct nt_finding *f, char *buf, size_t len);
 
+/* One host's clock alignment in words: "srv: +2500.012 ms +- 0.021 ms against cli
+ * (12 paired connections, 40 edges)", "x: unaligned (...)". Returns buf. */
+char *nt_clock_line(const struct nt_host_clock *c, char *buf, size_t len);
+
 #endif

@@ -401,6 +401,12 @@ int nt_report_html(FILE *out, struct nt_store *db, const struct nt_analysis *a, 
 		     "losses: %s</p>\n", nt_time_iso(a->data_first, t1, sizeof(t1)), nt_time_iso(a->data_last, t2, sizeof(t2)),
 		nt_dur_fmt(a->data_last - a->data_first, d, sizeof(d)), (long long)a->events, (long long)a->connections,
 		(long long)a->chunks, a->lost_events ? "<b>yes</b> (see below)" : "none");
+	for (size_t i = 0; i < a->nclocks && i < sizeof(a->clocks) / sizeof(a->clocks[0]); i++) {
+		char cl[400];
+		fputs("<p class=\"meta clock\">clock ", out);
+		nt_html_str(out, nt_clock_line(&a->clocks[i], cl, sizeof(cl)));
+		fputs("</p>\n", out);
+	}
 	if (!nt_analysis_shown(a)) {
 		fputs("<p id=\"no-incidents\">No incidents: no detector found anything above its thresholds.</p>\n", out);
 		fputs("</body>\n</html>\n", out);

@@ -85,7 +85,7 @@ static void conn_json(FILE *out, const struct nt_conninfo *c)
 	fputs("}", out);
 }
 
-static void finding_json(FILE *out, const struct nt_finding *f)
+static void finding_json(FILE *out, const struct nt_analysis *a, const struct nt_finding *f)
 {
 	fputs("{\"kind\": ", out);
 	nt_json_str(out, nt_fkind_name(f->kind));
@@ -94,6 +94,16 @@ static void finding_json(FILE *out, const struct nt_finding *f)
 		fprintf(out, "%lld", (long long)f->conn_id);
 	else
 		fputs("null", out);
+	if (a->nclocks > 1) {
+		/* several hosts: the host that recorded this evidence */
+		const struct nt_conninfo *c = f->conn_id ? nt_analysis_conn(a, f->conn_id) : NULL;
+		const char *h = c ? c->host : NULL;
+		for (size_t i = 0; !h && i < a->nclocks && i < sizeof(a->clocks) / sizeof(a->clocks[0]); i++)
+			if (a->clocks[i].host_id == f->host_id)
+				h = a->clocks[i].host;
+		fputs(", \"host\": ", out);
+		nt_json_str(out, h);
+	}
 	fprintf(out, ", \"pid\": %u, ", f->pid);
 	jtime(out, "start", f->t_start);
 	fputs(", ", out);
@@ -196,7 +206,7 @@ static void incident_json(FILE *out, const struct nt_analysis *a, const struct n
 	fputs("],\n     \"evidence\": [", out);
 	for (size_t j = 0; j < in->nfind; j++) {
 		fputs(j ? ",\n       " : "\n       ", out);
-		finding_json(out, &a->findings.v[in->find[j]]);
+		finding_json(out, a, &a->findings.v[in->find[j]]);
 	}
 	fputs("]}", out);
 }
@@ -209,8 +219,30 @@ int nt_report_json(FILE *out, const struct nt_analysis *a, char *err)
 	jtime(out, "first", a->data_first);
 	fputs(", ", out);
 	jtime(out, "last", a->data_last);
-	fprintf(out, ", \"events\": %lld, \"connections\": %lld, \"chunks\": %lld, \"lost_events\": %lld},\n",
+	fprintf(out, ", \"events\": %lld, \"connections\": %lld, \"chunks\": %lld, \"lost_events\": %lld",
 		(long long)a->events, (long long)a->connections, (long long)a->chunks, (long long)a->lost_events);
+	if (a->nclocks) {
+		/* several hosts: each one's clock alignment (docs/SCHEMA.md "Report JSON") */
+		fputs(", \"clocks\": [", out);
+		for (size_t i = 0; i < a->nclocks && i < sizeof(a->clocks) / sizeof(a->clocks[0]); i++) {
+			const struct nt_host_clock *c = &a->clocks[i];
+			fputs(i ? ", {\"host\": " : "{\"host\": ", out);
+			nt_json_str(out, c->host);
+			fputs(", \"alignment\": ", out);
+			nt_json_str(out, c->source[0] ? c->source : NULL);
+			fprintf(out, ", \"offset_ns\": %lld, \"bound_ns\": ", (long long)c->offset_ns);
+			if (c->bound_ns >= 0)
+				fprintf(out, "%lld", (long long)c->bound_ns);
+			else
+				fputs("null", out);
+			fprintf(out, ", \"pairs\": %lld, \"edges\": %lld, \"reference\": ", (long long)c->pairs,
+				(long long)c->edges);
+			nt_json_str(out, c->ref[0] ? c->ref : NULL);
+			fputc('}', out);
+		}
+		fputc(']', out);
+	}
+	fputs("},\n", out);
 	fputs("  \"filter\": {", out);
 	jtime(out, "from", a->filter.from);
 	fputs(", ", out);

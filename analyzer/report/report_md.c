@@ -26,7 +26,10 @@ int nt_report_markdown(FILE *out, const struct nt_analysis *a, char *err)
 		nt_dur_fmt(a->data_last - a->data_first, d, sizeof(d)));
 	fprintf(out, "- **Volume:** %lld events, %lld connections, %lld chunks\n", (long long)a->events,
 		(long long)a->connections, (long long)a->chunks);
-	fprintf(out, "- **Recorder losses:** %s\n\n", a->lost_events ? "yes, see the incidents below" : "none");
+	fprintf(out, "- **Recorder losses:** %s\n", a->lost_events ? "yes, see the incidents below" : "none");
+	for (size_t i = 0; i < a->nclocks && i < sizeof(a->clocks) / sizeof(a->clocks[0]); i++)
+		fprintf(out, "- **Clock:** %s\n", nt_clock_line(&a->clocks[i], line, sizeof(line)));
+	fputc('\n', out);
 	if (!nt_analysis_shown(a)) {
 		fprintf(out, "No incidents: no detector found anything above its thresholds.\n");
 		return 0;

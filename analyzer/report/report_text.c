@@ -30,6 +30,10 @@ static void header(FILE *out, const struct nt_analysis *a)
 		fprintf(out, "%lld events (see below)\n", (long long)a->lost_events);
 	else
 		fprintf(out, "none\n");
+	for (size_t i = 0; i < a->nclocks && i < sizeof(a->clocks) / sizeof(a->clocks[0]); i++) {
+		char line[400];
+		fprintf(out, "%s %s\n", i ? "          " : "Clocks:   ", nt_clock_line(&a->clocks[i], line, sizeof(line)));
+	}
 	if (a->filter.from || a->filter.to || a->filter.conn_id || a->filter.pid) {
 		fprintf(out, "Filter:   ");
 		if (a->filter.from)
@@ -88,7 +92,10 @@ int nt_report_text(FILE *out, const struct nt_analysis *a, char *err)
 				const struct nt_conninfo *c = nt_analysis_conn(a, in->conns[j]);
 				if (!c)
 					continue;
-				fprintf(out, "     - #%lld %s%s%s%s wscale %s", (long long)c->conn_id, c->local,
+				char host[80] = "";
+				if (a->nclocks > 1)
+					snprintf(host, sizeof(host), "[%s] ", c->host);
+				fprintf(out, "     - #%lld %s%s%s%s%s wscale %s", (long long)c->conn_id, host, c->local,
 					c->listener ? " (listener)" : " -> ", c->listener ? "" : c->remote, "",
 					c->wscale_ok < 0 ? "unknown" : c->wscale_ok ? "on" : "OFF");
 				if (c->wscale_ok > 0)

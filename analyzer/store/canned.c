@@ -34,6 +34,16 @@ const struct nt_canned nt_canned_queries[] = {
 	  " ORDER BY wait_ms DESC LIMIT 200" },
 	{ "losses", "events the recorder itself lost (a quiet period there is not a healthy one)",
 	  "SELECT host, class, cpu, count, from_time, to_time FROM v_losses ORDER BY from_ts" },
+	{ "clocks", "each host's clock alignment: correction added to its times, error bound, pairs used, reference",
+	  "SELECT h.host_id, h.hostname, h.clock_source, h.clock_offset_ns, h.clock_bound_ns, h.clock_pairs,"
+	  " h.clock_edges, r.hostname AS reference FROM hosts h LEFT JOIN hosts r ON r.host_id = h.clock_ref"
+	  " ORDER BY h.host_id" },
+	{ "pairs", "connections recorded at both ends on two hosts (one logical connection per row)",
+	  "SELECT p.conn_a, ha.hostname AS host_a, a.laddr || ':' || a.lport AS a_local, p.conn_b,"
+	  " hb.hostname AS host_b, b.laddr || ':' || b.lport AS b_local, p.method, p.edges, p.used,"
+	  " iso(min(a.first_ts, b.first_ts)) AS first_seen FROM conn_pairs p"
+	  " JOIN connections a ON a.conn_id = p.conn_a JOIN connections b ON b.conn_id = p.conn_b"
+	  " JOIN hosts ha ON ha.host_id = p.host_a JOIN hosts hb ON hb.host_id = p.host_b ORDER BY a.first_ts LIMIT 1000" },
 	{ "processes", "processes seen as socket owners, with their connection counts",
 	  "SELECT host, pid, comm, container, connections, cmdline FROM v_processes ORDER BY connections DESC" },
 	{ "chunks", "imported chunks: host, sequence, events, time range, damage",

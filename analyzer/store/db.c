@@ -87,6 +87,9 @@ static int upgrade_schema(sqlite3 *db, const char *path, char *err)
 	char sql[256];
 	int n = 0;
 
+	/* Tables added since (all CREATE TABLE IF NOT EXISTS: the existing ones are untouched). */
+	if (nt_db_exec(db, nt_schema_tables, "upgrade schema", err))
+		return -1;
 	for (const struct nt_schema_column *c = nt_schema_added_columns; c->table; c++) {
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM pragma_table_info('%s') WHERE name = '%s'", c->table,
 			 c->column);

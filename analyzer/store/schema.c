@@ -17,6 +17,12 @@ const char nt_schema_tables[] =
 	"  hostname TEXT NOT NULL,\n"
 	"  boot_id TEXT NOT NULL,\n"
 	"  kernel TEXT,\n"
+	"  clock_offset_ns INTEGER NOT NULL DEFAULT 0,\n"
+	"  clock_bound_ns INTEGER,\n"
+	"  clock_pairs INTEGER NOT NULL DEFAULT 0,\n"
+	"  clock_edges INTEGER NOT NULL DEFAULT 0,\n"
+	"  clock_ref INTEGER,\n"
+	"  clock_source TEXT,\n"
 	"  UNIQUE (hostname, boot_id));\n"
 	"CREATE TABLE IF NOT EXISTS chunks (\n"
 	"  chunk_id INTEGER PRIMARY KEY,\n"
@@ -95,7 +101,16 @@ const char nt_schema_tables[] =
 	"  retrans_segs INTEGER NOT NULL DEFAULT 0,\n"
 	"  dsack_dups INTEGER NOT NULL DEFAULT 0,\n"
 	"  reord_seen INTEGER NOT NULL DEFAULT 0,\n"
-	"  undo_episodes INTEGER NOT NULL DEFAULT 0);\n"
+	"  undo_episodes INTEGER NOT NULL DEFAULT 0,\n"
+	"  peer_conn_id INTEGER);\n"
+	"CREATE TABLE IF NOT EXISTS conn_pairs (\n"
+	"  conn_a INTEGER NOT NULL REFERENCES connections,\n"
+	"  conn_b INTEGER NOT NULL REFERENCES connections,\n"
+	"  host_a INTEGER NOT NULL, host_b INTEGER NOT NULL,\n"
+	"  method TEXT NOT NULL,\n"
+	"  lo_ns INTEGER, hi_ns INTEGER, edges INTEGER NOT NULL DEFAULT 0,\n"
+	"  used INTEGER NOT NULL DEFAULT 0,\n"
+	"  PRIMARY KEY (conn_a, conn_b));\n"
 	"CREATE TABLE IF NOT EXISTS drops (\n"
 	"  chunk_id INTEGER NOT NULL, conn_id INTEGER, ts INTEGER NOT NULL, ts_boot INTEGER,\n"
 	"  netns INTEGER, pid INTEGER, family INTEGER,\n"
@@ -179,6 +194,13 @@ const struct nt_schema_column nt_schema_added_columns[] = {
 	{ "cong", "undo_retrans", "INTEGER" },
 	{ "states", "dsack_dups", "INTEGER" },
 	{ "states", "opt_sysctl", "INTEGER" },
+	{ "hosts", "clock_offset_ns", "INTEGER NOT NULL DEFAULT 0" },
+	{ "hosts", "clock_bound_ns", "INTEGER" },
+	{ "hosts", "clock_pairs", "INTEGER NOT NULL DEFAULT 0" },
+	{ "hosts", "clock_edges", "INTEGER NOT NULL DEFAULT 0" },
+	{ "hosts", "clock_ref", "INTEGER" },
+	{ "hosts", "clock_source", "TEXT" },
+	{ "connections", "peer_conn_id", "INTEGER" },
 	{ NULL, NULL, NULL },
 };
 

@@ -103,6 +103,19 @@ int nt_dur_parse(const char *s, int64_t *out)
 	return 0;
 }
 
+int nt_sdur_parse(const char *s, int64_t *out)
+{
+	int neg = *s == '-';
+
+	if (*s == '-' || *s == '+')
+		s++;
+	if (*s == '-' || *s == '+' || nt_dur_parse(s, out))
+		return -1;
+	if (neg)
+		*out = -*out;
+	return 0;
+}
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (no timezone games). */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {

@@ -35,4 +35,8 @@ int nt_time_parse(const char *s, int64_t first_ns, int64_t last_ns, int64_t *out
  * Returns 0 or -1. */
 int nt_dur_parse(const char *s, int64_t *out);
 
+/* A signed duration: nt_dur_parse's grammar with an optional leading '+' or
+ * '-' ("+2.5s", "-700ms", "1h"), for clock offsets. Returns 0 or -1. */
+int nt_sdur_parse(const char *s, int64_t *out);
+
 #endif
