@@ -178,4 +178,14 @@ const struct nt_ch_canned *nt_ch_canned_find(const char *name);
  * reads host); 0 and 0 when there are none. 0 or -1 with err. */
 int nt_ch_data_range(struct nt_ch *ch, const char *host, int64_t *first, int64_t *last, char *err);
 
+/* The whole host's data summary, as data_summary() in incident.c computes it
+ * from an SQLite store of the host's tapes: time range, sum of the chunks'
+ * events, chunks, connections, lost events. A windowed slice holds only the
+ * chunks that overlap the window, so 'nettape report clickhouse://' puts these
+ * values into its analysis instead of the slice's. 0 or -1 with err. */
+struct nt_ch_summary {
+	int64_t first, last, events, chunks, connections, lost_events;
+};
+int nt_ch_data_summary(struct nt_ch *ch, const char *host, struct nt_ch_summary *sum, char *err);
+
 #endif
