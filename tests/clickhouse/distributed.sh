@@ -79,6 +79,9 @@ sync() { curl -sS --fail-with-body "$S1_HTTP/?database=fleet&insert_distributed_
 sync "INSERT INTO ingest_log VALUES ($hid, '$rid', 2, 2, 0, 0, 1)"
 sync "INSERT INTO samples (host_id, chunk_id, conn_id, ts, batch, batch_row) SELECT $hid, 2, 1, 1764000000000000000 + number, 0, number + 1 FROM system.numbers LIMIT 777"
 on "$S1_HTTP" "ALTER TABLE samples DELETE WHERE host_id = 0" fleet >/dev/null 2>&1 && fail "ClickHouse mutated a Distributed table; the shards' route is not needed"
+on "$S1_HTTP" "ALTER TABLE nettape.samples ON CLUSTER nettape_cluster DELETE WHERE host_id = 0" > "$W/oncluster.err" 2>&1 &&
+	fail "ALTER ... ON CLUSTER ran without ZooKeeper; the shards' route is not needed"
+echo "   ALTER ... ON CLUSTER here: $(grep -o 'DB::Exception: [^,]*' "$W/oncluster.err" | head -1 | cut -c1-120)"
 # Two shards on one address: the cluster's HTTP ports are unknown, so without ?shards= the import says how to give them.
 "$N" import -q "$first" "$second" --into "$URL" 2> "$W/noshards.log" && fail "recovery through the cluster without ?shards= succeeded"
 grep -q "?shards=HOST:PORT" "$W/noshards.log" || { cat "$W/noshards.log"; fail "no hint to give ?shards="; }
