@@ -120,6 +120,7 @@ int cmd_report(int argc, char **argv)
 	};
 	const char *from = NULL, *to = NULL, *conn = NULL, *fmt = "text", *outpath = NULL, *host = NULL;
 	struct nt_store *slice = NULL;
+	struct nt_ch_summary whole = { 0 }; /* clickhouse:// only */
 	struct nt_filter flt = { 0 };
 	struct nt_detect_opts dopts;
 	struct nt_analysis an;
@@ -175,17 +176,27 @@ int cmd_report(int argc, char **argv)
 		struct nt_ch *ch = NULL;
 		int64_t first, last;
 
-		if (nt_ch_open(argv[optind], NT_CH_READ, &ch, err) || nt_ch_data_range(ch, host, &first, &last, err)) {
+		if (nt_ch_open(argv[optind], NT_CH_READ, &ch, err) || nt_ch_data_summary(ch, host, &whole, err)) {
 			fprintf(stderr, "nettape report: %s\n", err);
 			nt_ch_close(ch);
 			return 1;
 		}
+		first = whole.first;
+		last = whole.last;
 		if (nt_select_window(from, to, first, last, &flt.from, &flt.to, err)) {
 			fprintf(stderr, "nettape report: %s\n", err);
 			nt_ch_close(ch);
 			return 2;
 		}
-		rc = nt_ch_load_slice(ch, host, from ? flt.from : 0, to ? flt.to : 0, &slice, err);
+		int64_t lfrom = from ? flt.from : 0, lto = to ? flt.to : 0;
+		if (!strcmp(fmt, "html") && (from || to)) {
+			/* The HTML charts read past an incident (chart_conn() in report_html.c: 10 % of it or
+			 * 2 s each side, zero-window edges an hour before), so their slice reaches as far. */
+			int64_t m = (flt.to - flt.from) / 10 > 2000000000LL ? (flt.to - flt.from) / 10 : 2000000000LL;
+			lfrom = lfrom ? (lfrom > m + 3600000000000LL ? lfrom - m - 3600000000000LL : 1) : 0;
+			lto = lto ? (lto < INT64_MAX - m ? lto + m : INT64_MAX) : 0;
+		}
+		rc = nt_ch_load_slice(ch, host, lfrom, lto, &slice, err);
 		nt_ch_close(ch);
 		if (rc) {
 			fprintf(stderr, "nettape report: %s\n", err);
@@ -223,6 +234,14 @@ int cmd_report(int argc, char **argv)
 	if (nt_analyze(db, &flt, &dopts, &an, err)) {
 		fprintf(stderr, "nettape report: %s\n", err);
 		goto out;
+	}
+	if (slice) { /* the whole host's data, as an SQLite store of its tapes shows it, not the slice's chunks */
+		an.data_first = whole.first;
+		an.data_last = whole.last;
+		an.events = whole.events;
+		an.chunks = whole.chunks;
+		an.connections = whole.connections;
+		an.lost_events = whole.lost_events;
 	}
 	an.show_notes = show_notes;
 	if (outpath && !(out = fopen(outpath, "w"))) {

@@ -571,9 +571,10 @@ static int recover(struct chi *c, const char *rid, uint64_t seq, uint64_t batch)
 				break;
 			}
 			if (n.p && strtoll(n.p, NULL, 10) > 0) {
-				snprintf(sql, sizeof(sql), "ALTER TABLE %s DELETE WHERE host_id = %" PRIu64 " AND chunk_id = %"
-					 PRId64 " AND batch = %" PRIu64, t->name, c->host, cid, batch);
-				if (chq(c, sql, NULL))
+				/* On the table's rows: the shards' local tables behind a Distributed one; waits. */
+				snprintf(sql, sizeof(sql), "DELETE WHERE host_id = %" PRIu64 " AND chunk_id = %" PRId64
+					 " AND batch = %" PRIu64, c->host, cid, batch);
+				if (nt_ch_alter(c->ch, t->name, sql, c->err))
 					ret = -1;
 				issued = 1;
 			}
@@ -581,19 +582,6 @@ static int recover(struct chi *c, const char *rid, uint64_t seq, uint64_t batch)
 		}
 	}
 	nt_stmt_finalize(s);
-	/* Mutations run in the background: wait until they are done. */
-	for (int i = 0; !ret && issued && i < 600; i++) {
-		struct nt_chbuf n = { 0 };
-		snprintf(sql, sizeof(sql), "SELECT count() FROM system.mutations WHERE database = '%s' AND is_done = 0",
-			 nt_ch_database(c->ch));
-		if (chq(c, sql, &n))
-			ret = -1;
-		int left = n.p ? atoi(n.p) : 0;
-		nt_chbuf_free(&n);
-		if (ret || !left)
-			break;
-		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
-	}
 	if (!ret && issued)
 		c->cst->recovered++;
 	return ret;

@@ -374,8 +374,9 @@ static int migrate_columns(struct nt_ch *ch, enum nt_ch_mode mode, char *err)
 					 nt_ch_where(ch));
 				goto out;
 			}
-			snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", t[i].name, t[i].cols[k], t[i].types[k]);
-			if (nt_ch_query(ch, sql, NULL, err))
+			/* Through a Distributed table: on the shards' local tables, then on it. */
+			snprintf(sql, sizeof(sql), "ADD COLUMN %s %s", t[i].cols[k], t[i].types[k]);
+			if (nt_ch_alter(ch, t[i].name, sql, err))
 				goto out;
 		}
 	}

@@ -259,6 +259,31 @@ int nt_ch_data_range(struct nt_ch *ch, const char *host, int64_t *first, int64_t
 	return 0;
 }
 
+int nt_ch_data_summary(struct nt_ch *ch, const char *host, struct nt_ch_summary *sum, char *err)
+{
+	uint64_t id;
+	char sql[512];
+	int64_t v[4];
+
+	memset(sum, 0, sizeof(*sum));
+	if (nt_ch_data_range(ch, host, &sum->first, &sum->last, err) || resolve_host(ch, host, &id, err))
+		return -1;
+	/* The queries of data_summary() in incident.c, for one host (ifNull: SQLite's sum() of no rows is 0 there). */
+	snprintf(sql, sizeof(sql),
+		 "SELECT (SELECT ifNull(sum(events), 0) FROM chunks FINAL WHERE host_id = %" PRIu64 "),"
+		 " (SELECT count() FROM chunks FINAL WHERE host_id = %" PRIu64 "),"
+		 " (SELECT count() FROM connections FINAL WHERE host_id = %" PRIu64 "),"
+		 " (SELECT ifNull(sum(count), 0) FROM losses WHERE host_id = %" PRIu64 ") FORMAT TabSeparated",
+		 id, id, id, id);
+	if (query_i64s(ch, sql, v, 4, err))
+		return -1;
+	sum->events = v[0];
+	sum->chunks = v[1];
+	sum->connections = v[2];
+	sum->lost_events = v[3];
+	return 0;
+}
+
 static const char *const event_tables[] = {
 	"drops", "retransmits", "cong", "states", "samples", "resets", "stalls", "buffers", "listens", "packets",
 };
@@ -510,6 +535,13 @@ int nt_ch_load_slice(struct nt_ch *ch, const char *host, int64_t from, int64_t t
 {
 	(void)ch; (void)host; (void)from; (void)to;
 	*out = NULL;
+	snprintf(err, NT_ERRLEN, "built without libcurl");
+	return -1;
+}
+int nt_ch_data_summary(struct nt_ch *ch, const char *host, struct nt_ch_summary *sum, char *err)
+{
+	(void)ch; (void)host;
+	memset(sum, 0, sizeof(*sum));
 	snprintf(err, NT_ERRLEN, "built without libcurl");
 	return -1;
 }

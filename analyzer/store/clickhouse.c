@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/clickhouse.h"
 
@@ -81,6 +82,12 @@ int nt_ch_open(const char *url, enum nt_ch_mode mode, struct nt_ch **out, char *
 	return -1;
 }
 void nt_ch_close(struct nt_ch *ch) { (void)ch; }
+int nt_ch_alter(struct nt_ch *ch, const char *table, const char *action, char *err)
+{
+	(void)ch; (void)table; (void)action;
+	snprintf(err, NT_ERRLEN, "built without libcurl");
+	return -1;
+}
 const char *nt_ch_where(const struct nt_ch *ch) { (void)ch; return ""; }
 const char *nt_ch_server_version(const struct nt_ch *ch) { (void)ch; return ""; }
 const char *nt_ch_database(const struct nt_ch *ch) { (void)ch; return ""; }
@@ -119,6 +126,7 @@ struct nt_ch {
 	char host[256];
 	char db[128];
 	char version[64];
+	char *shards;     /* ?shards=: HOST:PORT,HOST:PORT or NULL */
 	int gzip;
 	uint64_t wire, raw;
 	struct nt_chbuf z; /* compressed body */
@@ -368,9 +376,21 @@ static int parse_url(struct nt_ch *ch, const char *url, char *err)
 		snprintf(ch->host, sizeof(ch->host), "%s:8123", hostport);
 	else
 		snprintf(ch->host, sizeof(ch->host), "%s", hostport);
-	snprintf(ch->db, sizeof(ch->db), "%s", slash && slash[1] ? slash + 1 : "nettape");
+	snprintf(ch->db, sizeof(ch->db), "%s", slash && slash[1] && slash[1] != '?' ? slash + 1 : "nettape");
 	if (strchr(ch->db, '/'))
 		*strchr(ch->db, '/') = 0;
+	if (strchr(ch->db, '?'))
+		*strchr(ch->db, '?') = 0;
+	if (slash && strchr(slash, '?')) {
+		const char *q = strchr(slash, '?') + 1;
+		if (strncmp(q, "shards=", 7) || !q[7]) {
+			snprintf(err, NT_ERRLEN, "bad URL '%s': the one setting after '?' is shards=HOST:PORT[,HOST:PORT...] "
+				 "(the HTTP addresses of a cluster's shards)", url);
+			return -1;
+		}
+		if (!(ch->shards = strdup(q + 7)))
+			return -1;
+	}
 	if (!valid_name(ch->db)) {
 		snprintf(err, NT_ERRLEN, "bad database name '%s' in '%s'; use letters, digits and '_'", ch->db, url);
 		return -1;
@@ -442,7 +462,7 @@ int nt_ch_open(const char *url, enum nt_ch_mode mode, struct nt_ch **out, char *
 	}
 	snprintf(ch->version, sizeof(ch->version), "%.*s", (int)strcspn(v.p, "\r\n"), v.p);
 	nt_chbuf_free(&v);
-	if (nt_ch_schema_ensure(ch, mode, err))
+	if (mode != NT_CH_RAW && nt_ch_schema_ensure(ch, mode, err))
 		goto fail;
 	*out = ch;
 	return 0;
@@ -450,6 +470,159 @@ fail:
 	nt_chbuf_free(&v);
 	nt_ch_close(ch);
 	return -1;
+}
+
+/* The next comma-separated field of *p (quotes and spaces trimmed) into out; 0 at the end. */
+static int next_arg(const char **p, char *out, size_t n)
+{
+	const char *s = *p, *e;
+	size_t k = 0;
+
+	if (!*s)
+		return 0;
+	e = s + strcspn(s, ",)");
+	for (; s < e; s++)
+		if (*s != ' ' && *s != '\'' && *s != '`' && *s != '"' && k + 1 < n)
+			out[k++] = *s;
+	out[k] = 0;
+	*p = *e == ',' ? e + 1 : e;
+	return 1;
+}
+
+/* Whether a shard's table has column col (1), has not (0), or -1 with err. */
+static int has_column(struct nt_ch *sh, const char *table, const char *col, char *err)
+{
+	struct nt_chbuf v = { 0 };
+	char sql[512];
+	int r;
+
+	snprintf(sql, sizeof(sql), "SELECT count() FROM system.columns WHERE database = '%s' AND table = '%s' AND name = '%s'",
+		 sh->db, table, col);
+	if (nt_ch_query(sh, sql, &v, err))
+		return -1;
+	r = v.p && atoi(v.p) > 0;
+	nt_chbuf_free(&v);
+	return r;
+}
+
+/* Runs the ALTER on sh's table, and waits for a DELETE's mutations. */
+static int alter_one(struct nt_ch *sh, const char *table, const char *action, char *err)
+{
+	char sql[1024], col[128] = "";
+	int adding = !strncmp(action, "ADD COLUMN ", 11);
+
+	if (adding) {
+		snprintf(col, sizeof(col), "%.*s", (int)strcspn(action + 11, " "), action + 11);
+		int r = has_column(sh, table, col, err);
+		if (r)
+			return r < 0 ? -1 : 0;
+	}
+	snprintf(sql, sizeof(sql), "ALTER TABLE %s %s", table, action);
+	if (nt_ch_query(sh, sql, NULL, err))
+		return -1;
+	if (adding)
+		return 0;
+	/* Mutations run in the background: wait until they are done (a minute at most). */
+	snprintf(sql, sizeof(sql), "SELECT count() FROM system.mutations WHERE database = '%s' AND table = '%s' AND is_done = 0",
+		 sh->db, table);
+	for (int i = 0; i < 600; i++) {
+		struct nt_chbuf n = { 0 };
+		if (nt_ch_query(sh, sql, &n, err))
+			return -1;
+		int left = n.p ? atoi(n.p) : 0;
+		nt_chbuf_free(&n);
+		if (!left)
+			return 0;
+		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+	}
+	snprintf(err, NT_ERRLEN, "ClickHouse at %s: 'ALTER TABLE %s %.80s...' not done after 60 s; see system.mutations there",
+		 sh->where, table, action);
+	return -1;
+}
+
+int nt_ch_alter(struct nt_ch *ch, const char *table, const char *action, char *err)
+{
+	struct nt_chbuf e = { 0 }, hosts = { 0 };
+	char sql[512], cluster[128], ldb[128], ltab[128];
+	const char *p;
+	int ret = -1;
+
+	snprintf(sql, sizeof(sql), "SELECT engine_full FROM system.tables WHERE database = '%s' AND name = '%s'"
+		 " AND engine = 'Distributed' FORMAT TabSeparated", ch->db, table);
+	if (nt_ch_query(ch, sql, &e, err))
+		goto out;
+	if (!e.p || strncmp(e.p, "Distributed(", 12)) { /* a table of rows */
+		ret = alter_one(ch, table, action, err);
+		goto out;
+	}
+	p = e.p + 12;
+	if (!next_arg(&p, cluster, sizeof(cluster)) || !next_arg(&p, ldb, sizeof(ldb)) || !next_arg(&p, ltab, sizeof(ltab)) ||
+	    !valid_name(ldb) || !valid_name(ltab)) {
+		snprintf(err, NT_ERRLEN, "%s: cannot read the engine of Distributed table %s (%.100s)", ch->where, table, e.p);
+		goto out;
+	}
+	if (ch->shards) {
+		if (nt_chbuf_add(&hosts, ch->shards, strlen(ch->shards) + 1))
+			goto oom;
+	} else {
+		/* Every host of the cluster, on the HTTP port this URL names. */
+		const char *port = strrchr(ch->host, ':');
+		struct nt_chbuf dup = { 0 };
+		snprintf(sql, sizeof(sql), "SELECT count() - uniqExact(host_address) FROM system.clusters WHERE cluster = '%s'",
+			 cluster);
+		if (nt_ch_query(ch, sql, &dup, err))
+			goto out;
+		int shared = dup.p ? atoi(dup.p) : 0;
+		nt_chbuf_free(&dup);
+		snprintf(sql, sizeof(sql), "SELECT concat(if(position(host_address, ':') > 0, concat('[', host_address, ']'),"
+			 " host_address), '%s') FROM system.clusters WHERE cluster = '%s' ORDER BY shard_num, replica_num"
+			 " FORMAT TabSeparated", port ? port : ":8123", cluster);
+		if (!shared && nt_ch_query(ch, sql, &hosts, err))
+			goto out;
+		for (char *c = hosts.p; c && *c; c++)
+			if (*c == '\n')
+				*c = ',';
+		if (shared || !hosts.p || !hosts.p[0]) {
+			/* Two servers of one address differ in ports, and only their TCP ports are known here. */
+			snprintf(err, NT_ERRLEN, "%s: Distributed table %s needs 'ALTER TABLE ... %.20s' on the shards' tables "
+				 "%s.%s, and the HTTP addresses of cluster '%s' are not known (%s); give them in the URL: "
+				 "clickhouse://%s/%s?shards=HOST:PORT,HOST:PORT", ch->where, table, action, ldb, ltab, cluster,
+				 shared ? "servers share an address" : "no hosts", ch->host, ch->db);
+			goto out;
+		}
+	}
+	for (char *s = hosts.p, *next; s && *s; s = next) {
+		struct nt_ch *sh = NULL;
+		char url[700];
+		next = s + strcspn(s, ",");
+		if (*next)
+			*next++ = 0;
+		if (!*s)
+			continue;
+		snprintf(url, sizeof(url), "clickhouse://%s%s%s/%s", ch->userpwd ? ch->userpwd : "", ch->userpwd ? "@" : "", s, ldb);
+		if (nt_ch_open(url, NT_CH_RAW, &sh, err)) {
+			char why[NT_ERRLEN];
+			snprintf(why, sizeof(why), "%s", err);
+			snprintf(err, NT_ERRLEN, "shard %s of Distributed table %s/%s (for ALTER ... %.40s): %s", s, ch->where,
+				 table, action, why);
+			goto out;
+		}
+		int r = alter_one(sh, ltab, action, err);
+		nt_ch_close(sh);
+		if (r)
+			goto out;
+	}
+	/* The Distributed table's own columns follow its shards'. */
+	if (!strncmp(action, "ADD COLUMN ", 11) && alter_one(ch, table, action, err))
+		goto out;
+	ret = 0;
+	goto out;
+oom:
+	snprintf(err, NT_ERRLEN, "out of memory");
+out:
+	nt_chbuf_free(&e);
+	nt_chbuf_free(&hosts);
+	return ret;
 }
 
 void nt_ch_close(struct nt_ch *ch)
@@ -460,6 +633,7 @@ void nt_ch_close(struct nt_ch *ch)
 		curl_easy_cleanup(ch->curl);
 	free(ch->base);
 	free(ch->userpwd);
+	free(ch->shards);
 	nt_chbuf_free(&ch->z);
 	free(ch);
 	if (!--curl_refs)

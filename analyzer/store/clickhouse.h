@@ -46,9 +46,12 @@ int nt_ch_is_url(const char *s);
 enum nt_ch_mode {
 	NT_CH_READ = 0,  /* the database must hold a nettape schema of this version */
 	NT_CH_WRITE = 1, /* create the tables when the database has none */
+	NT_CH_RAW = 2,   /* no schema check (a shard's database of local tables, see nt_ch_alter) */
 };
 
-/* Connects to url (one request: the server's version), checks the database
+/* Connects to url (one request: the server's version), checks the database.
+ * The URL may end in ?shards=HOST:PORT[,HOST:PORT...]: the HTTP addresses of the
+ * shards behind the database's Distributed tables (see nt_ch_alter). It
  * and its schema (creating the tables in NT_CH_WRITE). Returns 0 and *out
  * (caller frees with nt_ch_close()), or -1 with err. */
 int nt_ch_open(const char *url, enum nt_ch_mode mode, struct nt_ch **out, char *err);
@@ -77,6 +80,17 @@ int nt_ch_query_lines(struct nt_ch *ch, const char *sql, int (*fn)(void *ctx, ch
  * FORMAT TabSeparated") as one request, gzip-compressed when enabled.
  * Returns 0 or -1 with err. */
 int nt_ch_insert(struct nt_ch *ch, const char *query, const char *data, size_t len, char *err);
+
+/* Runs "ALTER TABLE table action" (action "DELETE WHERE ..." or "ADD COLUMN
+ * name type") where table's rows are. On a MergeTree table that is table itself.
+ * A Distributed table holds no rows and ClickHouse 18.16 neither mutates it nor
+ * runs ALTER ... ON CLUSTER without ZooKeeper, so then the ALTER runs on each
+ * shard's local table (the cluster, database and table of its engine): at the
+ * shards of the URL's ?shards=, or else at each host of the cluster
+ * (system.clusters) on the URL's HTTP port. An ADD COLUMN skips a shard whose
+ * table has the column and is then run on the Distributed table too. A DELETE
+ * returns once its mutations are done. 0 or -1 with err. */
+int nt_ch_alter(struct nt_ch *ch, const char *table, const char *action, char *err);
 
 /* Bytes sent in request bodies so far (after compression) and before it. */
 void nt_ch_bytes_sent(const struct nt_ch *ch, uint64_t *wire, uint64_t *raw);
@@ -177,5 +191,15 @@ const struct nt_ch_canned *nt_ch_canned_find(const char *name);
 /* min(first_ts), max(last_ts) over the chunks of host (as nt_ch_load_slice
  * reads host); 0 and 0 when there are none. 0 or -1 with err. */
 int nt_ch_data_range(struct nt_ch *ch, const char *host, int64_t *first, int64_t *last, char *err);
+
+/* The whole host's data summary, as data_summary() in incident.c computes it
+ * from an SQLite store of the host's tapes: time range, sum of the chunks'
+ * events, chunks, connections, lost events. A windowed slice holds only the
+ * chunks that overlap the window, so 'nettape report clickhouse://' puts these
+ * values into its analysis instead of the slice's. 0 or -1 with err. */
+struct nt_ch_summary {
+	int64_t first, last, events, chunks, connections, lost_events;
+};
+int nt_ch_data_summary(struct nt_ch *ch, const char *host, struct nt_ch_summary *sum, char *err);
 
 #endif

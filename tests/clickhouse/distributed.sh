@@ -1,5 +1,5 @@
 #!/bin/bash
-# distributed.sh: a Distributed table over two shards (two private servers on loopback, sharded by host_id): imports spread over both, queries and reports through it equal SQLite's, re-import adds nothing.
+# distributed.sh: a Distributed table over two shards (two private servers on loopback, sharded by host_id): imports spread over both, queries and reports through it equal SQLite's, re-import adds nothing, an interrupted batch is removed and a missing column added on the shards.
 # Usage: distributed.sh NETTAPE NETTAPE-SYNTH WORKDIR
 set -euo pipefail
 N=$1 SYNTH=$2 W=$3
@@ -64,3 +64,48 @@ got=$("$N" query "$URL" --run fleet-hosts --format csv | tail -n +2 | cut -d, -f
 [[ $got == "api2 bulk1 cache3 db1 lb1 web1 " ]] || fail "fleet-hosts through the cluster: $got"
 "$N" query "$URL" --run fleet-zero-window >/dev/null || fail "fleet-zero-window through the cluster"
 echo "ok: reports and fleet queries through the Distributed tables equal SQLite's; re-import added nothing"
+
+# An import interrupted mid-batch through the Distributed tables: a begin row in ingest_log and rows of
+# that batch on the host's shard, no commit (as a killed importer leaves them). ALTER ... DELETE on a
+# Distributed table is refused, so recovery runs on the shards' local tables.
+"$SYNTH" bulk "$W/bulk2" --host bulk2 --events 120000 --chunk-size 100000 >/dev/null
+first=$(ls "$W/bulk2"/chunk-* | head -1) second=$(ls "$W/bulk2"/chunk-* | sed -n 2p)
+S1_PORT=${S1_HTTP##*:} S2_PORT=${S2_HTTP##*:}
+SHARDED="$URL?shards=127.0.0.1:$S1_PORT,127.0.0.1:$S2_PORT"
+"$N" import -q "$first" --into "$SHARDED"
+hid=$(on "$S1_HTTP" "SELECT any(host_id) FROM hosts WHERE hostname = 'bulk2'" fleet)
+rid=$(on "$S1_HTTP" "SELECT any(recording_id) FROM chunks WHERE host_id = $hid" fleet)
+sync() { curl -sS --fail-with-body "$S1_HTTP/?database=fleet&insert_distributed_sync=1" --data-binary "$1"; }
+sync "INSERT INTO ingest_log VALUES ($hid, '$rid', 2, 2, 0, 0, 1)"
+sync "INSERT INTO samples (host_id, chunk_id, conn_id, ts, batch, batch_row) SELECT $hid, 2, 1, 1764000000000000000 + number, 0, number + 1 FROM system.numbers LIMIT 777"
+on "$S1_HTTP" "ALTER TABLE samples DELETE WHERE host_id = 0" fleet >/dev/null 2>&1 && fail "ClickHouse mutated a Distributed table; the shards' route is not needed"
+on "$S1_HTTP" "ALTER TABLE nettape.samples ON CLUSTER nettape_cluster DELETE WHERE host_id = 0" > "$W/oncluster.err" 2>&1 &&
+	fail "ALTER ... ON CLUSTER ran without ZooKeeper; the shards' route is not needed"
+echo "   ALTER ... ON CLUSTER here: $(grep -o 'DB::Exception: [^,]*' "$W/oncluster.err" | head -1 | cut -c1-120)"
+# Two shards on one address: the cluster's HTTP ports are unknown, so without ?shards= the import says how to give them.
+"$N" import -q "$first" "$second" --into "$URL" 2> "$W/noshards.log" && fail "recovery through the cluster without ?shards= succeeded"
+grep -q "?shards=HOST:PORT" "$W/noshards.log" || { cat "$W/noshards.log"; fail "no hint to give ?shards="; }
+"$N" import "$first" "$second" --into "$SHARDED" 2> "$W/crash.log" || { cat "$W/crash.log"; fail "import with recovery through the cluster"; }
+grep -q "1 interrupted batch removed" "$W/crash.log" || { cat "$W/crash.log"; fail "the interrupted batch was not reported"; }
+"$N" import -q "$first" "$second" -o "$W/crash.db"
+sq=$("$N" query "$W/crash.db" "SELECT count(*) FROM samples" --format csv | tail -1)
+chn=$(on "$S1_HTTP" "SELECT count() FROM samples WHERE host_id = $hid" fleet)
+[[ "$sq" == "$chn" ]] || fail "after recovery through the cluster ClickHouse has $chn samples of bulk2, SQLite $sq"
+"$N" report "$W/crash.db" --format json > "$W/crash.sqlite.json"
+"$N" report "$URL" --host bulk2 --format json > "$W/crash.ch.json"
+cmp -s "$W/crash.sqlite.json" "$W/crash.ch.json" || { diff "$W/crash.sqlite.json" "$W/crash.ch.json" | head; fail "bulk2 after recovery: reports differ"; }
+echo "ok: an interrupted batch is removed on the shards' local tables ($chn samples of bulk2, as SQLite)"
+
+# A column SQLite gained later: missing on the shards and on the Distributed table, the next import adds it to all three.
+for h in "$S1_HTTP" "$S2_HTTP"; do on "$h" "ALTER TABLE connections DROP COLUMN undo_episodes" nettape; done
+on "$S1_HTTP" "ALTER TABLE connections DROP COLUMN undo_episodes" fleet
+"$N" report "$URL" --host bulk2 >/dev/null 2>&1 && fail "report read a database lacking a column"
+"$N" import -q "$first" --into "$SHARDED" || fail "import adding a column through the cluster"
+for h in "$S1_HTTP nettape" "$S2_HTTP nettape" "$S1_HTTP fleet"; do
+	set -- $h
+	[[ $(on "$1" "SELECT count() FROM system.columns WHERE database = '$2' AND table = 'connections' AND name = 'undo_episodes'") == 1 ]] ||
+		fail "undo_episodes not added on $1/$2"
+done
+"$N" report "$URL" --host bulk2 --format json > "$W/added.ch.json"
+cmp -s "$W/crash.sqlite.json" "$W/added.ch.json" || { diff "$W/crash.sqlite.json" "$W/added.ch.json" | head; fail "report after adding a column differs"; }
+echo "ok: a column missing behind the Distributed table is added on both shards and on it"

@@ -42,7 +42,26 @@ echo "ok: reports from ClickHouse equal SQLite's for web1, db1, bulk1 (text, jso
 cmp -s "$W/win.sqlite" "$W/win.ch" || { diff "$W/win.sqlite" "$W/win.ch" | head; fail "windowed report differs"; }
 "$N" report "$URL" --host web1 --from 05:00 --to 05:05 2> "$W/win.err" | grep -q "Filter: *from 2026-" || fail "a window outside the data is resolved against the host's day"
 grep -q "no chunk of this host overlaps" "$W/win.err" || fail "no warning for an empty window"
-echo "ok: windowed reports (--from/--to) from ClickHouse"
+# Windows that cut bulk1's chunks in the middle: the slice is the chunks that overlap, the summary the host's.
+mapfile -t ck < <("$N" query "$W/bulk1.db" "SELECT first_ts, last_ts FROM chunks WHERE first_ts IS NOT NULL ORDER BY first_ts" --format csv | tail -n +2)
+[[ ${#ck[@]} -ge 3 ]] || fail "bulk1.db has ${#ck[@]} chunks with events"
+secs() { printf '%d.%09d' $(($1 / 1000000000)) $(($1 % 1000000000)); }
+mid() { local a=${1%,*} b=${1#*,}; secs $((a + (b - a) * $2 / 4)); }
+windows=("$(mid "${ck[0]}" 1) $(mid "${ck[0]}" 3)"   # inside the first chunk
+	 "$(mid "${ck[0]}" 2) $(mid "${ck[1]}" 2)"   # across a chunk boundary
+	 "$(mid "${ck[1]}" 3) $(mid "${ck[2]}" 1)")  # the end of one chunk, the start of the next
+nw=0
+for win in "${windows[@]}"; do
+	set -- $win
+	for f in text json markdown html; do
+		"$N" report "$W/bulk1.db" --from "$1" --to "$2" --format $f > "$W/cut.sqlite.$f"
+		"$N" report "$URL" --host bulk1 --from "$1" --to "$2" --format $f > "$W/cut.ch.$f" || fail "windowed report from ClickHouse ($win, $f)"
+		cmp -s "$W/cut.sqlite.$f" "$W/cut.ch.$f" || { diff "$W/cut.sqlite.$f" "$W/cut.ch.$f" | head; fail "window $win cutting chunks: $f report differs"; }
+	done
+	grep -q "^Filter: *from " "$W/cut.sqlite.text" || fail "window $win: the report shows no filter"
+	nw=$((nw + 1))
+done
+echo "ok: windowed reports (--from/--to) from ClickHouse, $nw windows cutting chunks in the middle (text, json, markdown, html)"
 
 # gzip-compressed request bodies (what a remote server gets by default) give the same rows.
 ch_sql "CREATE DATABASE gz"
