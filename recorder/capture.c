@@ -170,6 +170,7 @@ static int choose_programs(struct capture *c, const struct capture_opts *o, cons
 	bpf_program__set_autoload(c->skel->progs.dump_socks, !c->dump_by_netns);
 	bpf_program__set_autoload(c->skel->progs.map_sock_owners, c->dump_by_netns);
 	bpf_program__set_autoload(c->skel->progs.dump_tcp, c->dump_by_netns);
+	bpf_program__set_autoload(c->skel->progs.dump_listen_files, c->dump_by_netns);
 	return 0;
 }
 
@@ -800,7 +801,9 @@ int capture__dump_sockets(struct capture *c, struct tape_writer *w, int listener
 	int n = 0, err;
 
 	c->skel->bss->dump_mode = listeners_only ? 1 : 0;
-	if (c->dump_by_netns)
+	if (listeners_only && c->dump_by_netns && c->skel->links.dump_listen_files)
+		err = dump_iter(c, w, c->skel->links.dump_listen_files, 1, &seen, ts, &n);
+	else if (c->dump_by_netns)
 		err = dump_by_netns(c, w, listeners_only, &seen, ts, &n);
 	else if (!c->skel->links.dump_socks)
 		err = -ENOENT;
