@@ -7,3 +7,13 @@ add_custom_target(bench-analyzer
   DEPENDS nettape nettape-synth
   USES_TERMINAL
   COMMENT "analyzer benchmark (${BENCH_ANALYZER_EVENTS} events)")
+
+# 'make bench-clickhouse': the fleet store (docs/CLICKHOUSE.md): BENCH_CH_HOSTS x BENCH_CH_EVENTS synthetic events.
+set(BENCH_CH_HOSTS 100 CACHE STRING "hosts in the ClickHouse benchmark")
+set(BENCH_CH_EVENTS 100000 CACHE STRING "events per host in the ClickHouse benchmark")
+add_custom_target(bench-clickhouse
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/bench_clickhouse.sh $<TARGET_FILE:nettape> $<TARGET_FILE:nettape-synth>
+          ${CMAKE_CURRENT_BINARY_DIR}/clickhouse ${BENCH_CH_HOSTS} ${BENCH_CH_EVENTS} 1
+  DEPENDS nettape nettape-synth
+  USES_TERMINAL
+  COMMENT "ClickHouse benchmark (${BENCH_CH_HOSTS} hosts x ${BENCH_CH_EVENTS} events)")

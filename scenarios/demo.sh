@@ -60,9 +60,12 @@ out=${out:-$PWD/nettape-demo-$scenario}
 find_bin() { # VAR NAME RELPATH
 	local var=$1 name=$2 rel=$3 b
 	if [[ -n ${!var:-} ]]; then return; fi
-	for b in "$HERE"/../build/"$rel" "$HERE"/../build*/"$rel" "$HERE"/../../../libexec/nettape/"$name"; do
-		if [[ -x $b ]]; then printf -v "$var" '%s' "$(readlink -f "$b")"; return; fi
+	local newest=
+	for b in "$HERE"/../build*/"$rel"; do
+		[[ -x $b && ( -z $newest || $b -nt $newest ) ]] && newest=$b
 	done
+	[[ -z $newest && -x "$HERE"/../../../libexec/nettape/"$name" ]] && newest="$HERE"/../../../libexec/nettape/"$name"
+	if [[ -n $newest ]]; then printf -v "$var" '%s' "$(readlink -f "$newest")"; return; fi
 	printf -v "$var" '%s' "$(command -v "$name" || true)"
 	if [[ -z ${!var} ]]; then
 		echo "nettape-demo: $name not found; build the project (bash scripts/demo.sh) or set $var" >&2

@@ -6,6 +6,7 @@ PKGS=(
   clang llvm libclang-rt-14-dev            # BPF objects, libFuzzer, sanitizer runtimes
   libbpf-dev bpftool linux-libc-dev        # recorder: CO-RE loader and skeleton generator
   libzstd-dev zstd libsqlite3-dev sqlite3 libpcap-dev
+  libcurl4-openssl-dev zlib1g-dev clickhouse-server clickhouse-client   # the fleet store (docs/CLICKHOUSE.md)
   iproute2 nftables iperf3 tshark ethtool procps psmisc python3   # e2e scenarios and oracles
   trace-cmd linux-perf time tcpdump        # benchmark comparisons (time: /usr/bin/time)
   chromium                                 # HTML report test (headless)

@@ -10,7 +10,8 @@ set_tests_properties(replay.cli PROPERTIES LABELS "cli;replay" TIMEOUT 120
   ENVIRONMENT "NETTAPE=$<TARGET_FILE:nettape>;GENTAPE=$<TARGET_FILE:nt-replay-gentape>")
 
 # The scenarios alone (no recorder): each must move the kernel counters it promises.
-foreach(sc zero-window listen-overflow firewall-loss rto reset queue-jitter window-scaling healthy-bulk)
+foreach(sc zero-window listen-overflow firewall-loss rto reset queue-jitter window-scaling healthy-bulk
+    lb-chain containers listen-storm)
   add_test(NAME scenario.${sc} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/scenario_check.sh ${sc})
   set_tests_properties(scenario.${sc} PROPERTIES LABELS "scenario" TIMEOUT 120 SKIP_RETURN_CODE 77
     RUN_SERIAL TRUE

@@ -9,12 +9,17 @@
 #include "cmd/commands.h"
 #include "store/db.h"
 #include "import/import.h"
+#include "import/import_ch.h"
+#include "store/clickhouse.h"
 #include "pcap/pcap_import.h"
+#include "util/timefmt.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: nettape import TAPE|CAPTURE... -o DB [--quiet]\n\n"
+		"Usage: nettape import TAPE|CAPTURE... -o DB [--quiet]\n"
+		"       nettape import TAPE... --into clickhouse://HOST[:PORT][/DATABASE] [--gzip on|off|auto]\n"
+		"       nettape import --follow DIR... --into clickhouse://... [--interval DURATION]\n\n"
 		"Imports tapes (tape directories or single chunk files, of one or many hosts) into one\n"
 		"SQLite database (docs/SCHEMA.md). Importing a chunk twice adds nothing; a chunk imported\n"
 		"while it was being written continues where the last import stopped.\n"
@@ -22,8 +27,19 @@ static void usage(FILE *f)
 		"or raw IP; TCP over IPv4/IPv6) go through the same detectors: connections, zero-window\n"
 		"episodes, retransmissions, RTT and resets are derived from the packets alone\n"
 		"(docs/DETECTORS.md, \"From packets\"). A capture imported twice adds nothing.\n\n"
+		"With --into, the tapes go into a ClickHouse database over its HTTP interface instead\n"
+		"(docs/CLICKHOUSE.md): the same tables, partitioned by day and sorted by host and time, for\n"
+		"a fleet. The database must exist; nettape creates its tables. Idempotent per chunk too.\n\n"
 		"Options:\n"
-		"  -o, --output DB     database file to create or add to (required)\n"
+		"  -o, --output DB     database file to create or add to (required without --into)\n"
+		"      --into URL      a ClickHouse database: clickhouse://[USER:PASSWORD@]HOST[:PORT][/DB]\n"
+		"                      (port 8123, database nettape by default)\n"
+		"      --gzip WHEN     compress request bodies: auto (default: unless the server is on\n"
+		"                      loopback), on, off\n"
+		"      --follow        with --into: keep importing each chunk as it closes, and the growing\n"
+		"                      one every --interval, until SIGINT/SIGTERM (restart-safe)\n"
+		"      --interval D    --follow's pause between rounds (default 5s; s, m, h)\n"
+		"      --print-ddl     print the ClickHouse tables' DDL (for the shards of a cluster) and exit\n"
 		"  -q, --quiet         no progress bar and no summary line\n"
 		"      --batch N       events per transaction (default 500000)\n"
 		"  -h, --help          this help\n\n"
@@ -31,7 +47,9 @@ static void usage(FILE *f)
 		"  nettape import /var/lib/nettape -o incident.db\n"
 		"  nettape import web1-tape/ db1-tape/ -o both-hosts.db\n"
 		"  nettape import tape/chunk-00000007.ntc -o one-chunk.db\n"
-		"  nettape import client.pcapng server.pcap -o captures.db && nettape report captures.db\n");
+		"  nettape import client.pcapng server.pcap -o captures.db && nettape report captures.db\n"
+		"  nettape import web1-tape/ db1-tape/ --into clickhouse://127.0.0.1:8123/nettape\n"
+		"  nettape import --follow /var/lib/nettape --into clickhouse://ch1.example:8123/nettape\n");
 }
 
 struct ui {
@@ -78,6 +96,11 @@ int cmd_import(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "batch", required_argument, NULL, 'b' },
+		{ "into", required_argument, NULL, 'I' },
+		{ "gzip", required_argument, NULL, 'G' },
+		{ "follow", no_argument, NULL, 'W' },
+		{ "interval", required_argument, NULL, 'N' },
+		{ "print-ddl", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -91,6 +114,7 @@ int cmd_import(int argc, char **argv)
 	struct ui u = { 0 };
 	char err[NT_ERRLEN];
 	sqlite3 *db = NULL;
+	struct cmd_import_ch_opts cho = { .gzip = -1, .interval_ns = 5000000000LL };
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
@@ -107,11 +131,63 @@ int cmd_import(int argc, char **argv)
 			io.batch_events = v;
 			break;
 		}
+		case 'I': cho.url = optarg; break;
+		case 'G':
+			if (!strcmp(optarg, "auto") || !strcmp(optarg, "on") || !strcmp(optarg, "off")) {
+				cho.gzip = !strcmp(optarg, "auto") ? -1 : !strcmp(optarg, "on");
+				break;
+			}
+			fprintf(stderr, "nettape import: --gzip '%s': use auto, on or off\n", optarg);
+			return 2;
+		case 'W': cho.follow = 1; break;
+		case 'P': {
+			/* The ClickHouse tables, for shards a cluster's Distributed tables point at. */
+			struct nt_chbuf ddl = { 0 };
+			if (nt_ch_schema_ddl(&ddl, err)) {
+				fprintf(stderr, "nettape import: %s\n", err);
+				return 1;
+			}
+			fwrite(ddl.p, 1, ddl.n, stdout);
+			nt_chbuf_free(&ddl);
+			return 0;
+		}
+		case 'N':
+			if (nt_dur_parse(optarg, &cho.interval_ns) || cho.interval_ns <= 0) {
+				fprintf(stderr, "nettape import: --interval '%s' is not a duration (e.g. 5s, 1m)\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default:
 			fprintf(stderr, "nettape import: see 'nettape import --help'\n");
 			return 2;
 		}
+	}
+	if (cho.url || cho.follow) {
+		if (!cho.url || out || optind >= argc) {
+			fprintf(stderr, "nettape import: %s; usage: nettape import [--follow] TAPE... --into clickhouse://HOST:PORT/DB\n",
+				!cho.url ? "--follow needs --into URL (a ClickHouse database)"
+				: out ? "give either -o DB or --into URL, not both" : "missing TAPE (a tape directory or chunk file)");
+			return 2;
+		}
+		if (!nt_ch_is_url(cho.url)) {
+			fprintf(stderr, "nettape import: --into '%s' is not a clickhouse:// URL; write "
+				"clickhouse://HOST[:PORT][/DATABASE] (an SQLite file goes after -o)\n", cho.url);
+			return 2;
+		}
+		for (int i = optind; i < argc; i++)
+			if (nt_pcap_is_capture(argv[i])) {
+				fprintf(stderr, "nettape import: %s is a packet capture; captures go into SQLite only "
+					"(-o DB), not --into ClickHouse\n", argv[i]);
+				return 2;
+			}
+		cho.quiet = quiet;
+		cho.batch = io.batch_events;
+		return cmd_import_clickhouse((const char *const *)(argv + optind), (size_t)(argc - optind), &cho);
+	}
+	if (out && nt_ch_is_url(out)) {
+		fprintf(stderr, "nettape import: -o takes a SQLite file; for ClickHouse write --into %s\n", out);
+		return 2;
 	}
 	if (!out || optind >= argc) {
 		fprintf(stderr, "nettape import: %s; usage: nettape import TAPE... -o DB\n",

@@ -6,7 +6,9 @@
 
 #include "store/canned.h"
 #include "cmd/commands.h"
+#include "store/clickhouse.h"
 #include "store/db.h"
+#include "store/store.h"
 #include "report/report.h"
 
 #define MAXW 60
@@ -17,10 +19,13 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: nettape query DB \"SQL\" [--format table|csv|json]\n"
 		"       nettape query DB --run NAME [--format ...]\n"
-		"       nettape query DB --list\n\n"
+		"       nettape query DB --list\n"
+		"       nettape query clickhouse://HOST[:PORT][/DB] \"SQL\" | --run NAME | --list\n\n"
 		"Runs read-only SQL against an imported database (tables and views: docs/SCHEMA.md).\n"
 		"Times are in ns since the epoch (columns ts); the v_* views add ISO-8601 text; iso(ts)\n"
-		"converts any of them.\n\n"
+		"converts any of them.\n"
+		"On a clickhouse:// database the SQL is ClickHouse's (tables: docs/CLICKHOUSE.md) and the\n"
+		"canned queries are the fleet's (--list on the URL shows them); the output options are the same.\n\n"
 		"Options:\n"
 		"  --run NAME           run a canned query (--list shows them)\n"
 		"  --list               list the canned queries with what they answer\n"
@@ -31,7 +36,9 @@ static void usage(FILE *f)
 		"  nettape query incident.db --list\n"
 		"  nettape query incident.db --run zero-window\n"
 		"  nettape query incident.db \"SELECT reason, count(*) FROM v_drops GROUP BY reason\"\n"
-		"  nettape query incident.db --run drops --format csv > drops.csv\n", MAXW);
+		"  nettape query incident.db --run drops --format csv > drops.csv\n"
+		"  nettape query clickhouse://ch1:8123/nettape --run fleet-zero-window\n"
+		"  nettape query clickhouse://ch1:8123/nettape \"SELECT count() FROM samples\" --format json\n", MAXW);
 }
 
 struct rows {
@@ -256,6 +263,52 @@ out:
 	return ret;
 }
 
+/* The same printers over a ClickHouse result: it is read into an in-memory store first. */
+static int query_clickhouse(int argc, char **argv, const char *name, int list, const char *fmt)
+{
+	struct nt_ch *ch = NULL;
+	struct nt_store *st = NULL;
+	const char *sql;
+	char err[NT_ERRLEN];
+	int ret;
+
+	if (list) {
+		for (size_t i = 0; i < nt_ch_canned_count; i++)
+			printf("%-22s %s\n", nt_ch_canned_queries[i].name, nt_ch_canned_queries[i].help);
+		return 0;
+	}
+	if (name) {
+		const struct nt_ch_canned *q = nt_ch_canned_find(name);
+		if (!q) {
+			fprintf(stderr, "nettape query: no fleet query '%s'; 'nettape query %s --list' shows them\n", name,
+				argv[optind]);
+			return 2;
+		}
+		if (optind + 1 != argc) {
+			fprintf(stderr, "nettape query: --run takes no SQL; give either SQL or --run NAME\n");
+			return 2;
+		}
+		sql = q->sql;
+	} else if (optind + 2 != argc) {
+		fprintf(stderr, "nettape query: %s; usage: nettape query clickhouse://HOST:PORT/DB \"SQL\"\n",
+			optind + 1 >= argc ? "missing SQL (or --run NAME, --list)" : "too many arguments (quote the SQL)");
+		return 2;
+	} else {
+		sql = argv[optind + 1];
+	}
+	if (nt_ch_open(argv[optind], NT_CH_READ, &ch, err) || nt_store_open_memory(&st, err) ||
+	    nt_ch_query_into(ch, sql, st, err)) {
+		fprintf(stderr, "nettape query: %s\n", err);
+		nt_store_close(st);
+		nt_ch_close(ch);
+		return 1;
+	}
+	nt_ch_close(ch);
+	ret = run(nt_store_sqlite(st), "SELECT * FROM result", fmt);
+	nt_store_close(st);
+	return ret;
+}
+
 int cmd_query(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -292,6 +345,8 @@ int cmd_query(int argc, char **argv)
 		fprintf(stderr, "nettape query: missing DB; usage: nettape query DB \"SQL\" | --run NAME | --list\n");
 		return 2;
 	}
+	if (optind < argc && nt_ch_is_url(argv[optind]))
+		return query_clickhouse(argc, argv, name, list, fmt);
 	if (list) {
 		for (size_t i = 0; i < nt_canned_count; i++)
 			printf("%-18s %s\n", nt_canned_queries[i].name, nt_canned_queries[i].help);

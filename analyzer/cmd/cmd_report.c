@@ -7,7 +7,9 @@
 
 #include "cmd/commands.h"
 #include "store/conn_select.h"
+#include "store/clickhouse.h"
 #include "store/db.h"
+#include "store/store.h"
 #include "detect/detect.h"
 #include "incident/incident.h"
 #include "report/report.h"
@@ -18,15 +20,21 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: nettape report DB [--from T] [--to T] [--conn C] [--pid PID] [--all]\n"
-		"                         [--format text|markdown|json|html] [-o FILE] [--set NAME=VALUE]...\n\n"
+		"                         [--format text|markdown|json|html] [-o FILE] [--set NAME=VALUE]...\n"
+		"       nettape report clickhouse://HOST[:PORT][/DB] [--host NAME[/BOOT]] [options as above]\n\n"
 		"Runs the detectors (docs/DETECTORS.md) over an imported database, groups their findings\n"
 		"into incidents by process, connection and time, ranks them by impact and prints each with\n"
-		"its evidence, likely cause and a fix hint. Times are UTC.\n\n"
+		"its evidence, likely cause and a fix hint. Times are UTC.\n"
+		"From a ClickHouse database (docs/CLICKHOUSE.md) the report is one host's: its chunks that\n"
+		"overlap --from/--to are read into memory and the same detectors run on them, so the report\n"
+		"is the one an SQLite import of the same chunks gives.\n\n"
 		"Options:\n"
 		NT_SELECT_HELP
 		"                        report: a bare number is the conn_id of 'nettape query DB\n"
 		"                        --run connections'; the other forms must name one connection\n"
 		"  --pid PID            connections owned by one process\n"
+		"  --host NAME[/BOOT]   clickhouse:// only: the host (a boot id prefix picks one of several\n"
+		"                       boots); may be left out when the database holds one host\n"
 		"  -f, --format FMT     text (default), markdown, json (docs/SCHEMA.md \"Report JSON\"), html\n"
 		"                       (one self-contained file with SVG timeline charts)\n"
 		"  -o, --output FILE    write to FILE instead of standard output\n"
@@ -40,7 +48,8 @@ static void usage(FILE *f)
 		"  nettape report incident.db --from 02:00 --to 02:15 --format markdown\n"
 		"  nettape report incident.db --pid 4242 --format json | jq '.incidents[0].cause'\n"
 		"  nettape report incident.db --format html -o report.html\n"
-		"  nettape report incident.db --set zero_window.min_total_ms=20 --set rtt.factor=2\n");
+		"  nettape report incident.db --set zero_window.min_total_ms=20 --set rtt.factor=2\n"
+		"  nettape report clickhouse://ch1:8123/nettape --host web1 --from 02:00 --to 02:15\n");
 }
 
 static int parse_i64(const char *s, int64_t *v)
@@ -106,10 +115,12 @@ int cmd_report(int argc, char **argv)
 		{ "set", required_argument, NULL, 's' },
 		{ "list-options", no_argument, NULL, 'L' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "host", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *from = NULL, *to = NULL, *conn = NULL, *fmt = "text", *outpath = NULL;
+	const char *from = NULL, *to = NULL, *conn = NULL, *fmt = "text", *outpath = NULL, *host = NULL;
+	struct nt_store *slice = NULL;
 	struct nt_filter flt = { 0 };
 	struct nt_detect_opts dopts;
 	struct nt_analysis an;
@@ -134,6 +145,7 @@ int cmd_report(int argc, char **argv)
 			flt.pid = (uint32_t)v;
 			break;
 		case 'a': show_notes = 1; break;
+		case 'H': host = optarg; break;
 		case 'f': fmt = optarg; break;
 		case 'o': outpath = optarg; break;
 		case 's':
@@ -159,11 +171,42 @@ int cmd_report(int argc, char **argv)
 			optind >= argc ? "missing DB (a database made by 'nettape import')" : "one DB only");
 		return 2;
 	}
-	if (nt_db_open(argv[optind], NT_DB_READ, &db, err)) {
+	if (nt_ch_is_url(argv[optind])) {
+		/* The fleet store: this host's slice into memory, then the one code path below. */
+		struct nt_ch *ch = NULL;
+		int64_t first, last;
+
+		if (nt_ch_open(argv[optind], NT_CH_READ, &ch, err) || nt_ch_data_range(ch, host, &first, &last, err)) {
+			fprintf(stderr, "nettape report: %s\n", err);
+			nt_ch_close(ch);
+			return 1;
+		}
+		if (nt_select_window(from, to, first, last, &flt.from, &flt.to, err)) {
+			fprintf(stderr, "nettape report: %s\n", err);
+			nt_ch_close(ch);
+			return 2;
+		}
+		rc = nt_ch_load_slice(ch, host, from ? flt.from : 0, to ? flt.to : 0, &slice, err);
+		nt_ch_close(ch);
+		if (rc) {
+			fprintf(stderr, "nettape report: %s\n", err);
+			return 1;
+		}
+		db = nt_store_sqlite(slice);
+		if ((from || to) && nt_store_int(slice, "SELECT count(*) FROM chunks", 0) == 0) {
+			char t1[40], t2[40];
+			fprintf(stderr, "nettape report: warning: no chunk of this host overlaps --from/--to; its data spans "
+				"%s .. %s\n", nt_time_iso(first, t1, sizeof(t1)), nt_time_iso(last, t2, sizeof(t2)));
+		}
+	} else if (host) {
+		fprintf(stderr, "nettape report: --host selects a host of a clickhouse:// database; an SQLite database "
+			"is reported whole (filter with --pid or --conn)\n");
+		return 2;
+	} else if (nt_db_open(argv[optind], NT_DB_READ, &db, err)) {
 		fprintf(stderr, "nettape report: %s\n", err);
 		return 1;
 	}
-	{
+	if (!slice) { /* a slice's window was resolved against the whole host's data above */
 		int64_t first, last;
 
 		nt_data_range(db, &first, &last);

@@ -14,4 +14,16 @@ int cmd_replay(int argc, char **argv);
 int cmd_pcap(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 
+/* 'nettape import ... --into URL' (cmd_import_ch.c), called by cmd_import once options are parsed. */
+#include <stddef.h>
+#include <stdint.h>
+struct cmd_import_ch_opts {
+	const char *url;
+	int quiet, follow;
+	int gzip;              /* -1 auto, 0 off, 1 on */
+	int64_t interval_ns;   /* --follow's pause */
+	uint64_t batch;
+};
+int cmd_import_clickhouse(const char *const *paths, size_t n, const struct cmd_import_ch_opts *o);
+
 #endif

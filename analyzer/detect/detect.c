@@ -52,7 +52,7 @@ static const struct opt_def opt_defs[] = {
 	{ "spurious.slack", O(spurious_slack), 0.1, "retransmitted segments beyond the D-SACKed ones, as a share of those, still read as spurious" },
 	{ "spurious.undone_share", O(spurious_undone_share), 0.75, "... and all of them are spurious when the kernel undid this share of the recovery episodes (at least 3)" },
 	{ "rtt.factor", O(rtt_factor), 3, "an RTT spike is srtt >= factor x the connection's median srtt" },
-	{ "rtt.min_ms", O(rtt_min_ms), 5, "... and at least this many ms above it" },
+	{ "rtt.min_ms", O(rtt_min_ms), 20, "... and at least this many ms above it" },
 	{ "rtt.merge_ms", O(rtt_merge_ms), 2000, "spike samples closer than this form one episode" },
 	{ "rtt.min_samples", O(rtt_min_samples), 5, "samples a connection needs for a baseline" },
 	{ "stall.read_ms", O(stall_read_ms), 200, "a read stall: data waited this long in the receive queue" },

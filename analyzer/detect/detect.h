@@ -58,6 +58,7 @@ struct nt_finding {
 				   * (the traffic that filled a queue); never names the cause */
 	/* Drops only, typed for correlation (never parsed back from what/summary): */
 	int drop_class;           /* enum nt_drop_class (format/names.h) of the reason */
+	char drop_reason[48];     /* the kernel's reason name, without SKB_DROP_REASON_ ("QDISC_DROP") */
 	unsigned drop_flags;      /* NT_DROPF_* */
 };
 #define NT_DROPF_QDISC     0x1 /* QDISC_DROP: a full queue */

@@ -74,6 +74,7 @@ int nt_detect_drops(struct nt_detect_ctx *c)
 			f->t_start = ts;
 			snprintf(f->what, sizeof(f->what), "%s at %s", reason, loc);
 			f->drop_class = (int)nt_drop_class_of(reason);
+			snprintf(f->drop_reason, sizeof(f->drop_reason), "%s", nt_drop_reason_short(reason));
 			if (!strcmp(nt_drop_reason_short(reason), "QDISC_DROP"))
 				f->drop_flags |= NT_DROPF_QDISC;
 			if (!strcmp(nt_drop_reason_short(reason), "NETFILTER_DROP") || !strncmp(loc, "nf_hook", 7))

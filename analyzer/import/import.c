@@ -606,6 +606,11 @@ static int flush_samples(struct importer *im)
 
 	if (!im->sn)
 		return 0;
+	if (im->opts->sample_sink) {
+		rc = im->opts->sample_sink(im->opts->sink_ctx, (const int64_t (*)[SAMPLE_COLS])im->sbuf, im->sn);
+		im->sn = 0;
+		return rc;
+	}
 	feed_importer = im;
 	rc = step(im, im->s[S_SAMPLE_MULTI], "insert samples");
 	im->sn = 0;
@@ -1630,9 +1635,9 @@ int nt_import(sqlite3 *db, const char *const *paths, size_t npaths,
 	if (commit_batch(&im))
 		goto out;
 	in_tx = 0;
-	if (im.indexes_dropped && nt_db_exec(db, nt_schema_indexes, "build indexes", err))
+	if (im.indexes_dropped && !dflt.no_indexes && nt_db_exec(db, nt_schema_indexes, "build indexes", err))
 		goto out;
-	if (im.indexes_dropped && nt_db_exec(db, "PRAGMA analysis_limit = 1000; ANALYZE", "analyze", err))
+	if (im.indexes_dropped && !dflt.no_indexes && nt_db_exec(db, "PRAGMA analysis_limit = 1000; ANALYZE", "analyze", err))
 		goto out;
 	if (n && st->chunks_failed == n) {
 		snprintf(err, NT_ERRLEN, "%s; no chunk could be read: give a nettape tape, or a pcap/pcapng capture", im.first_failure);

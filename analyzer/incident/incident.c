@@ -257,7 +257,8 @@ struct kstat {
 	const struct nt_finding *ctx_top;
 };
 
-static const char *drop_hint(const char *what)
+/* What to do about drops of one reason (the finding's typed drop_reason). */
+static const char *drop_hint(const char *reason)
 {
 	static const struct {
 		const char *reason, *hint;
@@ -277,7 +278,7 @@ static const char *drop_hint(const char *what)
 	};
 
 	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++)
-		if (!strncmp(what, hints[i].reason, strlen(hints[i].reason)) && what[strlen(hints[i].reason)] == ' ')
+		if (!strcmp(reason, hints[i].reason))
 			return hints[i].hint;
 	return "look the reason up in include/net/dropreason-core.h; the location names the kernel function that dropped";
 }
@@ -324,8 +325,13 @@ static void ctx_text(const struct nt_analysis *a, const struct kstat *k, char *b
 		snprintf(lbl, sizeof(lbl), "%s (%s)", c->local, p);
 	else
 		snprintf(lbl, sizeof(lbl), "%.180s", k->ctx_top->what);
-	snprintf(buf, len, "; the queue was filled by other traffic in the same window (%d connection%s, e.g. %s): %llu "
-		 "packets dropped by a full queue (QDISC_DROP), %llu retransmits", k->ctx_conns, k->ctx_conns == 1 ? "" : "s", lbl,
+	char who[240];
+	if (k->ctx_conns)
+		snprintf(who, sizeof(who), "%d connection%s, e.g. %s", k->ctx_conns, k->ctx_conns == 1 ? "" : "s", lbl);
+	else /* drops before any socket was known (on a router, or the packets' own queue) */
+		snprintf(who, sizeof(who), "packets of no recorded socket: %s", lbl);
+	snprintf(buf, len, "; the queue was filled by other traffic in the same window (%s): %llu "
+		 "packets dropped by a full queue (QDISC_DROP), %llu retransmits", who,
 		 (unsigned long long)k->ctx_qdisc, (unsigned long long)k->ctx_retrans);
 }
 
@@ -503,6 +509,7 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 	const struct nt_finding *f;
 
 	memset(&k, 0, sizeof(k));
+	in->cause_flags = 0; /* set again with the cause below */
 	for (size_t i = 0; i < in->nfind; i++) {
 		f = &a->findings.v[in->find[i]];
 		if (f->context) {
@@ -547,8 +554,7 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 				k.drops_dup += f->count;
 			else if (!nt_drop_teardown(f))
 				k.drops_real += f->count;
-			/* A full queue and old (spuriously retransmitted) data fit queueing delay. */
-			if ((f->drop_flags & NT_DROPF_QDISC) || nt_drop_duplicate(f))
+			if (f->drop_flags & NT_DROPF_QDISC)
 				k.drops_qdisc += f->count;
 			if (f->drop_flags & NT_DROPF_NETFILTER) {
 				k.netfilter = 1;
@@ -679,7 +685,7 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 		if (k.retrans)
 			snprintf(in->cause + strlen(in->cause), sizeof(in->cause) - strlen(in->cause), " (%llu retransmits)",
 				 (unsigned long long)k.retrans);
-		snprintf(in->fix, sizeof(in->fix), "%s", drop_hint("NETFILTER_DROP "));
+		snprintf(in->fix, sizeof(in->fix), "%s", drop_hint("NETFILTER_DROP"));
 	} else if (k.n[NT_F_RWND_LIMITED] && k.nowscale_conns) {
 		/* Latency: a window capped at 64 KiB on top of a (queueing) RTT. */
 		const struct nt_conninfo *c;
@@ -699,6 +705,8 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 			 "negotiated with the peer %s, so at most 64 KiB per round trip",
 			 proc, 100 * f->value, (unsigned long long)f->count, c ? c->remote : "?");
 		if (rtt > 0)
+			in->cause_flags |= NT_CAUSE_QUEUEING;
+		if (rtt > 0)
 			snprintf(in->cause + strlen(in->cause), sizeof(in->cause) - strlen(in->cause),
 				 ", on top of queueing delay: RTT %.0f ms (up to %.0f ms)%s%.*f%s, so at most %.0f KB/s",
 				 rtt, (double)c->rtt_max_us / 1000.0, base > 0 ? " against " : "", base >= 1 ? 1 : 2,
@@ -710,7 +718,7 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 			 "that strip the option); then the queue on the path (tc -s qdisc; fq_codel or cake)",
 			 c ? c->remote : "side");
 	} else if (k.n[NT_F_RTT_SPIKE] && k.imp[NT_F_RTT_SPIKE] >= k.imp[NT_F_RTO] &&
-		   k.drops_real + k.drops_dup == k.drops_qdisc) {
+		   k.drops_real == k.drops_qdisc) { /* a full queue, old (spuriously retransmitted) data, teardown */
 		char ctx[400];
 		f = k.top[NT_F_RTT_SPIKE];
 		in->primary = NT_F_RTT_SPIKE;
@@ -719,7 +727,10 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 		else
 			ctx_text(a, &k, ctx, sizeof(ctx));
 		/* Say "queueing" outright only with evidence of a full queue. */
+		/* (duplicates are no evidence of a queue: a reordering path makes them too) */
 		int queued = k.ctx_n || k.drops_qdisc || in->nrelated;
+		if (queued)
+			in->cause_flags |= NT_CAUSE_QUEUEING;
 		snprintf(in->cause, sizeof(in->cause),
 			 "%sthe round-trip time rose from %.1f ms to %.1f ms for %s%s%s%s%s", queued ? "queueing delay: " : "",
 			 f->baseline, f->value, nt_dur_fmt(f->duration_ns, d1, sizeof(d1)),
@@ -758,7 +769,7 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 		in->primary = NT_F_DROPS;
 		snprintf(in->cause, sizeof(in->cause), "the kernel dropped %llu packets (%s)%s",
 			 (unsigned long long)k.drops, f->what, k.retrans ? " and the sender retransmitted" : "");
-		snprintf(in->fix, sizeof(in->fix), "%s", drop_hint(f->what));
+		snprintf(in->fix, sizeof(in->fix), "%s", drop_hint(f->drop_reason));
 	} else if (k.n[NT_F_SYN_RETRANS]) {
 		f = k.top[NT_F_SYN_RETRANS];
 		in->primary = NT_F_SYN_RETRANS;
@@ -846,7 +857,7 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 		snprintf(in->cause, sizeof(in->cause),
 			 "the kernel dropped %llu packets for closed sockets (%s): a process closed or died with traffic in flight",
 			 (unsigned long long)k.drops, f->what);
-		snprintf(in->fix, sizeof(in->fix), "%s", drop_hint(f->what));
+		snprintf(in->fix, sizeof(in->fix), "%s", drop_hint(f->drop_reason));
 	} else if (k.n[NT_F_RECORDER_LOSS]) {
 		f = k.top[NT_F_RECORDER_LOSS];
 		in->primary = NT_F_RECORDER_LOSS;
@@ -875,7 +886,7 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, sqlite3 *
 		char then[300] = "";
 		if (in->primary == NT_F_ZERO_WINDOW)
 			snprintf(then, sizeof(then), "; then look at why %s pauses reading", proc);
-		else if ((in->primary == NT_F_RWND_LIMITED && strstr(in->cause, "queueing delay")) ||
+		else if ((in->primary == NT_F_RWND_LIMITED && (in->cause_flags & NT_CAUSE_QUEUEING)) ||
 			 in->primary == NT_F_RTT_SPIKE)
 			snprintf(then, sizeof(then), "; then the queue on the path (tc -s qdisc; fq_codel or cake)");
 		wscale_fix(db, a, in, then);
@@ -998,6 +1009,11 @@ static int inc_compute(struct nt_analysis *a, struct nt_incident *in)
 	if (!in->conns)
 		return -1;
 	qsort_r(in->find, in->nfind, sizeof(*in->find), cmp_find_time, F->v);
+	/* A reset recorded at both ends is one reset: the receiving end's
+	 * findings weigh only when no sender was recorded. */
+	int resets_sent = 0;
+	for (size_t i = 0; i < in->nfind; i++)
+		resets_sent |= F->v[in->find[i]].kind == NT_F_RESET && F->v[in->find[i]].count > 0;
 	for (size_t i = 0; i < in->nfind; i++) {
 		const struct nt_finding *f = &F->v[in->find[i]];
 		int seen = 0;
@@ -1011,7 +1027,8 @@ static int inc_compute(struct nt_analysis *a, struct nt_incident *in)
 		 * drops) stays as evidence of another incident but adds nothing to
 		 * its impact: a teardown reset beside a healthy, reordering bulk
 		 * transfer is still a note. */
-		int weighs = f->kind == in->primary || !finding_harmless(f);
+		int weighs = (f->kind == in->primary || !finding_harmless(f)) &&
+			     !(f->kind == NT_F_RESET && f->count == 0 && resets_sent);
 		if (weighs)
 			impact += f->impact;
 		if (!in->pid && f->pid)
@@ -1270,7 +1287,7 @@ static int fold_queue_context(struct nt_analysis *a, sqlite3 *db, int64_t gap, c
 		int got = 0;
 		if (!l->nfind || (l->primary != NT_F_RTT_SPIKE && l->primary != NT_F_RWND_LIMITED))
 			continue;
-		if (l->primary == NT_F_RWND_LIMITED && !strstr(l->cause, "queueing delay"))
+		if (l->primary == NT_F_RWND_LIMITED && !(l->cause_flags & NT_CAUSE_QUEUEING))
 			continue;
 		uint64_t lload = queue_load(a, l);
 		for (size_t j = 0; j < a->ninc; j++) {
@@ -1344,7 +1361,7 @@ static int find_fillers(struct nt_analysis *a, sqlite3 *db, int64_t gap, char *e
 		const struct nt_finding *top = NULL;
 		int64_t t0, t1;
 		if (!in->nfind || (in->primary != NT_F_RTT_SPIKE &&
-				   (in->primary != NT_F_RWND_LIMITED || !strstr(in->cause, "queueing delay"))))
+				   (in->primary != NT_F_RWND_LIMITED || !(in->cause_flags & NT_CAUSE_QUEUEING))))
 			continue;
 		for (size_t j = 0; j < in->nfind; j++) {
 			const struct nt_finding *f = &a->findings.v[in->find[j]];

@@ -77,6 +77,7 @@ struct nt_incident {
 	enum nt_fkind primary;    /* the finding kind that names the cause */
 	char title[256];
 	char cause[640];
+	unsigned cause_flags;     /* NT_CAUSE_*: what the cause says, for the correlation passes (never parsed from the text) */
 	char fix[640];
 	char caveat[320];         /* recorder losses overlapping this incident, or "" */
 	double impact;
@@ -85,6 +86,8 @@ struct nt_incident {
 	struct nt_related related[4];
 	size_t nrelated;
 };
+
+#define NT_CAUSE_QUEUEING 0x1 /* the cause names queueing delay on the path */
 
 struct nt_analysis {
 	struct nt_filter filter;

@@ -58,5 +58,5 @@ e2e_check "unfiltered: sent resets attributed to the server (pid $NT_PID_server)
 	"$(e2e_count "$NT_TMP/r2.json" "r['type']=='reset' and r['kind']=='sent' and r['pid']==$NT_PID_server")" -eq "$sent2"
 # Oracle for the reason: the tcp_send_reset tracepoint prints reason=TCP_ABORT_ON_CLOSE here.
 e2e_check "unfiltered: sent resets name the reason TCP_ABORT_ON_CLOSE" test \
-	"$(e2e_count "$NT_TMP/r2.json" "r['type']=='reset' and r['kind']=='sent' and r['reason']=='TCP_ABORT_ON_CLOSE'")" -eq "$sent2"
+	"$(e2e_count "$NT_TMP/r2.json" "r['type']=='reset' and r['kind']=='sent' and r['netns_name']=='$srvns' and r['reason']=='TCP_ABORT_ON_CLOSE'")" -eq "$sent2"
 e2e_finish

@@ -51,6 +51,24 @@ healthy-bulk)
 	# loaded CI run of kernel 6.18.44, out of ~145 000 segments); a real
 	# problem causes thousands.
 	want "(almost) no retransmits ($(v cli.TcpRetransSegs))" 'a <= 100' -v a="$(v cli.TcpRetransSegs)" ;;
+lb-chain)
+	want "the load balancer's namespace has tcp_window_scaling=0 ($(v lb.net.ipv4.tcp_window_scaling)), the clients' and app's 1" \
+		'a == 0 && b == 1 && c == 1' -v a="$(v lb.net.ipv4.tcp_window_scaling)" -v b="$(v cli.net.ipv4.tcp_window_scaling)" -v c="$(v app.net.ipv4.tcp_window_scaling)"
+	want "every lb connection on both legs is unscaled (ss: $(v ss.lb_unscaled_conns) of $(v ss.lb_conns))" 'a == b && b >= 6' -v a="$(v ss.lb_unscaled_conns)" -v b="$(v ss.lb_conns)"
+	want "the app's other peer is scaled (control: $(v ss.app_peer_wscale_conns) of $(v ss.app_peer_conns))" 'a == b && b >= 1' -v a="$(v ss.app_peer_wscale_conns)" -v b="$(v ss.app_peer_conns)"
+	want "ms to seconds behind the queue (quiet p50 $(v quiet.p50_ms) ms, busy p50 $(v busy.p50_ms) ms)" 'b >= 1000 && b >= 10 * a' -v a="$(v quiet.p50_ms)" -v b="$(v busy.p50_ms)" ;;
+containers)
+	want "two container ids, 12-char short forms ($(v short.a), $(v short.b))" 'length(a) == 12 && length(b) == 12 && a != b' -v a="$(v short.a)" -v b="$(v short.b)"
+	want "the API's cgroup is docker-<64 hex>.scope ($(v cgroup.api))" 'match(c, /docker-[0-9a-f]+\.scope$/) && RLENGTH == 7 + 64 + 6' -v c="$(v cgroup.api)"
+	want "baseline latency stays low (p50 $(v client.p50_ms) ms)" 'a < 150' -v a="$(v client.p50_ms)"
+	want "latency spikes behind the neighbour's queue (max $(v client.max_ms) ms)" 'a >= 300' -v a="$(v client.max_ms)"
+	want "the router queue held the filler's bytes (backlog max $(v tc.backlog_max_bytes) B, $(v tc.drops) drops)" 'a >= 500000' -v a="$(v tc.backlog_max_bytes)"
+	want "the filler moved megabytes ($(v filler.bytes_sent))" 'a >= 1000000' -v a="$(v filler.bytes_sent)" ;;
+listen-storm)
+	want "the stuck listener overflowed ($(v srv.TcpExtListenOverflows))" 'a >= 100' -v a="$(v srv.TcpExtListenOverflows)"
+	want "its clients retransmitted SYNs ($(v cli.TcpExtTCPSynRetrans)), the healthy one's none ($(v cli2.TcpExtTCPSynRetrans))" 'a >= 100 && b + 0 == 0' -v a="$(v cli.TcpExtTCPSynRetrans)" -v b="$(v cli2.TcpExtTCPSynRetrans)"
+	want "1000 clients: $(v stuck.clients) stuck, $(v healthy.clients) healthy" 'a + b == 1000' -v a="$(v stuck.clients)" -v b="$(v healthy.clients)"
+	want "every healthy client connected ($(v healthy.connected) of $(v healthy.clients)), few stuck ones did ($(v stuck.connected))" 'a == b && c < 50' -v a="$(v healthy.connected)" -v b="$(v healthy.clients)" -v c="$(v stuck.connected)" ;;
 *) echo "FAIL unknown scenario '$name'"; exit 1 ;;
 esac
 ((fails)) && exit 1

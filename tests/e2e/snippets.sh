@@ -36,7 +36,10 @@ nt_wait_listen srv $SC_PORT2 || exit 1
 # The concurrent capture: everything TCP in srv's namespace.
 nt_bg srv dumpcap dumpcap -q -i any -f tcp -s 128 -w "$NT_TMP/all.pcapng"
 for ((i = 0; i < 50; i++)); do [[ -s $NT_TMP/all.pcapng ]] && break; sleep 0.1; done
-e2e_start_recorder "$NT_TMP/tape" --triggers zero_window --trigger-cooldown 600s \
+# Events of the test's own namespaces only: another process's loopback
+# traffic on the machine must not fire the trigger.
+e2e_start_recorder "$NT_TMP/tape" --netns "${NT_PREFIX}srv" --netns "${NT_PREFIX}cli" \
+	--triggers zero_window --trigger-cooldown 600s \
 	--pcap tcp --pcap-netns "${NT_PREFIX}srv" --pcap-pre ${PRE_S}s --pcap-post ${POST_S}s
 # Healthy traffic (2 MB/s: a reader that keeps up) before, during
 # and after the zero-window episode.

@@ -61,7 +61,14 @@ trap 'nt_cleanup; [[ -n ${NT_KEEP_TMP:-} ]] || rm -rf "$W"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-e2e_start_recorder "$W/tape" --flush-interval 250ms --status-interval 5s
+# Only the scenario's own namespaces: whatever else runs on the machine (a
+# build, another test's loopback traffic) is not part of the incident.
+ns_args=()
+for ns in $(ip netns list | awk '{ print $1 }'); do
+	[[ $ns == "$NT_PREFIX"* ]] && ns_args+=(--netns "$ns")
+done
+((${#ns_args[@]})) || { echo "FAIL the scenario created no network namespace named $NT_PREFIX*"; exit 1; }
+e2e_start_recorder "$W/tape" --flush-interval 250ms --status-interval 5s "${ns_args[@]}"
 scenario_traffic || e2e_log "the scenario's traffic reported a failure"
 sleep 0.5
 e2e_stop_recorder INT || e2e_fail "recorder exit status $?"
