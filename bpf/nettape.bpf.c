@@ -1293,3 +1293,61 @@ int dump_socks(struct bpf_iter__task_file *ctx)
 		 BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id), task_under_filter_cgroups(task), comm);
 	return 0;
 }
+
+/*
+ * The periodic accept-queue sample where dump_socks is rejected (6.18: the
+ * socket behind a file is untrusted): one walk of the fd tables, every
+ * network namespace, no setns and no walk of the TCP hash tables (which
+ * dump_tcp does once per namespace, empty buckets included: most of an
+ * idle recorder's CPU). Only listeners, read with probe reads: no socket
+ * storage (the owner is the process holding the fd, a fact) and no new
+ * cookie (bpf_get_socket_cookie needs a trusted socket): a listener
+ * without one was never seen by the recorder (the chunk-start dump and
+ * the LISTEN transition give every listener one) and is skipped.
+ */
+SEC("iter/task_file")
+int dump_listen_files(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct ntb_sockdump d;
+	struct sk_state owner;
+	struct socket *sock;
+	struct sock *sk;
+	__u64 cookie;
+
+	if (!task || !file)
+		return 0;
+	sock = bpf_sock_from_file(file);
+	if (!sock)
+		return 0;
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP ||
+	    BPF_CORE_READ(sk, __sk_common.skc_state) != NT_TCP_LISTEN)
+		return 0;
+	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	if (!cookie)
+		return 0;
+	__builtin_memset(&owner, 0, sizeof(owner));
+	owner.tgid = BPF_CORE_READ(task, tgid);
+	owner.cgroup = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	owner.cg_match = task_under_filter_cgroups(task);
+	__builtin_memset(&d, 0, sizeof(d));
+	conn_from_sk(&d.s.c, sk);
+	conn_owner(&d.s.c, &owner);
+	if (have_filters() && !conn_match(&d.s.c, &owner))
+		return 0;
+	d.pid = owner.tgid;
+	d.cgroup = owner.cgroup;
+	BPF_CORE_READ_STR_INTO(&d.comm, task, comm);
+	d.s.h.ts = bpf_ktime_get_boot_ns();
+	d.s.h.type = NTB_STATE;
+	d.s.c.cookie = cookie;
+	d.s.old_state = NT_TCP_LISTEN;
+	d.s.new_state = NT_TCP_LISTEN;
+	d.s.opt_sysctl = opt_sysctl_of(sk);
+	fill_tcp_details(&d.s, sk, NT_TCP_LISTEN);
+	d.s.flags |= NTB_STATE_F_TOTALS;
+	bpf_seq_write(ctx->meta->seq, &d, sizeof(d));
+	return 0;
+}

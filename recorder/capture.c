@@ -170,6 +170,7 @@ static int choose_programs(struct capture *c, const struct capture_opts *o, cons
 	bpf_program__set_autoload(c->skel->progs.dump_socks, !c->dump_by_netns);
 	bpf_program__set_autoload(c->skel->progs.map_sock_owners, c->dump_by_netns);
 	bpf_program__set_autoload(c->skel->progs.dump_tcp, c->dump_by_netns);
+	bpf_program__set_autoload(c->skel->progs.dump_listen_files, c->dump_by_netns);
 	return 0;
 }
 
@@ -205,10 +206,87 @@ static void configure(struct capture *c, const struct capture_opts *o)
 
 static int on_event(void *ctx, void *data, size_t size);
 
+/* Byte offset of member name in the struct or union of type id (members of
+ * anonymous structs and unions included, as __bpf_md_ptr makes them), or -1. */
+static int member_offset_in(const struct btf *btf, int id, const char *name, int depth)
+{
+	const struct btf_type *t = btf__type_by_id(btf, (__u32)btf__resolve_type(btf, (__u32)id));
+	const struct btf_member *m;
+	int i;
+
+	if (!t || !btf_is_composite(t) || depth > 3)
+		return -1;
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++, m++) {
+		const char *mn = btf__name_by_offset(btf, m->name_off);
+		int at = (int)(btf_member_bit_offset(t, (uint32_t)i) / 8), sub;
+
+		if (mn && !strcmp(mn, name))
+			return at;
+		if ((!mn || !mn[0]) && (sub = member_offset_in(btf, (int)m->type, name, depth + 1)) >= 0)
+			return at + sub;
+	}
+	return -1;
+}
+
+static int member_offset(const struct btf *btf, const char *sname, const char *name)
+{
+	int id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT);
+
+	return id < 0 ? -1 : member_offset_in(btf, id, name, 0);
+}
+
+/*
+ * Whether this kernel's verifier lets an iter/task_file program pass the
+ * socket behind a file (bpf_sock_from_file(file)->sk) to
+ * bpf_skc_to_tcp_sock(), as dump_socks does. Kernels up to 6.17 or so
+ * accept it; 6.18 marks that pointer untrusted and rejects the helper
+ * call. The probe is the first steps of dump_socks in nine instructions:
+ *   r1 = ctx->file; if !r1 goto out; r0 = bpf_sock_from_file(r1);
+ *   if !r0 goto out; r1 = r0->sk; if !r1 goto out; bpf_skc_to_tcp_sock(r1);
+ *   out: return 0
+ * Returns 1 (accepted), 0 (rejected: EACCES) or a negative errno when it
+ * cannot tell (no BTF for the pieces, another load error).
+ */
+static int probe_sock_from_file(const struct btf *btf)
+{
+	int off_file = member_offset(btf, "bpf_iter__task_file", "file");
+	int off_sk = member_offset(btf, "socket", "sk");
+	int target = btf__find_by_name_kind(btf, "bpf_iter_task_file", BTF_KIND_FUNC);
+	struct bpf_insn insn[] = {
+		{ .code = BPF_LDX | BPF_MEM | BPF_DW, .dst_reg = 1, .src_reg = 1,
+		  .off = (__s16)off_file },
+		{ .code = BPF_JMP | BPF_JEQ | BPF_K, .dst_reg = 1, .off = 5, .imm = 0 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_sock_from_file },
+		{ .code = BPF_JMP | BPF_JEQ | BPF_K, .dst_reg = 0, .off = 3, .imm = 0 },
+		{ .code = BPF_LDX | BPF_MEM | BPF_DW, .dst_reg = 1, .src_reg = 0,
+		  .off = (__s16)off_sk },
+		{ .code = BPF_JMP | BPF_JEQ | BPF_K, .dst_reg = 1, .off = 1, .imm = 0 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_skc_to_tcp_sock },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, po, .expected_attach_type = BPF_TRACE_ITER,
+		    .attach_btf_id = (__u32)target);
+	int fd;
+
+	if (off_file < 0 || off_sk < 0 || target < 0)
+		return -ENOENT;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "nt_probe_sk", "GPL", insn,
+			   sizeof(insn) / sizeof(insn[0]), &po);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	return errno == EACCES ? 0 : -errno;
+}
+
 struct capture *capture__open(const struct capture_opts *o, char *err, size_t errlen)
 {
 	struct capture *c = calloc(1, sizeof(*c));
-	struct btf *vmlinux = NULL;
+	struct btf *own_btf = NULL;
+	const struct btf *btf;
+	uint64_t t0;
 	int e;
 
 	err[0] = '\0';
@@ -228,11 +306,16 @@ struct capture *capture__open(const struct capture_opts *o, char *err, size_t er
 	e = check_caps(err, errlen);
 	if (e)
 		goto fail;
-	vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux) {
-		e = -errno;
-		snprintf(err, errlen, "cannot read kernel BTF: %s", strerror(-e));
-		goto fail;
+	if (o->vmlinux) {
+		btf = o->vmlinux;
+	} else {
+		own_btf = btf__load_vmlinux_btf();
+		if (!own_btf) {
+			e = -errno;
+			snprintf(err, errlen, "cannot read kernel BTF: %s", strerror(-e));
+			goto fail;
+		}
+		btf = own_btf;
 	}
 	c->owners = calloc(OWNER_CACHE, sizeof(*c->owners));
 	c->listeners = calloc(LISTEN_CACHE, sizeof(*c->listeners));
@@ -249,8 +332,15 @@ struct capture *capture__open(const struct capture_opts *o, char *err, size_t er
 		goto fail;
 	}
 	/* The socket dump of dump_socks needs a verifier that trusts the socket
-	 * behind a file (up to 6.17 or so); when this kernel rejects it, load
-	 * again with the per-netns iter/tcp dump instead. */
+	 * behind a file (up to 6.17 or so): a tiny program asks this verifier
+	 * first (a failed load of the whole object costs as much CPU as the
+	 * load itself); when it cannot tell, or it was wrong, a rejected load
+	 * is retried with the per-netns iter/tcp dump instead. */
+	e = probe_sock_from_file(btf);
+	if (e == 0)
+		c->dump_by_netns = 1;
+	log_debug("socket dump: the verifier %s the socket behind a file", e > 0 ? "accepts" :
+		  e == 0 ? "rejects" : "could not be asked about");
 	for (;;) {
 		c->skel = nettape__open();
 		if (!c->skel) {
@@ -258,11 +348,13 @@ struct capture *capture__open(const struct capture_opts *o, char *err, size_t er
 			snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-e));
 			goto fail;
 		}
-		e = choose_programs(c, o, vmlinux, err, errlen);
+		e = choose_programs(c, o, btf, err, errlen);
 		if (e)
 			goto fail;
 		configure(c, o);
+		t0 = own_cpu_ns();
 		e = nettape__load(c->skel);
+		log_debug("start: BPF load %.1f ms CPU", (double)(own_cpu_ns() - t0) / 1e6);
 		if (!e || c->dump_by_netns)
 			break;
 		log_debug("BPF load failed (%s) with the task_file socket dump: trying the "
@@ -284,7 +376,9 @@ struct capture *capture__open(const struct capture_opts *o, char *err, size_t er
 				 "details)", strerror(-e));
 		goto fail;
 	}
+	t0 = own_cpu_ns();
 	e = nettape__attach(c->skel);
+	log_debug("start: attach %.1f ms CPU", (double)(own_cpu_ns() - t0) / 1e6);
 	if (e) {
 		snprintf(err, errlen, "cannot attach the tracepoints: %s (run with -v for details)",
 			 strerror(-e));
@@ -297,10 +391,10 @@ struct capture *capture__open(const struct capture_opts *o, char *err, size_t er
 		goto fail;
 	}
 	c->loss_ns = now_boot_ns();
-	btf__free(vmlinux);
+	btf__free(own_btf);
 	return c;
 fail:
-	btf__free(vmlinux);
+	btf__free(own_btf);
 	capture__free(c);
 	errno = -e;
 	return NULL;
@@ -707,7 +801,9 @@ int capture__dump_sockets(struct capture *c, struct tape_writer *w, int listener
 	int n = 0, err;
 
 	c->skel->bss->dump_mode = listeners_only ? 1 : 0;
-	if (c->dump_by_netns)
+	if (listeners_only && c->dump_by_netns && c->skel->links.dump_listen_files)
+		err = dump_iter(c, w, c->skel->links.dump_listen_files, 1, &seen, ts, &n);
+	else if (c->dump_by_netns)
 		err = dump_by_netns(c, w, listeners_only, &seen, ts, &n);
 	else if (!c->skel->links.dump_socks)
 		err = -ENOENT;

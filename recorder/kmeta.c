@@ -157,9 +157,10 @@ static const struct btf_type *find_enum(const struct btf *btf, const char *name,
 	return NULL;
 }
 
-static int load_btf_enums(struct kmeta *k)
+static int load_btf_enums(struct kmeta *k, const struct btf *vmlinux)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	struct btf *own = vmlinux ? NULL : btf__load_vmlinux_btf();
+	const struct btf *btf = vmlinux ? vmlinux : own;
 	const struct btf_type *t;
 	int err = 0;
 
@@ -179,7 +180,7 @@ static int load_btf_enums(struct kmeta *k)
 	t = find_enum(btf, NULL, "TCP_ESTABLISHED");
 	if (!err && t)
 		err = load_enum(k, btf, t, NT_ENUM_TCP_STATE, "TCP_");
-	btf__free(btf);
+	btf__free(own);
 	return err;
 }
 
@@ -782,7 +783,7 @@ void kmeta__note_process(struct kmeta *k, uint32_t pid, const char *comm, uint64
 
 /* ------------------------------------------------------------------ */
 
-struct kmeta *kmeta__new(struct tape_meta *meta)
+struct kmeta *kmeta__new(struct tape_meta *meta, const struct btf *vmlinux)
 {
 	struct kmeta *k = calloc(1, sizeof(*k));
 	int err;
@@ -790,7 +791,7 @@ struct kmeta *kmeta__new(struct tape_meta *meta)
 	if (!k)
 		return NULL;
 	k->meta = meta;
-	err = load_btf_enums(k);
+	err = load_btf_enums(k, vmlinux);
 	if (err) {
 		kmeta__free(k);
 		errno = -err;

@@ -19,13 +19,16 @@
 #include "tape.h"
 
 struct kmeta;
+struct btf;
 
 /* Loads the BTF enum tables (drop reasons, reset reasons, TCP and CA
  * states) into meta and checks that /proc/kallsyms shows addresses (a
  * failure there is a warning: drop locations then stay unnamed); the
- * symbols are read once, at the first kmeta__note_symbol. Returns NULL and
- * sets errno: ENOENT when the kernel has no BTF. */
-struct kmeta *kmeta__new(struct tape_meta *meta);
+ * symbols are read once, at the first kmeta__note_symbol. vmlinux is the
+ * kernel's BTF as the caller parsed it (only read during the call; NULL:
+ * kmeta parses its own). Returns NULL and sets errno: ENOENT when the
+ * kernel has no BTF. */
+struct kmeta *kmeta__new(struct tape_meta *meta, const struct btf *vmlinux);
 void kmeta__free(struct kmeta *k);
 
 /* Where kmeta__note_* append their inline records (NULL = meta only). */

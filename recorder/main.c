@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/btf.h>
+
 #include "budget.h"
 #include "capture.h"
 #include "decode.h"
@@ -412,15 +414,6 @@ static int check_output_dir(const char *dir)
 }
 
 /* CPU time of this process so far (user + system), ns. */
-static uint64_t own_cpu_ns(void)
-{
-	struct timespec t;
-
-	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t))
-		return 0;
-	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
-}
-
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -429,6 +422,7 @@ int main(int argc, char **argv)
 	struct capture_stats prev_st, st;
 	struct tape_writer_stats ws;
 	struct sigaction sa;
+	struct btf *vmlinux = NULL;
 	uint8_t rid[16];
 	uint64_t first_seq = 1, start, start_cpu, last_sec, prev_status_ns, last_status, last_refresh;
 	uint64_t prev_probe_ns = 0, prev_probe_cnt = 0, last_full_log = 0, freed;
@@ -455,7 +449,12 @@ int main(int argc, char **argv)
 		log_error("out of memory");
 		return EXIT_RUNTIME;
 	}
-	a.k = kmeta__new(a.meta);
+	log_debug("start: options %.1f ms CPU", (double)own_cpu_ns() / 1e6);
+	/* The kernel's BTF, parsed once for the enum tables and the checks of
+	 * capture__open (libbpf parses its own copy again to load). */
+	vmlinux = btf__load_vmlinux_btf();
+	a.k = vmlinux ? kmeta__new(a.meta, vmlinux) : NULL;
+	log_debug("start: kernel metadata %.1f ms CPU", (double)own_cpu_ns() / 1e6);
 	if (!a.k) {
 		if (errno == ENOENT)
 			log_error("kernel BTF missing (/sys/kernel/btf/vmlinux): needs a kernel "
@@ -471,12 +470,17 @@ int main(int argc, char **argv)
 	record_config(&o, a.meta);
 	record_trigger_names(a.meta);
 
+	o.cap.vmlinux = vmlinux;
 	a.c = capture__open(&o.cap, err, sizeof(err));
+	o.cap.vmlinux = NULL;
+	btf__free(vmlinux);
+	vmlinux = NULL;
 	if (!a.c) {
 		log_error("%s", err);
 		goto cleanup;
 	}
 	capture__set_output(a.c, NULL, a.k);
+	log_debug("start: BPF ready %.1f ms CPU", (double)own_cpu_ns() / 1e6);
 
 	if (o.pcap_filter) {
 		struct snippet_opts so;
@@ -593,6 +597,7 @@ int main(int argc, char **argv)
 	kmeta__set_writer(a.k, a.w);
 	capture__set_output(a.c, a.w, a.k);
 	capture__set_event_cb(a.c, on_event_rec, &a);
+	log_debug("start: tape open %.1f ms CPU", (double)own_cpu_ns() / 1e6);
 
 	log_info("recording to %s (chunks %s / %llus, budget %s%s); %s",
 		 o.dir, fmt_size(s1, sizeof(s1), o.chunk_size),
@@ -730,6 +735,7 @@ cleanup:
 	retention__free(a.ret);
 	budget__free(a.b);
 	kmeta__free(a.k);
+	btf__free(vmlinux);
 	tape_meta__free(a.meta);
 	return ret;
 }

@@ -208,3 +208,12 @@ void u64set_free(struct u64set *s)
 	free(s->keys);
 	memset(s, 0, sizeof(*s));
 }
+
+uint64_t own_cpu_ns(void)
+{
+	struct timespec t;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t))
+		return 0;
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}

@@ -22,6 +22,8 @@ const char *fmt_size(char *buf, size_t len, uint64_t bytes);
 uint64_t now_boot_ns(void);
 uint64_t now_real_ns(void);
 uint64_t now_mono_ns(void);
+/* CPU time (user + system) of this process so far, in nanoseconds. */
+uint64_t own_cpu_ns(void);
 
 
 
