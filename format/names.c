@@ -117,6 +117,9 @@ static const struct {
 	{ "TCP_ABORT_ON_DATA", NT_DROP_CLASS_TEARDOWN },
 	{ "TCP_CLOSE", NT_DROP_CLASS_TEARDOWN },
 	{ "TCP_ABORT_ON_CLOSE", NT_DROP_CLASS_TEARDOWN },
+	/* A segment with flags no socket state accepts: after a reset, the
+	 * peer's ACKs and data reach the listener (seen at iperf3's aborts). */
+	{ "TCP_FLAGS", NT_DROP_CLASS_TEARDOWN },
 	{ "TCP_OLD_DATA", NT_DROP_CLASS_DUPLICATE },
 	{ "TCP_OLD_SEQUENCE", NT_DROP_CLASS_DUPLICATE },
 	/* PAWS: a timestamp older than one already accepted; on a reordering

@@ -51,6 +51,7 @@ static void test_tables(void)
 	CHECK_EQ(nt_drop_class_of("TCP_RFC7323_PAWS_X"), NT_DROP_CLASS_LOSS);
 	CHECK_EQ(nt_drop_class_of("tcp_listen_overflow"), NT_DROP_CLASS_LISTEN);
 	CHECK_EQ(nt_drop_class_of("NO_SOCKET"), NT_DROP_CLASS_TEARDOWN);
+	CHECK_EQ(nt_drop_class_of("TCP_FLAGS"), NT_DROP_CLASS_TEARDOWN);
 	CHECK_EQ(nt_drop_class_of("NETFILTER_DROP"), NT_DROP_CLASS_LOSS);
 	CHECK_EQ(nt_drop_class_of(NULL), NT_DROP_CLASS_LOSS);
 	CHECK(!strcmp(nt_drop_reason_short("SKB_DROP_REASON_QDISC_DROP"), "QDISC_DROP"));
