@@ -184,13 +184,16 @@ if sc.startswith("healthy-bulk"):
     # sent by the receiving process; anything else (loss, zero window, ...) is
     # still a wrong diagnosis. Otherwise: no incident at all.
     unread = num("client.bytes_sent") - num("server.bytes_rcvd")
-    aborts = num("srv.TcpExtTCPAbortOnClose") + num("srv.TcpExtTCPAbortOnData")
+    # ... or closed first while the sender still sent: its TIME_WAIT sockets
+    # answer the late segments with resets (TcpOutRsts, reason
+    # TCP_TIMEWAIT_SOCKET), again with bytes unread.
+    aborts = num("srv.TcpExtTCPAbortOnClose") + num("srv.TcpExtTCPAbortOnData") + num("srv.TcpOutRsts")
     aborted = aborts > 0 and unread > 0
     titles = ["%s [%s] %.1f" % (i["title"], i["kind"], i["impact"]) for i in inc]
     if aborted:
         spid = int(num("pid.server"))
-        print("info healthy: the receiver closed with %d bytes unread (srv TCPAbortOnClose %d, TCPAbortOnData %d)" % (
-              unread, num("srv.TcpExtTCPAbortOnClose"), num("srv.TcpExtTCPAbortOnData")))
+        print("info healthy: the receiver closed with %d bytes unread (srv TCPAbortOnClose %d, TCPAbortOnData %d, OutRsts %d)" % (
+              unread, num("srv.TcpExtTCPAbortOnClose"), num("srv.TcpExtTCPAbortOnData"), num("srv.TcpOutRsts")))
         check("healthy, receiver aborted: the only incidents are resets sent by the receiver %s[%d] (got %s)" % (
               o.get("tool"), spid, titles),
               all(i["kind"] == "reset" and (i.get("process") or {}).get("pid") == spid for i in inc))
