@@ -245,6 +245,7 @@ static int reverse_pair(const struct nt_conninfo *x, const struct nt_conninfo *y
 struct kstat {
 	int n[NT_F__COUNT];
 	const struct nt_finding *top[NT_F__COUNT]; /* highest impact of each kind */
+	const struct nt_finding *real_top;         /* the largest drop finding that is neither duplicate nor teardown */
 	int64_t zw_rcv_ns, zw_snd_ns, zw_ns;
 	uint64_t zw_eps, zw_rcv_eps, zw_snd_eps, drops, retrans, rto_eps, resets_sent, resets_recv;
 	int netfilter;
@@ -556,8 +557,11 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, struct nt
 			k.drops += f->count;
 			if (nt_drop_duplicate(f))
 				k.drops_dup += f->count;
-			else if (!nt_drop_teardown(f))
+			else if (!nt_drop_teardown(f)) {
 				k.drops_real += f->count;
+				if (!k.real_top || f->count > k.real_top->count)
+					k.real_top = f;
+			}
 			if (f->drop_flags & NT_DROPF_QDISC)
 				k.drops_qdisc += f->count;
 			if (f->drop_flags & NT_DROPF_NETFILTER) {
@@ -779,10 +783,16 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, struct nt
 			 "look for a blackhole between the hosts: firewall rules, link flaps, a failing next hop, MTU blackholing "
 			 "(tracepath); compare with drops on this host and the peer's");
 	} else if (k.n[NT_F_DROPS] && k.drops_real) {
-		f = k.top[NT_F_DROPS];
+		/* The cause is the drops that are loss, not the largest evidence
+		 * (duplicates can outnumber them). */
+		f = k.real_top;
 		in->primary = NT_F_DROPS;
-		snprintf(in->cause, sizeof(in->cause), "the kernel dropped %llu packets (%s)%s",
-			 (unsigned long long)k.drops, f->what, k.retrans ? " and the sender retransmitted" : "");
+		snprintf(in->cause, sizeof(in->cause), "the kernel dropped %llu packets (%s%s)%s",
+			 (unsigned long long)k.drops_real, f->what, k.drops_real > f->count ? ", and others" : "",
+			 k.retrans ? " and the sender retransmitted" : "");
+		if (k.drops_dup)
+			snprintf(in->cause + strlen(in->cause), sizeof(in->cause) - strlen(in->cause),
+				 "; the receiver also discarded %llu duplicates", (unsigned long long)k.drops_dup);
 		snprintf(in->fix, sizeof(in->fix), "%s", drop_hint(f->drop_reason));
 	} else if (k.n[NT_F_SYN_RETRANS]) {
 		f = k.top[NT_F_SYN_RETRANS];
