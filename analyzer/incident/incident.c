@@ -1020,6 +1020,15 @@ static int finding_harmless(const struct nt_finding *f)
 	return f->kind == NT_F_SPURIOUS || nt_drop_duplicate(f) || nt_drop_teardown(f);
 }
 
+/* Whether a finding adds to its incident's impact: harmless evidence only in
+ * an incident of its own kind; a reset recorded at both ends once (the
+ * receiving end only when no sender of resets was recorded). */
+static int finding_weighs(const struct nt_incident *in, const struct nt_finding *f, int resets_sent)
+{
+	return (f->kind == in->primary || !finding_harmless(f)) &&
+	       !(f->kind == NT_F_RESET && f->count == 0 && resets_sent);
+}
+
 /* Time window, connections and impact of an incident, from its findings. */
 static int inc_compute(struct nt_analysis *a, struct nt_incident *in)
 {
@@ -1053,8 +1062,7 @@ static int inc_compute(struct nt_analysis *a, struct nt_incident *in)
 		 * drops) stays as evidence of another incident but adds nothing to
 		 * its impact: a teardown reset beside a healthy, reordering bulk
 		 * transfer is still a note. */
-		int weighs = (f->kind == in->primary || !finding_harmless(f)) &&
-			     !(f->kind == NT_F_RESET && f->count == 0 && resets_sent);
+		int weighs = finding_weighs(in, f, resets_sent);
 		if (weighs)
 			impact += f->impact;
 		if (!in->pid && f->pid)
@@ -1063,20 +1071,16 @@ static int inc_compute(struct nt_analysis *a, struct nt_incident *in)
 			seen |= in->conns[c] == f->conn_id;
 		if (f->conn_id && !seen)
 			in->conns[in->nconns++] = f->conn_id;
-		/* in->conns[0..nweighed) are the weighing findings' connections,
-		 * moved to the front as they are met. */
-		if (f->conn_id && weighs) {
-			size_t c = 0;
-			while (c < in->nconns && in->conns[c] != f->conn_id)
-				c++;
-			if (c >= nweighed) {
-				int64_t t = in->conns[nweighed];
-				in->conns[nweighed] = in->conns[c];
-				in->conns[c] = t;
+	}
+	/* The connections that count are those of the findings that weigh. */
+	for (size_t c = 0; c < in->nconns; c++)
+		for (size_t i = 0; i < in->nfind; i++) {
+			const struct nt_finding *f = &F->v[in->find[i]];
+			if (f->conn_id == in->conns[c] && finding_weighs(in, f, resets_sent)) {
 				nweighed++;
+				break;
 			}
 		}
-	}
 	if (in->t_start == INT64_MAX)
 		in->t_start = 0;
 	if (in->t_end < in->t_start)
