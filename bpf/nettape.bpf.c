@@ -525,6 +525,35 @@ int BPF_PROG(inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
 /* ---------------------------------------------------------------- */
 
 /* Slow path of tcp_probe: reads everything again (cold, a few per second). */
+/*
+ * The kernel's send-time accounting, as tcp_get_info() reports it (ss -ti
+ * busy / rwnd_limited / sndbuf_limited): chrono_stat[] holds the finished
+ * periods in jiffies, the running one (chrono_type since chrono_start) is
+ * added here. chrono_type is a 2-bit field on older kernels, a u8 on newer.
+ */
+static __always_inline void sample_chrono(const struct tcp_sock *tp, struct ntb_sample *ev)
+{
+	__u64 hz = CONFIG_HZ ? CONFIG_HZ : 1000;
+	__u32 st[3], start, now = (__u32)bpf_jiffies64();
+	__u32 type = BPF_CORE_READ_BITFIELD_PROBED(tp, chrono_type);
+
+	st[0] = BPF_CORE_READ(tp, chrono_stat[0]);
+	st[1] = BPF_CORE_READ(tp, chrono_stat[1]);
+	st[2] = BPF_CORE_READ(tp, chrono_stat[2]);
+	start = BPF_CORE_READ(tp, chrono_start);
+	/* No variable index into the stack (the verifier refuses it). */
+	if (type == 1)
+		st[0] += now - start;
+	else if (type == 2)
+		st[1] += now - start;
+	else if (type == 3)
+		st[2] += now - start;
+	ev->busy_ms = ((__u64)st[0] + st[1] + st[2]) * 1000 / hz;
+	ev->rwnd_limited_ms = (__u64)st[1] * 1000 / hz;
+	ev->sndbuf_limited_ms = (__u64)st[2] * 1000 / hz;
+	ev->pad2 = 0;
+}
+
 static __noinline int emit_sample(struct sock *sk, struct probe_slot *ps, __u32 kind)
 {
 	const struct tcp_sock *tp = (const void *)sk;
@@ -556,6 +585,7 @@ static __noinline int emit_sample(struct sock *sk, struct probe_slot *ps, __u32 
 	ev->bytes_received = BPF_CORE_READ(tp, bytes_received);
 	ev->total_retrans = BPF_CORE_READ(tp, total_retrans);
 	ev->dsack_dups = BPF_CORE_READ(tp, dsack_dups);
+	sample_chrono(tp, ev);
 	submit(ev);
 	return 0;
 }

@@ -193,6 +193,10 @@ struct ntb_sample {
 	__u64 bytes_received;
 	__u32 total_retrans;
 	__u32 dsack_dups;
+	__u32 busy_ms;          /* tcp_sock.chrono_stat, cumulative, all three */
+	__u32 rwnd_limited_ms;
+	__u32 sndbuf_limited_ms;
+	__u32 pad2;
 };
 
 struct ntb_reset {

@@ -218,6 +218,14 @@ struct nt_ev_sample {
 	/* Added in 2026-12 (additive): cumulative retransmitted and D-SACKed segments. */
 	uint32_t total_retrans;
 	uint32_t dsack_dups;
+	/* Added 2026-12-04 (additive): the kernel's send-time accounting
+	 * (tcp_sock.chrono_stat, what ss -ti prints as busy / rwnd_limited /
+	 * sndbuf_limited), cumulative milliseconds since the connection began;
+	 * busy_ms is the total of the three, as tcpi_busy_time. */
+	uint32_t busy_ms;
+	uint32_t rwnd_limited_ms;
+	uint32_t sndbuf_limited_ms;
+	uint32_t pad2;
 };
 
 enum nt_reset_kind {
@@ -378,7 +386,7 @@ _Static_assert(sizeof(struct nt_ev_drop) == 96, "nt_ev_drop layout");
 _Static_assert(sizeof(struct nt_ev_retrans) == 96, "nt_ev_retrans layout");
 _Static_assert(sizeof(struct nt_ev_cong) == 112, "nt_ev_cong layout");
 _Static_assert(sizeof(struct nt_ev_state) == 128, "nt_ev_state layout");
-_Static_assert(sizeof(struct nt_ev_sample) == 128, "nt_ev_sample layout");
+_Static_assert(sizeof(struct nt_ev_sample) == 144, "nt_ev_sample layout");
 _Static_assert(sizeof(struct nt_ev_reset) == 72, "nt_ev_reset layout");
 _Static_assert(sizeof(struct nt_ev_stall) == 80, "nt_ev_stall layout");
 _Static_assert(sizeof(struct nt_ev_buffer) == 88, "nt_ev_buffer layout");

@@ -4,6 +4,12 @@
 #include <errno.h>
 #include <string.h>
 
+/* Every record decode_event writes fits its caller's buffer. */
+_Static_assert(sizeof(struct nt_ev_drop) <= DECODE_MAX && sizeof(struct nt_ev_retrans) <= DECODE_MAX &&
+	       sizeof(struct nt_ev_cong) <= DECODE_MAX && sizeof(struct nt_ev_state) <= DECODE_MAX &&
+	       sizeof(struct nt_ev_sample) <= DECODE_MAX && sizeof(struct nt_ev_reset) <= DECODE_MAX &&
+	       sizeof(struct nt_ev_stall) <= DECODE_MAX && sizeof(struct nt_ev_buffer) <= DECODE_MAX,
+	       "DECODE_MAX");
 _Static_assert(NTB_RETRANS_DATA == NT_RETRANS_DATA && NTB_RETRANS_SYN == NT_RETRANS_SYN &&
 	       NTB_RETRANS_SYNACK == NT_RETRANS_SYNACK, "retrans kinds");
 _Static_assert(NTB_SAMPLE_PERIODIC == NT_SAMPLE_PERIODIC &&
@@ -184,6 +190,9 @@ int decode_event(const void *data, size_t size, uint16_t *type, uint64_t *ts, vo
 		o->bytes_received = e->bytes_received;
 		o->total_retrans = e->total_retrans;
 		o->dsack_dups = e->dsack_dups;
+		o->busy_ms = e->busy_ms;
+		o->rwnd_limited_ms = e->rwnd_limited_ms;
+		o->sndbuf_limited_ms = e->sndbuf_limited_ms;
 		return sizeof(*o);
 	}
 	case NTB_RESET: {

@@ -14,8 +14,9 @@
 #include "nettape.h"
 #include "records.h"
 
-/* Largest record payload decode_event produces. */
-#define DECODE_MAX 128
+/* Largest record payload decode_event produces (decode.c asserts that every
+ * record it writes fits). */
+#define DECODE_MAX 192
 
 /* Tape record type of a kernel event class (NTB_*), 0 for NTB_OWNER/unknown. */
 uint16_t decode_rec_type(uint32_t cls);

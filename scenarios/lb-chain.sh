@@ -149,6 +149,10 @@ scenario_traffic() {
 		sc_ss app "( sport = :$SC_UP_PORT )" | sed 's/ss\.app_/ss.app_peer_/'
 		echo "ss.app_rtt_ms=$(nt_exec app ss -Hti state established "( sport = :$SC_APP_PORT )" |
 			grep -o ' rtt:[0-9.]*' | cut -d: -f2 | sort -n | tail -1)"
+		# The kernel's send-time accounting of the app's responses: the share
+		# of their sending time the lb's (unscaled) window limited them.
+		echo "ss.app_rwnd_limited_pct=$(nt_exec app ss -Hti state established "( sport = :$SC_APP_PORT )" |
+			grep -o 'rwnd_limited:[0-9.]*ms([0-9.]*%' | sed 's/.*(//; s/%//' | sort -n | head -1)"
 	} >"$NT_TMP/ss.txt"
 	for ((i = 1; i <= SC_CLIENTS; i++)); do nt_wait client$i $((SC_BUSY + 15)); done
 	nt_wait upload 10

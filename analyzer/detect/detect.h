@@ -50,7 +50,8 @@ struct nt_finding {
 	int64_t duration_ns;      /* time affected in total (stall time, Loss time ...) */
 	int64_t max_ns;           /* the longest single episode */
 	double value, baseline;   /* kind-specific: peak vs baseline RTT ms, share ... */
-	char side[12];            /* zero window: "rcv" (we advertised 0) or "snd" (the peer did); reset: "sent", "received", "both" */
+	char side[12];            /* zero window: "rcv" (we advertised 0) or "snd" (the peer did); reset: "sent", "received", "both";
+				   * rwnd_limited: "time" when count/count2 are the kernel's rwnd_limited/busy ms, else samples */
 	char what[160];           /* reason name, location, listener address ... */
 	char summary[320];        /* one line of evidence for humans */
 	int open_at_end;          /* an episode still open when the data ended */
@@ -84,7 +85,7 @@ struct nt_filter {
 struct nt_detect_opts {
 	double zw_min_total_ms, zw_min_episodes, zw_min_longest_ms;
 	double wscale_report;
-	double rwnd_min_share, rwnd_min_samples;
+	double rwnd_min_share, rwnd_min_samples, rwnd_min_ms;
 	double drops_min;
 	double listen_min_syn_retrans;
 	double rto_min_episodes;

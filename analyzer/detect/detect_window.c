@@ -185,9 +185,11 @@ int nt_detect_no_wscale(struct nt_detect_ctx *c)
 int nt_detect_rwnd_limited(struct nt_detect_ctx *c)
 {
 	struct nt_stmt *s = nt_detect_prepare(c,
-		"SELECT conn_id, host_id, pid, first_ts, last_ts, send_samples, rwnd_limited_samples, wscale_ok FROM connections c"
-		" WHERE send_samples > 0 AND rwnd_limited_samples >= :minn"
-		" AND rwnd_limited_samples >= :share * send_samples"
+		"SELECT conn_id, host_id, pid, first_ts, last_ts, send_samples, rwnd_limited_samples, wscale_ok,"
+		" busy_ms, rwnd_limited_ms FROM connections c"
+		" WHERE ((busy_ms > 0 AND rwnd_limited_ms >= :minms AND rwnd_limited_ms >= :share * busy_ms)"
+		"  OR (busy_ms = 0 AND send_samples > 0 AND rwnd_limited_samples >= :minn"
+		"      AND rwnd_limited_samples >= :share * send_samples))"
 		" AND (:from IS NULL OR last_ts >= :from) AND (:to IS NULL OR first_ts <= :to)"
 		" AND (:conn IS NULL OR conn_id = :conn) AND (:pid IS NULL OR pid = :pid) ORDER BY conn_id");
 	int rc;
@@ -196,6 +198,7 @@ int nt_detect_rwnd_limited(struct nt_detect_ctx *c)
 		return -1;
 	nt_stmt_bind_double(s, nt_stmt_param(s, ":minn"), c->opts->rwnd_min_samples);
 	nt_stmt_bind_double(s, nt_stmt_param(s, ":share"), c->opts->rwnd_min_share);
+	nt_stmt_bind_double(s, nt_stmt_param(s, ":minms"), c->opts->rwnd_min_ms);
 	while ((rc = nt_stmt_step(s)) == NT_STORE_ROW) {
 		struct nt_finding *f = nt_findings_add(c->out, NT_F_RWND_LIMITED);
 		double n, l;
@@ -206,16 +209,30 @@ int nt_detect_rwnd_limited(struct nt_detect_ctx *c)
 		f->pid = (uint32_t)nt_col_int(s, 2);
 		f->t_start = nt_col_int(s, 3);
 		f->t_end = nt_col_int(s, 4);
-		n = (double)nt_col_int(s, 5);
-		l = (double)nt_col_int(s, 6);
-		f->count = (uint64_t)l;
-		f->count2 = (uint64_t)n;
-		f->value = l / n;
-		f->duration_ns = (int64_t)(l * 1e9); /* periodic samples are 1 s apart */
 		snprintf(f->what, sizeof(f->what), "sender limited by the receiver's window");
-		snprintf(f->summary, sizeof(f->summary),
-			 "the sender had more data than the peer's window allowed in %.0f%% of its samples (%llu of %llu)",
-			 100.0 * f->value, (unsigned long long)f->count, (unsigned long long)f->count2);
+		if (nt_col_int(s, 8) > 0) {
+			/* The kernel's own accounting (ss -ti busy / rwnd_limited). */
+			n = (double)nt_col_int(s, 8) / 1000.0;
+			l = (double)nt_col_int(s, 9) / 1000.0;
+			f->count = (uint64_t)nt_col_int(s, 9);
+			f->count2 = (uint64_t)nt_col_int(s, 8);
+			f->value = l / n;
+			f->duration_ns = (int64_t)(l * 1e9);
+			snprintf(f->side, sizeof(f->side), "time");
+			snprintf(f->summary, sizeof(f->summary),
+				 "the sender was limited by the peer's receive window for %.1f s, %.0f%% of its %.1f s of sending"
+				 " (the kernel's rwnd_limited, as ss -ti shows it)", l, 100.0 * f->value, n);
+		} else {
+			n = (double)nt_col_int(s, 5);
+			l = (double)nt_col_int(s, 6);
+			f->count = (uint64_t)l;
+			f->count2 = (uint64_t)n;
+			f->value = l / n;
+			f->duration_ns = (int64_t)(l * 1e9); /* periodic samples are 1 s apart */
+			snprintf(f->summary, sizeof(f->summary),
+				 "the sender had more data than the peer's window allowed in %.0f%% of its samples (%llu of %llu)",
+				 100.0 * f->value, (unsigned long long)f->count, (unsigned long long)f->count2);
+		}
 		/* A throughput limit; when scaling was not negotiated the window is
 		 * capped at 64 KiB whatever the RTT: seconds of latency, ranked 6x. */
 		f->impact = 2.0 * f->value * (l < 60 ? l : 60) / 6.0 *

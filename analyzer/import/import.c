@@ -36,6 +36,8 @@ struct iconn {
 	/* Spurious-retransmission evidence and option sysctls (cumulative maxima). */
 	int opt_sysctl;                      /* NT_OPT_* bits, -1 unknown */
 	uint64_t retrans_segs, dsack_dups, reord_seen, undo_episodes;
+	/* The kernel's send-time accounting (tcp_sock.chrono_stat), ms, maxima. */
+	uint64_t busy_ms, rwnd_limited_ms, sndbuf_limited_ms;
 	int dirty, in_db;
 	const struct tape_meta *comm_meta; /* metadata last searched for a missing comm */
 };
@@ -84,7 +86,7 @@ static const char *const stmt_sql[S_COUNT] = {
 		       " laddr=?30, lport=?31, raddr=?32, rport=?33, family=?34"
 		       " WHERE conn_id=?1",
 	[S_CONN_EXTRA] = "UPDATE connections SET opt_sysctl=?2, retrans_segs=?3, dsack_dups=?4, reord_seen=?5,"
-			 " undo_episodes=?6 WHERE conn_id=?1",
+			 " undo_episodes=?6, busy_ms=?7, rwnd_limited_ms=?8, sndbuf_limited_ms=?9 WHERE conn_id=?1",
 	[S_CHUNK_UPD] = "UPDATE chunks SET first_ts=min(COALESCE(first_ts, ?2), ?2), last_ts=max(COALESCE(last_ts, ?3), ?3),"
 			" events=events+?4, partial=?5, has_index=?6, damaged_bytes=?7, imported_at=?8,"
 			" last_frame_offset=?9, complete=?10 WHERE chunk_id=?1",
@@ -539,6 +541,12 @@ static int ev_sample(struct importer *im, const struct tape_record *rec, int64_t
 		if (e->bytes_received > c->bytes_received)
 			c->bytes_received = e->bytes_received;
 		conn_counters(c, e->total_retrans, e->dsack_dups, 0);
+		if (e->busy_ms > c->busy_ms)
+			c->busy_ms = e->busy_ms;
+		if (e->rwnd_limited_ms > c->rwnd_limited_ms)
+			c->rwnd_limited_ms = e->rwnd_limited_ms;
+		if (e->sndbuf_limited_ms > c->sndbuf_limited_ms)
+			c->sndbuf_limited_ms = e->sndbuf_limited_ms;
 		if (e->kind == NT_SAMPLE_PERIODIC && e->snd_queue > 0) {
 			uint64_t cwnd_bytes = (uint64_t)e->snd_cwnd * (uint64_t)(c->mss > 0 ? c->mss : DEFAULT_MSS);
 			c->send_samples++;
@@ -1054,6 +1062,9 @@ static int conn_flush(struct importer *im)
 		BI(s, 4, c->dsack_dups);
 		BI(s, 5, c->reord_seen);
 		BI(s, 6, c->undo_episodes);
+		BI(s, 7, c->busy_ms);
+		BI(s, 8, c->rwnd_limited_ms);
+		BI(s, 9, c->sndbuf_limited_ms);
 		if (step(im, s, "write connection counters"))
 			return -1;
 		c->in_db = 1;
@@ -1073,7 +1084,8 @@ static int load_state(struct importer *im)
 			  " listener, pid, comm, cgroup, container, first_ts, last_ts, last_state, wscale_ok, snd_wscale,"
 			  " rcv_wscale, mss, sack_ok, ts_ok, rcvbuf, sndbuf, bytes_acked, bytes_received, retransmits,"
 			  " rtt_samples, rtt_min_us, rtt_max_us, rtt_sum_us, send_samples, rwnd_limited_samples, events,"
-			  " opt_sysctl, retrans_segs, dsack_dups, reord_seen, undo_episodes"
+			  " opt_sysctl, retrans_segs, dsack_dups, reord_seen, undo_episodes,"
+			  " busy_ms, rwnd_limited_ms, sndbuf_limited_ms"
 			  " FROM connections", im->err);
 	if (!s)
 		return -1;
@@ -1130,6 +1142,9 @@ static int load_state(struct importer *im)
 		c->dsack_dups = (uint64_t)COLI(38, 0);
 		c->reord_seen = (uint64_t)COLI(39, 0);
 		c->undo_episodes = (uint64_t)COLI(40, 0);
+		c->busy_ms = (uint64_t)COLI(41, 0);
+		c->rwnd_limited_ms = (uint64_t)COLI(42, 0);
+		c->sndbuf_limited_ms = (uint64_t)COLI(43, 0);
 		c->in_db = 1;
 #undef COLI
 		conn_index(im, im->nconns - 1);

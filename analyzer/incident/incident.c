@@ -290,6 +290,18 @@ static const char *drop_hint(const char *reason)
 
 /* The median RTT (ms) of the other connections of conn's local service (same host and local
  * address:port): what the service's RTT was before or beside this connection. -1 if unknown. */
+/* How much of a sender's time the peer's window limited it: the kernel's
+ * accounting when the tape has it, else the share of periodic samples. */
+static const char *rwnd_share_text(const struct nt_finding *f, char *buf, size_t n)
+{
+	if (!strcmp(f->side, "time"))
+		snprintf(buf, n, "%.0f%% of the time it was sending (%.1f of %.1f s)", 100 * f->value,
+			 (double)f->count / 1000.0, (double)f->count2 / 1000.0);
+	else
+		snprintf(buf, n, "in %.0f%% of its samples (%llu s)", 100 * f->value, (unsigned long long)f->count);
+	return buf;
+}
+
 static double service_rtt_ms(struct nt_store *db, const struct nt_conninfo *c)
 {
 	struct nt_stmt *s = NULL;
@@ -708,7 +720,7 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, struct nt
 		/* Latency: a window capped at 64 KiB on top of a (queueing) RTT. */
 		const struct nt_conninfo *c;
 		double rtt, base;
-		char ctx[400];
+		char ctx[400], share[96];
 		f = k.top[NT_F_RWND_LIMITED];
 		c = nt_analysis_conn(a, f->conn_id);
 		rtt = c && c->rtt_avg_us > 0 ? (double)c->rtt_avg_us / 1000.0 : -1;
@@ -719,9 +731,9 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, struct nt
 		else
 			ctx_text(a, &k, ctx, sizeof(ctx));
 		snprintf(in->cause, sizeof(in->cause),
-			 "transfers from %s were window-limited in %.0f%% of its samples (%llu s): window scaling was not "
+			 "transfers from %s were window-limited %s: window scaling was not "
 			 "negotiated with the peer %s, so at most 64 KiB per round trip",
-			 proc, 100 * f->value, (unsigned long long)f->count, c ? c->remote : "?");
+			 proc, rwnd_share_text(f, share, sizeof(share)), c ? c->remote : "?");
 		if (rtt > 0)
 			in->cause_flags |= NT_CAUSE_QUEUEING;
 		if (rtt > 0)
@@ -804,10 +816,11 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, struct nt
 			 "the server %s was down, overloaded (full accept queue: ss -lnt on the server) or a firewall drops SYNs; "
 			 "record the server too to see which", f->what);
 	} else if (k.n[NT_F_RWND_LIMITED]) {
+		char share[96];
 		f = k.top[NT_F_RWND_LIMITED];
 		in->primary = NT_F_RWND_LIMITED;
 		snprintf(in->cause, sizeof(in->cause),
-			 "%s was limited by the receiver's advertised window in %.0f%% of its samples%s", proc, 100 * f->value,
+			 "%s was limited by the receiver's advertised window %s%s", proc, rwnd_share_text(f, share, sizeof(share)),
 			 k.nowscale_conns ? "; window scaling was not negotiated, so the window is capped at 64 KiB" : "");
 		snprintf(in->fix, sizeof(in->fix), k.nowscale_conns ?
 			 "enable net.ipv4.tcp_window_scaling on %s (and check middleboxes that strip the option)" :

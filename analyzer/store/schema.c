@@ -102,7 +102,10 @@ const char nt_schema_tables[] =
 	"  dsack_dups INTEGER NOT NULL DEFAULT 0,\n"
 	"  reord_seen INTEGER NOT NULL DEFAULT 0,\n"
 	"  undo_episodes INTEGER NOT NULL DEFAULT 0,\n"
-	"  peer_conn_id INTEGER);\n"
+	"  peer_conn_id INTEGER,\n"
+	"  busy_ms INTEGER NOT NULL DEFAULT 0,\n"
+	"  rwnd_limited_ms INTEGER NOT NULL DEFAULT 0,\n"
+	"  sndbuf_limited_ms INTEGER NOT NULL DEFAULT 0);\n"
 	"CREATE TABLE IF NOT EXISTS conn_pairs (\n"
 	"  conn_a INTEGER NOT NULL REFERENCES connections,\n"
 	"  conn_b INTEGER NOT NULL REFERENCES connections,\n"
@@ -201,6 +204,9 @@ const struct nt_schema_column nt_schema_added_columns[] = {
 	{ "hosts", "clock_ref", "INTEGER" },
 	{ "hosts", "clock_source", "TEXT" },
 	{ "connections", "peer_conn_id", "INTEGER" },
+	{ "connections", "busy_ms", "INTEGER NOT NULL DEFAULT 0" },
+	{ "connections", "rwnd_limited_ms", "INTEGER NOT NULL DEFAULT 0" },
+	{ "connections", "sndbuf_limited_ms", "INTEGER NOT NULL DEFAULT 0" },
 	{ NULL, NULL, NULL },
 };
 

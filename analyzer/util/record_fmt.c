@@ -404,6 +404,11 @@ static void emit_body(struct emit *e, const struct tape_record *rec, const struc
 		f_u64(e, "snd_queue", v->snd_queue);
 		f_u64(e, "tx_bytes", v->bytes_acked);
 		f_u64(e, "rx_bytes", v->bytes_received);
+		if (v->busy_ms) { /* tapes from 2026-12-04 on */
+			f_u64(e, "busy_ms", v->busy_ms);
+			f_u64(e, "rwnd_limited_ms", v->rwnd_limited_ms);
+			f_u64(e, "sndbuf_limited_ms", v->sndbuf_limited_ms);
+		}
 		break;
 	}
 	case NT_REC_RESET: {

@@ -354,6 +354,12 @@ elif sc == "lb-chain":
           and num("ss.app_unscaled_conns") == 3 and num("ss.app_peer_wscale_conns") >= 1)
     check("lb: oracle: latency ms -> seconds (quiet p50 %s ms, busy p50 %s ms)" % (o.get("quiet.p50_ms"), o.get("busy.p50_ms")),
           num("quiet.p50_ms") < 100 and num("busy.p50_ms") >= 500 and num("busy.p50_ms") >= 10 * num("quiet.p50_ms"))
+    # The symptom, as the app's kernel accounted it (ss -ti rwnd_limited, 4 s
+    # into the busy phase): the responses waited for the lb's 64 KiB window.
+    check("lb: oracle: ss: the app's responses rwnd-limited (least of 3: %s%%)" % o.get("ss.app_rwnd_limited_pct"),
+          num("ss.app_rwnd_limited_pct") >= 20)
+    rw = [e for e in ev_of("rwnd_limited") if conn_has(e["conn_id"], o.get("app.addr"))]
+    check("lb: the top incident has rwnd_limited evidence on the app's connections (%d of 3)" % len(rw), len(rw) >= 1)
     cul = top.get("culprit")
     if check("lb: the top incident has a culprit (got %s)" % cul, isinstance(cul, dict)):
         check("lb: culprit setting is net.ipv4.tcp_window_scaling=0 (got %s)" % cul.get("setting"),

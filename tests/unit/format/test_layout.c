@@ -45,6 +45,8 @@ int main(void)
 	CHECK_EQ(offsetof(struct nt_ev_sample, srtt_us), 68);
 	CHECK_EQ(offsetof(struct nt_ev_sample, snd_queue), 100);
 	CHECK_EQ(offsetof(struct nt_ev_sample, bytes_acked), 104);
+	CHECK_EQ(offsetof(struct nt_ev_sample, busy_ms), 128);
+	CHECK_EQ(offsetof(struct nt_ev_sample, sndbuf_limited_ms), 136);
 	CHECK_EQ(offsetof(struct nt_ev_reset, reason), 68);
 	CHECK_EQ(offsetof(struct nt_ev_stall, bytes), 68);
 	CHECK_EQ(offsetof(struct nt_ev_stall, wait_ns), 72);
