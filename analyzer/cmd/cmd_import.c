@@ -275,9 +275,10 @@ int cmd_import(int argc, char **argv)
 		struct nt_host_clock hc[16];
 		long nh = nt_host_clocks(db, hc, sizeof(hc) / sizeof(hc[0]));
 		char line[400];
-		fprintf(stderr, "nettape import: %zu connection%s paired across hosts (%zu edges used), %zu candidate%s"
-			" rejected; clocks:\n", cs.pairs, cs.pairs == 1 ? "" : "s", cs.edges, cs.rejected,
-			cs.rejected == 1 ? "" : "s");
+		fprintf(stderr, "nettape import: %zu connection%s paired across hosts (%zu by sequence numbers; %zu edges"
+			" used, %zu from data), %zu candidate%s rejected, %zu tuple%s with other sequence numbers;"
+			" clocks:\n", cs.pairs, cs.pairs == 1 ? "" : "s", cs.isn_pairs, cs.edges, cs.data_edges,
+			cs.rejected, cs.rejected == 1 ? "" : "s", cs.isn_rejected, cs.isn_rejected == 1 ? "" : "s");
 		for (long i = 0; i < nh && i < (long)(sizeof(hc) / sizeof(hc[0])); i++)
 			fprintf(stderr, "  %s\n", nt_clock_line(&hc[i], line, sizeof(line)));
 	}
