@@ -459,8 +459,10 @@ static void edge(struct cand *k, int x_is_a, int64_t tx, int64_t ty)
  *   is an edge from x to y.
  * The counters only grow, so for each sample the tightest partner is found by
  * binary search: the last sample of the other end still below the position.
- * Without knowing which end opened (no ESTABLISHED transition recorded, or a
- * simultaneous open) the SYN's byte is unknown and no data edge is drawn.
+ * Without knowing which end opened (a connection open before the recording
+ * started, a simultaneous open) the SYN's byte is unknown: each rule then takes
+ * the value that keeps its edge true either way (1 for the first, 0 for the
+ * second), one byte of precision lost.
  */
 static int syn_bytes(const struct pconn *c)
 {
@@ -490,8 +492,8 @@ static ptrdiff_t last_below(const struct pconn *c, int f, int syn, int64_t p)
 
 static void data_edges(struct cand *k, const struct pconn *x, const struct pconn *y, int xa)
 {
-	int syn = syn_bytes(x);
-	if (syn < 0 || !x->nsmp || !y->nsmp)
+	int syn = syn_bytes(x), syn1 = syn < 0 ? 1 : syn, syn2 = syn < 0 ? 0 : syn;
+	if (!x->nsmp || !y->nsmp)
 		return;
 	for (size_t i = 0; i < y->nsmp; i++)
 		if (y->smp[i].rcvd < 0)
@@ -500,7 +502,7 @@ static void data_edges(struct cand *k, const struct pconn *x, const struct pconn
 	/* y received P before x saw P acknowledged */
 	int64_t best_gap = INT64_MAX, tx = NONE, ty = NONE;
 	for (size_t i = 0; i < x->nsmp; i++) {
-		int64_t p = x->smp[i].acked - syn;
+		int64_t p = x->smp[i].acked - syn1;
 		if (p <= 0)
 			continue;
 		ptrdiff_t j = last_below(y, 1, 0, p);
@@ -521,7 +523,7 @@ static void data_edges(struct cand *k, const struct pconn *x, const struct pconn
 		int64_t r = y->smp[i].rcvd;
 		if (r <= 0)
 			continue;
-		ptrdiff_t j = last_below(x, 0, syn, r);
+		ptrdiff_t j = last_below(x, 0, syn2, r);
 		if (j < 0)
 			continue;
 		if (y->smp[i].t - x->smp[j].t < best_gap) {
