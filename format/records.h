@@ -189,6 +189,8 @@ struct nt_ev_state {
 #define NT_OPT_TS     0x02 /* net.ipv4.tcp_timestamps was non-zero */
 #define NT_OPT_SACK   0x04 /* net.ipv4.tcp_sack was 1 */
 #define NT_OPT_VALID  0x80 /* the bits above were read */
+/* The size of NT_REC_STATE / NT_REC_SOCKET in format 1.0 (shorter is damage). */
+#define NT_REC_SOCKET_MIN_V1 112
 #define NT_STATE_F_HANDSHAKE 0x01 /* handshake fields are valid */
 #define NT_STATE_F_TOTALS    0x02 /* totals (bytes, retrans, rtt) are valid */
 #define NT_STATE_F_LISTENER  0x04 /* socket is a listener */
