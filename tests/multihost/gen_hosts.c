@@ -7,7 +7,7 @@
 #include "tape.h"
 
 /*
- * Usage: nt-multihost-gentape [-i] DIR_ALPHA DIR_BETA DIR_GAMMA SKEW_NS N [DIR_DELTA]
+ * Usage: nt-multihost-gentape [-i | -d] DIR_ALPHA DIR_BETA DIR_GAMMA SKEW_NS N [DIR_DELTA]
  * True time starts at T0. alpha (client, 198.18.1.2) opens N connections to
  * beta (server, 198.18.1.1:80), one every 10 ms, each with a handshake, a
  * client-first close and a one-way delay of 50 us; beta's wall clock is true
@@ -23,6 +23,12 @@
  * ones, and the NAT mix-up's server end names another client's), and one more
  * connection (port 39998, 1.5 s) whose server end has the client's tuple and
  * times that fit but other sequence numbers: only -i tells it apart.
+ * With -d, alpha and beta share only one connection (port 42000) of which no
+ * state change is recorded, only samples: the client sends 1000 bytes every
+ * 10 ms for 1 s; the server samples at each arrival (bytes_received before the
+ * segment), the client at each ACK (bytes_acked before it, its SYN counted,
+ * snd_queue 1000): the data and ACK edges alone bound beta's clock to
+ * (SKEW - 10.05 ms, SKEW + 19.95 ms) (docs/SCHEMA.md "Several hosts").
  * Prints nothing; exit 0.
  */
 
@@ -36,9 +42,13 @@ struct ev {
 	uint8_t saddr[4], daddr[4];
 	uint8_t old_state, new_state;
 	uint32_t isn_l, isn_p;
+	int sample;                  /* an NT_REC_SAMPLE with the three counters below */
+	uint64_t acked, rcvd;
+	uint32_t sq;
 };
 
-static int g_isn; /* -i */
+static int g_isn;  /* -i */
+static int g_data; /* -d */
 
 static uint32_t isn_of(uint64_t cookie) { return (uint32_t)(cookie * 2654435761u + 12345u); }
 
@@ -130,6 +140,32 @@ static int write_host(const char *dir, const char *name, const char *boot_id, st
 	}
 	for (size_t i = 0; i < h->n; i++) {
 		const struct ev *e = &h->v[i];
+		g_boot = (uint64_t)(e->t - T0 + boot_base);
+		g_real = (uint64_t)(e->t + h->skew);
+		if (e->sample) {
+			struct nt_ev_sample sm;
+			memset(&sm, 0, sizeof(sm));
+			sm.c.cookie = e->cookie;
+			sm.c.netns = 4026531840u;
+			sm.c.family = 2;
+			sm.c.proto = 6;
+			sm.c.sport = e->sport;
+			sm.c.dport = e->dport;
+			memcpy(sm.c.saddr, e->saddr, 4);
+			memcpy(sm.c.daddr, e->daddr, 4);
+			sm.state = 1;
+			sm.kind = NT_SAMPLE_WND_CHANGE;
+			sm.bytes_acked = e->acked;
+			sm.bytes_received = e->rcvd;
+			sm.snd_queue = e->sq;
+			int err = tape_writer__append(w, NT_REC_SAMPLE, g_boot, &sm, sizeof(sm));
+			if (err) {
+				fprintf(stderr, "gentape: %s\n", tape_strerror(err));
+				tape_writer__close(w);
+				return 1;
+			}
+			continue;
+		}
 		struct nt_ev_state s;
 		memset(&s, 0, sizeof(s));
 		s.c.cookie = e->cookie;
@@ -149,8 +185,6 @@ static int write_host(const char *dir, const char *name, const char *boot_id, st
 			s.isn_local = e->isn_l;
 			s.isn_peer = e->isn_p;
 		}
-		g_boot = (uint64_t)(e->t - T0 + boot_base);
-		g_real = (uint64_t)(e->t + h->skew);
 		int err = tape_writer__append(w, NT_REC_STATE, g_boot, &s, sizeof(s));
 		if (err) {
 			fprintf(stderr, "gentape: %s\n", tape_strerror(err));
@@ -169,8 +203,9 @@ int main(int argc, char **argv)
 	struct host a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
 	long n;
 
-	if (argc > 1 && !strcmp(argv[1], "-i")) {
-		g_isn = 1;
+	if (argc > 1 && (!strcmp(argv[1], "-i") || !strcmp(argv[1], "-d"))) {
+		g_isn = argv[1][1] == 'i';
+		g_data = argv[1][1] == 'd';
 		argv++;
 		argc--;
 	}
@@ -179,14 +214,27 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	b.skew = strtoll(argv[4], NULL, 10);
-	for (long i = 0; i < n; i++) {
+	for (long k = 0; g_data && k < 100; k++) {
+		/* segment k (1000 bytes) written and sent at t, received at t + OWD, its ACK back at t + 2 OWD */
+		int64_t t = T0 + 1000000000ll + k * 10000000ll;
+		add(&b, t + OWD, 6000, SRV, 80, CLI, 42000, 1, 1);
+		b.v[b.n - 1].sample = 1;
+		b.v[b.n - 1].rcvd = 1000 * (uint64_t)k;
+		add(&a, t + 2 * OWD, 2000, CLI, 42000, SRV, 80, 1, 1);
+		a.v[a.n - 1].sample = 1;
+		a.v[a.n - 1].acked = 1000 * (uint64_t)k + 1;
+		a.v[a.n - 1].sq = 1000;
+	}
+	for (long i = 0; i < n && !g_data; i++) {
 		int64_t t = T0 + 1000000000ll + i * 10000000ll;
 		conn(&a, &b, (uint16_t)(40000 + i), t, 0, 1000 + (uint64_t)i, 5000 + (uint64_t)i, 0);
 	}
 	/* tuple reuse: connection 0's tuple again, 2 s later */
-	conn(&a, &b, 40000, T0 + 3000000000ll, 0, 999, 4999, 0);
+	if (!g_data)
+		conn(&a, &b, 40000, T0 + 3000000000ll, 0, 999, 4999, 0);
 	/* a NAT mix-up: the same tuple on both hosts, but not the same connection */
-	conn(&a, &b, 39999, T0 + 4000000000ll, -2500000000ll, 998, 4998, 1);
+	if (!g_data)
+		conn(&a, &b, 39999, T0 + 4000000000ll, -2500000000ll, 998, 4998, 1);
 	/* with -i: the same tuple, fitting times, but the server end's other sequence numbers */
 	if (g_isn)
 		conn(&a, &b, 39998, T0 + 1500000000ll, 0, 997, 4997, 1);

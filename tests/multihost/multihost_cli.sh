@@ -152,5 +152,22 @@ check "isn: correction exactly -$SKEW" test "$(q "$T/isn.db" "SELECT clock_offse
 check "isn on one end only: $((N + 1)) pairs by edges" test \
 	"$(q "$T/isn1.db" "SELECT count(*) || '/' || sum(method = 'edges') FROM conn_pairs")" = "$((N + 1))/$((N + 1))"
 
+# 7. Data and ACK edges alone (-d): one connection, samples only, no state change recorded.
+"$GENTAPE" -d "$T/alphad" "$T/betad" "$T/gammad" $SKEW 1 || { echo "gentape -d failed"; exit 1; }
+"$NETTAPE" import "$T/alphad" "$T/betad" -o "$T/data.db" 2>"$T/data.err"; rc=$?
+cat "$T/data.err"
+check "data: import exit 0" test $rc -eq 0
+# D in (SKEW - 10.05 ms, SKEW + 19.95 ms): correction -(SKEW + 4.95 ms), bound 15 ms
+check "data: beta estimated from the data edges alone: -(SKEW + 4.95 ms) +- 15 ms, 2 edges" test \
+	"$(q "$T/data.db" "SELECT clock_source || '/' || clock_offset_ns || '/' || clock_bound_ns || '/' || clock_edges FROM hosts WHERE hostname = 'beta'")" = \
+	"estimated/$((-SKEW - 4950000))/15000000/2"
+check "data: the true correction -$SKEW within the bound" within "$(q "$T/data.db" "SELECT clock_offset_ns FROM hosts WHERE hostname = 'beta'")" -$SKEW 15000000
+check "data: the pair's interval, method edges" test \
+	"$(q "$T/data.db" "SELECT method || '/' || lo_ns || '/' || hi_ns FROM conn_pairs")" = "edges/$((SKEW - 10050000))/$((SKEW + 19950000))"
+check "data: import says 2 from data" grep -q "2 edges used, 2 from data" "$T/data.err"
+NETTAPE_CLOCK_DATA_EDGES=0 "$NETTAPE" import "$T/alphad" "$T/betad" -o "$T/data0.db" -q
+check "data: without the data edges beta stays unaligned" test \
+	"$(q "$T/data0.db" "SELECT clock_source FROM hosts WHERE hostname = 'beta'")" = unaligned
+
 if ((fails)); then echo "$fails check(s) failed"; exit 1; fi
 echo "all checks passed"
