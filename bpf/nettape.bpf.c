@@ -450,6 +450,41 @@ static __always_inline void fill_tcp_details(struct ntb_state *ev, const struct 
 	}
 }
 
+/*
+ * The initial sequence numbers at the move to ESTABLISHED, from what the
+ * kernel holds at that moment (net/ipv4/tcp_input.c, tcp_minisocks.c, 6.x):
+ * - active open (SYN_SENT -> ESTABLISHED, tcp_rcv_synsent_state_process):
+ *   tcp_connect_init() set snd_una = ISS, the SYN-ACK went through tcp_ack()
+ *   first, whose tcp_snd_una_update() adds every acknowledged byte, the SYN's
+ *   one included, to bytes_acked: ISS = snd_una - bytes_acked. rcv_nxt was
+ *   then set to the SYN-ACK's seq + 1 directly (bytes_received stays 0).
+ * - passive open (SYN_RECV -> ESTABLISHED, tcp_rcv_state_process): the child
+ *   was created with snd_una = snt_isn + 1 and rcv_nxt = rcv_isn + 1
+ *   (tcp_create_openreq_child); the state is set before snd_una is copied
+ *   from the final ACK, so snd_una is still snt_isn + 1 plus what tcp_ack()
+ *   added to bytes_acked (data a Fast Open server sent). A simultaneous open
+ *   (SYN_SENT -> SYN_RECV -> ESTABLISHED) also arrives from SYN_RECV, but its
+ *   snd_una started at ISS and its bytes_acked counts the SYN: the two are
+ *   told apart by bytes_acked > 0, and left out (no ISN) rather than guessed.
+ * - the peer's: rcv_nxt - bytes_received - 1 in both (a Fast Open SYN's data
+ *   is counted in bytes_received by tcp_fastopen_add_skb()).
+ */
+static __always_inline void fill_isn(struct ntb_state *ev, const struct sock *sk, int oldstate)
+{
+	const struct tcp_sock *tp = (const void *)sk;
+	__u32 una = BPF_CORE_READ(tp, snd_una), nxt = BPF_CORE_READ(tp, rcv_nxt);
+	__u32 acked = (__u32)ev->bytes_acked, rcvd = (__u32)ev->bytes_received;
+
+	if (oldstate == NT_TCP_SYN_SENT)
+		ev->isn_local = una - acked;
+	else if (oldstate == NT_TCP_SYN_RECV && !acked)
+		ev->isn_local = una - 1;
+	else
+		return;
+	ev->isn_peer = nxt - rcvd - 1;
+	ev->flags |= NTB_STATE_F_ISN;
+}
+
 /* The option sysctls of the socket's network namespace (NTB_OPT_*): what this
  * end offers in its SYN, or answers in its SYN-ACK (the kernel offers window
  * scaling, timestamps and SACK only when these are on). */
@@ -515,6 +550,8 @@ int BPF_PROG(inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
 			ev->flags |= NTB_STATE_F_TOTALS;
 		else if (newstate == NT_TCP_ESTABLISHED)
 			ev->flags |= NTB_STATE_F_HANDSHAKE;
+		if (newstate == NT_TCP_ESTABLISHED)
+			fill_isn(ev, sk, oldstate);
 	}
 	submit(ev);
 	return 0;

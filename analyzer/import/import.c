@@ -38,6 +38,8 @@ struct iconn {
 	uint64_t retrans_segs, dsack_dups, reord_seen, undo_episodes;
 	/* The kernel's send-time accounting (tcp_sock.chrono_stat), ms, maxima. */
 	uint64_t busy_ms, rwnd_limited_ms, sndbuf_limited_ms;
+	/* Initial sequence numbers from the move to ESTABLISHED (NT_STATE_F_ISN), -1 unknown. */
+	int64_t isn_local, isn_peer;
 	int dirty, in_db;
 	const struct tape_meta *comm_meta; /* metadata last searched for a missing comm */
 };
@@ -50,7 +52,7 @@ enum {
 
 /* Samples dominate every tape: they are inserted this many rows per statement. */
 #define SAMPLE_BATCH 1024
-#define SAMPLE_COLS 13
+#define SAMPLE_COLS 14
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_DROP] = "INSERT INTO drops VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -86,7 +88,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		       " laddr=?30, lport=?31, raddr=?32, rport=?33, family=?34"
 		       " WHERE conn_id=?1",
 	[S_CONN_EXTRA] = "UPDATE connections SET opt_sysctl=?2, retrans_segs=?3, dsack_dups=?4, reord_seen=?5,"
-			 " undo_episodes=?6, busy_ms=?7, rwnd_limited_ms=?8, sndbuf_limited_ms=?9 WHERE conn_id=?1",
+			 " undo_episodes=?6, busy_ms=?7, rwnd_limited_ms=?8, sndbuf_limited_ms=?9, isn_local=?10,"
+			 " isn_peer=?11 WHERE conn_id=?1",
 	[S_CHUNK_UPD] = "UPDATE chunks SET first_ts=min(COALESCE(first_ts, ?2), ?2), last_ts=max(COALESCE(last_ts, ?3), ?3),"
 			" events=events+?4, partial=?5, has_index=?6, damaged_bytes=?7, imported_at=?8,"
 			" last_frame_offset=?9, complete=?10 WHERE chunk_id=?1",
@@ -205,6 +208,7 @@ static struct iconn *conn_new(struct importer *im)
 	memset(c, 0, sizeof(*c));
 	c->wscale_ok = c->snd_wscale = c->rcv_wscale = c->mss = c->sack_ok = c->ts_ok = -1;
 	c->opt_sysctl = -1;
+	c->isn_local = c->isn_peer = -1;
 	c->last_state = -1;
 	c->rcvbuf = c->sndbuf = -1;
 	c->rtt_min = -1;
@@ -483,6 +487,10 @@ static void apply_handshake(struct iconn *c, const struct nt_ev_state *e)
 		c->rcvbuf = e->rcvbuf;
 		c->sndbuf = e->sndbuf;
 	}
+	if (e->flags & NT_STATE_F_ISN) {
+		c->isn_local = e->isn_local;
+		c->isn_peer = e->isn_peer;
+	}
 	if (e->flags & NT_STATE_F_TOTALS) {
 		if (e->bytes_acked > c->bytes_acked)
 			c->bytes_acked = e->bytes_acked;
@@ -568,6 +576,7 @@ static int ev_sample(struct importer *im, const struct tape_record *rec, int64_t
 	r[10] = e->rcv_queue;
 	r[11] = e->snd_queue;
 	r[12] = (int64_t)e->bytes_acked;
+	r[13] = (int64_t)e->bytes_received;
 	return im->sn == SAMPLE_BATCH ? flush_samples(im) : 0;
 }
 
@@ -1065,6 +1074,8 @@ static int conn_flush(struct importer *im)
 		BI(s, 7, c->busy_ms);
 		BI(s, 8, c->rwnd_limited_ms);
 		BI(s, 9, c->sndbuf_limited_ms);
+		bind_opt(s, 10, c->isn_local);
+		bind_opt(s, 11, c->isn_peer);
 		if (step(im, s, "write connection counters"))
 			return -1;
 		c->in_db = 1;
@@ -1085,7 +1096,7 @@ static int load_state(struct importer *im)
 			  " rcv_wscale, mss, sack_ok, ts_ok, rcvbuf, sndbuf, bytes_acked, bytes_received, retransmits,"
 			  " rtt_samples, rtt_min_us, rtt_max_us, rtt_sum_us, send_samples, rwnd_limited_samples, events,"
 			  " opt_sysctl, retrans_segs, dsack_dups, reord_seen, undo_episodes,"
-			  " busy_ms, rwnd_limited_ms, sndbuf_limited_ms"
+			  " busy_ms, rwnd_limited_ms, sndbuf_limited_ms, isn_local, isn_peer"
 			  " FROM connections", im->err);
 	if (!s)
 		return -1;
@@ -1145,6 +1156,8 @@ static int load_state(struct importer *im)
 		c->busy_ms = (uint64_t)COLI(41, 0);
 		c->rwnd_limited_ms = (uint64_t)COLI(42, 0);
 		c->sndbuf_limited_ms = (uint64_t)COLI(43, 0);
+		c->isn_local = COLI(44, -1);
+		c->isn_peer = COLI(45, -1);
 		c->in_db = 1;
 #undef COLI
 		conn_index(im, im->nconns - 1);

@@ -17,10 +17,10 @@ struct nt_import_opts {
 	/* Leave the indexes dropped and skip ANALYZE after the load: for a caller that reads the new
 	 * rows once and deletes them (the ClickHouse import's scratch store). */
 	int no_indexes;
-	/* Sample rows (the 13 columns of `samples` in order; conn_id < 0 stands for NULL), handed
+	/* Sample rows (the 14 columns of `samples` in order; conn_id < 0 stands for NULL), handed
 	 * over n at a time in the order they would be inserted, instead of being inserted (NULL:
 	 * inserted as usual). Returns 0, or -1 to stop the import (the sink fills err first). */
-	int (*sample_sink)(void *ctx, const int64_t (*rows)[13], unsigned n);
+	int (*sample_sink)(void *ctx, const int64_t (*rows)[14], unsigned n);
 	void *sink_ctx;
 };
 
