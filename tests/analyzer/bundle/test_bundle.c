@@ -1,4 +1,4 @@
-/* test_units.c: unit tests of pcapng_writer, tar_writer, anonymize and the pcap/bundle selection helpers. */
+/* test_bundle.c: unit tests of the bundle's pieces: pcapng_writer, tar_writer, anonymize, and the --from/--to and --conn grammar they use. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 #!/bin/bash
-# test_bundle.sh: CLI test of 'nettape bundle': the slice is a valid tape, holds only its window and metadata, and --anonymize leaks nothing.
-# usage: test_bundle.sh NETTAPE GEN_TAPE DUMP_TAPE WORKDIR
+# bundle_cli.sh: CLI test of 'nettape bundle': the slice is a valid tape, holds only its window and metadata, and --anonymize leaks nothing.
+# usage: bundle_cli.sh NETTAPE GEN_TAPE DUMP_TAPE WORKDIR
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NT=$1 GEN=$2 DUMP=$3 W=$4
@@ -11,7 +11,7 @@ eval "$("$GEN" tape)"   # FROM TO T_SYN NPKT_WINDOW
 export LC_ALL=C
 
 CMD=bundle
-. "$HERE/lib_cli.sh"
+. "$HERE/../lib_cli.sh"
 # every record's realtime within [FROM, TO] (metadata snapshots carry the first record's time)
 check_window() {
 	awk -v f="${FROM}000000000" -v t="${TO}000000000" '
