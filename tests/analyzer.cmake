@@ -11,6 +11,17 @@ endfunction()
 nettape_analyzer_unit(util test_timefmt)
 add_test(NAME analyzer.timefmt COMMAND test_timefmt)
 set_tests_properties(analyzer.timefmt PROPERTIES LABELS "unit")
+nettape_analyzer_unit(util test_selection)
+add_test(NAME analyzer.util.selection COMMAND test_selection)
+set_tests_properties(analyzer.util.selection PROPERTIES LABELS "unit")
+nettape_analyzer_unit(util test_hmap)
+add_test(NAME analyzer.util.hmap COMMAND test_hmap)
+set_tests_properties(analyzer.util.hmap PROPERTIES LABELS "unit")
+
+# store/: which connections a --conn selects.
+nettape_analyzer_unit(store test_conn_select)
+add_test(NAME analyzer.store.conn_select COMMAND test_conn_select)
+set_tests_properties(analyzer.store.conn_select PROPERTIES LABELS "unit")
 
 # detect/ and incident/: every detector on synthetic tapes (nettape-synth).
 nettape_analyzer_unit(detect test_detect)

@@ -23,6 +23,14 @@ foreach(t test_trigger test_retention test_snippet)
   set_tests_properties(recorder_unit_${t} PROPERTIES LABELS "unit;recorder;snippets" TIMEOUT 120)
 endforeach()
 
+# options.c: parsing and resolving the command line (no kernel, no BPF: label "unit" only).
+add_executable(test_options ${NT_REC_TESTS}/test_options.c ${NT_REC_SRC}/options.c ${NT_REC_SRC}/decode.c
+  ${NT_REC_SRC}/trigger.c ${NT_REC_SRC}/util.c ${NT_REC_SRC}/log.c)
+target_include_directories(test_options PRIVATE ${NT_REC_SRC} ${CMAKE_SOURCE_DIR}/bpf)
+target_link_libraries(test_options PRIVATE nettape_format nettape_warnings)
+add_test(NAME recorder_unit_test_options COMMAND test_options)
+set_tests_properties(recorder_unit_test_options PROPERTIES LABELS "unit")
+
 # Live: two namespaces (ntsnip-*), a veth, two connections, one manual fire.
 # Needs root; skipped (77) otherwise.
 add_test(NAME recorder_snippets_live

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store/db.h"
+#include "util/errlen.h"
 #include "util/timefmt.h"
 #include "check.h"
 
@@ -24,12 +24,46 @@ static void expect(const char *in, int64_t first, int64_t last, int ok, int64_t 
 	}
 }
 
+/* The forms of the one --from/--to grammar, absolute and anchored (moved here from the bundle's unit test). */
+static void test_forms(void)
+{
+	int64_t ns;
+	char err[NT_ERRLEN];
+	CHECK(nt_time_parse("1763776800", 0, 0, &ns, err) == 0 && ns == 1763776800000000000LL);
+	CHECK(nt_time_parse("1763776800.25", 0, 0, &ns, err) == 0 && ns == 1763776800250000000LL);
+	CHECK(nt_time_parse("2025-11-22T02:00:00Z", 0, 0, &ns, err) == 0 && ns == 1763776800000000000LL);
+	CHECK(nt_time_parse("2025-11-22 02:00:00.5", 0, 0, &ns, err) == 0 && ns == 1763776800500000000LL);
+	CHECK(nt_time_parse("2025-11-22T03:00:00+01:00", 0, 0, &ns, err) == 0 && ns == 1763776800000000000LL);
+	CHECK(nt_time_parse("2025-11-22T02:00Z", 0, 0, &ns, err) == 0 && ns == 1763776800000000000LL);
+	CHECK(nt_time_parse("2025-11-22", 0, 0, &ns, err) == 0 && ns == 1763769600000000000LL);
+	CHECK(nt_time_parse("yesterday", 0, 0, &ns, err) == -1);
+	CHECK(nt_time_parse("2025-13-01T00:00:00Z", 0, 0, &ns, err) == -1);
+	CHECK(nt_time_parse("2025-11-22T02:00:00Zjunk", 0, 0, &ns, err) == -1);
+	CHECK(nt_time_parse("", 0, 0, &ns, err) == -1);
+	CHECK(nt_time_parse("1.", 0, 0, &ns, err) == -1);
+	char buf[64];
+	/* forms the two old parsers did not share: offsets without a colon, ',' fractions,
+	 * epoch nanoseconds, and the relative and time-of-day forms against the data */
+	CHECK(nt_time_parse("2025-11-22T07:30:00+0530", 0, 0, &ns, err) == 0 && ns == 1763776800000000000LL);
+	CHECK(nt_time_parse("2025-11-21t21:00:00,5-05", 0, 0, &ns, err) == 0 && ns == 1763776800500000000LL);
+	CHECK(nt_time_parse("1763776800123456789", 0, 0, &ns, err) == 0 && ns == 1763776800123456789LL);
+	CHECK(nt_time_parse("-5m", 0, 1763776800000000000LL, &ns, err) == 0 && ns == 1763776500000000000LL);
+	CHECK(nt_time_parse("02:00:01", 1763776000000000000LL, 1763780000000000000LL, &ns, err) == 0 &&
+	      ns == 1763776801000000000LL);
+	CHECK(nt_time_parse("2025-02-30", 0, 0, &ns, err) == -1);
+	CHECK(nt_time_parse("2025-11-22T02:00:00+25:00", 0, 0, &ns, err) == -1);
+	nt_time_iso_ns(1763776800123456789LL, buf, sizeof(buf));
+	CHECK(!strcmp(buf, "2025-11-22T02:00:00.123456789Z"));
+
+}
+
 int main(void)
 {
 	const int64_t t0 = 1795312800LL * NS; /* 2026-11-22T02:00:00Z */
 	const int64_t t1 = t0 + 600 * NS;
 	char buf[64];
 
+	test_forms();
 	expect("2026-11-22T02:00:00Z", t0, t1, 1, t0);
 	expect("2026-11-22T02:03:04.5Z", t0, t1, 1, t0 + 184 * NS + NS / 2);
 	expect("2026-11-22 02:03", t0, t1, 1, t0 + 180 * NS);
