@@ -1,9 +1,10 @@
 # tests/tools.cmake: the programs of tests/tools/ that make the tests' inputs and read their outputs (not installed).
-# One tape dumper, nt-tape-dump (tests/tools/tape_dump.c): "tape_dump [-v] TAPE" (counts, decoded events),
-# "records TAPE" (every record through the replay printer, analyzer/util/record_fmt, plus hex; a verify),
+# One tape dumper, nt-tape-dump (tests/tools/tape_dump.c), printing records with the replay printer
+# (analyzer/util/record_fmt): "tape_dump [-v] TAPE" (counts; -v every record as a replay text line),
+# "records TAPE" (headers, every record as replay JSON plus its bytes as text and hex; a verify),
 # "zstd FILE..." (raw frame contents, for the bundle's leak checks).
 add_executable(nt-tape-dump ${CMAKE_CURRENT_SOURCE_DIR}/tools/tape_dump.c)
-target_link_libraries(nt-tape-dump PRIVATE nettape_format PkgConfig::ZSTD nettape_warnings)
+target_link_libraries(nt-tape-dump PRIVATE nettape_analyzer nettape_format PkgConfig::ZSTD nettape_warnings)
 
 # One tape synthesizer library (tests/tools/synth.c): the clock, metadata and tuple helpers
 # every tape generator of the tests builds its records with.
