@@ -1,4 +1,4 @@
-/* test_bundle.c: unit tests of the bundle's pieces: pcapng_writer, tar_writer, anonymize, and the --from/--to and --conn grammar they use. */
+/* test_bundle.c: unit tests of the bundle's pieces: pcapng_writer (pcap/, the bundle's capture), tar_writer and anonymize (the --conn and --from/--to checks are in tests/analyzer/util/). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -6,11 +6,8 @@
 #include <string.h>
 
 #include "bundle/anonymize.h"
-#include "store/db.h"
 #include "pcap/pcapng_writer.h"
-#include "util/selection.h"
 #include "bundle/tar_writer.h"
-#include "util/timefmt.h"
 #include "check.h"
 
 
