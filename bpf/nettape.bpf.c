@@ -1236,23 +1236,40 @@ struct {
 	__type(value, struct sock_owner);
 } sock_owners SEC(".maps");
 
+/*
+ * The opening of the task_file programs that read the socket behind a file
+ * with probe reads (6.18 no longer trusts it: no socket storage, no helpers
+ * that take a socket): the TCP socket behind file, or NULL for a visit
+ * without a task or file, a file that is no socket, or another protocol.
+ * task and file are the iterator's ctx->task and ctx->file, loaded once by
+ * the caller (a second load of ctx->file would be a pointer the verifier
+ * has not seen checked).
+ */
+static __always_inline struct sock *task_file_tcp_sk(struct task_struct *task, struct file *file)
+{
+	struct socket *sock;
+	struct sock *sk;
+
+	if (!task || !file)
+		return NULL;
+	sock = bpf_sock_from_file(file);
+	if (!sock)
+		return NULL;
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP)
+		return NULL;
+	return sk;
+}
+
 SEC("iter/task_file")
 int map_sock_owners(struct bpf_iter__task_file *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;
 	struct sock_owner o;
-	struct socket *sock;
-	struct sock *sk;
 	__u64 ino;
 
-	if (!task || !file)
-		return 0;
-	sock = bpf_sock_from_file(file);
-	if (!sock)
-		return 0;
-	sk = BPF_CORE_READ(sock, sk);
-	if (!sk || BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP)
+	if (!task_file_tcp_sk(task, file))
 		return 0;
 	ino = BPF_CORE_READ(file, f_inode, i_ino);
 	__builtin_memset(&o, 0, sizeof(o));
@@ -1376,21 +1393,12 @@ SEC("iter/task_file")
 int dump_listen_files(struct bpf_iter__task_file *ctx)
 {
 	struct task_struct *task = ctx->task;
-	struct file *file = ctx->file;
 	struct ntb_sockdump d;
 	struct sk_state owner;
-	struct socket *sock;
-	struct sock *sk;
+	struct sock *sk = task_file_tcp_sk(task, ctx->file);
 	__u64 cookie;
 
-	if (!task || !file)
-		return 0;
-	sock = bpf_sock_from_file(file);
-	if (!sock)
-		return 0;
-	sk = BPF_CORE_READ(sock, sk);
-	if (!sk || BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP ||
-	    BPF_CORE_READ(sk, __sk_common.skc_state) != NT_TCP_LISTEN)
+	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_state) != NT_TCP_LISTEN)
 		return 0;
 	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 	if (!cookie)

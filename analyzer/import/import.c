@@ -1,7 +1,6 @@
 /* import.c: the bulk import of tape chunks into SQLite: one row per event, connections aggregated in memory. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,20 +134,6 @@ static int fail_sql(struct importer *im, const char *what)
 {
 	snprintf(im->err, NT_ERRLEN, "%s: %s", what, nt_store_errmsg(im->db));
 	return -1;
-}
-
-static void warn(struct importer *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(struct importer *im, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	if (!im->opts->warn)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	im->opts->warn(im->opts->ctx, line);
 }
 
 static void addr_text(int family, const uint8_t *a, char *buf, size_t len)
@@ -1426,7 +1411,7 @@ static int import_chunk(struct importer *im, const char *path, uint64_t fsize)
 		struct nt_stmt *s = im->s[S_DAMAGE];
 		/* A chunk still being written ends inside a frame: that is not damage worth a warning. */
 		if (!(src->partial && d->err == -TAPE_E_TRUNCATED))
-			warn(im, "%s: damaged at offset %llu: %s (%llu bytes skipped); the rest was imported", path,
+			nt_import_warn(im->opts, "%s: damaged at offset %llu: %s (%llu bytes skipped); the rest was imported", path,
 			     (unsigned long long)d->offset, d->reason, (unsigned long long)d->lost_bytes);
 		damaged += d->lost_bytes;
 		im->st->damaged++;
@@ -1575,7 +1560,7 @@ int nt_import(struct nt_store *db, const char *const *paths, size_t npaths,
 		goto out;
 	}
 	if (st->chunks_failed)
-		warn(&im, "%llu of %zu chunks unreadable and skipped, first: %s", (unsigned long long)st->chunks_failed, n,
+		nt_import_warn(im.opts, "%llu of %zu chunks unreadable and skipped, first: %s", (unsigned long long)st->chunks_failed, n,
 		     im.first_failure);
 	ret = 0;
 out:

@@ -50,4 +50,9 @@ struct nt_import_stats {
 int nt_import(struct nt_store *db, const char *const *paths, size_t npaths,
 	      const struct nt_import_opts *opts, struct nt_import_stats *st, char *err);
 
+/* Formats one warning line (at most 1023 bytes, no newline) and hands it to
+ * opts->warn; nothing when opts->warn is NULL. The importers of tapes (import.c)
+ * and of captures (pcap/pcap_import.c) warn through it. */
+void nt_import_warn(const struct nt_import_opts *opts, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif
