@@ -37,6 +37,7 @@ struct iconn {
 	uint64_t retrans_segs, dsack_dups, reord_seen, undo_episodes;
 	/* The kernel's send-time accounting (tcp_sock.chrono_stat), ms, maxima. */
 	uint64_t busy_ms, rwnd_limited_ms, sndbuf_limited_ms;
+	uint64_t snd_wnd_max; /* the largest window the peer advertised (samples) */
 	/* Initial sequence numbers from the move to ESTABLISHED (NT_STATE_F_ISN), -1 unknown. */
 	int64_t isn_local, isn_peer;
 	int dirty, in_db;
@@ -88,7 +89,7 @@ static const char *const stmt_sql[S_COUNT] = {
 		       " WHERE conn_id=?1",
 	[S_CONN_EXTRA] = "UPDATE connections SET opt_sysctl=?2, retrans_segs=?3, dsack_dups=?4, reord_seen=?5,"
 			 " undo_episodes=?6, busy_ms=?7, rwnd_limited_ms=?8, sndbuf_limited_ms=?9, isn_local=?10,"
-			 " isn_peer=?11 WHERE conn_id=?1",
+			 " isn_peer=?11, snd_wnd_max=?12 WHERE conn_id=?1",
 	[S_CHUNK_UPD] = "UPDATE chunks SET first_ts=min(COALESCE(first_ts, ?2), ?2), last_ts=max(COALESCE(last_ts, ?3), ?3),"
 			" events=events+?4, partial=?5, has_index=?6, damaged_bytes=?7, imported_at=?8,"
 			" last_frame_offset=?9, complete=?10 WHERE chunk_id=?1",
@@ -536,6 +537,8 @@ static int ev_sample(struct importer *im, const struct tape_record *rec, int64_t
 		conn_counters(c, e->total_retrans, e->dsack_dups, 0);
 		if (e->busy_ms > c->busy_ms)
 			c->busy_ms = e->busy_ms;
+		if (e->snd_wnd > c->snd_wnd_max)
+			c->snd_wnd_max = e->snd_wnd;
 		if (e->rwnd_limited_ms > c->rwnd_limited_ms)
 			c->rwnd_limited_ms = e->rwnd_limited_ms;
 		if (e->sndbuf_limited_ms > c->sndbuf_limited_ms)
@@ -1061,6 +1064,7 @@ static int conn_flush(struct importer *im)
 		BI(s, 9, c->sndbuf_limited_ms);
 		bind_opt(s, 10, c->isn_local);
 		bind_opt(s, 11, c->isn_peer);
+		BI(s, 12, c->snd_wnd_max);
 		if (step(im, s, "write connection counters"))
 			return -1;
 		c->in_db = 1;
@@ -1081,7 +1085,7 @@ static int load_state(struct importer *im)
 			  " rcv_wscale, mss, sack_ok, ts_ok, rcvbuf, sndbuf, bytes_acked, bytes_received, retransmits,"
 			  " rtt_samples, rtt_min_us, rtt_max_us, rtt_sum_us, send_samples, rwnd_limited_samples, events,"
 			  " opt_sysctl, retrans_segs, dsack_dups, reord_seen, undo_episodes,"
-			  " busy_ms, rwnd_limited_ms, sndbuf_limited_ms, isn_local, isn_peer"
+			  " busy_ms, rwnd_limited_ms, sndbuf_limited_ms, isn_local, isn_peer, snd_wnd_max"
 			  " FROM connections", im->err);
 	if (!s)
 		return -1;
@@ -1143,6 +1147,7 @@ static int load_state(struct importer *im)
 		c->sndbuf_limited_ms = (uint64_t)COLI(43, 0);
 		c->isn_local = COLI(44, -1);
 		c->isn_peer = COLI(45, -1);
+		c->snd_wnd_max = (uint64_t)COLI(46, 0);
 		c->in_db = 1;
 #undef COLI
 		conn_index(im, im->nconns - 1);
