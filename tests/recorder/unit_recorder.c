@@ -91,6 +91,28 @@ static void test_containers(void)
 	CHECK(out[0] == '\0');
 }
 
+/* The kernel's "%pS" text of a drop location (capture__symbolize). */
+static void test_symbols(void)
+{
+	uint64_t a = 0xffffffff81a2b3c4ULL, start = 0;
+	char name[16];
+
+	CHECK(!kmeta_parse_symbol("tcp_v4_rcv+0x1c4/0xf80", a, &start, name, sizeof(name)));
+	CHECK(start == 0xffffffff81a2b200ULL && !strcmp(name, "tcp_v4_rcv"));
+	CHECK(!kmeta_parse_symbol("nft_do_chain+0x3c/0x600 [nf_tables]", a, &start, name,
+				  sizeof(name)));
+	CHECK(start == a - 0x3c && !strcmp(name, "nft_do_chain"));
+	CHECK(!kmeta_parse_symbol("tcp_rcv_established.cold+0x0/0x20", a, &start, name,
+				  sizeof(name)));
+	CHECK(start == a && !strcmp(name, "tcp_rcv_establi"));   /* truncated to 15 */
+	CHECK(kmeta_parse_symbol("0xffffffff81a2b3c4", a, &start, name, sizeof(name)));
+	CHECK(kmeta_parse_symbol("", a, &start, name, sizeof(name)));
+	CHECK(kmeta_parse_symbol("+0x10/0x20", a, &start, name, sizeof(name)));
+	CHECK(kmeta_parse_symbol("f+0x/0x20", a, &start, name, sizeof(name)));
+	CHECK(kmeta_parse_symbol("f+0x10", a, &start, name, sizeof(name)));
+	CHECK(kmeta_parse_symbol("f+0x10/0x20", 0x8, &start, name, sizeof(name)));
+}
+
 static void test_decode(void)
 {
 	struct ntb_retrans in;
@@ -125,6 +147,7 @@ int main(void)
 	test_durations();
 	test_set();
 	test_containers();
+	test_symbols();
 	test_decode();
 	if (check_failures) {
 		fprintf(stderr, "unit_recorder: %d failure(s)\n", check_failures);
