@@ -43,7 +43,6 @@ struct kmeta {
 	struct ksym *syms;
 	size_t nsyms, syms_cap;
 	int ksyms_state;     /* 0 not read yet, 1 read, -1 unreadable */
-	int ksyms_err;       /* why unreadable (probe at start), for the warning */
 	/* the kernel's own lookup (capture__symbolize), NULL: kallsyms */
 	int (*symbolize)(void *ctx, uint64_t addr, char *text, size_t len);
 	void *sym_ctx;
@@ -365,6 +364,21 @@ static void warn_kallsyms(int err)
 		 err == -EPERM ? "addresses hidden" : strerror(-err));
 }
 
+/* Without the kernel's lookup: whether kallsyms will do (its first line),
+ * read at the first drop location then. */
+static void kallsyms_fallback(struct kmeta *k)
+{
+	int err;
+
+	if (k->ksyms_state)
+		return;
+	err = probe_kallsyms();
+	if (err) {
+		k->ksyms_state = -1;
+		warn_kallsyms(err);
+	}
+}
+
 int kmeta__have_symbols(const struct kmeta *k)
 {
 	return k->symbolize || k->ksyms_state >= 0;
@@ -376,8 +390,8 @@ void kmeta__set_symbolizer(struct kmeta *k, int (*fn)(void *ctx, uint64_t addr, 
 {
 	k->symbolize = fn;
 	k->sym_ctx = ctx;
-	if (!fn && k->ksyms_state < 0)
-		warn_kallsyms(k->ksyms_err);
+	if (!fn)
+		kallsyms_fallback(k);
 }
 
 int kmeta_parse_symbol(const char *text, uint64_t addr, uint64_t *start, char *name, size_t len)
@@ -439,8 +453,7 @@ static int note_symbol_lookup(struct kmeta *k, uint64_t addr, uint64_t ts)
 	err = k->symbolize(k->sym_ctx, addr, text, sizeof(text));
 	if (err == -EOPNOTSUPP) {
 		k->symbolize = NULL;
-		if (k->ksyms_state < 0)
-			warn_kallsyms(k->ksyms_err);
+		kallsyms_fallback(k);
 		return err;
 	}
 	if (u64set_add(&k->loc_seen, addr) < 0 || err)
@@ -878,13 +891,6 @@ struct kmeta *kmeta__new(struct tape_meta *meta, const struct btf *vmlinux)
 		kmeta__free(k);
 		errno = -err;
 		return NULL;
-	}
-	/* The symbols themselves are read at the first drop location (when
-	 * no symbolizer names it); the warning waits for kmeta__set_symbolizer. */
-	err = probe_kallsyms();
-	if (err) {
-		k->ksyms_err = err;
-		k->ksyms_state = -1;
 	}
 	k->init_netns = inode_of("/proc/1/ns/net");
 	find_cgroup2_root(k);

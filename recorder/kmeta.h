@@ -22,9 +22,9 @@ struct kmeta;
 struct btf;
 
 /* Loads the BTF enum tables (drop reasons, reset reasons, TCP and CA
- * states) into meta and checks whether /proc/kallsyms shows addresses;
- * drop locations are named by the symbolizer (kmeta__set_symbolizer) or
- * else from kallsyms, read once at the first kmeta__note_symbol. vmlinux is the
+ * states) into meta; drop locations are named by the symbolizer
+ * (kmeta__set_symbolizer) or else from /proc/kallsyms, read once at the
+ * first kmeta__note_symbol. vmlinux is the
  * kernel's BTF as the caller parsed it (only read during the call; NULL:
  * kmeta parses its own). Returns NULL and sets errno: ENOENT when the
  * kernel has no BTF. */
@@ -44,8 +44,8 @@ int kmeta__have_symbols(const struct kmeta *k);
 
 /* Names drop locations from now on with fn (capture__symbolize: the
  * kernel's own "%pS" of one address) instead of reading /proc/kallsyms; an
- * fn that returns -EOPNOTSUPP sends kmeta back to kallsyms. NULL: kallsyms.
- * Warns once, here, when neither can name anything. */
+ * fn that returns -EOPNOTSUPP sends kmeta back to kallsyms. NULL: kallsyms
+ * (checked here: a warning when it shows no addresses). */
 void kmeta__set_symbolizer(struct kmeta *k, int (*fn)(void *ctx, uint64_t addr, char *text,
 						       size_t len),
 			   void *ctx);
