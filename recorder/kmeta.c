@@ -441,7 +441,7 @@ static void emit_symbol(struct kmeta *k, uint64_t start, const char *name, uint6
 }
 
 /* The kernel's lookup: once per distinct location. Returns 0 when it
- * answered (named or not), -EOPNOTSUPP to fall back to kallsyms. */
+ * answered (named or not), -EOPNOTSUPP when it cannot (kallsyms then). */
 static int note_symbol_lookup(struct kmeta *k, uint64_t addr, uint64_t ts)
 {
 	char text[320], name[256];
@@ -451,13 +451,16 @@ static int note_symbol_lookup(struct kmeta *k, uint64_t addr, uint64_t ts)
 	if (u64set_has(&k->loc_seen, addr))
 		return 0;
 	err = k->symbolize(k->sym_ctx, addr, text, sizeof(text));
-	if (err == -EOPNOTSUPP) {
+	if (err) {
+		/* cannot on this kernel, or the lookup failed: kallsyms from now on */
+		log_debug("kernel symbol lookup: %s; reading /proc/kallsyms instead",
+			  strerror(-err));
 		k->symbolize = NULL;
 		kallsyms_fallback(k);
-		return err;
+		return -EOPNOTSUPP;
 	}
-	if (u64set_add(&k->loc_seen, addr) < 0 || err)
-		return 0;   /* out of memory (asked again next time), or not answered */
+	if (u64set_add(&k->loc_seen, addr) < 0)
+		return 0;   /* out of memory: asked again next time */
 	if (!kmeta_parse_symbol(text, addr, &start, name, sizeof(name)))
 		emit_symbol(k, start, name, ts);
 	else

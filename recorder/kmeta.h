@@ -44,7 +44,8 @@ int kmeta__have_symbols(const struct kmeta *k);
 
 /* Names drop locations from now on with fn (capture__symbolize: the
  * kernel's own "%pS" of one address) instead of reading /proc/kallsyms; an
- * fn that returns -EOPNOTSUPP sends kmeta back to kallsyms. NULL: kallsyms
+ * fn that fails (-EOPNOTSUPP, any error) sends kmeta back to kallsyms for
+ * the rest of the recording. NULL: kallsyms
  * (checked here: a warning when it shows no addresses). */
 void kmeta__set_symbolizer(struct kmeta *k, int (*fn)(void *ctx, uint64_t addr, char *text,
 						       size_t len),
