@@ -39,6 +39,8 @@ enum ntb_class {
 #define NTB_MAX_CGROUPS 4
 /* Drop reasons below this value can be marked as noise (bitmap). */
 #define NTB_NOISE_BITS  1024
+/* Size of sym_name, the "%pS" text of one address (sym_resolve). */
+#define NTB_SYM_MAX     256
 
 /* Values of format/records.h enums the kernel side emits (it cannot include
  * the on-disk header; recorder/decode.c asserts they agree). */

@@ -207,6 +207,16 @@ int tape_writer__loss(struct tape_writer *w, uint16_t rec_type, uint16_t cpu,
  * is older than chunk_time_ns. Call it from the main loop (cheap). */
 int tape_writer__poll(struct tape_writer *w);
 
+/* When tape_writer__poll next has work, in the writer's clock (boottime ns
+ * unless opts.now_ns), for a caller that sleeps until then: the open
+ * frame's flush (flush_ms after its first record) or the chunk's rotation
+ * (chunk_time_ns after it opened), whichever comes first; UINT64_MAX for a
+ * NULL writer. *frame_open (may be NULL): 1 when the open frame holds
+ * records. *retry (may be NULL): 1 when a failed write, chunk open or
+ * rotation waits to be tried again by tape_writer__poll (the caller picks
+ * how soon). */
+uint64_t tape_writer__next_due(const struct tape_writer *w, int *frame_open, int *retry);
+
 /* Writes the open frame now (even if small). */
 int tape_writer__flush(struct tape_writer *w);
 

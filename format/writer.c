@@ -559,6 +559,24 @@ int tape_writer__poll(struct tape_writer *w)
 	return err;
 }
 
+uint64_t tape_writer__next_due(const struct tape_writer *w, int *frame_open, int *retry)
+{
+	uint64_t due = UINT64_MAX;
+
+	if (frame_open)
+		*frame_open = w && w->nrec;
+	if (retry)
+		*retry = w && (w->fd < 0 || w->npend || w->need_rotate);
+	if (!w)
+		return due;
+	/* the conditions of tape_writer__poll */
+	if (w->fd >= 0 && w->chunk_open_ns + w->o.chunk_time_ns > w->chunk_open_ns)
+		due = w->chunk_open_ns + w->o.chunk_time_ns;
+	if (w->nrec && w->frame_open_ns + (uint64_t)w->o.flush_ms * 1000000ull < due)
+		due = w->frame_open_ns + (uint64_t)w->o.flush_ms * 1000000ull;
+	return due;
+}
+
 static void writer_free(struct tape_writer *w)
 {
 	if (w->fd >= 0)

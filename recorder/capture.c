@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -50,6 +51,12 @@ struct capture {
 	struct nettape *skel;
 	struct listen_slot *listeners;
 	struct ring_buffer *rb;
+	/* The ring's consumer and producer positions (its first two pages,
+	 * mapped read-only again: libbpf 1.1 does not expose them). */
+	void *rb_pos;
+	size_t rb_pos_len;
+	int idle;             /* what skel->bss->reader_idle says */
+	int have_sym;         /* sym_resolve loaded */
 	struct tape_writer *w;
 	struct kmeta *k;
 	struct capture_stats st;
@@ -133,6 +140,27 @@ static int check_caps(char *err, size_t errlen)
 	return 0;
 }
 
+/* 1 when the BTF enum named ename has a value named name. */
+static int btf_enum_has(const struct btf *btf, const char *ename, const char *name)
+{
+	int id = btf__find_by_name_kind(btf, ename, BTF_KIND_ENUM);
+	const struct btf_type *t;
+	const struct btf_enum *e;
+	int i;
+
+	if (id < 0)
+		return 0;
+	t = btf__type_by_id(btf, (__u32)id);
+	e = btf_enum(t);
+	for (i = 0; i < btf_vlen(t); i++, e++) {
+		const char *n = btf__name_by_offset(btf, e->name_off);
+
+		if (n && !strcmp(n, name))
+			return 1;
+	}
+	return 0;
+}
+
 /* Configures which programs load: classes switched off and tracepoints
  * this kernel does not have. */
 static int choose_programs(struct capture *c, const struct capture_opts *o, const struct btf *vmlinux,
@@ -165,6 +193,11 @@ static int choose_programs(struct capture *c, const struct capture_opts *o, cons
 		if (on && np < sizeof(c->progs) / sizeof(c->progs[0]) - 2)
 			c->progs[np++] = d->name;
 	}
+	/* sym_resolve: a syscall program (5.14) calling bpf_snprintf (5.13);
+	 * without it drop locations are named from /proc/kallsyms. */
+	c->have_sym = btf_enum_has(vmlinux, "bpf_prog_type", "BPF_PROG_TYPE_SYSCALL") &&
+		      btf_enum_has(vmlinux, "bpf_func_id", "BPF_FUNC_snprintf");
+	bpf_program__set_autoload(c->skel->progs.sym_resolve, c->have_sym);
 	c->progs[np++] = c->dump_by_netns ? "dump_tcp" : "dump_socks";
 	c->progs[np] = NULL;
 	bpf_program__set_autoload(c->skel->progs.dump_socks, !c->dump_by_netns);
@@ -390,6 +423,15 @@ struct capture *capture__open(const struct capture_opts *o, char *err, size_t er
 		snprintf(err, errlen, "cannot map the ring buffer: %s", strerror(-e));
 		goto fail;
 	}
+	c->rb_pos_len = 2 * (size_t)sysconf(_SC_PAGESIZE);
+	c->rb_pos = mmap(NULL, c->rb_pos_len, PROT_READ, MAP_SHARED,
+			 bpf_map__fd(c->skel->maps.events), 0);
+	if (c->rb_pos == MAP_FAILED) {
+		e = -errno;
+		c->rb_pos = NULL;
+		snprintf(err, errlen, "cannot map the ring buffer's positions: %s", strerror(-e));
+		goto fail;
+	}
 	c->loss_ns = now_boot_ns();
 	btf__free(own_btf);
 	return c;
@@ -404,6 +446,8 @@ void capture__free(struct capture *c)
 {
 	if (!c)
 		return;
+	if (c->rb_pos)
+		munmap(c->rb_pos, c->rb_pos_len);
 	ring_buffer__free(c->rb);
 	nettape__destroy(c->skel);
 	free(c->loss_prev);
@@ -452,9 +496,9 @@ void capture__set_event_cb(struct capture *c,
 	c->event_ctx = ctx;
 }
 
-int capture__fd(const struct capture *c)
+int capture__ring_fd(const struct capture *c)
 {
-	return ring_buffer__epoll_fd(c->rb);
+	return bpf_map__fd(c->skel->maps.events);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -519,22 +563,73 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-int capture__poll(struct capture *c, int timeout_ms)
+int capture__consume(struct capture *c)
 {
-	int n = ring_buffer__poll(c->rb, timeout_ms);
+	int n = ring_buffer__consume(c->rb);
 
-	if (n == -EINTR)
-		n = 0;
-	if (n < 0)
-		return n;
-	/* Events submitted without a wakeup are only seen by consuming. */
-	{
-		int m = ring_buffer__consume(c->rb);
+	return n == -EINTR ? 0 : n;
+}
 
-		if (m > 0)
-			n += m;
+/* Bytes reserved in the ring and not consumed yet (committed or not). */
+static uint64_t ring_backlog(const struct capture *c)
+{
+	const volatile uint64_t *cons = c->rb_pos;
+	const volatile uint64_t *prod = (const void *)((const char *)c->rb_pos + c->rb_pos_len / 2);
+
+	return __atomic_load_n(prod, __ATOMIC_ACQUIRE) - __atomic_load_n(cons, __ATOMIC_ACQUIRE);
+}
+
+int capture__set_idle(struct capture *c, int idle, int *again)
+{
+	int n, was = c->idle;
+
+	if (again)
+		*again = 0;
+	if (!idle) {
+		if (was) {
+			c->skel->bss->reader_idle = 0;
+			c->idle = 0;
+		}
+		return 0;
 	}
+	if (!was) {
+		c->skel->bss->reader_idle = 1;
+		c->idle = 1;
+	}
+	/* The flag before the positions (submit() in nettape.bpf.c has them
+	 * the other way round): an event sees the flag and wakes us, or is in
+	 * the ring for the consume below, or its reservation is; only both
+	 * stores still in flight on their CPUs escape both, and the look
+	 * again a millisecond later (the flag was just set) catches those. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	n = capture__consume(c);
+	if (n > 0) {
+		c->skel->bss->reader_idle = 0;
+		c->idle = 0;
+		return n;
+	}
+	if (again)
+		*again = !was || ring_backlog(c) != 0;
 	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Symbols                                                            */
+
+int capture__symbolize(struct capture *c, uint64_t addr, char *text, size_t len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, ro);
+
+	if (!c->have_sym)
+		return -EOPNOTSUPP;
+	if (!len)
+		return -EINVAL;
+	c->skel->bss->sym_addr = addr;
+	c->skel->bss->sym_name[0] = '\0';
+	if (bpf_prog_test_run_opts(bpf_program__fd(c->skel->progs.sym_resolve), &ro))
+		return -errno;
+	snprintf(text, len, "%.*s", (int)sizeof(c->skel->bss->sym_name), c->skel->bss->sym_name);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */

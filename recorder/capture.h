@@ -4,8 +4,8 @@
 
 /*
  * Lifecycle: capture__open (checks, configures .rodata, loads, attaches),
- * capture__set_output (writer + metadata), then capture__poll /
- * capture__loss_poll from the main loop, capture__free at the end.
+ * capture__set_output (writer + metadata), then capture__consume /
+ * capture__set_idle / capture__loss_poll from the main loop, capture__free at the end.
  * Nothing here prints except through log.h; errors come back as a
  * negative errno with a one-line explanation in the caller's buffer.
  */
@@ -65,9 +65,23 @@ void capture__free(struct capture *c);
 /* Where events go from now on. meta holds the per-chunk snapshot tables. */
 void capture__set_output(struct capture *c, struct tape_writer *w, struct kmeta *k);
 
-/* Waits up to timeout_ms for events and writes them. Returns the number of
- * events handled or a negative errno (EINTR is not an error: returns 0). */
-int capture__poll(struct capture *c, int timeout_ms);
+/* Reads what the ring buffer holds now (no wait) and writes it. Returns the
+ * number of events handled or a negative errno. */
+int capture__consume(struct capture *c);
+
+/* The wakeup handshake with the kernel side (submit() in nettape.bpf.c),
+ * which writes events without waking the reader unless it is idle or a
+ * quarter of the ring is waiting.
+ * idle = 0: the caller holds an open frame and comes back by its flush
+ * deadline: events go in silently from now on. Returns 0.
+ * idle = 1: the caller is about to sleep with nothing to write: the next
+ * event wakes it. Reads what arrived before the kernel side could see
+ * that; returns the events handled (> 0: not idle after all, the kernel
+ * side is told so again), 0, or a negative errno. *again (may be NULL): 1
+ * when the caller should call again within a millisecond or so before a
+ * long sleep (the flag was just set, or space is reserved in the ring by
+ * an event not committed yet). */
+int capture__set_idle(struct capture *c, int idle, int *again);
 
 /* Reads the per-CPU loss counters and writes the increase since the last
  * call as NT_REC_LOSS records (one per CPU and class). */
@@ -92,9 +106,18 @@ void capture__set_event_cb(struct capture *c,
 				      uint32_t len),
 			   void *ctx);
 
-/* Descriptor that becomes readable when the ring buffer has data (its epoll
- * fd), to poll together with other sources; then call capture__poll(c, 0). */
-int capture__fd(const struct capture *c);
+/* The ring buffer's map fd, for the caller's epoll set with EPOLLIN |
+ * EPOLLET: an edge per kernel wakeup (level-triggered it would stay
+ * readable while events wait for their deadline); then capture__consume. */
+int capture__ring_fd(const struct capture *c);
+
+/* The kernel's own name of the text address addr, printed with "%pS"
+ * ("tcp_v4_rcv+0x1a2/0xf80", a module's followed by " [mod]", "0x..." when
+ * there is no symbol there) by a BPF program run once per call: no
+ * /proc/kallsyms. kmeta_parse_symbol() reads it. Returns 0; -EOPNOTSUPP when
+ * this kernel cannot (before 5.14: use /proc/kallsyms); another negative
+ * errno. With len 0 it only says whether it can (-EOPNOTSUPP or -EINVAL). */
+int capture__symbolize(struct capture *c, uint64_t addr, char *text, size_t len);
 
 /* The last error the writer returned for an event or loss record since the
  * previous call (-ENOSPC when the disk is full), 0 if none; clears it. */

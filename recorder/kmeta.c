@@ -43,6 +43,10 @@ struct kmeta {
 	struct ksym *syms;
 	size_t nsyms, syms_cap;
 	int ksyms_state;     /* 0 not read yet, 1 read, -1 unreadable */
+	/* the kernel's own lookup (capture__symbolize), NULL: kallsyms */
+	int (*symbolize)(void *ctx, uint64_t addr, char *text, size_t len);
+	void *sym_ctx;
+	struct u64set loc_seen;  /* drop locations already looked up */
 	char *names;
 	size_t names_len, names_cap;
 
@@ -360,19 +364,120 @@ static void warn_kallsyms(int err)
 		 err == -EPERM ? "addresses hidden" : strerror(-err));
 }
 
+/* Without the kernel's lookup: whether kallsyms will do (its first line),
+ * read at the first drop location then. */
+static void kallsyms_fallback(struct kmeta *k)
+{
+	int err;
+
+	if (k->ksyms_state)
+		return;
+	err = probe_kallsyms();
+	if (err) {
+		k->ksyms_state = -1;
+		warn_kallsyms(err);
+	}
+}
+
 int kmeta__have_symbols(const struct kmeta *k)
 {
-	return k->ksyms_state >= 0;
+	return k->symbolize || k->ksyms_state >= 0;
+}
+
+void kmeta__set_symbolizer(struct kmeta *k, int (*fn)(void *ctx, uint64_t addr, char *text,
+						       size_t len),
+			   void *ctx)
+{
+	k->symbolize = fn;
+	k->sym_ctx = ctx;
+	if (!fn)
+		kallsyms_fallback(k);
+}
+
+int kmeta_parse_symbol(const char *text, uint64_t addr, uint64_t *start, char *name, size_t len)
+{
+	const char *plus = strchr(text, '+'), *p;
+	uint64_t off = 0;
+	size_t n;
+	int digits = 0;
+
+	if (!plus || plus == text || strncmp(plus, "+0x", 3) || !len)
+		return -ENOENT;
+	for (p = plus + 3; *p && *p != '/'; p++, digits++) {
+		int v = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
+
+		if (v < 0 || digits == 16)
+			return -ENOENT;
+		off = off << 4 | (uint64_t)v;
+	}
+	if (!digits || *p != '/' || off > addr)
+		return -ENOENT;
+	for (p = text; p < plus; p++)
+		if (*p == ' ' || *p == '\t')
+			return -ENOENT;
+	n = (size_t)(plus - text);
+	if (n >= len)
+		n = len - 1;
+	memcpy(name, text, n);
+	name[n] = '\0';
+	*start = addr - off;
+	return 0;
+}
+
+/* One NT_REC_SYMBOL per symbol start. */
+static void emit_symbol(struct kmeta *k, uint64_t start, const char *name, uint64_t ts)
+{
+	unsigned char buf[sizeof(struct nt_rec_symbol) + 256];
+	struct nt_rec_symbol s;
+	size_t n;
+
+	if (u64set_add(&k->sym_seen, start) != 1)
+		return;
+	s.addr = start;
+	n = strnlen(name, 255);
+	memcpy(buf, &s, sizeof(s));
+	memcpy(buf + sizeof(s), name, n);
+	emit(k, NT_REC_SYMBOL, ts, buf, sizeof(s) + n);
+}
+
+/* The kernel's lookup: once per distinct location. Returns 0 when it
+ * answered (named or not), -EOPNOTSUPP when it cannot (kallsyms then). */
+static int note_symbol_lookup(struct kmeta *k, uint64_t addr, uint64_t ts)
+{
+	char text[320], name[256];
+	uint64_t start;
+	int err;
+
+	if (u64set_has(&k->loc_seen, addr))
+		return 0;
+	err = k->symbolize(k->sym_ctx, addr, text, sizeof(text));
+	if (err) {
+		/* cannot on this kernel, or the lookup failed: kallsyms from now on */
+		log_debug("kernel symbol lookup: %s; reading /proc/kallsyms instead",
+			  strerror(-err));
+		k->symbolize = NULL;
+		kallsyms_fallback(k);
+		return -EOPNOTSUPP;
+	}
+	if (u64set_add(&k->loc_seen, addr) < 0)
+		return 0;   /* out of memory: asked again next time */
+	if (!kmeta_parse_symbol(text, addr, &start, name, sizeof(name)))
+		emit_symbol(k, start, name, ts);
+	else
+		log_debug("drop location 0x%llx has no kernel symbol (%s)", (unsigned long long)addr,
+			  text);
+	return 0;
 }
 
 void kmeta__note_symbol(struct kmeta *k, uint64_t addr, uint64_t ts)
 {
-	unsigned char buf[sizeof(struct nt_rec_symbol) + 256];
-	struct nt_rec_symbol s;
-	size_t lo = 0, hi, n;
-	const char *name;
+	size_t lo = 0, hi;
 
-	if (!addr || k->ksyms_state < 0)
+	if (!addr)
+		return;
+	if (k->symbolize && note_symbol_lookup(k, addr, ts) != -EOPNOTSUPP)
+		return;
+	if (k->ksyms_state < 0)
 		return;
 	if (!k->ksyms_state) {
 		int err = load_kallsyms(k);
@@ -394,14 +499,7 @@ void kmeta__note_symbol(struct kmeta *k, uint64_t addr, uint64_t ts)
 		else
 			hi = mid;
 	}
-	if (u64set_add(&k->sym_seen, k->syms[lo].addr) != 1)
-		return;
-	s.addr = k->syms[lo].addr;
-	name = k->names + k->syms[lo].name;
-	n = strnlen(name, 255);
-	memcpy(buf, &s, sizeof(s));
-	memcpy(buf + sizeof(s), name, n);
-	emit(k, NT_REC_SYMBOL, ts, buf, sizeof(s) + n);
+	emit_symbol(k, k->syms[lo].addr, k->names + k->syms[lo].name, ts);
 }
 
 /* ------------------------------------------------------------------ */
@@ -797,12 +895,6 @@ struct kmeta *kmeta__new(struct tape_meta *meta, const struct btf *vmlinux)
 		errno = -err;
 		return NULL;
 	}
-	/* The symbols themselves are read at the first drop location. */
-	err = probe_kallsyms();
-	if (err) {
-		warn_kallsyms(err);
-		k->ksyms_state = -1;
-	}
 	k->init_netns = inode_of("/proc/1/ns/net");
 	find_cgroup2_root(k);
 	if (!k->cg_root[0])
@@ -827,6 +919,7 @@ void kmeta__free(struct kmeta *k)
 	free(k->syms);
 	free(k->names);
 	u64set_free(&k->sym_seen);
+	u64set_free(&k->loc_seen);
 	u64set_free(&k->ns_seen);
 	u64set_free(&k->cg_seen);
 	u64set_free(&k->proc_seen);

@@ -1,12 +1,13 @@
 /* main.c: nettape-record: start-up checks, the main loop (ring buffer, writer, budget, losses, status), signals. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -413,7 +414,29 @@ static int check_output_dir(const char *dir)
 	return 0;
 }
 
-/* CPU time of this process so far (user + system), ns. */
+static int symbolize_cb(void *ctx, uint64_t addr, char *text, size_t len)
+{
+	return capture__symbolize(ctx, addr, text, len);
+}
+
+/* Milliseconds from now until at (one clock), rounded up, so that the wait
+ * never ends before the deadline; 0 when it has passed. */
+static int ms_until(uint64_t at, uint64_t now)
+{
+	uint64_t ms;
+
+	if (at <= now)
+		return 0;
+	ms = (at - now + 999999ULL) / 1000000ULL;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+static void wait_min(int *timeout, int ms)
+{
+	if (ms < *timeout)
+		*timeout = ms;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -426,8 +449,9 @@ int main(int argc, char **argv)
 	uint8_t rid[16];
 	uint64_t first_seq = 1, start, start_cpu, last_sec, prev_status_ns, last_status, last_refresh;
 	uint64_t prev_probe_ns = 0, prev_probe_cnt = 0, last_full_log = 0, freed;
+	sigset_t sigs, old_sigs;
 	char err[512], s1[32], s2[32];
-	int ret = EXIT_RUNTIME, e, have_rid = 0;
+	int ret = EXIT_RUNTIME, e, have_rid = 0, ep = -1, events_since_tick = 0;
 	uint32_t i;
 
 	memset(&a, 0, sizeof(a));
@@ -480,6 +504,8 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	capture__set_output(a.c, NULL, a.k);
+	kmeta__set_symbolizer(a.k, capture__symbolize(a.c, 0, NULL, 0) == -EOPNOTSUPP ? NULL :
+			      symbolize_cb, a.c);
 	log_debug("start: BPF ready %.1f ms CPU", (double)own_cpu_ns() / 1e6);
 
 	if (o.pcap_filter) {
@@ -608,25 +634,52 @@ int main(int argc, char **argv)
 	for (i = 0; capture__programs(a.c)[i]; i++)
 		log_debug("attached %s", capture__programs(a.c)[i]);
 
+	/* One epoll set: the ring buffer edge-triggered (a kernel wakeup, see
+	 * capture__set_idle) and the packet capture. The loop sleeps until the
+	 * earliest deadline; signals are blocked except inside epoll_pwait, so
+	 * one that arrives while the loop works ends the next wait at once. */
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0) {
+		log_error("epoll: %s", strerror(errno));
+		goto cleanup;
+	}
+	{
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, capture__ring_fd(a.c), &ev)) {
+			log_error("epoll on the ring buffer: %s", strerror(errno));
+			goto cleanup;
+		}
+		ev.events = EPOLLIN;
+		if (a.snip && snippet__fd(a.snip) >= 0 &&
+		    epoll_ctl(ep, EPOLL_CTL_ADD, snippet__fd(a.snip), &ev)) {
+			log_error("epoll on the packet capture: %s", strerror(errno));
+			goto cleanup;
+		}
+	}
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &sigs, &old_sigs);
+
 	memset(&prev_st, 0, sizeof(prev_st));
 	start_cpu = own_cpu_ns();
 	start = now_mono_ns();
 	last_sec = last_status = last_refresh = prev_status_ns = start;
 	while (!sig_stop) {
-		uint64_t now;
+		uint64_t now, now_b, refresh_ns = o.listen_ns ? o.listen_ns : 10000000000ULL;
+		int timeout, frame_open, retry, again = 0, n;
+		struct epoll_event evs[2];
 
-		if (a.snip) {
-			struct pollfd pf[2] = {
-				{ .fd = capture__fd(a.c), .events = POLLIN },
-				{ .fd = snippet__fd(a.snip), .events = POLLIN },
-			};
-
-			poll(pf, 2, snippet__timeout_ms(a.snip));
-			e = capture__poll(a.c, 0);
+		/* Work: whatever is due or has arrived. */
+		e = capture__consume(a.c);
+		if (e > 0)
+			events_since_tick = 1;
+		if (a.snip)
 			snippet__poll(a.snip, now_boot_ns());
-		} else {
-			e = capture__poll(a.c, 100);
-		}
 		if (sig_manual) {
 			sig_manual = 0;
 			trigger__manual(a.trg, now_boot_ns(), NULL, "SIGUSR2");
@@ -647,15 +700,19 @@ int main(int argc, char **argv)
 			else
 				log_info("SIGHUP: started a new chunk");
 		}
-		if (now - last_sec >= 1000000000ULL) {
+		/* Once a second while events come (losses, the disk budget), and
+		 * when a pin's post window ends. */
+		if ((events_since_tick && now - last_sec >= 1000000000ULL) ||
+		    retention__next_due(a.ret) <= now_boot_ns()) {
 			tape_writer__stats(a.w, &ws);
 			capture__loss_poll(a.c);
 			if (budget__enforce(a.b, ws.cur_chunk_path, &freed))
 				a.budget_deleted_bytes += freed;
 			retention__poll(a.ret, now_boot_ns());
 			last_sec = now;
+			events_since_tick = 0;
 		}
-		if (now - last_refresh >= (o.listen_ns ? o.listen_ns : 10000000000ULL)) {
+		if (now - last_refresh >= refresh_ns) {
 			kmeta__refresh(a.k, now_boot_ns());
 			/* Accept queues: listen overflow leaves few other traces. */
 			if (o.listen_ns)
@@ -669,10 +726,47 @@ int main(int argc, char **argv)
 		}
 		if (o.duration_ns && now - start >= o.duration_ns)
 			break;
+		if (sig_stop)
+			break;
+
+		/* Wait: until the earliest deadline, a kernel wakeup, a packet or
+		 * a signal. */
+		now = now_mono_ns();
+		now_b = now_boot_ns();
+		timeout = ms_until(tape_writer__next_due(a.w, &frame_open, &retry), now_b);
+		if (retry)
+			wait_min(&timeout, 100);
+		if (events_since_tick)
+			wait_min(&timeout, ms_until(last_sec + 1000000000ULL, now));
+		wait_min(&timeout, ms_until(retention__next_due(a.ret), now_b));
+		wait_min(&timeout, ms_until(last_refresh + refresh_ns, now));
+		if (o.status_ns)
+			wait_min(&timeout, ms_until(last_status + o.status_ns, now));
+		if (o.duration_ns)
+			wait_min(&timeout, ms_until(start + o.duration_ns, now));
+		if (a.snip)
+			wait_min(&timeout, snippet__timeout_ms(a.snip));
+		/* With records in the open frame (or a write to retry) the loop
+		 * comes back by the flush deadline: events go into the ring
+		 * silently meanwhile. With nothing to write, the next event wakes
+		 * it, so no event waits longer than the flush interval. */
+		n = capture__set_idle(a.c, !frame_open && !retry, &again);
+		if (n > 0) {
+			events_since_tick = 1;
+			continue;  /* events came while going idle: handle them first */
+		}
+		if (again)
+			wait_min(&timeout, 1);
+		if (epoll_pwait(ep, evs, 2, timeout, &old_sigs) < 0 && errno != EINTR) {
+			log_error("epoll_pwait: %s", strerror(errno));
+			break;
+		}
 	}
+	sigprocmask(SIG_SETMASK, &old_sigs, NULL);
 
 	/* Drain what the kernel still holds, count the last losses, close. */
-	capture__poll(a.c, 0);
+	capture__set_idle(a.c, 0, NULL);
+	capture__consume(a.c);
 	run_fires(&a);
 	if (a.snip) {
 		struct snippet_stats ss;
@@ -727,6 +821,8 @@ int main(int argc, char **argv)
 		log_error("closing the tape: %s", tape_strerror(e));
 	ret = e ? EXIT_RUNTIME : 0;
 cleanup:
+	if (ep >= 0)
+		close(ep);
 	if (a.w)
 		tape_writer__close(a.w);
 	capture__free(a.c);

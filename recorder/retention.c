@@ -463,6 +463,17 @@ void retention__chunk_done(struct retention *r, const char *path, uint64_t now)
 	save(r);
 }
 
+uint64_t retention__next_due(const struct retention *r)
+{
+	uint64_t due = UINT64_MAX;
+	size_t i;
+
+	for (i = 0; r && i < r->npins; i++)
+		if (r->pins[i].open && r->pins[i].ts + r->o.post_ns < due)
+			due = r->pins[i].ts + r->o.post_ns;
+	return due;
+}
+
 void retention__poll(struct retention *r, uint64_t now)
 {
 	size_t i;

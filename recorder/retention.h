@@ -88,6 +88,10 @@ void retention__chunk_done(struct retention *r, const char *path, uint64_t now);
  * Call it about once a second. */
 void retention__poll(struct retention *r, uint64_t now);
 
+/* When retention__poll next has work: the earliest end of an open pin's
+ * post window (boottime ns), UINT64_MAX when no pin is open. */
+uint64_t retention__next_due(const struct retention *r);
+
 /* Current pins, oldest first. Returns the count; pin i into *out. */
 size_t retention__count(const struct retention *r);
 int retention__get(const struct retention *r, size_t i, struct retention_pin *out);

@@ -1,10 +1,13 @@
 /* unit_recorder.c: unit tests of the recorder's pure helpers (size/duration parsing, u64set, container ids, decode). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "decode.h"
 #include "kmeta.h"
+#include "records.h"
+#include "tape.h"
 #include "util.h"
 #include "check.h"
 
@@ -91,6 +94,119 @@ static void test_containers(void)
 	CHECK(out[0] == '\0');
 }
 
+/* The kernel's "%pS" text of a drop location (capture__symbolize). */
+static void test_symbols(void)
+{
+	uint64_t a = 0xffffffff81a2b3c4ULL, start = 0;
+	char name[16];
+
+	CHECK(!kmeta_parse_symbol("tcp_v4_rcv+0x1c4/0xf80", a, &start, name, sizeof(name)));
+	CHECK(start == 0xffffffff81a2b200ULL && !strcmp(name, "tcp_v4_rcv"));
+	CHECK(!kmeta_parse_symbol("nft_do_chain+0x3c/0x600 [nf_tables]", a, &start, name,
+				  sizeof(name)));
+	CHECK(start == a - 0x3c && !strcmp(name, "nft_do_chain"));
+	CHECK(!kmeta_parse_symbol("tcp_rcv_established.cold+0x0/0x20", a, &start, name,
+				  sizeof(name)));
+	CHECK(start == a && !strcmp(name, "tcp_rcv_establi"));   /* truncated to 15 */
+	CHECK(kmeta_parse_symbol("0xffffffff81a2b3c4", a, &start, name, sizeof(name)));
+	CHECK(kmeta_parse_symbol("", a, &start, name, sizeof(name)));
+	CHECK(kmeta_parse_symbol("+0x10/0x20", a, &start, name, sizeof(name)));
+	CHECK(kmeta_parse_symbol("f+0x/0x20", a, &start, name, sizeof(name)));
+	CHECK(kmeta_parse_symbol("f+0x10", a, &start, name, sizeof(name)));
+	CHECK(kmeta_parse_symbol("f+0x10/0x20", 0x8, &start, name, sizeof(name)));
+}
+
+static int sym_calls;
+
+/* A symbolizer that knows one function at 0xffffffff81000100. */
+static int fake_symbolize(void *ctx, uint64_t addr, char *text, size_t len)
+{
+	(void)ctx;
+	sym_calls++;
+	if (addr >= 0xffffffff81000100ULL && addr < 0xffffffff81000500ULL)
+		snprintf(text, len, "tcp_v4_rcv+0x%llx/0x400",
+			 (unsigned long long)(addr - 0xffffffff81000100ULL));
+	else
+		snprintf(text, len, "0x%llx", (unsigned long long)addr);
+	return 0;
+}
+
+static int no_symbolize(void *ctx, uint64_t addr, char *text, size_t len)
+{
+	(void)ctx;
+	(void)addr;
+	(void)text;
+	(void)len;
+	sym_calls++;
+	return -EOPNOTSUPP;
+}
+
+/* The address of a text symbol in /proc/kallsyms, 0 when hidden or absent. */
+static uint64_t kallsyms_addr(const char *want)
+{
+	char line[512], name[256], type;
+	unsigned long long a;
+	uint64_t found = 0;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %c %255s", &a, &type, name) == 3 && !strcmp(name, want))
+			found = a;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* kmeta names drop locations through the symbolizer, once per location,
+ * one record per symbol; a symbolizer that cannot sends it to kallsyms. */
+static void test_note_symbol(void)
+{
+	struct tape_meta *m = tape_meta__new();
+	struct kmeta *k = m ? kmeta__new(m, NULL) : NULL;
+	const char *name;
+	uint64_t off = 0, a;
+
+	if (!k) {
+		printf("unit_recorder: no kernel BTF, kmeta symbol test skipped\n");
+		tape_meta__free(m);
+		return;
+	}
+	kmeta__set_symbolizer(k, fake_symbolize, NULL);
+	CHECK(kmeta__have_symbols(k));
+	kmeta__note_symbol(k, 0xffffffff81000123ULL, 1);
+	kmeta__note_symbol(k, 0xffffffff81000123ULL, 2);
+	kmeta__note_symbol(k, 0xffffffff81000140ULL, 3);
+	kmeta__note_symbol(k, 0xffffffff90000000ULL, 4);
+	kmeta__note_symbol(k, 0xffffffff90000000ULL, 5);
+	CHECK(sym_calls == 3);
+	CHECK(tape_meta__count(m, NT_REC_SYMBOL) == 1);
+	name = tape_meta__symbol(m, 0xffffffff81000140ULL, &off);
+	CHECK(name && !strcmp(name, "tcp_v4_rcv") && off == 0x40);
+	kmeta__free(k);
+	tape_meta__free(m);
+
+	/* fallback: only where /proc/kallsyms shows addresses (root) */
+	a = kallsyms_addr("tcp_v4_rcv");
+	if (!a)
+		return;
+	m = tape_meta__new();
+	k = m ? kmeta__new(m, NULL) : NULL;
+	CHECK(k != NULL);
+	if (!k) {
+		tape_meta__free(m);
+		return;
+	}
+	sym_calls = 0;
+	kmeta__set_symbolizer(k, no_symbolize, NULL);
+	kmeta__note_symbol(k, a + 1, 1);
+	kmeta__note_symbol(k, a + 2, 2);
+	CHECK(sym_calls == 1);
+	name = tape_meta__symbol(m, a + 2, &off);
+	CHECK(name && !strcmp(name, "tcp_v4_rcv") && off == 2);
+	kmeta__free(k);
+	tape_meta__free(m);
+}
+
 static void test_decode(void)
 {
 	struct ntb_retrans in;
@@ -125,6 +241,8 @@ int main(void)
 	test_durations();
 	test_set();
 	test_containers();
+	test_symbols();
+	test_note_symbol();
 	test_decode();
 	if (check_failures) {
 		fprintf(stderr, "unit_recorder: %d failure(s)\n", check_failures);
