@@ -15,6 +15,7 @@ nettape_format_unit(test_rotation)
 nettape_format_unit(test_damage)
 nettape_format_unit(test_delta)
 nettape_format_unit(test_names_pins)
+nettape_format_unit(test_batch)
 
 # nettape-mktape: synthetic tapes for tests and benchmarks (not installed).
 add_executable(nettape-mktape ${CMAKE_CURRENT_SOURCE_DIR}/tools/mktape.c)
