@@ -49,6 +49,11 @@ uint64_t cookie_key(int64_t host_id, uint64_t cookie)
 	return hash_mix(cookie ^ hash_mix((uint64_t)host_id + 0x9e3779b97f4a7c15ULL)) | 1;
 }
 
+static inline uint32_t cache_slot(int64_t host_id, uint64_t cookie)
+{
+	return (uint32_t)(((cookie ^ ((uint64_t)host_id << 40)) * 0x9E3779B97F4A7C15ULL) >> (64 - CONN_CACHE_BITS));
+}
+
 static struct iconn *conn_new(struct importer *im)
 {
 	if (im->nconns == im->capconns) {
@@ -140,11 +145,14 @@ int64_t conn_of(struct importer *im, const struct nt_conn *orig, int64_t ts, int
 	struct iconn *c;
 	struct nt_conn tmp;
 	const struct nt_conn *ec = unmap_v4(orig, &tmp);
+	uint32_t *slot = NULL;
 
-	if (ec->cookie && ec->cookie == im->last_cookie && im->host_id == im->last_host) {
-		idx = im->last_idx; /* events of one connection come in runs */
-	} else if (ec->cookie) {
-		if (!hmap_get(&im->by_cookie, cookie_key(im->host_id, ec->cookie), &idx))
+	if (ec->cookie) {
+		/* most events are of a connection seen recently: one slot to check */
+		slot = &im->by_cookie_cache[cache_slot(im->host_id, ec->cookie)];
+		if (*slot && im->conns[*slot - 1].cookie == ec->cookie && im->conns[*slot - 1].host_id == im->host_id)
+			idx = *slot - 1;
+		else if (!hmap_get(&im->by_cookie, cookie_key(im->host_id, ec->cookie), &idx))
 			idx = -1;
 	} else if (!hmap_get(&im->by_tuple, tuple_key(im->host_id, ec->netns, ec->family, ec->saddr, ec->sport,
 						      ec->daddr, ec->dport), &idx)) {
@@ -179,11 +187,8 @@ int64_t conn_of(struct importer *im, const struct nt_conn *orig, int64_t ts, int
 		im->st->connections++;
 		conn_index(im, (size_t)idx);
 	}
-	if (ec->cookie) {
-		im->last_cookie = ec->cookie;
-		im->last_host = im->host_id;
-		im->last_idx = idx;
-	}
+	if (slot && idx < UINT32_MAX)
+		*slot = (uint32_t)idx + 1;
 	c = &im->conns[idx];
 	/* The tuple becomes complete later (a SYN_SENT record before the local
 	 * port was bound, a drop seen before the socket): take the full one. */
@@ -357,6 +362,11 @@ int conn_load(struct importer *im)
 	struct nt_stmt *s = NULL;
 	int rc;
 
+	im->by_cookie_cache = calloc(CONN_CACHE, sizeof(*im->by_cookie_cache));
+	if (!im->by_cookie_cache) {
+		snprintf(im->err, NT_ERRLEN, "out of memory");
+		return -1;
+	}
 	im->next_conn_id = nt_store_int(im->db, "SELECT max(conn_id) FROM connections", 0) + 1;
 	s = nt_store_prepare(im->db,
 			  "SELECT conn_id, host_id, cookie, netns, family, laddr, lport, raddr, rport, tuple_known,"
@@ -437,6 +447,8 @@ void conn_free(struct importer *im)
 	for (size_t i = 0; i < im->nconns; i++)
 		free(im->conns[i].container);
 	free(im->conns);
+	free(im->by_cookie_cache);
+	im->by_cookie_cache = NULL;
 	im->conns = NULL;
 	im->nconns = im->capconns = 0;
 }

@@ -184,12 +184,58 @@ static int drop_indexes(struct importer *im)
 	return nt_store_indexes(im->db, 0, im->err);
 }
 
+/* The rows of one frame's records (tape_chunk_reader__next_batch()). 0 or -1. */
+static int frame_rows(struct importer *im, const struct tape_source *src, const struct tape_batch *b)
+{
+	int skip = im->have_skip && b->frame_offset <= im->skip_until;
+	int64_t first = im->chunk_first, last = im->chunk_last;
+	uint64_t rows = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < b->n; i++) {
+		const struct tape_record *rec = &b->rec[i];
+		uint32_t min;
+
+		if (nt_rec_is_meta(rec->type)) {
+			if (meta_record(im, src, rec->type, rec->data, rec->len)) {
+				rc = -1;
+				break;
+			}
+			continue;
+		}
+		if (skip)
+			continue;
+		min = nt_rec_min_size(rec->type);
+		if (rec->len < min || !min)
+			continue; /* unknown or short record: skippable by the format's rules */
+		int64_t ts = (int64_t)b->real[i] + im->shift;
+		int r = ev_row(im, rec, ts);
+		if (r > 0)
+			continue; /* a type without a table */
+		if (r) {
+			rc = -1;
+			break;
+		}
+		if (ts < first)
+			first = ts;
+		if (ts > last)
+			last = ts;
+		rows++;
+	}
+	im->chunk_first = first;
+	im->chunk_last = last;
+	im->chunk_events += rows;
+	im->st->events += rows;
+	im->pending += rows;
+	return rc;
+}
+
 static int import_chunk(struct importer *im, const char *path, uint64_t fsize)
 {
 	int e = 0, rc, ret = -1;
 	struct tape_chunk_reader *r = tape_chunk_reader__open(path, &e);
 	const struct tape_source *src;
-	struct tape_record rec;
+	struct tape_batch batch;
 	uint64_t cur_frame = 0, last_done_frame = 0, damaged = 0;
 	int have_frame = 0;
 
@@ -223,48 +269,28 @@ static int import_chunk(struct importer *im, const char *path, uint64_t fsize)
 	if (meta_snapshot(im, src))
 		goto out;
 	for (;;) {
-		rc = tape_chunk_reader__next(r, &rec);
+		rc = tape_chunk_reader__next_batch(r, &batch);
 		if (rc < 0) {
 			snprintf(im->err, NT_ERRLEN, "%s: %s", path, tape_strerror(rc));
 			goto out;
 		}
 		if (rc == 0)
 			break;
-		if (!have_frame || rec.frame_offset != cur_frame) {
+		if (!have_frame || batch.frame_offset != cur_frame) {
 			/* Frame boundary: a safe place to commit a batch. */
 			if (have_frame)
 				last_done_frame = cur_frame;
-			cur_frame = rec.frame_offset;
+			cur_frame = batch.frame_offset;
 			if (im->pending >= im->opts->batch_events && have_frame) {
 				if (chunk_update(im, src, last_done_frame, 0, damaged) || commit_batch(im) ||
 				    begin_batch(im))
 					goto out;
-				progress(im, im->done_bytes + (rec.frame_offset < fsize ? rec.frame_offset : fsize));
+				progress(im, im->done_bytes + (cur_frame < fsize ? cur_frame : fsize));
 			}
 			have_frame = 1;
 		}
-		if (nt_rec_is_meta(rec.type)) {
-			if (meta_record(im, src, rec.type, rec.data, rec.len))
-				goto out;
-			continue;
-		}
-		if (im->have_skip && rec.frame_offset <= im->skip_until)
-			continue;
-		if (rec.len < nt_rec_min_size(rec.type) || !nt_rec_min_size(rec.type))
-			continue; /* unknown or short record: skippable by the format's rules */
-		int64_t ts = (int64_t)tape_record_realtime(&rec) + im->shift;
-		rc = ev_row(im, &rec, ts);
-		if (rc > 0)
-			continue; /* a type without a table */
-		if (rc)
+		if (frame_rows(im, src, &batch))
 			goto out;
-		if (ts < im->chunk_first)
-			im->chunk_first = ts;
-		if (ts > im->chunk_last)
-			im->chunk_last = ts;
-		im->chunk_events++;
-		im->st->events++;
-		im->pending++;
 	}
 	for (size_t i = 0; i < tape_chunk_reader__ndamage(r); i++) {
 		const struct tape_damage *d = tape_chunk_reader__damage(r, i);

@@ -53,6 +53,11 @@ enum {
 	S_CONN_INS, S_CONN_UPD, S_CONN_EXTRA, S_CHUNK_UPD, S_DAMAGE, S_SAMPLE_MULTI, S_COUNT
 };
 
+/* conn_of()'s direct-mapped cache in front of by_cookie: a power of two, a few
+ * times the connections active at once (the bulk tape cycles through 2000). */
+#define CONN_CACHE_BITS 13
+#define CONN_CACHE (1u << CONN_CACHE_BITS)
+
 /* Samples dominate every tape: they are inserted this many rows per statement. */
 #define SAMPLE_BATCH 1024
 #define SAMPLE_COLS 13
@@ -85,8 +90,7 @@ struct importer {
 	int indexes_dropped;
 	struct timespec last_progress;
 	char first_failure[NT_ERRLEN - 100];
-	uint64_t last_cookie;       /* one-entry cache of conn_of() */
-	int64_t last_host, last_idx;
+	uint32_t *by_cookie_cache;  /* CONN_CACHE slots: 1 + index of a connection by (host, cookie), 0 = empty */
 	int64_t sbuf[SAMPLE_BATCH][SAMPLE_COLS]; /* pending sample rows; conn_id < 0 = NULL */
 	unsigned sn;
 };
