@@ -61,6 +61,7 @@ enum {
 /* Samples dominate every tape: they are inserted this many rows per statement. */
 #define SAMPLE_BATCH 1024
 #define SAMPLE_COLS 13
+#define SAMPLE_STMTS 32
 
 struct importer {
 	struct nt_store *db;
@@ -93,6 +94,11 @@ struct importer {
 	uint32_t *by_cookie_cache;  /* CONN_CACHE slots: 1 + index of a connection by (host, cookie), 0 = empty */
 	int64_t sbuf[SAMPLE_BATCH][SAMPLE_COLS]; /* pending sample rows; conn_id < 0 = NULL */
 	unsigned sn;
+	/* The sample statements by the columns that are bound once per batch (a bit
+	 * per column of `samples`, row_writers.c), replaced round robin. */
+	struct nt_stmt *sample_stmt[SAMPLE_STMTS];
+	uint32_t sample_mask[SAMPLE_STMTS];
+	unsigned sample_next;
 };
 
 #define BI(s, i, v) nt_stmt_bind_int((s), (i), (int64_t)(v))

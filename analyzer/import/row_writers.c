@@ -8,6 +8,7 @@
 
 #define DEFAULT_MSS 1448
 
+
 static const char *const stmt_sql[S_COUNT] = {
 	[S_DROP] = "INSERT INTO drops VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_RETRANS] = "INSERT INTO retransmits VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -47,7 +48,7 @@ static const char *const stmt_sql[S_COUNT] = {
 			" events=events+?4, partial=?5, has_index=?6, damaged_bytes=?7, imported_at=?8,"
 			" last_frame_offset=?9, complete=?10 WHERE chunk_id=?1",
 	[S_DAMAGE] = "INSERT INTO damage VALUES (?,?,?,?,?)",
-	[S_SAMPLE_MULTI] = NULL, /* "INSERT INTO samples SELECT * FROM nt_sample_feed" */
+	[S_SAMPLE_MULTI] = NULL, /* sample_stmt(): INSERT INTO samples SELECT ... FROM nt_sample_feed */
 };
 
 static inline void bind_conn(struct nt_stmt *s, int i, struct importer *im, int64_t idx)
@@ -145,10 +146,36 @@ static void bind_head(struct importer *im, struct nt_stmt *s, int64_t idx, int64
 
 /*
  * Sample rows reach the store through a feed (store.h) that reads the pending
- * buffer ("INSERT INTO samples SELECT * FROM nt_sample_feed"): one statement
+ * buffer ("INSERT INTO samples SELECT ... FROM nt_sample_feed"): one statement
  * per SAMPLE_BATCH rows, and no bind per column, which costs more than the
- * insert itself on the bulk path.
+ * insert itself on the bulk path. A column read from the feed is still one
+ * virtual-table call per row, the larger part of SQLite's cost per sample; a
+ * column with one value in every pending row (chunk_id always, and on most
+ * tapes kind, ca_state, windows or queues for a batch) is bound once as a
+ * parameter instead. Each set of such columns has its own statement.
  */
+
+/* The statement for the columns in mask bound once (bit c = column c). NULL with im->err. */
+static struct nt_stmt *sample_stmt(struct importer *im, uint32_t mask)
+{
+	char sql[512];
+	size_t len;
+	unsigned k;
+
+	for (k = 0; k < SAMPLE_STMTS; k++)
+		if (im->sample_stmt[k] && im->sample_mask[k] == mask)
+			return im->sample_stmt[k];
+	len = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO samples SELECT ");
+	for (int c = 0; c < SAMPLE_COLS; c++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s%c%d", c ? ", " : "",
+					mask & (1u << c) ? '?' : 'c', mask & (1u << c) ? c + 1 : c);
+	snprintf(sql + len, sizeof(sql) - len, " FROM nt_sample_feed");
+	k = im->sample_next++ % SAMPLE_STMTS;
+	nt_stmt_finalize(im->sample_stmt[k]);
+	im->sample_mask[k] = mask;
+	im->sample_stmt[k] = nt_store_prepare(im->db, sql, im->err);
+	return im->sample_stmt[k];
+}
 
 /* Writes the pending sample rows. */
 int flush_samples(struct importer *im)
@@ -162,9 +189,28 @@ int flush_samples(struct importer *im)
 		im->sn = 0;
 		return rc;
 	}
+	/* the columns with one value in every pending row; chunk_id always (ev_sample) */
+	uint32_t mask = (1u << SAMPLE_COLS) - 2;
+	const int64_t *first = im->sbuf[0];
+	for (unsigned r = 1; r < im->sn && mask; r++)
+		for (int c = 1; c < SAMPLE_COLS; c++)
+			if (im->sbuf[r][c] != first[c])
+				mask &= ~(1u << c);
+	mask |= 1;
+	struct nt_stmt *s = sample_stmt(im, mask);
+	if (!s)
+		return -1;
+	for (int c = 0; c < SAMPLE_COLS; c++) {
+		if (!(mask & (1u << c)))
+			continue;
+		if (c == 1 && first[c] < 0)
+			nt_stmt_bind_null(s, c + 1);
+		else
+			BI(s, c + 1, first[c]);
+	}
 	struct nt_feed feed = { &im->sbuf[0][0], im->sn, SAMPLE_COLS, 1 };
 	nt_store_feed_set(&feed);
-	rc = step(im, im->s[S_SAMPLE_MULTI], "insert samples");
+	rc = step(im, s, "insert samples");
 	nt_store_feed_set(NULL);
 	im->sn = 0;
 	return rc;
@@ -202,6 +248,9 @@ static int ev_sample(struct importer *im, const struct tape_record *rec, int64_t
 				c->rwnd_limited++;
 		}
 	}
+	/* pending rows are of one chunk (its id is bound once, not read per row) */
+	if (im->sn && im->sbuf[0][0] != im->chunk_id && !im->opts->sample_sink && flush_samples(im))
+		return -1;
 	int64_t *r = im->sbuf[im->sn++];
 	r[0] = im->chunk_id;
 	r[1] = idx < 0 ? -1 : im->conns[idx].conn_id;
@@ -646,12 +695,12 @@ int rows_prepare(struct importer *im)
 {
 	for (int i = 0; i < S_COUNT; i++) {
 		if (i == S_SAMPLE_MULTI) {
+			/* the statements are made as the batches need them (sample_stmt()) */
 			if (nt_store_feed_register(im->db, "nt_sample_feed", SAMPLE_COLS, im->err))
 				return -1;
-			im->s[i] = nt_store_prepare(im->db, "INSERT INTO samples SELECT * FROM nt_sample_feed", im->err);
-		} else {
-			im->s[i] = nt_store_prepare(im->db, stmt_sql[i], im->err);
+			continue;
 		}
+		im->s[i] = nt_store_prepare(im->db, stmt_sql[i], im->err);
 		if (!im->s[i])
 			return -1;
 	}
@@ -663,6 +712,10 @@ void rows_finalize(struct importer *im)
 	for (int i = 0; i < S_COUNT; i++) {
 		nt_stmt_finalize(im->s[i]);
 		im->s[i] = NULL;
+	}
+	for (int i = 0; i < SAMPLE_STMTS; i++) {
+		nt_stmt_finalize(im->sample_stmt[i]);
+		im->sample_stmt[i] = NULL;
 	}
 	free(im->sym_ids);
 	free(im->sym_offs);
