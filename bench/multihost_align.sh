@@ -6,6 +6,8 @@
 #           tests/e2e/multihost.sh leaves with NT_KEEP_TMP=1 NSHORT=100)
 #   TAPE    one of its tapes (a re-import of it re-runs the alignment only)
 #   WANT_NS the true correction of the second host (e.g. -2500000000 for +2.5 s)
+# NETTAPE_CLOCK_DATA_EDGES=0 in the environment: the alignment without the data and ACK edges
+# (handshakes, closes, resets, drops and retransmits only), to see what they add.
 # Prints, per K in 1 10 100 (as far as the pairs go): trials, median and max
 # |error|, median and max bound, in ns, and whether every error was within its bound.
 set -u

@@ -450,6 +450,41 @@ static __always_inline void fill_tcp_details(struct ntb_state *ev, const struct 
 	}
 }
 
+/*
+ * The initial sequence numbers at the move to ESTABLISHED, from what the
+ * kernel holds at that moment (net/ipv4/tcp_input.c, tcp_minisocks.c, 6.x):
+ * - active open (SYN_SENT -> ESTABLISHED, tcp_rcv_synsent_state_process):
+ *   tcp_connect_init() set snd_una = ISS, the SYN-ACK went through tcp_ack()
+ *   first, whose tcp_snd_una_update() adds every acknowledged byte, the SYN's
+ *   one included, to bytes_acked: ISS = snd_una - bytes_acked. rcv_nxt was
+ *   then set to the SYN-ACK's seq + 1 directly (bytes_received stays 0).
+ * - passive open (SYN_RECV -> ESTABLISHED, tcp_rcv_state_process): the child
+ *   was created with snd_una = snt_isn + 1 and rcv_nxt = rcv_isn + 1
+ *   (tcp_create_openreq_child); the state is set before snd_una is copied
+ *   from the final ACK, so snd_una is still snt_isn + 1 plus what tcp_ack()
+ *   added to bytes_acked (data a Fast Open server sent). A simultaneous open
+ *   (SYN_SENT -> SYN_RECV -> ESTABLISHED) also arrives from SYN_RECV, but its
+ *   snd_una started at ISS and its bytes_acked counts the SYN: the two are
+ *   told apart by bytes_acked > 0, and left out (no ISN) rather than guessed.
+ * - the peer's: rcv_nxt - bytes_received - 1 in both (a Fast Open SYN's data
+ *   is counted in bytes_received by tcp_fastopen_add_skb()).
+ */
+static __always_inline void fill_isn(struct ntb_state *ev, const struct sock *sk, int oldstate)
+{
+	const struct tcp_sock *tp = (const void *)sk;
+	__u32 una = BPF_CORE_READ(tp, snd_una), nxt = BPF_CORE_READ(tp, rcv_nxt);
+	__u32 acked = (__u32)ev->bytes_acked, rcvd = (__u32)ev->bytes_received;
+
+	if (oldstate == NT_TCP_SYN_SENT)
+		ev->isn_local = una - acked;
+	else if (oldstate == NT_TCP_SYN_RECV && !acked)
+		ev->isn_local = una - 1;
+	else
+		return;
+	ev->isn_peer = nxt - rcvd - 1;
+	ev->flags |= NTB_STATE_F_ISN;
+}
+
 /* The option sysctls of the socket's network namespace (NTB_OPT_*): what this
  * end offers in its SYN, or answers in its SYN-ACK (the kernel offers window
  * scaling, timestamps and SACK only when these are on). */
@@ -515,6 +550,8 @@ int BPF_PROG(inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
 			ev->flags |= NTB_STATE_F_TOTALS;
 		else if (newstate == NT_TCP_ESTABLISHED)
 			ev->flags |= NTB_STATE_F_HANDSHAKE;
+		if (newstate == NT_TCP_ESTABLISHED)
+			fill_isn(ev, sk, oldstate);
 	}
 	submit(ev);
 	return 0;
@@ -1199,23 +1236,40 @@ struct {
 	__type(value, struct sock_owner);
 } sock_owners SEC(".maps");
 
+/*
+ * The opening of the task_file programs that read the socket behind a file
+ * with probe reads (6.18 no longer trusts it: no socket storage, no helpers
+ * that take a socket): the TCP socket behind file, or NULL for a visit
+ * without a task or file, a file that is no socket, or another protocol.
+ * task and file are the iterator's ctx->task and ctx->file, loaded once by
+ * the caller (a second load of ctx->file would be a pointer the verifier
+ * has not seen checked).
+ */
+static __always_inline struct sock *task_file_tcp_sk(struct task_struct *task, struct file *file)
+{
+	struct socket *sock;
+	struct sock *sk;
+
+	if (!task || !file)
+		return NULL;
+	sock = bpf_sock_from_file(file);
+	if (!sock)
+		return NULL;
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP)
+		return NULL;
+	return sk;
+}
+
 SEC("iter/task_file")
 int map_sock_owners(struct bpf_iter__task_file *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;
 	struct sock_owner o;
-	struct socket *sock;
-	struct sock *sk;
 	__u64 ino;
 
-	if (!task || !file)
-		return 0;
-	sock = bpf_sock_from_file(file);
-	if (!sock)
-		return 0;
-	sk = BPF_CORE_READ(sock, sk);
-	if (!sk || BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP)
+	if (!task_file_tcp_sk(task, file))
 		return 0;
 	ino = BPF_CORE_READ(file, f_inode, i_ino);
 	__builtin_memset(&o, 0, sizeof(o));
@@ -1339,21 +1393,12 @@ SEC("iter/task_file")
 int dump_listen_files(struct bpf_iter__task_file *ctx)
 {
 	struct task_struct *task = ctx->task;
-	struct file *file = ctx->file;
 	struct ntb_sockdump d;
 	struct sk_state owner;
-	struct socket *sock;
-	struct sock *sk;
+	struct sock *sk = task_file_tcp_sk(task, ctx->file);
 	__u64 cookie;
 
-	if (!task || !file)
-		return 0;
-	sock = bpf_sock_from_file(file);
-	if (!sock)
-		return 0;
-	sk = BPF_CORE_READ(sock, sk);
-	if (!sk || BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP ||
-	    BPF_CORE_READ(sk, __sk_common.skc_state) != NT_TCP_LISTEN)
+	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_state) != NT_TCP_LISTEN)
 		return 0;
 	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 	if (!cookie)

@@ -141,6 +141,7 @@ struct ntb_cong {
 #define NTB_STATE_F_HANDSHAKE 0x01
 #define NTB_STATE_F_TOTALS    0x02
 #define NTB_STATE_F_LISTENER  0x04
+#define NTB_STATE_F_ISN       0x08
 
 /* Also the layout of the socket dump's entries (open sockets), old == new. */
 struct ntb_state {
@@ -171,6 +172,8 @@ struct ntb_state {
 	__u32 reord_seen;
 	__u8  opt_sysctl; /* NTB_OPT_* */
 	__u8  pad3[7];
+	__u32 isn_local;  /* with NTB_STATE_F_ISN: this end's initial sequence number */
+	__u32 isn_peer;   /* and the peer's */
 };
 
 struct ntb_sample {

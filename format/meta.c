@@ -196,18 +196,23 @@ int tape_meta__add(struct tape_meta *m, uint16_t type, const void *data, uint32_
 
 	if (!m || !nt_rec_is_meta(type) || (len && !data) || len > REC_MAX_PAYLOAD)
 		return -EINVAL;
-	if (len < nt_rec_min_size(type))
-		return -EINVAL;
+	uint32_t keep = len;
+	if (len < nt_rec_min_size(type)) {
+		/* NT_REC_SOCKET grows with NT_REC_STATE (docs/FORMAT.md section 14):
+		 * an older, shorter one is kept zero-filled, as readers do with events */
+		if (type != NT_REC_SOCKET || len < NT_REC_SOCKET_MIN_V1)
+			return -EINVAL;
+		keep = nt_rec_min_size(type);
+	}
 	err = ent_key(type, data, len, &e.key, &e.klen);
 	if (err)
 		return err;
-	e.len = len;
-	e.data = malloc((size_t)len + 1);
+	e.len = keep;
+	e.data = calloc(1, (size_t)keep + 1);
 	if (!e.data)
 		return -ENOMEM;
 	if (len)
 		memcpy(e.data, data, len);
-	e.data[len] = 0;
 	if (type == NT_REC_CGROUP) {
 		const uint8_t *d = data;
 		uint16_t pl = get_u16(d + 8), cl = get_u16(d + 10);

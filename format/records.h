@@ -178,14 +178,23 @@ struct nt_ev_state {
 	uint32_t reord_seen;
 	uint8_t  opt_sysctl;
 	uint8_t  pad3[7];
+	/* Added 2026-12-04 (additive): the initial sequence numbers of the
+	 * connection, derived at the move to ESTABLISHED (valid with
+	 * NT_STATE_F_ISN): this end's (the sequence number of its SYN or SYN-ACK)
+	 * and the peer's. The two ends of one connection carry them crosswise. */
+	uint32_t isn_local;
+	uint32_t isn_peer;
 };
 #define NT_OPT_WSCALE 0x01 /* net.ipv4.tcp_window_scaling was 1 */
 #define NT_OPT_TS     0x02 /* net.ipv4.tcp_timestamps was non-zero */
 #define NT_OPT_SACK   0x04 /* net.ipv4.tcp_sack was 1 */
 #define NT_OPT_VALID  0x80 /* the bits above were read */
+/* The size of NT_REC_STATE / NT_REC_SOCKET in format 1.0 (shorter is damage). */
+#define NT_REC_SOCKET_MIN_V1 112
 #define NT_STATE_F_HANDSHAKE 0x01 /* handshake fields are valid */
 #define NT_STATE_F_TOTALS    0x02 /* totals (bytes, retrans, rtt) are valid */
 #define NT_STATE_F_LISTENER  0x04 /* socket is a listener */
+#define NT_STATE_F_ISN       0x08 /* isn_local and isn_peer are valid */
 
 enum nt_sample_kind {
 	NT_SAMPLE_PERIODIC       = 0,
@@ -385,7 +394,7 @@ _Static_assert(sizeof(struct nt_conn) == 64, "nt_conn layout");
 _Static_assert(sizeof(struct nt_ev_drop) == 96, "nt_ev_drop layout");
 _Static_assert(sizeof(struct nt_ev_retrans) == 96, "nt_ev_retrans layout");
 _Static_assert(sizeof(struct nt_ev_cong) == 112, "nt_ev_cong layout");
-_Static_assert(sizeof(struct nt_ev_state) == 128, "nt_ev_state layout");
+_Static_assert(sizeof(struct nt_ev_state) == 136, "nt_ev_state layout");
 _Static_assert(sizeof(struct nt_ev_sample) == 144, "nt_ev_sample layout");
 _Static_assert(sizeof(struct nt_ev_reset) == 72, "nt_ev_reset layout");
 _Static_assert(sizeof(struct nt_ev_stall) == 80, "nt_ev_stall layout");

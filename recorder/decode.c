@@ -28,7 +28,7 @@ _Static_assert(NTB_CONN_F_PKT_ORDER == NT_CONN_F_PKT_ORDER, "conn flags");
 _Static_assert(NTB_OPT_WSCALE == NT_OPT_WSCALE && NTB_OPT_TS == NT_OPT_TS && NTB_OPT_SACK == NT_OPT_SACK &&
 	       NTB_OPT_VALID == NT_OPT_VALID, "option sysctl bits");
 _Static_assert(NTB_STATE_F_HANDSHAKE == NT_STATE_F_HANDSHAKE && NTB_STATE_F_TOTALS == NT_STATE_F_TOTALS &&
-	       NTB_STATE_F_LISTENER == NT_STATE_F_LISTENER, "state flags");
+	       NTB_STATE_F_LISTENER == NT_STATE_F_LISTENER && NTB_STATE_F_ISN == NT_STATE_F_ISN, "state flags");
 
 static const struct {
 	uint16_t type;
@@ -96,6 +96,8 @@ void decode_state(const struct ntb_state *in, struct nt_ev_state *o)
 	o->dsack_dups = in->dsack_dups;
 	o->reord_seen = in->reord_seen;
 	o->opt_sysctl = in->opt_sysctl;
+	o->isn_local = in->isn_local;
+	o->isn_peer = in->isn_peer;
 }
 
 int decode_event(const void *data, size_t size, uint16_t *type, uint64_t *ts, void *out)

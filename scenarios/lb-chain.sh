@@ -190,6 +190,7 @@ scenario_oracle() {
 	echo "app.addr=$SC_APP_ADDR:$SC_APP_PORT"
 	echo "pid.proxy=${NT_PID_proxy:-0}"
 	echo "pid.app=${NT_PID_app:-0}"
+	echo "pid.upload=${NT_PID_upload:-0}"
 	echo "pid.clients=$(for ((i = 1; i <= SC_CLIENTS; i++)); do v=NT_PID_client$i; printf '%s,' "${!v}"; done | sed 's/,$//')"
 	nt_delta lb TcpRetransSegs
 	nt_delta app TcpRetransSegs

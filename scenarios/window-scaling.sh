@@ -54,6 +54,9 @@ sc_ss_wscale() {
 	echo "ss.$1_wscale_conns=$(grep -c 'wscale:' <<<"$out")"
 	echo "ss.$1_rwnd_limited_conns=$(grep -c 'rwnd_limited' <<<"$out")"
 	echo "ss.$1_rtt_ms=$(grep -o ' rtt:[0-9.]*' <<<"$out" | head -1 | cut -d: -f2)"
+	# The kernel's send-time accounting of the first such connection (ms).
+	echo "ss.$1_busy_ms=$(grep -o ' busy:[0-9]*ms' <<<"$out" | head -1 | tr -dc 0-9)"
+	echo "ss.$1_rwnd_limited_ms=$(grep -o 'rwnd_limited:[0-9]*ms' <<<"$out" | head -1 | tr -dc 0-9)"
 }
 
 scenario_traffic() {

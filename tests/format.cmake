@@ -1,5 +1,5 @@
-# tests/format.cmake: tests of the tape format library, the nettape-mktape helper, info/verify CLI tests and fuzzing.
-set(NETTAPE_FMT_TEST_DIR ${CMAKE_CURRENT_SOURCE_DIR}/unit/format)
+# tests/format.cmake: tests of the tape format library (tests/format/), its golden bad chunks, info/verify CLI tests and fuzzing of its parsers.
+set(NETTAPE_FMT_TEST_DIR ${CMAKE_CURRENT_SOURCE_DIR}/format)
 
 function(nettape_format_unit name)
   add_executable(${name} ${NETTAPE_FMT_TEST_DIR}/${name}.c)
@@ -17,27 +17,14 @@ nettape_format_unit(test_delta)
 nettape_format_unit(test_names_pins)
 nettape_format_unit(test_batch)
 
-# nettape-mktape: synthetic tapes for tests and benchmarks (not installed).
-add_executable(nettape-mktape ${CMAKE_CURRENT_SOURCE_DIR}/tools/mktape.c)
-target_link_libraries(nettape-mktape PRIVATE nettape_format nettape_warnings)
-
 # Fuzzing: a plain driver replays the corpus under ctest (always built); with
 # clang, a libFuzzer binary over a coverage-instrumented copy of the library,
-# plus a short bounded fuzz run.
-set(NETTAPE_FUZZ_DIR ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
+# plus a short bounded fuzz run (NETTAPE_FUZZ_DIR, NETTAPE_HAVE_LIBFUZZER: tests/CMakeLists.txt).
 add_executable(fuzz_chunk_reader_replay ${NETTAPE_FUZZ_DIR}/fuzz_chunk_reader.c ${NETTAPE_FUZZ_DIR}/fuzz_driver.c)
 target_link_libraries(fuzz_chunk_reader_replay PRIVATE nettape_format nettape_warnings)
 add_test(NAME format.fuzz_replay COMMAND fuzz_chunk_reader_replay ${NETTAPE_FUZZ_DIR}/corpus ${CMAKE_CURRENT_SOURCE_DIR}/golden)
 set_tests_properties(format.fuzz_replay PROPERTIES LABELS "fuzz;unit")
 
-if(CMAKE_C_COMPILER_ID MATCHES "Clang")
-  include(CheckCSourceCompiles)
-  set(CMAKE_REQUIRED_FLAGS "-fsanitize=fuzzer")
-  check_c_source_compiles("#include <stdint.h>
-#include <stddef.h>
-int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }" NETTAPE_HAVE_LIBFUZZER)
-  unset(CMAKE_REQUIRED_FLAGS)
-endif()
 if(NETTAPE_HAVE_LIBFUZZER)
   file(GLOB NETTAPE_FORMAT_FUZZ_SRC CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/format/*.c)
   add_library(nettape_format_fuzz STATIC ${NETTAPE_FORMAT_FUZZ_SRC})

@@ -31,11 +31,13 @@ static void usage(FILE *f)
 		"episodes, retransmissions, RTT and resets are derived from the packets alone\n"
 		"(docs/DETECTORS.md, \"From packets\"). A capture imported twice adds nothing.\n\n"
 		"Several hosts: the two ends of a connection recorded on two hosts are paired (mirrored\n"
-		"4-tuple, checked against the handshake, FIN/ACK, reset and drop/retransmit edges) and every\n"
-		"host's clock is aligned to a reference host from them (a segment arrives after it was sent:\n"
-		"each edge bounds the offset, many connections narrow it). Each host's offset, its error bound\n"
-		"and the number of pairs are printed, stored (hosts.clock_*) and added to every time of that\n"
-		"host; a host that shares no connection with the others stays \"unaligned\" (its own clock).\n\n"
+		"4-tuple and the handshake's initial sequence numbers, crosswise; without them checked\n"
+		"against the handshake, FIN/ACK, reset and drop/retransmit edges) and every host's clock is\n"
+		"aligned to a reference host from them (a segment arrives after it was sent, data is\n"
+		"received before it is acknowledged: each edge bounds the offset, many connections narrow\n"
+		"it). Each host's offset, its error bound and the number of pairs are printed, stored\n"
+		"(hosts.clock_*) and added to every time of that host; a host that shares no connection with\n"
+		"the others stays \"unaligned\" (its own clock). The ClickHouse import does not align.\n\n"
 		"With --into, the tapes go into a ClickHouse database over its HTTP interface instead\n"
 		"(docs/CLICKHOUSE.md): the same tables, partitioned by day and sorted by host and time, for\n"
 		"a fleet. The database must exist; nettape creates its tables. Idempotent per chunk too.\n\n"
@@ -275,9 +277,10 @@ int cmd_import(int argc, char **argv)
 		struct nt_host_clock hc[16];
 		long nh = nt_host_clocks(db, hc, sizeof(hc) / sizeof(hc[0]));
 		char line[400];
-		fprintf(stderr, "nettape import: %zu connection%s paired across hosts (%zu edges used), %zu candidate%s"
-			" rejected; clocks:\n", cs.pairs, cs.pairs == 1 ? "" : "s", cs.edges, cs.rejected,
-			cs.rejected == 1 ? "" : "s");
+		fprintf(stderr, "nettape import: %zu connection%s paired across hosts (%zu by sequence numbers; %zu edges"
+			" used, %zu from data), %zu candidate%s rejected, %zu tuple%s with other sequence numbers;"
+			" clocks:\n", cs.pairs, cs.pairs == 1 ? "" : "s", cs.isn_pairs, cs.edges, cs.data_edges,
+			cs.rejected, cs.rejected == 1 ? "" : "s", cs.isn_rejected, cs.isn_rejected == 1 ? "" : "s");
 		for (long i = 0; i < nh && i < (long)(sizeof(hc) / sizeof(hc[0])); i++)
 			fprintf(stderr, "  %s\n", nt_clock_line(&hc[i], line, sizeof(line)));
 	}

@@ -56,6 +56,8 @@ struct nt_finding {
 	char summary[320];        /* one line of evidence for humans */
 	int open_at_end;          /* an episode still open when the data ended */
 	double impact;            /* ranking weight (docs/DETECTORS.md "Impact") */
+	int harmless;             /* set by the detector: normal traffic, evidence only (a listener's
+				   * resets answering stray segments) */
 	int context;              /* set by correlation: folded into another incident as its context
 				   * (the traffic that filled a queue); never names the cause */
 	/* Drops only, typed for correlation (never parsed back from what/summary): */

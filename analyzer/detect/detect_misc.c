@@ -56,7 +56,7 @@ int nt_detect_resets(struct nt_detect_ctx *c)
 {
 	struct nt_stmt *s = nt_detect_prepare(c,
 		"SELECT t.conn_id, sum(t.kind = 0), sum(t.kind = 1), min(t.ts), max(t.ts), c.host_id, c.pid,"
-		"  group_concat(DISTINCT t.reason_name), max(t.state)"
+		"  group_concat(DISTINCT t.reason_name), max(t.state), c.listener"
 		" FROM resets t JOIN connections c USING (conn_id) WHERE" NT_FILTER_SQL("t", "c")
 		" GROUP BY t.conn_id HAVING count(*) >= :minn ORDER BY t.conn_id");
 	int rc;
@@ -83,6 +83,18 @@ int nt_detect_resets(struct nt_detect_ctx *c)
 			 why ? "; reason " : "", why ? why : "");
 		/* Mostly teardown (a process closed or died): evidence, not a cause that outranks. */
 		f->impact = 1.0 + 0.1 * (double)(f->count + f->count2 > 20 ? 20 : f->count + f->count2);
+		/* A listening socket answering ACKs with resets (reason TCP_FLAGS
+		 * only): segments of connections it no longer has, typically the
+		 * late ACK/FIN of a closed one, or a handshake ACK that raced its
+		 * request socket in a connection burst. Normal traffic: a note. */
+		if (nt_col_int(s, 9) == 1 && f->count2 == 0 && why && !strcmp(why, "TCP_FLAGS")) {
+			f->harmless = 1;
+			f->impact = 0.5;
+			snprintf(f->summary, sizeof(f->summary),
+				 "%llu reset%s sent by the listener in answer to stray segments (reason TCP_FLAGS: an ACK for a "
+				 "connection it no longer has, usually a late segment of a closed one)",
+				 (unsigned long long)f->count, f->count == 1 ? "" : "s");
+		}
 	}
 	nt_stmt_finalize(s);
 	if (rc != NT_STORE_DONE) {

@@ -22,13 +22,22 @@ struct seqt {
 	int64_t t;
 };
 
+/* A sample's byte counters (docs/SCHEMA.md "Several hosts", data edges). */
+struct dpt {
+	int64_t t;
+	int64_t acked, rcvd, sq;  /* bytes_acked, bytes_received (-1 unknown), snd_queue */
+};
+
 /* One connection as the pairing sees it; times are raw (ts - the host's applied correction). */
 struct pconn {
 	int64_t conn_id, host_id, first, last;
+	int64_t isn_l, isn_p;     /* initial sequence numbers, this end's and the peer's; -1 unknown */
 	char key[160], mkey[160]; /* "family laddr lport raddr rport" and mirrored */
-	int64_t est_active, est_passive, fin_sent, fin_rcvd, finack_rcvd, rst_sent, rst_rcvd;
+	int64_t est_active, est_passive, fin_sent, fin_rcvd, finack_rcvd, rst_sent, rst_rcvd, syn_sent;
 	struct seqt *retx, *drops; /* sorted by seq; drops: segments this end dropped that its peer sent */
 	size_t nretx, ndrops, capretx, capdrops;
+	struct dpt *smp;           /* samples, sorted by time */
+	size_t nsmp, capsmp;
 	size_t ncand;              /* candidates on other hosts */
 	int64_t next;              /* next connection with the same key, -1 */
 };
@@ -36,7 +45,8 @@ struct pconn {
 struct cand {
 	size_t a, b;               /* indexes into conns; host(a) < host(b) */
 	int64_t lo, hi;            /* D = clock(host b) - clock(host a): lo < D < hi */
-	int edges;
+	int edges, data_edges;     /* all edges; of those, from data and ACKs (samples) */
+	int isn;                   /* both ends' initial sequence numbers match crosswise */
 	int state;                 /* 0 undecided, 1 used for the estimate, 2 paired (checked), 3 rejected */
 	const char *method;
 };
@@ -64,9 +74,11 @@ struct aligner {
 	size_t nconns;
 	struct cand *cands;
 	size_t ncands, capcands;
+	size_t isn_rejected;       /* mirrored tuples whose sequence numbers do not match */
 	struct hpair *hp;
 	size_t nhp;
 	struct hmap conn_idx;      /* conn_id -> index */
+	int data_edges;            /* draw edges from samples' byte counters */
 };
 
 static int fail(struct aligner *al, const char *what)
@@ -161,7 +173,7 @@ static int load_conns(struct aligner *al)
 {
 	struct nt_stmt *q = nt_store_prepare(al->s,
 		"SELECT c.conn_id, c.host_id, c.family, c.laddr, c.lport, c.raddr, c.rport, c.first_ts - h.clock_offset_ns,"
-		" c.last_ts - h.clock_offset_ns FROM connections c JOIN hosts h USING (host_id)"
+		" c.last_ts - h.clock_offset_ns, c.isn_local, c.isn_peer FROM connections c JOIN hosts h USING (host_id)"
 		" WHERE c.cookie <> 0 AND c.listener = 0 AND c.tuple_known = 1 AND c.laddr IS NOT NULL AND c.raddr IS NOT NULL"
 		" ORDER BY c.conn_id", al->err);
 	size_t cap = 0;
@@ -191,8 +203,10 @@ static int load_conns(struct aligner *al)
 		snprintf(c->mkey, sizeof(c->mkey), "%d %s %lld %s %lld", fam, ra, (long long)rp, la, (long long)lp);
 		c->first = nt_col_int(q, 7);
 		c->last = nt_col_int(q, 8);
+		c->isn_l = nt_col_type(q, 9) == NT_COL_NULL ? -1 : nt_col_int(q, 9);
+		c->isn_p = nt_col_type(q, 10) == NT_COL_NULL ? -1 : nt_col_int(q, 10);
 		c->est_active = c->est_passive = c->fin_sent = c->fin_rcvd = c->finack_rcvd = NONE;
-		c->rst_sent = c->rst_rcvd = NONE;
+		c->rst_sent = c->rst_rcvd = c->syn_sent = NONE;
 		c->next = -1;
 		if (hmap_put(&al->conn_idx, (uint64_t)c->conn_id, (int64_t)al->nconns)) {
 			nt_stmt_finalize(q);
@@ -205,7 +219,7 @@ static int load_conns(struct aligner *al)
 	return rc == NT_STORE_DONE ? 0 : fail(al, "read connections");
 }
 
-static int add_cand(struct aligner *al, size_t a, size_t b)
+static int add_cand(struct aligner *al, size_t a, size_t b, int isn)
 {
 	if (al->ncands == al->capcands) {
 		size_t cap = al->capcands ? al->capcands * 2 : 64;
@@ -221,10 +235,13 @@ static int add_cand(struct aligner *al, size_t a, size_t b)
 	c->b = b;
 	c->lo = LO_INF;
 	c->hi = HI_INF;
+	c->isn = isn;
 	return 0;
 }
 
-/* Candidates: mirrored tuples on different hosts. */
+/* Candidates: mirrored tuples on different hosts; where both ends know their
+ * initial sequence numbers, only those that match crosswise (a reused tuple or a
+ * NAT's other connection has other ones). */
 static int find_candidates(struct aligner *al)
 {
 	struct smap first;
@@ -246,7 +263,12 @@ static int find_candidates(struct aligner *al)
 			struct pconn *x = &al->conns[i], *y = &al->conns[j];
 			if (x->host_id == y->host_id || x->host_id > y->host_id)
 				continue; /* same host: one clock, nothing to align; each pair once */
-			if (add_cand(al, i, (size_t)j))
+			int isn = x->isn_l >= 0 && x->isn_p >= 0 && y->isn_l >= 0 && y->isn_p >= 0;
+			if (isn && (x->isn_l != y->isn_p || x->isn_p != y->isn_l)) {
+				al->isn_rejected++;
+				continue;
+			}
+			if (add_cand(al, i, (size_t)j, isn))
 				goto out;
 			x->ncand++;
 			y->ncand++;
@@ -265,6 +287,8 @@ static int64_t minset(int64_t cur, int64_t t) { return cur == NONE || t < cur ? 
 /* The state transitions that take part in edges (docs/SCHEMA.md "Several hosts"). */
 static void apply_state(struct pconn *c, int64_t t, int o, int n)
 {
+	if (n == ST_SYN_SENT)
+		c->syn_sent = minset(c->syn_sent, t);
 	if (o == ST_SYN_SENT && n == ST_EST)
 		c->est_active = minset(c->est_active, t);
 	else if (o == ST_SYN_RECV && n == ST_EST)
@@ -315,6 +339,26 @@ static int64_t seqt_find(const struct seqt *v, size_t n, uint32_t seq)
 	return lo < n && v[lo].seq == seq ? v[lo].t : NONE;
 }
 
+static int dpt_push(struct pconn *c, int64_t t, int64_t acked, int64_t rcvd, int64_t sq)
+{
+	if (c->nsmp == c->capsmp) {
+		size_t nc = c->capsmp ? c->capsmp * 2 : 16;
+		struct dpt *x = realloc(c->smp, nc * sizeof(*x));
+		if (!x)
+			return -1;
+		c->smp = x;
+		c->capsmp = nc;
+	}
+	c->smp[c->nsmp++] = (struct dpt){ t, acked, rcvd, sq };
+	return 0;
+}
+
+static int cmp_dpt(const void *a, const void *b)
+{
+	const struct dpt *x = a, *y = b;
+	return (x->t > y->t) - (x->t < y->t);
+}
+
 /* Loads the event times of the candidate connections. */
 static int load_events(struct aligner *al)
 {
@@ -332,8 +376,12 @@ static int load_events(struct aligner *al)
 		" JOIN nt_clock_cand k ON k.conn_id = e.conn_id JOIN hosts h ON h.host_id = k.host_id"
 		" JOIN connections c ON c.conn_id = e.conn_id"
 		" WHERE e.seq IS NOT NULL AND e.saddr = c.raddr AND e.sport = c.rport",
+		/* byte counters of data and ACKs (bytes_received NULL: imported before it was stored) */
+		"SELECT e.conn_id, e.ts - h.clock_offset_ns, e.bytes_acked, e.bytes_received, e.snd_queue FROM samples e"
+		" JOIN nt_clock_cand k ON k.conn_id = e.conn_id JOIN hosts h ON h.host_id = k.host_id"
+		" WHERE e.bytes_acked IS NOT NULL AND e.snd_queue IS NOT NULL",
 	};
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < 5; k++) {
 		struct nt_stmt *q = nt_store_prepare(al->s, sql[k], al->err);
 		int rc;
 		if (!q)
@@ -353,8 +401,11 @@ static int load_events(struct aligner *al)
 				c->rst_rcvd = minset(c->rst_rcvd, t);
 			else if (k == 2)
 				r = seqt_push(&c->retx, &c->nretx, &c->capretx, (uint32_t)nt_col_int(q, 2), t);
-			else
+			else if (k == 3)
 				r = seqt_push(&c->drops, &c->ndrops, &c->capdrops, (uint32_t)nt_col_int(q, 2), t);
+			else
+				r = dpt_push(c, t, nt_col_int(q, 2),
+					     nt_col_type(q, 3) == NT_COL_NULL ? -1 : nt_col_int(q, 3), nt_col_int(q, 4));
 			if (r) {
 				nt_stmt_finalize(q);
 				snprintf(al->err, NT_ERRLEN, "out of memory");
@@ -371,6 +422,8 @@ static int load_events(struct aligner *al)
 			qsort(c->retx, c->nretx, sizeof(*c->retx), cmp_seqt);
 		if (c->ndrops)
 			qsort(c->drops, c->ndrops, sizeof(*c->drops), cmp_seqt);
+		if (c->nsmp)
+			qsort(c->smp, c->nsmp, sizeof(*c->smp), cmp_dpt);
 	}
 	return 0;
 }
@@ -391,6 +444,98 @@ static void edge(struct cand *k, int x_is_a, int64_t tx, int64_t ty)
 	}
 }
 
+/*
+ * Data and ACK edges of the data x sent to y, from both ends' samples (each
+ * carries its socket's counters at that moment). In the sequence space of x's
+ * data (position 0 = the first byte after the SYN):
+ * - x has P acknowledged = bytes_acked minus x's SYN (counted by the active
+ *   opener only), y has P received = bytes_received, and x had written at most
+ *   P acknowledged + snd_queue (write_seq - snd_una): FINs count on all three;
+ * - x's acknowledged reaching P happens after y's received reached P (y acked
+ *   it): a sample of y at ty with received < P, before a sample of x at tx with
+ *   acknowledged >= P, is an edge from y to x;
+ * - y's received reaching R happens after x wrote (and sent) byte R: a sample
+ *   of x at tx with written < R, before a sample of y at ty with received >= R,
+ *   is an edge from x to y.
+ * The counters only grow, so for each sample the tightest partner is found by
+ * binary search: the last sample of the other end still below the position.
+ * Without knowing which end opened (a connection open before the recording
+ * started, a simultaneous open) the SYN's byte is unknown: each rule then takes
+ * the value that keeps its edge true either way (1 for the first, 0 for the
+ * second), one byte of precision lost.
+ */
+static int syn_bytes(const struct pconn *c)
+{
+	if (c->est_active != NONE)
+		return 1;
+	if (c->est_passive != NONE && c->syn_sent == NONE)
+		return 0;
+	return -1;
+}
+
+/* Index of the last sample of c before position p by counter f (0 acked-syn+sq
+ * written, 1 received), -1 when none. Samples are in time order. */
+static ptrdiff_t last_below(const struct pconn *c, int f, int syn, int64_t p)
+{
+	ptrdiff_t lo = 0, hi = (ptrdiff_t)c->nsmp; /* first index whose counter >= p */
+	while (lo < hi) {
+		ptrdiff_t m = lo + (hi - lo) / 2;
+		const struct dpt *d = &c->smp[m];
+		int64_t v = f ? d->rcvd : d->acked - syn + d->sq;
+		if (v < p)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return lo - 1;
+}
+
+static void data_edges(struct cand *k, const struct pconn *x, const struct pconn *y, int xa)
+{
+	int syn = syn_bytes(x), syn1 = syn < 0 ? 1 : syn, syn2 = syn < 0 ? 0 : syn;
+	if (!x->nsmp || !y->nsmp)
+		return;
+	for (size_t i = 0; i < y->nsmp; i++)
+		if (y->smp[i].rcvd < 0)
+			return; /* older rows without bytes_received */
+	int before = k->edges;
+	/* y received P before x saw P acknowledged */
+	int64_t best_gap = INT64_MAX, tx = NONE, ty = NONE;
+	for (size_t i = 0; i < x->nsmp; i++) {
+		int64_t p = x->smp[i].acked - syn1;
+		if (p <= 0)
+			continue;
+		ptrdiff_t j = last_below(y, 1, 0, p);
+		if (j < 0)
+			continue;
+		/* tightest: the smallest time from y's sample to x's (the bound it gives) */
+		if (x->smp[i].t - y->smp[j].t < best_gap) {
+			best_gap = x->smp[i].t - y->smp[j].t;
+			tx = x->smp[i].t;
+			ty = y->smp[j].t;
+		}
+	}
+	edge(k, !xa, ty, tx);
+	/* x wrote R after its sample tx showed less written; y received R later */
+	best_gap = INT64_MAX;
+	tx = ty = NONE;
+	for (size_t i = 0; i < y->nsmp; i++) {
+		int64_t r = y->smp[i].rcvd;
+		if (r <= 0)
+			continue;
+		ptrdiff_t j = last_below(x, 0, syn2, r);
+		if (j < 0)
+			continue;
+		if (y->smp[i].t - x->smp[j].t < best_gap) {
+			best_gap = y->smp[i].t - x->smp[j].t;
+			tx = x->smp[j].t;
+			ty = y->smp[i].t;
+		}
+	}
+	edge(k, xa, tx, ty);
+	k->data_edges += k->edges - before;
+}
+
 static void cand_edges(struct aligner *al, struct cand *k)
 {
 	struct pconn *a = &al->conns[k->a], *b = &al->conns[k->b];
@@ -407,6 +552,8 @@ static void cand_edges(struct aligner *al, struct cand *k)
 				continue; /* the first drop of each sequence number */
 			edge(k, !xa, y->drops[i].t, seqt_find(x->retx, x->nretx, y->drops[i].seq));
 		}
+		if (al->data_edges)
+			data_edges(k, x, y, xa);
 	}
 }
 
@@ -460,7 +607,9 @@ static int estimate_pair(struct aligner *al, struct hpair *hp, size_t *idx, size
 			if (k->hi < hp->hi)
 				hp->hi = k->hi;
 		} else {
-			k->state = 3; /* contradicts the others: not one connection */
+			/* contradicts the others: not one connection, unless the
+			 * sequence numbers say it is (then only its edges are off) */
+			k->state = k->isn ? 2 : 3;
 		}
 	}
 	return 0;
@@ -484,7 +633,8 @@ static int estimate(struct aligner *al)
 			if (m->state || al->conns[m->a].host_id != ha || al->conns[m->b].host_id != hb)
 				continue;
 			m->state = 4; /* seen */
-			if (m->edges && al->conns[m->a].ncand == 1 && al->conns[m->b].ncand == 1 && m->lo <= m->hi)
+			if (m->edges && (m->isn || (al->conns[m->a].ncand == 1 && al->conns[m->b].ncand == 1)) &&
+			    m->lo <= m->hi)
 				idx[n++] = j;
 		}
 		struct hpair *nh = realloc(al->hp, (al->nhp + 1) * sizeof(*nh));
@@ -510,7 +660,9 @@ static int estimate(struct aligner *al)
 			if (m->state != 4 || al->conns[m->a].host_id != ha || al->conns[m->b].host_id != hb)
 				continue;
 			m->state = 0;
-			if (m->edges && m->lo > m->hi) {
+			if (m->isn) {
+				m->state = 2; /* the sequence numbers match: one connection */
+			} else if (m->edges && m->lo > m->hi) {
 				m->state = 3; /* its own edges contradict each other */
 			} else if (m->edges) {
 				if (bounded)
@@ -531,12 +683,27 @@ static int estimate(struct aligner *al)
 		}
 	}
 	free(idx);
-	/* A connection keeps at most one partner: with several that agree, none
-	 * (candidates of one connection are few: the quadratic scan is over those
-	 * that share a connection with more than one candidate). */
+	/* A connection keeps at most one partner: the one its sequence numbers
+	 * match, else with several that agree, none (candidates of one connection
+	 * are few: the quadratic scan is over those that share a connection with
+	 * more than one candidate). */
 	for (size_t i = 0; i < al->ncands; i++) {
 		struct cand *k = &al->cands[i];
-		if (k->state == 2 && (al->conns[k->a].ncand > 1 || al->conns[k->b].ncand > 1)) {
+		if ((k->state == 1 || k->state == 2) && !k->isn &&
+		    (al->conns[k->a].ncand > 1 || al->conns[k->b].ncand > 1)) {
+			for (size_t j = 0; j < al->ncands; j++) {
+				const struct cand *m = &al->cands[j];
+				if (j != i && m->isn && (m->state == 1 || m->state == 2) &&
+				    (m->a == k->a || m->b == k->b || m->a == k->b || m->b == k->a)) {
+					k->state = 6; /* the other end's partner by sequence numbers */
+					break;
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < al->ncands; i++) {
+		struct cand *k = &al->cands[i];
+		if (k->state == 2 && !k->isn && (al->conns[k->a].ncand > 1 || al->conns[k->b].ncand > 1)) {
 			for (size_t j = 0; j < al->ncands; j++) {
 				const struct cand *m = &al->cands[j];
 				if (j != i && (m->state == 1 || m->state == 2 || m->state == 5) &&
@@ -549,9 +716,9 @@ static int estimate(struct aligner *al)
 	}
 	for (size_t i = 0; i < al->ncands; i++) {
 		struct cand *k = &al->cands[i];
-		if (k->state == 5)
+		if (k->state == 5 || k->state == 6)
 			k->state = 3;
-		k->method = k->edges ? "edges" : "tuple";
+		k->method = k->isn ? "isn" : k->edges ? "edges" : "tuple";
 	}
 	return 0;
 }
@@ -770,6 +937,9 @@ int nt_clock_align(struct nt_store *s, const struct nt_clock_override *ov, size_
 	memset(&al, 0, sizeof(al));
 	al.s = s;
 	al.err = err;
+	/* a benchmark's knob: the bound from handshakes and the other events alone */
+	const char *de = getenv("NETTAPE_CLOCK_DATA_EDGES");
+	al.data_edges = !(de && !strcmp(de, "0"));
 	hmap_init(&al.conn_idx);
 	if (nt_store_exec(s, "BEGIN", "clock alignment", err))
 		goto out;
@@ -792,6 +962,7 @@ int nt_clock_align(struct nt_store *s, const struct nt_clock_override *ov, size_
 		memset(st, 0, sizeof(*st));
 		st->hosts = al.nhosts;
 		st->candidates = al.ncands;
+		st->isn_rejected = al.isn_rejected;
 		for (size_t i = 0; i < al.nhosts; i++) {
 			const char *src = al.hosts[i].source;
 			st->manual += src && !strcmp(src, "manual");
@@ -802,6 +973,8 @@ int nt_clock_align(struct nt_store *s, const struct nt_clock_override *ov, size_
 			st->pairs += al.cands[i].state == 1 || al.cands[i].state == 2;
 			st->rejected += al.cands[i].state == 3;
 			st->edges += al.cands[i].state == 1 ? (size_t)al.cands[i].edges : 0;
+			st->data_edges += al.cands[i].state == 1 ? (size_t)al.cands[i].data_edges : 0;
+			st->isn_pairs += al.cands[i].isn && (al.cands[i].state == 1 || al.cands[i].state == 2);
 		}
 	}
 	ret = 0;
@@ -813,6 +986,7 @@ out:
 	for (size_t i = 0; i < al.nconns; i++) {
 		free(al.conns[i].retx);
 		free(al.conns[i].drops);
+		free(al.conns[i].smp);
 	}
 	free(al.conns);
 	free(al.cands);

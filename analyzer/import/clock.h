@@ -6,12 +6,17 @@
  * After an import, nt_clock_align() looks at every connection of the database
  * again (it is cheap next to the import):
  * - Pairing: a connection on host A and one on host B (A != B) whose 4-tuples
- *   mirror each other are candidates; each candidate pair yields causal edges
+ *   mirror each other are candidates, unless both ends recorded their initial
+ *   sequence numbers and these do not match crosswise (A's own = B's peer's and
+ *   the reverse: a reused tuple, a NAT's other connection); a match makes the
+ *   pair certain (conn_pairs.method 'isn'). Each candidate pair yields causal edges
  *   (a segment is received after it was sent: the client's ESTABLISHED before
  *   the server's, a FIN sent before the peer's FIN-received transition, the
  *   peer's FIN-received before the ACK of that FIN arrives, a reset sent
  *   before it is received, a segment the server dropped before the client
- *   retransmitted it). A pair whose edges contradict the hosts' clock
+ *   retransmitted it; from both ends' samples, data received before it is
+ *   acknowledged and written before it is received: see data_edges() in
+ *   clock.c). A pair without matching sequence numbers whose edges contradict the hosts' clock
  *   estimate is not the same connection (tuple reuse, NAT) and is rejected;
  *   with several candidates for one connection, the one that agrees with the
  *   estimate wins, else none.
@@ -46,10 +51,15 @@ struct nt_clock_override {
 struct nt_clock_stats {
 	size_t hosts, aligned, unaligned, manual; /* aligned includes the references */
 	size_t candidates, pairs, rejected, edges;
+	size_t isn_pairs;    /* of the pairs, those whose initial sequence numbers match crosswise */
+	size_t isn_rejected; /* mirrored tuples not candidates: their sequence numbers differ */
+	size_t data_edges;   /* of the edges used, those from data and ACKs (samples' byte counters) */
 };
 
 /* Pairs connections across hosts, estimates and applies the clock corrections
- * (see above), in one transaction. ov (nov entries, may be NULL) are manual
+ * (see above), in one transaction. The environment variable
+ * NETTAPE_CLOCK_DATA_EDGES=0 leaves the data edges out (for measuring what
+ * they add: bench/multihost_align.sh). ov (nov entries, may be NULL) are manual
  * corrections, remembered in the database (clock_source 'manual') until
  * overridden again. Returns 0 (st filled, may be NULL) or -1 with a one-line
  * message in err (an unknown host name in ov, a database error). */

@@ -68,6 +68,7 @@ static struct iconn *conn_new(struct importer *im)
 	memset(c, 0, sizeof(*c));
 	c->wscale_ok = c->snd_wscale = c->rcv_wscale = c->mss = c->sack_ok = c->ts_ok = -1;
 	c->opt_sysctl = -1;
+	c->isn_local = c->isn_peer = -1;
 	c->last_state = -1;
 	c->rcvbuf = c->sndbuf = -1;
 	c->rtt_min = -1;
@@ -242,6 +243,10 @@ void apply_handshake(struct iconn *c, const struct nt_ev_state *e)
 		c->rcvbuf = e->rcvbuf;
 		c->sndbuf = e->sndbuf;
 	}
+	if (e->flags & NT_STATE_F_ISN) {
+		c->isn_local = e->isn_local;
+		c->isn_peer = e->isn_peer;
+	}
 	if (e->flags & NT_STATE_F_TOTALS) {
 		if (e->bytes_acked > c->bytes_acked)
 			c->bytes_acked = e->bytes_acked;
@@ -349,6 +354,8 @@ int conn_flush(struct importer *im)
 		BI(s, 7, c->busy_ms);
 		BI(s, 8, c->rwnd_limited_ms);
 		BI(s, 9, c->sndbuf_limited_ms);
+		bind_opt(s, 10, c->isn_local);
+		bind_opt(s, 11, c->isn_peer);
 		if (step(im, s, "write connection counters"))
 			return -1;
 		c->in_db = 1;
@@ -374,7 +381,7 @@ int conn_load(struct importer *im)
 			  " rcv_wscale, mss, sack_ok, ts_ok, rcvbuf, sndbuf, bytes_acked, bytes_received, retransmits,"
 			  " rtt_samples, rtt_min_us, rtt_max_us, rtt_sum_us, send_samples, rwnd_limited_samples, events,"
 			  " opt_sysctl, retrans_segs, dsack_dups, reord_seen, undo_episodes,"
-			  " busy_ms, rwnd_limited_ms, sndbuf_limited_ms"
+			  " busy_ms, rwnd_limited_ms, sndbuf_limited_ms, isn_local, isn_peer"
 			  " FROM connections", im->err);
 	if (!s)
 		return -1;
@@ -434,6 +441,8 @@ int conn_load(struct importer *im)
 		c->busy_ms = (uint64_t)COLI(41, 0);
 		c->rwnd_limited_ms = (uint64_t)COLI(42, 0);
 		c->sndbuf_limited_ms = (uint64_t)COLI(43, 0);
+		c->isn_local = COLI(44, -1);
+		c->isn_peer = COLI(45, -1);
 		c->in_db = 1;
 #undef COLI
 		conn_index(im, im->nconns - 1);

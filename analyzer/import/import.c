@@ -1,6 +1,5 @@
 /* import.c: the bulk import of tape chunks into the store: chunks and hosts, frames decoded and records dispatched to the connection table and the row writers, batches and transactions. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,20 +14,6 @@ int fail_sql(struct importer *im, const char *what)
 {
 	snprintf(im->err, NT_ERRLEN, "%s: %s", what, nt_store_errmsg(im->db));
 	return -1;
-}
-
-static void warn(struct importer *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(struct importer *im, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	if (!im->opts->warn)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	im->opts->warn(im->opts->ctx, line);
 }
 
 int step(struct importer *im, struct nt_stmt *s, const char *what)
@@ -297,7 +282,7 @@ static int import_chunk(struct importer *im, const char *path, uint64_t fsize)
 		struct nt_stmt *s = im->s[S_DAMAGE];
 		/* A chunk still being written ends inside a frame: that is not damage worth a warning. */
 		if (!(src->partial && d->err == -TAPE_E_TRUNCATED))
-			warn(im, "%s: damaged at offset %llu: %s (%llu bytes skipped); the rest was imported", path,
+			nt_import_warn(im->opts, "%s: damaged at offset %llu: %s (%llu bytes skipped); the rest was imported", path,
 			     (unsigned long long)d->offset, d->reason, (unsigned long long)d->lost_bytes);
 		damaged += d->lost_bytes;
 		im->st->damaged++;
@@ -435,7 +420,7 @@ int nt_import(struct nt_store *db, const char *const *paths, size_t npaths,
 		goto out;
 	}
 	if (st->chunks_failed)
-		warn(&im, "%llu of %zu chunks unreadable and skipped, first: %s", (unsigned long long)st->chunks_failed, n,
+		nt_import_warn(im.opts, "%llu of %zu chunks unreadable and skipped, first: %s", (unsigned long long)st->chunks_failed, n,
 		     im.first_failure);
 	ret = 0;
 out:

@@ -17,10 +17,10 @@ struct nt_import_opts {
 	/* Leave the indexes dropped and skip ANALYZE after the load: for a caller that reads the new
 	 * rows once and deletes them (the ClickHouse import's scratch store). */
 	int no_indexes;
-	/* Sample rows (the 13 columns of `samples` in order; conn_id < 0 stands for NULL), handed
+	/* Sample rows (the 14 columns of `samples` in order; conn_id < 0 stands for NULL), handed
 	 * over n at a time in the order they would be inserted, instead of being inserted (NULL:
 	 * inserted as usual). Returns 0, or -1 to stop the import (the sink fills err first). */
-	int (*sample_sink)(void *ctx, const int64_t (*rows)[13], unsigned n);
+	int (*sample_sink)(void *ctx, const int64_t (*rows)[14], unsigned n);
 	void *sink_ctx;
 };
 
@@ -49,5 +49,10 @@ struct nt_import_stats {
  */
 int nt_import(struct nt_store *db, const char *const *paths, size_t npaths,
 	      const struct nt_import_opts *opts, struct nt_import_stats *st, char *err);
+
+/* Formats one warning line (at most 1023 bytes, no newline) and hands it to
+ * opts->warn; nothing when opts->warn is NULL. The importers of tapes (import.c)
+ * and of captures (pcap/pcap_import.c) warn through it. */
+void nt_import_warn(const struct nt_import_opts *opts, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

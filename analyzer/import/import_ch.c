@@ -646,7 +646,7 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total, uint64_t event
 /* Sample rows straight from the decoder into RowBinary: samples are most of every tape, and
  * this spares them the insert into the scratch store and the read back. batch_row counts as
  * the store's rowids would. */
-static int sample_sink(void *ctx, const int64_t (*rows)[13], unsigned n)
+static int sample_sink(void *ctx, const int64_t (*rows)[14], unsigned n)
 {
 	struct chi *c = ctx;
 	const struct nt_ch_table *t = c->samples;
@@ -857,8 +857,8 @@ int nt_import_ch(struct nt_ch *ch, const char *const *paths, size_t npaths, cons
 				 c.samples->cols[i]);
 			goto out;
 		}
-	if (c.samples->ncols != 13) {
-		snprintf(err, NT_ERRLEN, "samples has %zu columns, the import's sample rows 13", c.samples->ncols);
+	if (c.samples->ncols != 14) {
+		snprintf(err, NT_ERRLEN, "samples has %zu columns, the import's sample rows 14", c.samples->ncols);
 		goto out;
 	}
 	if (load_known(&c))

@@ -43,6 +43,8 @@ struct iconn {
 	uint64_t retrans_segs, dsack_dups, reord_seen, undo_episodes;
 	/* The kernel's send-time accounting (tcp_sock.chrono_stat), ms, maxima. */
 	uint64_t busy_ms, rwnd_limited_ms, sndbuf_limited_ms;
+	/* Initial sequence numbers from the move to ESTABLISHED (NT_STATE_F_ISN), -1 unknown. */
+	int64_t isn_local, isn_peer;
 	int dirty, in_db;
 	const struct tape_meta *comm_meta; /* metadata last searched for a missing comm */
 };
@@ -60,7 +62,7 @@ enum {
 
 /* Samples dominate every tape: they are inserted this many rows per statement. */
 #define SAMPLE_BATCH 1024
-#define SAMPLE_COLS 13
+#define SAMPLE_COLS 14
 #define SAMPLE_STMTS 32
 
 struct importer {

@@ -43,7 +43,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		       " laddr=?30, lport=?31, raddr=?32, rport=?33, family=?34"
 		       " WHERE conn_id=?1",
 	[S_CONN_EXTRA] = "UPDATE connections SET opt_sysctl=?2, retrans_segs=?3, dsack_dups=?4, reord_seen=?5,"
-			 " undo_episodes=?6, busy_ms=?7, rwnd_limited_ms=?8, sndbuf_limited_ms=?9 WHERE conn_id=?1",
+			 " undo_episodes=?6, busy_ms=?7, rwnd_limited_ms=?8, sndbuf_limited_ms=?9, isn_local=?10,"
+			 " isn_peer=?11 WHERE conn_id=?1",
 	[S_CHUNK_UPD] = "UPDATE chunks SET first_ts=min(COALESCE(first_ts, ?2), ?2), last_ts=max(COALESCE(last_ts, ?3), ?3),"
 			" events=events+?4, partial=?5, has_index=?6, damaged_bytes=?7, imported_at=?8,"
 			" last_frame_offset=?9, complete=?10 WHERE chunk_id=?1",
@@ -265,6 +266,7 @@ static int ev_sample(struct importer *im, const struct tape_record *rec, int64_t
 	r[10] = e->rcv_queue;
 	r[11] = e->snd_queue;
 	r[12] = (int64_t)e->bytes_acked;
+	r[13] = (int64_t)e->bytes_received;
 	return im->sn == SAMPLE_BATCH ? flush_samples(im) : 0;
 }
 

@@ -511,11 +511,26 @@ static void related_text(const struct nt_incident *in, char *buf, size_t len)
 		const struct nt_related *r = &in->related[i];
 		char who[160];
 		proc_ctr(r->comm, r->pid, r->container, who, sizeof(who));
-		o += (size_t)snprintf(buf + o, len - o, "%s%s: %lld connection%s sending %.1f MB toward %s in the same window",
+		o += (size_t)snprintf(buf + o, len - o, "%s%s: %lld connection%s sending %.1f MB toward %s%s in the same window",
 				      i ? "; and by " : "; the queue was filled by ", who, (long long)r->connections,
-				      r->connections == 1 ? "" : "s", (double)r->bytes / 1e6, r->dest);
+				      r->connections == 1 ? "" : "s", (double)r->bytes / 1e6, r->dest,
+				      r->toward_victim ? " (this connection's own end: the queue its peer's ACKs wait in)" : "");
 		if (o >= len)
 			break;
+	}
+}
+
+/* The incident belongs to the owner of one of its connections. */
+static void owned_by_conn(struct nt_analysis *a, struct nt_incident *in, int64_t conn_id)
+{
+	const struct nt_conninfo *c = conn_id ? nt_analysis_conn(a, conn_id) : NULL;
+
+	if (c && c->pid && c->pid != in->pid) {
+		in->pid = c->pid;
+		in->host_id = c->host_id;
+		snprintf(in->host, sizeof(in->host), "%s", c->host);
+		snprintf(in->comm, sizeof(in->comm), "%s", c->comm);
+		snprintf(in->container, sizeof(in->container), "%s", c->container);
 	}
 }
 
@@ -619,26 +634,18 @@ static void cause_chain(struct nt_analysis *a, struct nt_incident *in, struct nt
 			if (g->kind == NT_F_RESET && !g->context && g->count && (!snd || g->count > snd->count))
 				snd = g;
 		}
-		const struct nt_conninfo *c = snd && snd->conn_id ? nt_analysis_conn(a, snd->conn_id) : NULL;
-		if (c && c->pid && c->pid != in->pid) {
-			in->pid = c->pid;
-			in->host_id = c->host_id;
-			snprintf(in->host, sizeof(in->host), "%s", c->host);
-			snprintf(in->comm, sizeof(in->comm), "%s", c->comm);
-			snprintf(in->container, sizeof(in->container), "%s", c->container);
-		}
+		if (snd)
+			owned_by_conn(a, in, snd->conn_id);
 	}
 	/* A firewall drop belongs to the host and process whose rule dropped it
 	 * (the sender's retransmits are the symptom). */
+	/* A window-limited sender is the victim the incident is about (merging
+	 * both ends may have kept its peer's process). */
+	if (k.n[NT_F_RWND_LIMITED] && !k.n[NT_F_ZERO_WINDOW] && !k.n[NT_F_LISTEN_OVERFLOW] && !k.netfilter &&
+	    k.top[NT_F_RWND_LIMITED])
+		owned_by_conn(a, in, k.top[NT_F_RWND_LIMITED]->conn_id);
 	if (k.netfilter && k.nf_top && k.nf_top->conn_id && !k.n[NT_F_ZERO_WINDOW] && !k.n[NT_F_LISTEN_OVERFLOW]) {
-		const struct nt_conninfo *c = nt_analysis_conn(a, k.nf_top->conn_id);
-		if (c && c->pid && c->pid != in->pid) {
-			in->pid = c->pid;
-			in->host_id = c->host_id;
-			snprintf(in->host, sizeof(in->host), "%s", c->host);
-			snprintf(in->comm, sizeof(in->comm), "%s", c->comm);
-			snprintf(in->container, sizeof(in->container), "%s", c->container);
-		}
+		owned_by_conn(a, in, k.nf_top->conn_id);
 	}
 	/* Causes and fixes name the container with the process. */
 	proc_ctr(in->comm, in->pid, in->container, proc, sizeof(proc));
@@ -1030,7 +1037,7 @@ static void data_summary(struct nt_store *db, struct nt_analysis *a)
  * drops that are only duplicates or teardown. */
 static int finding_harmless(const struct nt_finding *f)
 {
-	return f->kind == NT_F_SPURIOUS || nt_drop_duplicate(f) || nt_drop_teardown(f);
+	return f->harmless || f->kind == NT_F_SPURIOUS || nt_drop_duplicate(f) || nt_drop_teardown(f);
 }
 
 /* Whether a finding adds to its incident's impact: harmless evidence only in
@@ -1348,12 +1355,15 @@ static int fold_queue_context(struct nt_analysis *a, struct nt_store *db, int64_
 		if (got) {
 			int64_t t0 = l->t_start, t1 = l->t_end;
 			enum nt_fkind pk = l->primary;
+			uint32_t pid = l->pid;
 			if (inc_compute(a, l))
 				goto oom;
-			/* The window stays that of the latency itself. */
+			/* The window stays that of the latency itself, its process the victim's. */
 			l->t_start = t0;
 			l->t_end = t1;
 			l->primary = pk;
+			if (pid)
+				l->pid = pid;
 			changed = 1;
 		}
 	}
@@ -1376,7 +1386,8 @@ oom:
  * The other side of a queueing-delay chain: for a latency incident (an RTT
  * spike, or a window-limited sender behind queueing delay), the processes
  * that sent bulk data (>= 1 MB over their connections of >= 64 KiB each) toward the same
- * destination address from the same host while the latency lasted are the
+ * destination address from the same host, or toward the victim's own address
+ * (the queue its ACKs and requests wait in) from any host, while the latency lasted are the
  * queue's fillers (docs/DETECTORS.md "Cause chains"). They are named in the
  * incident (related, cause, fix, with their containers), and their own
  * congestion incidents of that time (its RTT, window, retransmits, queue
@@ -1389,9 +1400,12 @@ static int find_fillers(struct nt_analysis *a, struct nt_store *db, int64_t gap,
 
 	if (!(s = nt_store_prepare(db,
 			"SELECT c.host_id, h.hostname, c.pid, max(c.comm), max(c.container), count(*), sum(c.bytes_acked),"
-			" v.raddr FROM connections v JOIN connections c ON c.host_id = v.host_id AND c.raddr = v.raddr"
+			" c.raddr, max(c.raddr = v.laddr) FROM connections v JOIN connections c"
+			"  ON (c.host_id = v.host_id AND c.raddr = v.raddr) OR c.raddr = v.laddr"
 			" JOIN hosts h ON h.host_id = c.host_id"
-			" WHERE v.conn_id = ?1 AND c.conn_id <> v.conn_id AND c.listener = 0 AND c.pid <> v.pid"
+			" WHERE v.conn_id = ?1 AND c.conn_id <> v.conn_id AND c.listener = 0"
+			" AND (c.host_id <> v.host_id OR c.pid <> v.pid)"
+			" AND NOT (c.laddr = v.raddr AND c.lport = v.rport AND c.rport = v.lport)"
 			" AND c.first_ts <= ?3 AND c.last_ts >= ?2 AND c.bytes_acked >= 65536"
 			" GROUP BY c.host_id, c.pid HAVING sum(c.bytes_acked) >= 1000000"
 			" ORDER BY sum(c.bytes_acked) DESC LIMIT 2", NULL))) {
@@ -1430,6 +1444,7 @@ static int find_fillers(struct nt_analysis *a, struct nt_store *db, int64_t gap,
 			r->connections = nt_col_int(s, 5);
 			r->bytes = nt_col_int(s, 6);
 			snprintf(r->dest, sizeof(r->dest), "%s", T(7));
+			r->toward_victim = (int)nt_col_int(s, 8);
 #undef T
 		}
 		nt_stmt_reset(s);
@@ -1458,11 +1473,15 @@ static int find_fillers(struct nt_analysis *a, struct nt_store *db, int64_t gap,
 		}
 		if (got) {
 			enum nt_fkind pk = in->primary;
+			uint32_t pid = in->pid;
 			if (inc_compute(a, in))
 				goto oom;
 			in->t_start = t0;
 			in->t_end = t1;
 			in->primary = pk;
+			/* The victim stays the incident's process: the fillers are context. */
+			if (pid)
+				in->pid = pid;
 		}
 	}
 	nt_stmt_finalize(s);
@@ -1498,11 +1517,11 @@ int nt_analyze(struct nt_store *db, const struct nt_filter *flt, const struct nt
 	 * (read-only opens cannot add them): say how to upgrade it. */
 	{
 		struct nt_stmt *chk = NULL;
-		int ok = !!(chk = nt_store_prepare(db, "SELECT c.undone, k.opt_sysctl, k.dsack_dups FROM cong c, connections k LIMIT 0",
+		int ok = !!(chk = nt_store_prepare(db, "SELECT c.undone, k.opt_sysctl, k.dsack_dups, k.busy_ms FROM cong c, connections k LIMIT 0",
 					    NULL));
 		nt_stmt_finalize(chk);
 		if (!ok) {
-			snprintf(err, NT_ERRLEN, "the database was imported by an older nettape (no cong.undone column): "
+			snprintf(err, NT_ERRLEN, "the database was imported by an older nettape (no cong.undone or connections.busy_ms column): "
 				 "run 'nettape import TAPE -o DB' on it once more, which upgrades it in place");
 			nt_analysis_free(a);
 			return -1;

@@ -61,6 +61,7 @@ struct nt_related {
 	char comm[32], container[96];
 	int64_t connections, bytes;
 	char dest[64];            /* the destination it shares with the victim */
+	int toward_victim;        /* dest is the victim's own address (the queue in front of it) */
 };
 
 struct nt_incident {

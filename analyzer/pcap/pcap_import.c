@@ -1,7 +1,6 @@
 /* pcap_import.c: imports packet captures (pcap, pcapng) into a nettape database, deriving the detectors' events from packets. */
 #include <errno.h>
 #include <pcap/pcap.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,20 +58,6 @@ struct pimp {
 };
 
 #define BI(s, i, v) nt_stmt_bind_int((s), (i), (int64_t)(v))
-
-static void warn(struct pimp *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(struct pimp *im, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	if (!im->opts->warn)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	im->opts->warn(im->opts->ctx, line);
-}
 
 static int step(struct pimp *im, struct nt_stmt *s, const char *what)
 {
@@ -455,7 +440,7 @@ static int import_one(struct pimp *im, const char *path)
 		return -1;
 	p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
 	if (!p) {
-		warn(im, "%s: not readable as a capture (%s); check the file, or convert it with 'editcap -F pcap'", path,
+		nt_import_warn(im->opts, "%s: not readable as a capture (%s); check the file, or convert it with 'editcap -F pcap'", path,
 		     ebuf);
 		im->st->failed++;
 		return 1;
@@ -463,7 +448,7 @@ static int import_one(struct pimp *im, const char *path)
 	dlt = pcap_datalink(p);
 	if (!nt_packet_linktype_ok(dlt)) {
 		const char *name = pcap_datalink_val_to_name(dlt);
-		warn(im, "%s: link type %s (%d) is not supported (Ethernet, Linux cooked SLL/SLL2 and raw IP are); "
+		nt_import_warn(im->opts, "%s: link type %s (%d) is not supported (Ethernet, Linux cooked SLL/SLL2 and raw IP are); "
 		     "capture on an Ethernet interface or on 'any' (Linux cooked)", path, name ? name : "?", dlt);
 		im->st->failed++;
 		ret = 1;
@@ -496,7 +481,7 @@ static int import_one(struct pimp *im, const char *path)
 			break;
 		if (rc == PCAP_ERROR) {
 			uint64_t at = good_off;
-			warn(im, "%s: capture ends early at byte offset %llu of %llu (%s); the %llu packets before it were "
+			nt_import_warn(im->opts, "%s: capture ends early at byte offset %llu of %llu (%s); the %llu packets before it were "
 			     "imported", path, (unsigned long long)at, (unsigned long long)size, pcap_geterr(p),
 			     (unsigned long long)frames);
 			damaged = size > at ? size - at : 0;

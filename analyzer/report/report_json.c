@@ -192,7 +192,9 @@ static void incident_json(FILE *out, const struct nt_analysis *a, const struct n
 		nt_json_str(out, opt_str(r->comm));
 		fputs(", \"container\": ", out);
 		nt_json_str(out, opt_str(r->container));
-		fprintf(out, ", \"connections\": %lld, \"bytes\": %lld}", (long long)r->connections, (long long)r->bytes);
+		fprintf(out, ", \"connections\": %lld, \"bytes\": %lld, \"dest\": ", (long long)r->connections, (long long)r->bytes);
+		nt_json_str(out, opt_str(r->dest));
+		fprintf(out, ", \"toward_victim\": %s}", r->toward_victim ? "true" : "false");
 	}
 	fputs("]", out);
 	fputs(",\n     \"connections\": [", out);

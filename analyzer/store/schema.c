@@ -105,7 +105,9 @@ const char nt_schema_tables[] =
 	"  peer_conn_id INTEGER,\n"
 	"  busy_ms INTEGER NOT NULL DEFAULT 0,\n"
 	"  rwnd_limited_ms INTEGER NOT NULL DEFAULT 0,\n"
-	"  sndbuf_limited_ms INTEGER NOT NULL DEFAULT 0);\n"
+	"  sndbuf_limited_ms INTEGER NOT NULL DEFAULT 0,\n"
+	"  isn_local INTEGER,\n"
+	"  isn_peer INTEGER);\n"
 	"CREATE TABLE IF NOT EXISTS conn_pairs (\n"
 	"  conn_a INTEGER NOT NULL REFERENCES connections,\n"
 	"  conn_b INTEGER NOT NULL REFERENCES connections,\n"
@@ -140,7 +142,7 @@ const char nt_schema_tables[] =
 	"  chunk_id INTEGER NOT NULL, conn_id INTEGER, ts INTEGER NOT NULL, ts_boot INTEGER,\n"
 	"  kind INTEGER, ca_state INTEGER, srtt_us INTEGER,\n"
 	"  rcv_wnd INTEGER, snd_wnd INTEGER, snd_cwnd INTEGER,\n"
-	"  rcv_queue INTEGER, snd_queue INTEGER, bytes_acked INTEGER);\n"
+	"  rcv_queue INTEGER, snd_queue INTEGER, bytes_acked INTEGER, bytes_received INTEGER);\n"
 	"CREATE TABLE IF NOT EXISTS resets (\n"
 	"  chunk_id INTEGER NOT NULL, conn_id INTEGER, ts INTEGER NOT NULL, ts_boot INTEGER,\n"
 	"  kind INTEGER, state INTEGER, reason INTEGER, reason_name TEXT);\n"
@@ -207,6 +209,9 @@ const struct nt_schema_column nt_schema_added_columns[] = {
 	{ "connections", "busy_ms", "INTEGER NOT NULL DEFAULT 0" },
 	{ "connections", "rwnd_limited_ms", "INTEGER NOT NULL DEFAULT 0" },
 	{ "connections", "sndbuf_limited_ms", "INTEGER NOT NULL DEFAULT 0" },
+	{ "connections", "isn_local", "INTEGER" },
+	{ "connections", "isn_peer", "INTEGER" },
+	{ "samples", "bytes_received", "INTEGER" },
 	{ NULL, NULL, NULL },
 };
 

@@ -535,6 +535,19 @@ static void emit_body(struct emit *e, const struct tape_record *rec, const struc
 		f_str(e, "name", t3);
 		break;
 	}
+	case NT_REC_CGROUP: {
+		const struct nt_rec_cgroup *v = d;
+		size_t pl = v->path_len, cl = v->container_len;
+
+		if (sizeof(*v) + pl + cl > rec->len)
+			pl = cl = 0; /* lengths past the record: print neither */
+		f_u64(e, "id", v->id);
+		snprintf(t3, sizeof(t3), "%.*s", (int)(pl > 150 ? 150 : pl), (const char *)d + sizeof(*v));
+		f_str(e, "path", t3);
+		snprintf(t3, sizeof(t3), "%.*s", (int)(cl > 150 ? 150 : cl), (const char *)d + sizeof(*v) + pl);
+		f_str(e, "container", cl ? t3 : NULL);
+		break;
+	}
 	case NT_REC_NETNS: {
 		const struct nt_rec_netns *v = d;
 		size_t nl = rec->len - sizeof(*v);

@@ -2,12 +2,8 @@
 # distributed.sh: a Distributed table over two shards (two private servers on loopback, sharded by host_id): imports spread over both, queries and reports through it equal SQLite's, re-import adds nothing, an interrupted batch is removed and a missing column added on the shards.
 # Usage: distributed.sh NETTAPE NETTAPE-SYNTH WORKDIR
 set -euo pipefail
-N=$1 SYNTH=$2 W=$3
 source "$(dirname "$0")/lib_ch.sh"
-ch_need_server
-rm -rf "$W"; mkdir -p "$W"
-trap ch_stop EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+ch_test_init "$@"
 ch_start "$W/shard2"
 S2_HTTP=$CH_HTTP S2_TCP=$CH_TCP
 # Shard 1 is also where the Distributed tables live (docs/CLICKHOUSE.md shows the same config for real hosts).

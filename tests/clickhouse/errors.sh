@@ -2,12 +2,8 @@
 # errors.sh: one clear line and a non-zero exit for an unreachable server, a wrong database, a schema of another version, a database without nettape tables, a bad URL.
 # Usage: errors.sh NETTAPE NETTAPE-SYNTH WORKDIR
 set -euo pipefail
-N=$1 SYNTH=$2 W=$3
 source "$(dirname "$0")/lib_ch.sh"
-ch_need_server
-rm -rf "$W"; mkdir -p "$W"
-trap ch_stop EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+ch_test_init "$@"
 "$SYNTH" zero-window "$W/t" --host e1 >/dev/null
 # expect CODE PATTERN CMD...: the command exits CODE and says PATTERN on one line of stderr
 expect() {

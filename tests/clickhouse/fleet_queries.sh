@@ -2,15 +2,9 @@
 # fleet_queries.sh: the canned fleet queries on ClickHouse agree with the SQLite views of the same tapes, per host, in every output format.
 # Usage: fleet_queries.sh NETTAPE NETTAPE-SYNTH WORKDIR
 set -euo pipefail
-N=$1 SYNTH=$2 W=$3
 source "$(dirname "$0")/lib_ch.sh"
-ch_need_server
-rm -rf "$W"; mkdir -p "$W"
-trap ch_stop EXIT
-ch_start "$W/server"
-ch_sql "CREATE DATABASE fleet"
-URL=$CH_URL/fleet
-fail() { echo "FAIL: $*"; exit 1; }
+ch_test_init "$@"
+ch_fleet_server
 "$SYNTH" all "$W/web1" --host web1 >/dev/null
 "$SYNTH" zero-window "$W/db1" --host db1 >/dev/null
 "$SYNTH" listen "$W/lb1" --host lb1 >/dev/null

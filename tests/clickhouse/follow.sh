@@ -2,17 +2,13 @@
 # follow.sh: 'nettape import --follow DIR --into URL' ships chunks as a tape grows (a .partial that grows, then closes), survives a restart of itself and of the server, and ends with exactly the rows of an SQLite import of the finished tape.
 # Usage: follow.sh NETTAPE NETTAPE-SYNTH WORKDIR
 set -euo pipefail
-N=$1 SYNTH=$2 W=$3
 source "$(dirname "$0")/lib_ch.sh"
-ch_need_server
-rm -rf "$W"; mkdir -p "$W"
+ch_test_init "$@"
 FPID=
 cleanup() { [[ -n $FPID ]] && { kill "$FPID" 2>/dev/null; wait "$FPID" 2>/dev/null || true; }; ch_stop; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; tail -5 "$W/follow.log" 2>/dev/null; exit 1; }
-ch_start "$W/server"
-ch_sql "CREATE DATABASE fleet"
-URL=$CH_URL/fleet
+ch_fleet_server
 "$SYNTH" bulk "$W/full" --host f1 --events 100000 --chunk-size 100000 >/dev/null
 mapfile -t chunks < <(ls "$W/full"/chunk-*)
 ((${#chunks[@]} >= 3)) || fail "want 3 chunks or more, have ${#chunks[@]}"

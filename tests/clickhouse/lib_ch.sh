@@ -1,9 +1,30 @@
 # lib_ch.sh: starts a private ClickHouse server on loopback for one test (free ports, its own temporary directory) and stops it by its pid.
-# Source it, then: ch_start DIR [NAME] -> CH_URL (clickhouse://127.0.0.1:PORT), CH_HTTP (http://...), CH_PID;
-# ch_stop stops every server this shell started (call it from the test's EXIT trap).
+# Source it, then: ch_test_init "$@" (the common opening), ch_fleet_server, or ch_start DIR [NAME] -> CH_URL
+# (clickhouse://127.0.0.1:PORT), CH_HTTP (http://...), CH_PID; ch_stop stops every server this shell started
+# (ch_test_init makes it the EXIT trap).
 # A missing clickhouse-server package skips the test (exit 77) and says why.
 
 CH_PIDS=()
+
+# ch_test_init NETTAPE NETTAPE-SYNTH WORKDIR: the opening every ClickHouse test shares. Sets N, SYNTH
+# and W, skips (77) without a server, starts W empty, stops this shell's servers on exit (a test that
+# needs more cleanup sets its own EXIT trap and calls ch_stop from it) and defines fail() (a test may
+# redefine it after this call).
+ch_test_init() {
+	N=$1 SYNTH=$2 W=$3
+	ch_need_server
+	rm -rf "$W"; mkdir -p "$W"
+	trap ch_stop EXIT
+	fail() { echo "FAIL: $*"; exit 1; }
+}
+
+# ch_fleet_server: one private server under $W/server with an empty database "fleet";
+# URL is the --into URL of that database.
+ch_fleet_server() {
+	ch_start "$W/server"
+	ch_sql "CREATE DATABASE fleet"
+	URL=$CH_URL/fleet
+}
 
 ch_need_server() {
 	if ! command -v clickhouse-server >/dev/null 2>&1 && [[ ! -x /usr/sbin/clickhouse-server ]]; then

@@ -2,15 +2,9 @@
 # report_same.sh: tapes into a private ClickHouse server and into SQLite give byte-identical reports (text, JSON, markdown); importing twice adds nothing; a growing .partial continues; an interrupted batch is removed before it is sent again.
 # Usage: report_same.sh NETTAPE NETTAPE-SYNTH WORKDIR
 set -euo pipefail
-N=$1 SYNTH=$2 W=$3
 source "$(dirname "$0")/lib_ch.sh"
-ch_need_server
-rm -rf "$W"; mkdir -p "$W"
-trap ch_stop EXIT
-ch_start "$W/server"
-ch_sql "CREATE DATABASE fleet"
-URL=$CH_URL/fleet
-fail() { echo "FAIL: $*"; exit 1; }
+ch_test_init "$@"
+ch_fleet_server
 
 "$SYNTH" all "$W/web1" --host web1 >/dev/null
 "$SYNTH" zero-window "$W/db1" --host db1 >/dev/null

@@ -7,7 +7,7 @@
 #include "tape.h"
 
 /*
- * Usage: nt-multihost-gentape DIR_ALPHA DIR_BETA DIR_GAMMA SKEW_NS N [DIR_DELTA]
+ * Usage: nt-multihost-gentape [-i | -d] DIR_ALPHA DIR_BETA DIR_GAMMA SKEW_NS N [DIR_DELTA]
  * True time starts at T0. alpha (client, 198.18.1.2) opens N connections to
  * beta (server, 198.18.1.1:80), one every 10 ms, each with a handshake, a
  * client-first close and a one-way delay of 50 us; beta's wall clock is true
@@ -17,7 +17,19 @@
  * connection (a NAT mix-up), which must be rejected. gamma records one
  * connection to a peer nobody recorded. With DIR_DELTA, alpha also opens one
  * connection to delta (198.18.1.5:80) of which both ends recorded only the
- * handshake (one-sided bounds: delta stays unaligned). Prints nothing; exit 0.
+ * handshake (one-sided bounds: delta stays unaligned). With -i, the moves to
+ * ESTABLISHED carry initial sequence numbers (NT_STATE_F_ISN; each end's own
+ * derived from its cookie, so the reused tuple's two connections have other
+ * ones, and the NAT mix-up's server end names another client's), and one more
+ * connection (port 39998, 1.5 s) whose server end has the client's tuple and
+ * times that fit but other sequence numbers: only -i tells it apart.
+ * With -d, alpha and beta share only one connection (port 42000) of which no
+ * state change is recorded, only samples: the client sends 1000 bytes every
+ * 10 ms for 1 s; the server samples at each arrival (bytes_received before the
+ * segment), the client at each ACK (bytes_acked before it, its SYN counted,
+ * snd_queue 1000): the data and ACK edges alone bound beta's clock to
+ * (SKEW - 10.05 ms, SKEW + 19.95 ms) (docs/SCHEMA.md "Several hosts").
+ * Prints nothing; exit 0.
  */
 
 #define T0 1795305600000000000ll /* 2026-11-22T00:00:00Z */
@@ -29,7 +41,16 @@ struct ev {
 	uint16_t sport, dport;
 	uint8_t saddr[4], daddr[4];
 	uint8_t old_state, new_state;
+	uint32_t isn_l, isn_p;
+	int sample;                  /* an NT_REC_SAMPLE with the three counters below */
+	uint64_t acked, rcvd;
+	uint32_t sq;
 };
+
+static int g_isn;  /* -i */
+static int g_data; /* -d */
+
+static uint32_t isn_of(uint64_t cookie) { return (uint32_t)(cookie * 2654435761u + 12345u); }
 
 struct host {
 	struct ev *v;
@@ -62,15 +83,21 @@ static void add(struct host *h, int64_t t, uint64_t cookie, const uint8_t *la, u
 }
 
 /* One connection: client at alpha (cookie cc), server at beta (cookie sc), true
- * times; the server's events are moved by srv_shift (0: the same connection). */
-static void conn(struct host *a, struct host *b, uint16_t port, int64_t t, int64_t srv_shift, uint64_t cc, uint64_t sc)
+ * times; the server's events are moved by srv_shift (0: the same connection);
+ * other: the server end's peer is another client (its peer ISN differs). */
+static void conn(struct host *a, struct host *b, uint16_t port, int64_t t, int64_t srv_shift, uint64_t cc, uint64_t sc,
+		 int other)
 {
 	int64_t s = srv_shift, f = t + 5000000; /* the client closes first, 5 ms later */
 	/* handshake: SYN at t, SYN-ACK 5 us after it arrived, the final ACK creates the server's socket */
 	add(a, t, cc, CLI, port, SRV, 80, 7, 2);
 	add(a, t + 2 * OWD + 5000, cc, CLI, port, SRV, 80, 2, 1);
+	a->v[a->n - 1].isn_l = isn_of(cc);
+	a->v[a->n - 1].isn_p = isn_of(sc);
 	add(b, s + t + 3 * OWD + 5000, sc, SRV, 80, CLI, port, 10, 3);
 	add(b, s + t + 3 * OWD + 5000, sc, SRV, 80, CLI, port, 3, 1);
+	b->v[b->n - 1].isn_l = isn_of(sc);
+	b->v[b->n - 1].isn_p = isn_of(cc) + (other ? 7777u : 0u);
 	/* close: FIN, its ACK, the server's FIN 20 us later, its ACK */
 	add(a, f, cc, CLI, port, SRV, 80, 1, 4);
 	add(b, s + f + OWD, sc, SRV, 80, CLI, port, 1, 8);
@@ -113,6 +140,32 @@ static int write_host(const char *dir, const char *name, const char *boot_id, st
 	}
 	for (size_t i = 0; i < h->n; i++) {
 		const struct ev *e = &h->v[i];
+		g_boot = (uint64_t)(e->t - T0 + boot_base);
+		g_real = (uint64_t)(e->t + h->skew);
+		if (e->sample) {
+			struct nt_ev_sample sm;
+			memset(&sm, 0, sizeof(sm));
+			sm.c.cookie = e->cookie;
+			sm.c.netns = 4026531840u;
+			sm.c.family = 2;
+			sm.c.proto = 6;
+			sm.c.sport = e->sport;
+			sm.c.dport = e->dport;
+			memcpy(sm.c.saddr, e->saddr, 4);
+			memcpy(sm.c.daddr, e->daddr, 4);
+			sm.state = 1;
+			sm.kind = NT_SAMPLE_WND_CHANGE;
+			sm.bytes_acked = e->acked;
+			sm.bytes_received = e->rcvd;
+			sm.snd_queue = e->sq;
+			int err = tape_writer__append(w, NT_REC_SAMPLE, g_boot, &sm, sizeof(sm));
+			if (err) {
+				fprintf(stderr, "gentape: %s\n", tape_strerror(err));
+				tape_writer__close(w);
+				return 1;
+			}
+			continue;
+		}
 		struct nt_ev_state s;
 		memset(&s, 0, sizeof(s));
 		s.c.cookie = e->cookie;
@@ -127,8 +180,11 @@ static int write_host(const char *dir, const char *name, const char *boot_id, st
 		s.new_state = e->new_state;
 		if (e->new_state == 1)
 			s.flags = NT_STATE_F_HANDSHAKE, s.wscale_ok = 1, s.mss = 1448;
-		g_boot = (uint64_t)(e->t - T0 + boot_base);
-		g_real = (uint64_t)(e->t + h->skew);
+		if (e->new_state == 1 && g_isn && (e->isn_l || e->isn_p)) {
+			s.flags |= NT_STATE_F_ISN;
+			s.isn_local = e->isn_l;
+			s.isn_peer = e->isn_p;
+		}
 		int err = tape_writer__append(w, NT_REC_STATE, g_boot, &s, sizeof(s));
 		if (err) {
 			fprintf(stderr, "gentape: %s\n", tape_strerror(err));
@@ -147,19 +203,41 @@ int main(int argc, char **argv)
 	struct host a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
 	long n;
 
+	if (argc > 1 && (!strcmp(argv[1], "-i") || !strcmp(argv[1], "-d"))) {
+		g_isn = argv[1][1] == 'i';
+		g_data = argv[1][1] == 'd';
+		argv++;
+		argc--;
+	}
 	if ((argc != 6 && argc != 7) || (n = strtol(argv[5], NULL, 10)) <= 0) {
-		fprintf(stderr, "usage: nt-multihost-gentape DIR_ALPHA DIR_BETA DIR_GAMMA SKEW_NS N [DIR_DELTA]\n");
+		fprintf(stderr, "usage: nt-multihost-gentape [-i] DIR_ALPHA DIR_BETA DIR_GAMMA SKEW_NS N [DIR_DELTA]\n");
 		return 2;
 	}
 	b.skew = strtoll(argv[4], NULL, 10);
-	for (long i = 0; i < n; i++) {
+	for (long k = 0; g_data && k < 100; k++) {
+		/* segment k (1000 bytes) written and sent at t, received at t + OWD, its ACK back at t + 2 OWD */
+		int64_t t = T0 + 1000000000ll + k * 10000000ll;
+		add(&b, t + OWD, 6000, SRV, 80, CLI, 42000, 1, 1);
+		b.v[b.n - 1].sample = 1;
+		b.v[b.n - 1].rcvd = 1000 * (uint64_t)k;
+		add(&a, t + 2 * OWD, 2000, CLI, 42000, SRV, 80, 1, 1);
+		a.v[a.n - 1].sample = 1;
+		a.v[a.n - 1].acked = 1000 * (uint64_t)k + 1;
+		a.v[a.n - 1].sq = 1000;
+	}
+	for (long i = 0; i < n && !g_data; i++) {
 		int64_t t = T0 + 1000000000ll + i * 10000000ll;
-		conn(&a, &b, (uint16_t)(40000 + i), t, 0, 1000 + (uint64_t)i, 5000 + (uint64_t)i);
+		conn(&a, &b, (uint16_t)(40000 + i), t, 0, 1000 + (uint64_t)i, 5000 + (uint64_t)i, 0);
 	}
 	/* tuple reuse: connection 0's tuple again, 2 s later */
-	conn(&a, &b, 40000, T0 + 3000000000ll, 0, 999, 4999);
+	if (!g_data)
+		conn(&a, &b, 40000, T0 + 3000000000ll, 0, 999, 4999, 0);
 	/* a NAT mix-up: the same tuple on both hosts, but not the same connection */
-	conn(&a, &b, 39999, T0 + 4000000000ll, -2500000000ll, 998, 4998);
+	if (!g_data)
+		conn(&a, &b, 39999, T0 + 4000000000ll, -2500000000ll, 998, 4998, 1);
+	/* with -i: the same tuple, fitting times, but the server end's other sequence numbers */
+	if (g_isn)
+		conn(&a, &b, 39998, T0 + 1500000000ll, 0, 997, 4997, 1);
 	/* gamma: one connection nobody else recorded */
 	add(&c, T0 + 1000000000ll, 77, OTHER, 45000, SRV, 443, 7, 2);
 	add(&c, T0 + 1000100000ll, 77, OTHER, 45000, SRV, 443, 2, 1);

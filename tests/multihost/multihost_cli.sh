@@ -128,5 +128,46 @@ check "one host: no clock lines" test -z "$(grep -i clock "$T/a.err")"
 "$NETTAPE" report "$T/a.db" >"$T/a.txt"
 check "one host: no Clocks header" test -z "$(grep '^Clocks' "$T/a.txt")"
 
+# 6. Initial sequence numbers (-i): pairs need them to match crosswise.
+"$GENTAPE" -i "$T/alphai" "$T/betai" "$T/gammai" $SKEW $N || { echo "gentape -i failed"; exit 1; }
+"$NETTAPE" import "$T/alphai" "$T/betai" -o "$T/isn.db" 2>"$T/isn.err"; rc=$?
+cat "$T/isn.err"
+check "isn: import exit 0" test $rc -eq 0
+check "isn: $((N + 1)) pairs, all by sequence numbers" test \
+	"$(q "$T/isn.db" "SELECT count(*) || '/' || sum(method = 'isn') FROM conn_pairs")" = "$((N + 1))/$((N + 1))"
+check "isn: the reused tuple's ends paired with their own (same sequence numbers)" test \
+	"$(q "$T/isn.db" "SELECT count(*) FROM conn_pairs p JOIN connections a ON a.conn_id = p.conn_a JOIN connections b ON b.conn_id = p.conn_b WHERE a.lport = 40000 AND a.isn_local = b.isn_peer AND a.isn_peer = b.isn_local AND abs((a.first_ts - b.first_ts) / 1000000) < 5")" -eq 2
+check "isn: a reused tuple with fitting times but other sequence numbers (port 39998) is not paired" test \
+	"$(q "$T/isn.db" "SELECT count(*) FROM connections WHERE lport = 39998 AND peer_conn_id IS NOT NULL")" -eq 0
+check "isn: the NAT mix-up (port 39999) is not paired" test \
+	"$(q "$T/isn.db" "SELECT count(*) FROM connections WHERE lport = 39999 AND peer_conn_id IS NOT NULL")" -eq 0
+# the reused tuple's two cross candidates, the NAT mix-up and port 39998 never become candidates
+check "isn: import names 4 tuples with other sequence numbers, none rejected by edges" grep -q \
+	"$((N + 1)) connections paired across hosts ($((N + 1)) by sequence numbers; .*0 candidates rejected, 4 tuples with other sequence numbers" "$T/isn.err"
+check "isn: every pair goes into the estimate (the reused tuple's too)" test \
+	"$(q "$T/isn.db" "SELECT clock_pairs FROM hosts WHERE hostname = 'beta'")" -eq $((N + 1))
+check "isn: correction exactly -$SKEW" test "$(q "$T/isn.db" "SELECT clock_offset_ns FROM hosts WHERE hostname = 'beta'")" -eq -$SKEW
+# one end without sequence numbers (an older tape): the tuple and the edges decide, as before
+"$NETTAPE" import "$T/alphai" "$T/beta" -o "$T/isn1.db" -q
+check "isn on one end only: $((N + 1)) pairs by edges" test \
+	"$(q "$T/isn1.db" "SELECT count(*) || '/' || sum(method = 'edges') FROM conn_pairs")" = "$((N + 1))/$((N + 1))"
+
+# 7. Data and ACK edges alone (-d): one connection, samples only, no state change recorded.
+"$GENTAPE" -d "$T/alphad" "$T/betad" "$T/gammad" $SKEW 1 || { echo "gentape -d failed"; exit 1; }
+"$NETTAPE" import "$T/alphad" "$T/betad" -o "$T/data.db" 2>"$T/data.err"; rc=$?
+cat "$T/data.err"
+check "data: import exit 0" test $rc -eq 0
+# D in (SKEW - 10.05 ms, SKEW + 19.95 ms): correction -(SKEW + 4.95 ms), bound 15 ms
+check "data: beta estimated from the data edges alone: -(SKEW + 4.95 ms) +- 15 ms, 2 edges" test \
+	"$(q "$T/data.db" "SELECT clock_source || '/' || clock_offset_ns || '/' || clock_bound_ns || '/' || clock_edges FROM hosts WHERE hostname = 'beta'")" = \
+	"estimated/$((-SKEW - 4950000))/15000000/2"
+check "data: the true correction -$SKEW within the bound" within "$(q "$T/data.db" "SELECT clock_offset_ns FROM hosts WHERE hostname = 'beta'")" -$SKEW 15000000
+check "data: the pair's interval, method edges" test \
+	"$(q "$T/data.db" "SELECT method || '/' || lo_ns || '/' || hi_ns FROM conn_pairs")" = "edges/$((SKEW - 10050000))/$((SKEW + 19950000))"
+check "data: import says 2 from data" grep -q "2 edges used, 2 from data" "$T/data.err"
+NETTAPE_CLOCK_DATA_EDGES=0 "$NETTAPE" import "$T/alphad" "$T/betad" -o "$T/data0.db" -q
+check "data: without the data edges beta stays unaligned" test \
+	"$(q "$T/data0.db" "SELECT clock_source FROM hosts WHERE hostname = 'beta'")" = unaligned
+
 if ((fails)); then echo "$fails check(s) failed"; exit 1; fi
 echo "all checks passed"

@@ -104,13 +104,13 @@ grep -q "^damage 0" "$WORK/dump.txt" || fail "tape has damage"
 nchunks=$(ls "$TAPE"/chunk-*.ntc | wc -l)
 [ "$nchunks" -ge 2 ] || fail "SIGHUP did not rotate ($nchunks chunks)"
 ls "$TAPE"/*.partial >/dev/null 2>&1 && fail "a .partial chunk was left after a clean stop"
-grep -q "netns [0-9]* $NS_B" "$WORK/dump.txt" || fail "netns $NS_B not named"
-grep -q "process pid=$IPERF_PID .*comm=iperf3" "$WORK/dump.txt" || fail "iperf3 server not recorded as a process"
-grep -E "^[0-9]+ socket 0.0.0.0:5201|^[0-9]+ socket \[::\]:5201" "$WORK/dump.txt" | grep -q "pid=$IPERF_PID" ||
+grep -Eq " netns +- +inode=[0-9]+ name=$NS_B$" "$WORK/dump.txt" || fail "netns $NS_B not named"
+grep -Eq " process +- +pid=$IPERF_PID .*comm=iperf3 " "$WORK/dump.txt" || fail "iperf3 server not recorded as a process"
+grep -Eq " socket +$IPERF_PID/[^ ]* +(0\.0\.0\.0|\[::\]):5201 " "$WORK/dump.txt" ||
 	fail "pre-existing listener not listed with its owner"
-grep -E "^[0-9]+ socket 127.0.0.1:$PY_PORT[^0-9]" "$WORK/dump.txt" | grep -q "pid=$PY_PID" ||
+grep -Eq " socket +$PY_PID/[^ ]* +127\.0\.0\.1:$PY_PORT " "$WORK/dump.txt" ||
 	fail "pre-existing loopback listener of the recorder's namespace not listed with its owner"
-grep -E " state 198.18.0.1:[0-9]+ -> 198.18.0.2:5201 .* 2->1 .*wscale_ok=1" "$WORK/dump.txt" >/dev/null ||
+grep -Eq " state +[0-9]+/[^ ]* +198\.18\.0\.1:[0-9]+ (<->|>) 198\.18\.0\.2:5201 SYN_SENT -> ESTABLISHED .*wscale_ok=1" "$WORK/dump.txt" ||
 	fail "no ESTABLISHED with window scaling for the client"
 grep -q "reason=NO_SOCKET" "$WORK/dump.txt" || fail "no NO_SOCKET drop"
 grep -q "ev/s (drop" "$WORK/rec.log" || fail "no status line"
@@ -123,14 +123,14 @@ if command -v setpriv >/dev/null; then
 	setpriv --bounding-set -sys_admin -- "$REC" -o "$WORK/tape2" --duration 1 >"$WORK/rec2.log" 2>&1 ||
 		fail "recorder without CAP_SYS_ADMIN: $(tail -1 "$WORK/rec2.log")"
 	"$DUMP" -v "$WORK/tape2" >"$WORK/dump2.txt" 2>&1 || fail "tape2 does not read back"
-	grep -E "^[0-9]+ socket 127.0.0.1:$PY_PORT[^0-9]" "$WORK/dump2.txt" | grep -q "pid=$PY_PID" ||
+	grep -Eq " socket +$PY_PID/[^ ]* +127\.0\.0\.1:$PY_PORT " "$WORK/dump2.txt" ||
 		fail "without CAP_SYS_ADMIN: the loopback listener of the recorder's namespace not listed"
 	if grep -q "per network namespace" "$WORK/rec2.log"; then
 		grep -q "cannot enter a network namespace.*CAP_SYS_ADMIN" "$WORK/rec2.log" ||
 			fail "without CAP_SYS_ADMIN: no warning about the namespaces the dump cannot enter"
 		echo "  without CAP_SYS_ADMIN: own namespace listed, the others named in a warning"
 	else
-		grep -E "^[0-9]+ socket (0.0.0.0|\[::\]):5201" "$WORK/dump2.txt" | grep -q "pid=$IPERF_PID" ||
+		grep -Eq " socket +$IPERF_PID/[^ ]* +(0\.0\.0\.0|\[::\]):5201 " "$WORK/dump2.txt" ||
 			fail "without CAP_SYS_ADMIN: the listener of $NS_B not listed"
 		echo "  without CAP_SYS_ADMIN: every namespace listed (task_file dump)"
 	fi

@@ -263,7 +263,12 @@ if sc == "window-scaling":
         e = rw[0]
         c = conns[e["conn_id"]]
         check("ws: the limited connection is owned by the server pid %d (got %s)" % (pid, c["pid"]), c["pid"] == pid)
-        check("ws: limited share >= 50%% (got %.2f)" % e["value"], e["value"] >= 0.5)
+        # The kernel's counter (ss -ti rwnd_limited) only grows, and the
+        # recorder's last sample of the connection comes after ss's snapshot.
+        ss_rw = num("ss.srv_rwnd_limited_ms")
+        check("ws: recorded rwnd-limited time %s ms (of %s ms busy) >= ss's %s ms at its snapshot (of %s ms busy)" % (
+              e.get("count"), e.get("count2"), o.get("ss.srv_rwnd_limited_ms"), o.get("ss.srv_busy_ms")),
+              ss_rw > 0 and e.get("count", 0) >= ss_rw and e.get("count2", 0) >= num("ss.srv_busy_ms"))
         check("ws: connection without window scaling, as ss says (cli wscale conns=%s)" % o.get("ss.cli_wscale_conns"),
               c["window_scaling"] is not None and c["window_scaling"]["negotiated"] is False
               and num("ss.cli_wscale_conns", -1) == 0)
@@ -360,6 +365,13 @@ elif sc == "lb-chain":
           num("ss.app_rwnd_limited_pct") >= 20)
     rw = [e for e in ev_of("rwnd_limited") if conn_has(e["conn_id"], o.get("app.addr"))]
     check("lb: the top incident has rwnd_limited evidence on the app's connections (%d of 3)" % len(rw), len(rw) >= 1)
+    # The cause chain: the backup upload (peer -> app) filled the router's queue
+    # in front of the app, where the lb's ACKs of the responses wait.
+    upid = int(num("pid.upload"))
+    rel = [x for x in top.get("related") or [] if x.get("role") == "filler"]
+    check("lb: the top incident names the upload nt-traffic[%d] as the queue's filler (got %s)" % (
+          upid, ["%s[%s]" % (x.get("comm"), x.get("pid")) for x in rel]),
+          any(x.get("pid") == upid and x.get("comm") == "nt-traffic" for x in rel))
     cul = top.get("culprit")
     if check("lb: the top incident has a culprit (got %s)" % cul, isinstance(cul, dict)):
         check("lb: culprit setting is net.ipv4.tcp_window_scaling=0 (got %s)" % cul.get("setting"),

@@ -3,8 +3,8 @@
 #define NETTAPE_TESTS_SYNTH_H
 
 /*
- * Shared by the tape generators of the tests (tests/analyzer/synth.c,
- * tests/pcapbundle/gen_tape.c, tests/replay/gen_tape.c, tests/tools/mktape.c):
+ * Shared by the tape generators of the tests (tests/tools/: nettape_synth.c,
+ * gen_bundle_tape.c, gen_replay_tape.c, mktape.c):
  * each keeps its own scenario, all build records with these helpers, so
  * that a record layout is encoded once for the tests as in format/.
  * The metadata helpers return 0 or the negative error of tape_meta__add().

@@ -6,7 +6,7 @@
 
 /*
  * Usage: nt-gen-pcap OUT.pcap [en10mb|sll|sll2|raw]
- * Three connections (expected values: tests/pcapimport/cli.sh):
+ * Three connections (expected values: tests/analyzer/pcap/import_cli.sh):
  *  1. IPv4 198.18.0.1:40000 -> 198.18.0.2:5001. The client offers window
  *     scaling, the server's SYN-ACK does not: scaling off. Data with RTT
  *     300 us, a fast retransmit after 3 duplicate ACKs (with SACK), two

@@ -1,5 +1,5 @@
 #!/bin/bash
-# replay_test.sh: CLI tests of 'nettape replay' on synthetic tapes: order, filters, JSON, pacing, signals, bad flags, damage.
+# replay.sh: CLI tests of 'nettape replay' on synthetic tapes: order, filters, JSON, pacing, signals, bad flags, damage.
 # Environment: NETTAPE (the analyzer binary), GENTAPE (nt-replay-gentape).
 set -u
 NETTAPE=${NETTAPE:?set NETTAPE to the nettape binary}

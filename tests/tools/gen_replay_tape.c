@@ -1,4 +1,4 @@
-/* gen_tape.c: writes a deterministic synthetic tape (every event class, known order, some out-of-time-order records) for the replay tests. */
+/* gen_replay_tape.c: nt-replay-gentape, writes a deterministic synthetic tape (every event class, known order, some out-of-time-order records) for the replay tests. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,9 +1,9 @@
 #!/bin/bash
-# test_bundle.sh: CLI test of 'nettape bundle': the slice is a valid tape, holds only its window and metadata, and --anonymize leaks nothing.
-# usage: test_bundle.sh NETTAPE GEN_TAPE DUMP_TAPE WORKDIR
+# bundle_cli.sh: CLI test of 'nettape bundle': the slice is a valid tape, holds only its window and metadata, and --anonymize leaks nothing.
+# usage: bundle_cli.sh NETTAPE GEN_TAPE DUMP_TAPE WORKDIR
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-NT=$1 GEN=$2 DUMP=$3 W=$4
+NT=$1 GEN=$2 DUMP=${OLD_DUMP:-$3} W=$4
 rm -rf "$W"
 mkdir -p "$W"
 cd "$W"
@@ -11,7 +11,7 @@ eval "$("$GEN" tape)"   # FROM TO T_SYN NPKT_WINDOW
 export LC_ALL=C
 
 CMD=bundle
-. "$HERE/lib_cli.sh"
+. "$HERE/../lib_cli.sh"
 # every record's realtime within [FROM, TO] (metadata snapshots carry the first record's time)
 check_window() {
 	awk -v f="${FROM}000000000" -v t="${TO}000000000" '
@@ -32,11 +32,11 @@ tar xf plain.tar
 "$DUMP" records plain/tape >plain.dump || fail "the slice does not read back cleanly as a tape"
 check_window plain.dump
 # the window: connection C's records (before and after it) are absent
-for s in 10.99.88.77 203.0.113.99 cookie=3001; do
+for s in 10.99.88.77 203.0.113.99 '"cookie":3001,'; do
 	grep -q -- "$s" plain.dump && fail "record outside the window in the slice: $s"
 done
 [ "$(grep -c '^rec packet' plain.dump)" = "$NPKT_WINDOW" ] || fail "packets in the slice"
-grep -q 'conn: cookie=2001' plain.dump || fail "IPv6 connection missing"
+grep -q '"cookie":2001,.*"family":"ipv6"' plain.dump || fail "IPv6 connection missing"
 # only the metadata the slice refers to
 for s in unrelated-daemo swordfish unused-ns-green unused_symbol_xyz unrelated-secret; do
 	grep -q -- "$s" plain.dump && fail "metadata outside the slice carried: $s"
@@ -65,7 +65,7 @@ fi
 expect_rc 0 "$NT" bundle tape --from 2025-11-22T01:59:59Z --to "$TO" --conn 198.18.0.2:443 --no-report -o conn.tar
 tar xf conn.tar
 "$DUMP" records conn/tape >conn.dump || fail "conn slice unreadable"
-grep -q 'cookie=2001' conn.dump && fail "--conn kept another connection"
+grep -q '"cookie":2001,' conn.dump && fail "--conn kept another connection"
 [ "$(grep -c '^rec packet' conn.dump)" = 8 ] || fail "--conn: packets of connection A"
 grep -q 'no-report' conn/report.txt || fail "--no-report not noted in report.txt"
 
@@ -136,8 +136,13 @@ if [ -s anon.leaks ]; then
 fi
 echo "  leak scan finds 0 originals in the anonymized bundle"
 # consistency: one pseudonym per original, distinct originals stay distinct
-a1=$(grep 'conn: cookie=1001 ' anon.dump | grep -o '[0-9.]*:[0-9]* -> [0-9.]*:[0-9]*' | sort -u)
-a2=$(grep 'conn: cookie=1002 ' anon.dump | grep -o '[0-9.]*:[0-9]* -> [0-9.]*:[0-9]*' | sort -u)
+# tuple_of COOKIE: the "SADDR:SPORT -> DADDR:DPORT" of the cookie's IPv4 events (the dump's replay JSON)
+tuple_of() {
+	grep "\"cookie\":$1," anon.dump | grep -o '"saddr":"[0-9.]*","sport":[0-9]*,"daddr":"[0-9.]*","dport":[0-9]*' |
+		sed 's/"saddr":"\([^"]*\)","sport":\([0-9]*\),"daddr":"\([^"]*\)","dport":\([0-9]*\)/\1:\2 -> \3:\4/' | sort -u
+}
+a1=$(tuple_of 1001)
+a2=$(tuple_of 1002)
 [ "$(echo "$a1" | wc -l)" = 1 ] || fail "cookie 1001 has several pseudonym tuples: $a1"
 [ "$(echo "$a2" | wc -l)" = 1 ] || fail "cookie 1002 has several pseudonym tuples: $a2"
 c1=${a1%% -> *} s1=${a1##* -> } c2=${a2##* -> } s2=${a2%% -> *}

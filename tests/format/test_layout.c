@@ -42,6 +42,9 @@ int main(void)
 	CHECK_EQ(offsetof(struct nt_ev_state, mss), 72);
 	CHECK_EQ(offsetof(struct nt_ev_state, rcvbuf), 76);
 	CHECK_EQ(offsetof(struct nt_ev_state, bytes_acked), 96);
+	CHECK_EQ(offsetof(struct nt_ev_state, opt_sysctl), 120);
+	CHECK_EQ(offsetof(struct nt_ev_state, isn_local), 128);
+	CHECK_EQ(offsetof(struct nt_ev_state, isn_peer), 132);
 	CHECK_EQ(offsetof(struct nt_ev_sample, srtt_us), 68);
 	CHECK_EQ(offsetof(struct nt_ev_sample, snd_queue), 100);
 	CHECK_EQ(offsetof(struct nt_ev_sample, bytes_acked), 104);

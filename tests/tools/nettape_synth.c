@@ -1,4 +1,4 @@
-/* synth.c: nettape-synth, writes deterministic synthetic tapes of TCP incident scenarios for the analyzer's tests. */
+/* nettape_synth.c: nettape-synth, writes deterministic synthetic tapes of TCP incident scenarios for the analyzer's tests. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>

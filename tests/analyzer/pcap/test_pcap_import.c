@@ -1,4 +1,4 @@
-/* test_pcap.c: unit tests of format/packet.c (link types, IPv4/IPv6, options, short frames) and pcap_analyze.c (derived events). */
+/* test_pcap_import.c: unit tests of format/packet.c (link types, IPv4/IPv6, options, short frames) and pcap_analyze.c (derived events). */
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 #!/bin/bash
-# test_pcap_db.sh: CLI test of 'nettape pcap DB': exports from an imported database must equal the tape's and the original capture's (tshark as the oracle), plus bad inputs.
-# usage: test_pcap_db.sh NETTAPE GEN_TAPE CAPTURE.pcap WORKDIR [GEN_PCAP]
+# export_db_cli.sh: CLI test of 'nettape pcap DB': exports from an imported database must equal the tape's and the original capture's (tshark as the oracle), plus bad inputs.
+# usage: export_db_cli.sh NETTAPE GEN_TAPE CAPTURE.pcap WORKDIR [GEN_PCAP]
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NT=$1 GEN=$2 CAP=$3 W=$4 GENPCAP=${5:-}
@@ -11,7 +11,7 @@ cd "$W"
 eval "$("$GEN" tape)"   # FROM TO T_SYN NPKT_WINDOW
 
 CMD=pcap
-. "$HERE/lib_cli.sh"
+. "$HERE/../lib_cli.sh"
 ts() { tshark -r "$1" "${@:2}" 2>/dev/null; }
 # The packet list compared between two captures: times to the ns, raw TCP numbers, flags,
 # addresses, lengths, and (pcapng) interface names and directions.

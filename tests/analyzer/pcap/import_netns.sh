@@ -1,7 +1,7 @@
 #!/bin/bash
-# netns.sh: real captures of a window-scaling + zero-window + loss problem, imported with 'nettape import'
+# import_netns.sh: real captures of a window-scaling + zero-window + loss problem, imported with 'nettape import'
 # and compared with tshark (the oracle) on the same file.
-# Usage: netns.sh NETTAPE WORKDIR    (needs root, ip, nft, dumpcap, tshark, python3; exit 77 = skipped)
+# Usage: import_netns.sh NETTAPE WORKDIR    (needs root, ip, nft, dumpcap, tshark, python3; exit 77 = skipped)
 set -u
 NETTAPE=$1
 WORK=$2

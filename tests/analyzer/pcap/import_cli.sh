@@ -1,7 +1,7 @@
 #!/bin/bash
-# cli.sh: 'nettape import CAPTURE' on the committed synthetic capture: derived rows, the report, idempotency,
+# import_cli.sh: 'nettape import CAPTURE' on the committed synthetic capture: derived rows, the report, idempotency,
 # link types, a truncated capture, mixing a tape and a capture, an old database, tshark when installed.
-# Usage: cli.sh NETTAPE NT_GEN_PCAP NETTAPE_SYNTH SYNTHETIC.pcap WORKDIR
+# Usage: import_cli.sh NETTAPE NT_GEN_PCAP NETTAPE_SYNTH SYNTHETIC.pcap WORKDIR
 set -u
 NETTAPE=$1 GEN=$2 SYNTH=$3 CAP=$4 WORK=$5
 fail=0

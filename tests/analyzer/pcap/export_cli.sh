@@ -1,6 +1,6 @@
 #!/bin/bash
-# test_pcap.sh: CLI test of 'nettape pcap' on a synthetic tape; tshark is the oracle (times, zero window, retransmission, interfaces).
-# usage: test_pcap.sh NETTAPE GEN_TAPE DUMP_TAPE WORKDIR
+# export_cli.sh: CLI test of 'nettape pcap' on a synthetic tape; tshark is the oracle (times, zero window, retransmission, interfaces).
+# usage: export_cli.sh NETTAPE GEN_TAPE DUMP_TAPE WORKDIR
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NT=$1 GEN=$2 W=$4
@@ -11,7 +11,7 @@ cd "$W"
 eval "$("$GEN" tape)"   # FROM TO T_SYN NPKT_WINDOW
 
 CMD=pcap
-. "$HERE/lib_cli.sh"
+. "$HERE/../lib_cli.sh"
 ts() { tshark -r "$1" "${@:2}" 2>/dev/null; }
 
 # 1. everything, pcapng

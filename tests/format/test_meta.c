@@ -136,6 +136,22 @@ int main(void)
 	CHECK_EQ(tape_meta__count(m, NT_REC_CONFIG), 2);
 	CHECK_EQ(tape_meta__add(m, NT_REC_DROP, &loss, sizeof(loss)), -EINVAL);
 	CHECK_EQ(tape_meta__add(m, NT_REC_SYMBOL, "abc", 3), -EINVAL);
+	{
+		/* an older, shorter socket record (128 bytes, before isn_local) is kept, zero-filled */
+		struct tape_meta *m2 = tape_meta__new();
+		struct nt_ev_state old;
+		memset(&old, 0xab, sizeof(old));
+		old.c.cookie = 777;
+		REQUIRE(m2);
+		CHECK_EQ(tape_meta__add(m2, NT_REC_SOCKET, &old, 128), 0);
+		const struct nt_ev_state *got = tape_meta__socket(m2, 777);
+		REQUIRE(got);
+		CHECK_EQ(got->opt_sysctl, 0xab);
+		CHECK_EQ(got->isn_local, 0);
+		CHECK_EQ(got->isn_peer, 0);
+		CHECK_EQ(tape_meta__add(m2, NT_REC_SOCKET, &old, 100), -EINVAL);
+		tape_meta__free(m2);
+	}
 	CHECK_EQ(tape_meta__add(m, NT_REC_LOSS, &loss, sizeof(loss)), 0);
 	CHECK_EQ(tape_meta__add(m, NT_REC_LOSS, &loss, sizeof(loss)), 0);
 	CHECK_EQ(tape_meta__count(m, NT_REC_LOSS), 2);

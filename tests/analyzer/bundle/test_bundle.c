@@ -1,4 +1,4 @@
-/* test_units.c: unit tests of pcapng_writer, tar_writer, anonymize and the pcap/bundle selection helpers. */
+/* test_bundle.c: unit tests of the bundle's pieces: pcapng_writer (pcap/, the bundle's capture), tar_writer and anonymize (the --conn and --from/--to checks are in tests/analyzer/util/). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -6,11 +6,8 @@
 #include <string.h>
 
 #include "bundle/anonymize.h"
-#include "store/db.h"
 #include "pcap/pcapng_writer.h"
-#include "util/selection.h"
 #include "bundle/tar_writer.h"
-#include "util/timefmt.h"
 #include "check.h"
 
 
@@ -423,106 +420,6 @@ static void test_anon_records(void)
 	anon__free(a);
 }
 
-static void test_time_and_conn(void)
-{
-	int64_t ns;
-	char err[NT_ERRLEN];
-	CHECK(nt_time_parse("1763776800", 0, 0, &ns, err) == 0 && ns == 1763776800000000000LL);
-	CHECK(nt_time_parse("1763776800.25", 0, 0, &ns, err) == 0 && ns == 1763776800250000000LL);
-	CHECK(nt_time_parse("2025-11-22T02:00:00Z", 0, 0, &ns, err) == 0 && ns == 1763776800000000000LL);
-	CHECK(nt_time_parse("2025-11-22 02:00:00.5", 0, 0, &ns, err) == 0 && ns == 1763776800500000000LL);
-	CHECK(nt_time_parse("2025-11-22T03:00:00+01:00", 0, 0, &ns, err) == 0 && ns == 1763776800000000000LL);
-	CHECK(nt_time_parse("2025-11-22T02:00Z", 0, 0, &ns, err) == 0 && ns == 1763776800000000000LL);
-	CHECK(nt_time_parse("2025-11-22", 0, 0, &ns, err) == 0 && ns == 1763769600000000000LL);
-	CHECK(nt_time_parse("yesterday", 0, 0, &ns, err) == -1);
-	CHECK(nt_time_parse("2025-13-01T00:00:00Z", 0, 0, &ns, err) == -1);
-	CHECK(nt_time_parse("2025-11-22T02:00:00Zjunk", 0, 0, &ns, err) == -1);
-	CHECK(nt_time_parse("", 0, 0, &ns, err) == -1);
-	CHECK(nt_time_parse("1.", 0, 0, &ns, err) == -1);
-	char buf[64];
-	/* forms the two old parsers did not share: offsets without a colon, ',' fractions,
-	 * epoch nanoseconds, and the relative and time-of-day forms against the data */
-	CHECK(nt_time_parse("2025-11-22T07:30:00+0530", 0, 0, &ns, err) == 0 && ns == 1763776800000000000LL);
-	CHECK(nt_time_parse("2025-11-21t21:00:00,5-05", 0, 0, &ns, err) == 0 && ns == 1763776800500000000LL);
-	CHECK(nt_time_parse("1763776800123456789", 0, 0, &ns, err) == 0 && ns == 1763776800123456789LL);
-	CHECK(nt_time_parse("-5m", 0, 1763776800000000000LL, &ns, err) == 0 && ns == 1763776500000000000LL);
-	CHECK(nt_time_parse("02:00:01", 1763776000000000000LL, 1763780000000000000LL, &ns, err) == 0 &&
-	      ns == 1763776801000000000LL);
-	CHECK(nt_time_parse("2025-02-30", 0, 0, &ns, err) == -1);
-	CHECK(nt_time_parse("2025-11-22T02:00:00+25:00", 0, 0, &ns, err) == -1);
-	nt_time_iso_ns(1763776800123456789LL, buf, sizeof(buf));
-	CHECK(!strcmp(buf, "2025-11-22T02:00:00.123456789Z"));
-
-	struct conn_filter f;
-	CHECK(conn_filter_parse("12345", &f) == 0 && f.alt[0].by_cookie && f.alt[0].cookie == 12345 &&
-	      f.alt[0].nep == 1 && f.alt[0].ep[0].port == 12345); /* cookie or port */
-	CHECK(conn_filter_parse("70000", &f) == 0 && f.alt[0].by_cookie && !f.alt[0].nep);
-	CHECK(conn_filter_parse("0x3039", &f) == 0 && f.alt[0].by_cookie && f.alt[0].cookie == 12345 && !f.alt[0].nep);
-	CHECK(conn_filter_parse("cookie:7", &f) == 0 && f.alt[0].cookie == 7);
-	CHECK(conn_filter_parse("010", &f) == 0 && f.alt[0].cookie == 10);
-	CHECK(conn_filter_parse("0", &f) == -EINVAL);
-	CHECK(conn_filter_parse("12x", &f) == -EINVAL);
-	CHECK(conn_filter_parse("0x", &f) == -EINVAL);
-	CHECK(conn_filter_parse(":443", &f) == 0 && !f.alt[0].by_cookie && f.alt[0].ep[0].has_port && !f.alt[0].ep[0].family);
-	CHECK(conn_filter_parse("198.18.0.2", &f) == 0 && f.alt[0].ep[0].family == 2 && !f.alt[0].ep[0].has_port);
-	CHECK(conn_filter_parse("[2001:db8::1]:443", &f) == 0 && f.alt[0].ep[0].family == 10 && f.alt[0].ep[0].port == 443);
-	CHECK(conn_filter_parse("2001:db8::1", &f) == 0 && f.alt[0].ep[0].family == 10);
-	CHECK(conn_filter_parse("10.0.0.1:1-10.0.0.2:2", &f) == 0 && f.alt[0].nep == 2);
-	CHECK(conn_filter_parse("1.2.3", &f) == -EINVAL);
-	CHECK(conn_filter_parse("1.2.3.4:0", &f) == -EINVAL);
-	CHECK(conn_filter_parse("1.2.3.4:70000", &f) == -EINVAL);
-	CHECK(conn_filter_parse("[::1", &f) == -EINVAL);
-	CHECK(conn_filter_parse("a-b-c", &f) == -EINVAL);
-	CHECK(conn_filter_parse("", &f) == -EINVAL);
-
-	/* matching, both orientations, v4-mapped, learning cookies */
-	CHECK(conn_filter_parse("198.18.0.2:443", &f) == 0);
-	struct nt_conn c;
-	memset(&c, 0, sizeof(c));
-	c.cookie = 99;
-	c.family = 10;
-	inet_pton(AF_INET6, "::ffff:198.18.0.2", c.saddr);
-	inet_pton(AF_INET6, "::ffff:198.18.0.1", c.daddr);
-	c.sport = 443;
-	c.dport = 5000;
-	CHECK(conn_filter_match_conn(&f, &c) == 1);
-	CHECK(conn_filter_has_cookie(&f, 99));
-	struct nt_packet pi;
-	memset(&pi, 0, sizeof(pi));
-	CHECK(conn_filter_match_packet(&f, 99, &pi) == 1);
-	CHECK(conn_filter_match_packet(&f, 98, &pi) == 0);
-	pi.family = 2;
-	pi.has_ports = 1;
-	inet_pton(AF_INET, "198.18.0.1", pi.saddr);
-	inet_pton(AF_INET, "198.18.0.2", pi.daddr);
-	pi.sport = 5000;
-	pi.dport = 443;
-	CHECK(conn_filter_match_packet(&f, 0, &pi) == 1);
-	pi.dport = 444;
-	CHECK(conn_filter_match_packet(&f, 0, &pi) == 0);
-	conn_filter_format(&f, NULL, NULL, buf, sizeof(buf));
-	CHECK(!strcmp(buf, "198.18.0.2:443"));
-	conn_filter_free(&f);
-	/* a cookie filter learns the tuple and matches cookie-less packets either way */
-	CHECK(conn_filter_parse("99", &f) == 0);
-	CHECK(conn_filter_match_conn(&f, &c) == 1 && f.alt[0].have_tuple);
-	pi.dport = 443;
-	CHECK(conn_filter_match_packet(&f, 0, &pi) == 1);
-	conn_filter_free(&f);
-	/* alternatives are ORed: a port, or an address pair */
-	CHECK(conn_filter_parse(":444", &f) == 0 && conn_filter_add(&f, "198.18.0.1-198.18.0.2") == 0 && f.nalt == 2);
-	pi.dport = 443;
-	CHECK(conn_filter_match_packet(&f, 0, &pi) == 1);
-	inet_pton(AF_INET, "198.18.0.3", pi.saddr);
-	CHECK(conn_filter_match_packet(&f, 0, &pi) == 0);
-	pi.sport = 444;
-	CHECK(conn_filter_match_packet(&f, 0, &pi) == 1);
-	conn_filter_format(&f, NULL, NULL, buf, sizeof(buf));
-	CHECK(!strcmp(buf, ":444,198.18.0.1-198.18.0.2"));
-	CHECK(conn_filter_add(&f, "bad") == -EINVAL);
-	conn_filter_free(&f);
-}
-
 int main(void)
 {
 	test_pcapng();
@@ -530,7 +427,6 @@ int main(void)
 	test_anon_basic();
 	test_anon_packet();
 	test_anon_records();
-	test_time_and_conn();
 	if (check_failures) {
 		fprintf(stderr, "%d checks failed\n", check_failures);
 		return 1;

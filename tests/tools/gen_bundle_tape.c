@@ -1,4 +1,4 @@
-/* gen_tape.c: writes a synthetic tape with known names, addresses, events and real TCP packet snippets for the pcap/bundle tests. */
+/* gen_bundle_tape.c: nt-pb-gen-tape, writes a synthetic tape with known names, addresses, events and real TCP packet snippets for the pcap/bundle tests. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
