@@ -44,6 +44,7 @@ static const struct opt_def opt_defs[] = {
 	{ "window_scaling.report", O(wscale_report), 1, "report connections that did not negotiate window scaling (0 = off)" },
 	{ "rwnd_limited.min_share", O(rwnd_min_share), 0.2, "share of a sender's sending time (the kernel's chrono accounting; tapes without it: of its periodic samples) limited by the peer's window" },
 	{ "rwnd_limited.min_ms", O(rwnd_min_ms), 500, "... and at least this long in all (kernel accounting)" },
+	{ "rwnd_limited.max_window", O(rwnd_max_window), 1048576, "... and, with window scaling negotiated, the peer's window never grew beyond this many bytes (a larger window that still limits is flow control toward a slower reader, not a buffer limit)" },
 	{ "rwnd_limited.min_samples", O(rwnd_min_samples), 3, "... or, on tapes without the kernel accounting, at least this many limited samples" },
 	{ "drops.min", O(drops_min), 1, "drops of one reason and location on one connection to report" },
 	{ "listen.min_syn_retrans", O(listen_min_syn_retrans), 3, "client SYN retransmits to one service to report" },

@@ -87,7 +87,7 @@ struct nt_filter {
 struct nt_detect_opts {
 	double zw_min_total_ms, zw_min_episodes, zw_min_longest_ms;
 	double wscale_report;
-	double rwnd_min_share, rwnd_min_samples, rwnd_min_ms;
+	double rwnd_min_share, rwnd_min_samples, rwnd_min_ms, rwnd_max_window;
 	double drops_min;
 	double listen_min_syn_retrans;
 	double rto_min_episodes;

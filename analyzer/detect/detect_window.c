@@ -190,6 +190,7 @@ int nt_detect_rwnd_limited(struct nt_detect_ctx *c)
 		" WHERE ((busy_ms > 0 AND rwnd_limited_ms >= :minms AND rwnd_limited_ms >= :share * busy_ms)"
 		"  OR (busy_ms = 0 AND send_samples > 0 AND rwnd_limited_samples >= :minn"
 		"      AND rwnd_limited_samples >= :share * send_samples))"
+		" AND (wscale_ok IS NOT 1 OR snd_wnd_max = 0 OR snd_wnd_max <= :maxwnd)"
 		" AND (:from IS NULL OR last_ts >= :from) AND (:to IS NULL OR first_ts <= :to)"
 		" AND (:conn IS NULL OR conn_id = :conn) AND (:pid IS NULL OR pid = :pid) ORDER BY conn_id");
 	int rc;
@@ -199,6 +200,7 @@ int nt_detect_rwnd_limited(struct nt_detect_ctx *c)
 	nt_stmt_bind_double(s, nt_stmt_param(s, ":minn"), c->opts->rwnd_min_samples);
 	nt_stmt_bind_double(s, nt_stmt_param(s, ":share"), c->opts->rwnd_min_share);
 	nt_stmt_bind_double(s, nt_stmt_param(s, ":minms"), c->opts->rwnd_min_ms);
+	nt_stmt_bind_double(s, nt_stmt_param(s, ":maxwnd"), c->opts->rwnd_max_window);
 	while ((rc = nt_stmt_step(s)) == NT_STORE_ROW) {
 		struct nt_finding *f = nt_findings_add(c->out, NT_F_RWND_LIMITED);
 		double n, l;

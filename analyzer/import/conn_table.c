@@ -356,6 +356,7 @@ int conn_flush(struct importer *im)
 		BI(s, 9, c->sndbuf_limited_ms);
 		bind_opt(s, 10, c->isn_local);
 		bind_opt(s, 11, c->isn_peer);
+		BI(s, 12, c->snd_wnd_max);
 		if (step(im, s, "write connection counters"))
 			return -1;
 		c->in_db = 1;
@@ -381,7 +382,7 @@ int conn_load(struct importer *im)
 			  " rcv_wscale, mss, sack_ok, ts_ok, rcvbuf, sndbuf, bytes_acked, bytes_received, retransmits,"
 			  " rtt_samples, rtt_min_us, rtt_max_us, rtt_sum_us, send_samples, rwnd_limited_samples, events,"
 			  " opt_sysctl, retrans_segs, dsack_dups, reord_seen, undo_episodes,"
-			  " busy_ms, rwnd_limited_ms, sndbuf_limited_ms, isn_local, isn_peer"
+			  " busy_ms, rwnd_limited_ms, sndbuf_limited_ms, isn_local, isn_peer, snd_wnd_max"
 			  " FROM connections", im->err);
 	if (!s)
 		return -1;
@@ -443,6 +444,7 @@ int conn_load(struct importer *im)
 		c->sndbuf_limited_ms = (uint64_t)COLI(43, 0);
 		c->isn_local = COLI(44, -1);
 		c->isn_peer = COLI(45, -1);
+		c->snd_wnd_max = (uint64_t)COLI(46, 0);
 		c->in_db = 1;
 #undef COLI
 		conn_index(im, im->nconns - 1);

@@ -43,6 +43,7 @@ struct iconn {
 	uint64_t retrans_segs, dsack_dups, reord_seen, undo_episodes;
 	/* The kernel's send-time accounting (tcp_sock.chrono_stat), ms, maxima. */
 	uint64_t busy_ms, rwnd_limited_ms, sndbuf_limited_ms;
+	uint64_t snd_wnd_max; /* the largest window the peer advertised (samples) */
 	/* Initial sequence numbers from the move to ESTABLISHED (NT_STATE_F_ISN), -1 unknown. */
 	int64_t isn_local, isn_peer;
 	int dirty, in_db;

@@ -44,7 +44,7 @@ static const char *const stmt_sql[S_COUNT] = {
 		       " WHERE conn_id=?1",
 	[S_CONN_EXTRA] = "UPDATE connections SET opt_sysctl=?2, retrans_segs=?3, dsack_dups=?4, reord_seen=?5,"
 			 " undo_episodes=?6, busy_ms=?7, rwnd_limited_ms=?8, sndbuf_limited_ms=?9, isn_local=?10,"
-			 " isn_peer=?11 WHERE conn_id=?1",
+			 " isn_peer=?11, snd_wnd_max=?12 WHERE conn_id=?1",
 	[S_CHUNK_UPD] = "UPDATE chunks SET first_ts=min(COALESCE(first_ts, ?2), ?2), last_ts=max(COALESCE(last_ts, ?3), ?3),"
 			" events=events+?4, partial=?5, has_index=?6, damaged_bytes=?7, imported_at=?8,"
 			" last_frame_offset=?9, complete=?10 WHERE chunk_id=?1",
@@ -238,6 +238,8 @@ static int ev_sample(struct importer *im, const struct tape_record *rec, int64_t
 		conn_counters(c, e->total_retrans, e->dsack_dups, 0);
 		if (e->busy_ms > c->busy_ms)
 			c->busy_ms = e->busy_ms;
+		if (e->snd_wnd > c->snd_wnd_max)
+			c->snd_wnd_max = e->snd_wnd;
 		if (e->rwnd_limited_ms > c->rwnd_limited_ms)
 			c->rwnd_limited_ms = e->rwnd_limited_ms;
 		if (e->sndbuf_limited_ms > c->sndbuf_limited_ms)

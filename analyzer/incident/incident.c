@@ -1290,6 +1290,24 @@ static int clients_of(const struct nt_analysis *a, const struct nt_incident *l,
 	return 1;
 }
 
+/* An incident that took others in as context: its connections and impact
+ * anew, while its window [t0, t1], primary kind and process stay those of the
+ * victim (the latency itself), not of the folded fillers. */
+static int recompute_folded(struct nt_analysis *a, struct nt_incident *in, int64_t t0, int64_t t1)
+{
+	enum nt_fkind pk = in->primary;
+	uint32_t pid = in->pid;
+
+	if (inc_compute(a, in))
+		return -1;
+	in->t_start = t0;
+	in->t_end = t1;
+	in->primary = pk;
+	if (pid)
+		in->pid = pid;
+	return 0;
+}
+
 /* Timeouts, drops and resets of the clients of an overflowing listener, at
  * the same time, are what the overflow did to them (a dropped final ACK
  * leaves the client in ESTABLISHED, retransmitting into the void): they join
@@ -1314,14 +1332,8 @@ static int fold_listen_clients(struct nt_analysis *a, int64_t gap)
 				return -1;
 			got = changed = 1;
 		}
-		if (got) {
-			int64_t t0 = l->t_start, t1 = l->t_end;
-			if (inc_compute(a, l))
-				return -1;
-			l->t_start = t0;
-			l->t_end = t1;
-			l->primary = NT_F_LISTEN_OVERFLOW;
-		}
+		if (got && recompute_folded(a, l, l->t_start, l->t_end))
+			return -1;
 	}
 	return changed;
 }
@@ -1353,17 +1365,8 @@ static int fold_queue_context(struct nt_analysis *a, struct nt_store *db, int64_
 			got = 1;
 		}
 		if (got) {
-			int64_t t0 = l->t_start, t1 = l->t_end;
-			enum nt_fkind pk = l->primary;
-			uint32_t pid = l->pid;
-			if (inc_compute(a, l))
+			if (recompute_folded(a, l, l->t_start, l->t_end))
 				goto oom;
-			/* The window stays that of the latency itself, its process the victim's. */
-			l->t_start = t0;
-			l->t_end = t1;
-			l->primary = pk;
-			if (pid)
-				l->pid = pid;
 			changed = 1;
 		}
 	}
@@ -1471,18 +1474,8 @@ static int find_fillers(struct nt_analysis *a, struct nt_store *db, int64_t gap,
 				goto oom;
 			got = 1;
 		}
-		if (got) {
-			enum nt_fkind pk = in->primary;
-			uint32_t pid = in->pid;
-			if (inc_compute(a, in))
-				goto oom;
-			in->t_start = t0;
-			in->t_end = t1;
-			in->primary = pk;
-			/* The victim stays the incident's process: the fillers are context. */
-			if (pid)
-				in->pid = pid;
-		}
+		if (got && recompute_folded(a, in, t0, t1))
+			goto oom;
 	}
 	nt_stmt_finalize(s);
 	s = NULL;
@@ -1517,11 +1510,11 @@ int nt_analyze(struct nt_store *db, const struct nt_filter *flt, const struct nt
 	 * (read-only opens cannot add them): say how to upgrade it. */
 	{
 		struct nt_stmt *chk = NULL;
-		int ok = !!(chk = nt_store_prepare(db, "SELECT c.undone, k.opt_sysctl, k.dsack_dups, k.busy_ms FROM cong c, connections k LIMIT 0",
+		int ok = !!(chk = nt_store_prepare(db, "SELECT c.undone, k.opt_sysctl, k.dsack_dups, k.busy_ms, k.snd_wnd_max FROM cong c, connections k LIMIT 0",
 					    NULL));
 		nt_stmt_finalize(chk);
 		if (!ok) {
-			snprintf(err, NT_ERRLEN, "the database was imported by an older nettape (no cong.undone or connections.busy_ms column): "
+			snprintf(err, NT_ERRLEN, "the database was imported by an older nettape (no cong.undone or connections.snd_wnd_max column): "
 				 "run 'nettape import TAPE -o DB' on it once more, which upgrades it in place");
 			nt_analysis_free(a);
 			return -1;

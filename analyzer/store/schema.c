@@ -107,7 +107,8 @@ const char nt_schema_tables[] =
 	"  rwnd_limited_ms INTEGER NOT NULL DEFAULT 0,\n"
 	"  sndbuf_limited_ms INTEGER NOT NULL DEFAULT 0,\n"
 	"  isn_local INTEGER,\n"
-	"  isn_peer INTEGER);\n"
+	"  isn_peer INTEGER,\n"
+	"  snd_wnd_max INTEGER NOT NULL DEFAULT 0);\n"
 	"CREATE TABLE IF NOT EXISTS conn_pairs (\n"
 	"  conn_a INTEGER NOT NULL REFERENCES connections,\n"
 	"  conn_b INTEGER NOT NULL REFERENCES connections,\n"
@@ -211,6 +212,7 @@ const struct nt_schema_column nt_schema_added_columns[] = {
 	{ "connections", "sndbuf_limited_ms", "INTEGER NOT NULL DEFAULT 0" },
 	{ "connections", "isn_local", "INTEGER" },
 	{ "connections", "isn_peer", "INTEGER" },
+	{ "connections", "snd_wnd_max", "INTEGER NOT NULL DEFAULT 0" },
 	{ "samples", "bytes_received", "INTEGER" },
 	{ NULL, NULL, NULL },
 };
