@@ -17,3 +17,14 @@ add_custom_target(bench-clickhouse
   DEPENDS nettape nettape-synth
   USES_TERMINAL
   COMMENT "ClickHouse benchmark (${BENCH_CH_HOSTS} hosts x ${BENCH_CH_EVENTS} events)")
+
+# 'make bench-import': import events per CPU second of this build against a baseline nettape built
+# from BENCH_BASE_REF (default main) in the same run, and their ratio (bench_import.sh).
+set(BENCH_BASE_REF main CACHE STRING "commit the import benchmark's baseline is built from")
+add_custom_target(bench-import
+  COMMAND ${CMAKE_COMMAND} -E env BENCH_BASE_REF=${BENCH_BASE_REF}
+          bash ${CMAKE_CURRENT_SOURCE_DIR}/bench_import.sh $<TARGET_FILE:nettape> $<TARGET_FILE:nettape-synth>
+          ${CMAKE_CURRENT_BINARY_DIR}/import 5 ${BENCH_ANALYZER_EVENTS}
+  DEPENDS nettape nettape-synth
+  USES_TERMINAL
+  COMMENT "import benchmark against ${BENCH_BASE_REF} (${BENCH_ANALYZER_EVENTS} events)")

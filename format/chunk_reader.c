@@ -51,6 +51,16 @@ struct tape_chunk_reader {
 	struct delta_tables *dt;
 	ZSTD_DCtx *dctx;
 
+	/* the batch reader's arrays (tape_chunk_reader__next_batch) */
+	struct tape_record *batch;
+	uint64_t *batch_real;
+	size_t batch_cap;
+	uint8_t *arena;              /* zero-extended copies of the batch's short records */
+	size_t arena_cap;
+	struct { size_t rec, off; } *patch; /* which records point into the arena, where */
+	size_t patch_cap;
+	size_t clock_hint;           /* clock_list_to_real_hint() */
+
 	struct tape_damage *dmg;
 	size_t ndmg, dmgcap;
 	uint64_t dmg_hwm;            /* highest damage offset so far */
@@ -660,6 +670,100 @@ int tape_chunk_reader__next(struct tape_chunk_reader *r, struct tape_record *rec
 	}
 }
 
+/* Room for n records in the batch arrays. 0 or -ENOMEM. */
+static int batch_grow(struct tape_chunk_reader *r, size_t n)
+{
+	size_t ncap;
+	void *p;
+
+	if (n <= r->batch_cap)
+		return 0;
+	ncap = r->batch_cap ? r->batch_cap : 1024;
+	while (ncap < n)
+		ncap *= 2;
+	p = realloc(r->batch, ncap * sizeof(*r->batch));
+	if (!p)
+		return -ENOMEM;
+	r->batch = p;
+	p = realloc(r->batch_real, ncap * sizeof(*r->batch_real));
+	if (!p)
+		return -ENOMEM;
+	r->batch_real = p;
+	r->batch_cap = ncap;
+	return 0;
+}
+
+int tape_chunk_reader__next_batch(struct tape_chunk_reader *r, struct tape_batch *b)
+{
+	struct frame_hdr fh;
+	uint64_t off;
+	int rc;
+
+	if (!r || !b)
+		return -EINVAL;
+	for (;;) {
+		size_t n = 0, npatch = 0, arena_len = 0;
+
+		if (!r->in_frame) {
+			rc = advance(r, 2, &fh, &off);
+			if (rc <= 0)
+				return rc;
+		}
+		for (;;) {
+			struct tape_record *rec;
+
+			/* a metadata record starts a new batch, so that a caller sees the
+			 * source's metadata as after each tape_chunk_reader__next() */
+			if (n && r->in_frame && r->rec_end - r->raw_pos >= REC_HDR_LEN &&
+			    nt_rec_is_meta(get_u16(r->raw + r->raw_pos)))
+				break;
+			if (n == r->batch_cap && batch_grow(r, n + 1))
+				return -ENOMEM;
+			rec = &r->batch[n];
+			rc = frame_next_record(r, rec);
+			if (rc != 1)
+				break;
+			rc = 0;
+
+			if (rec->flags & TAPE_REC_F_SHORT) {
+				/* the scratch copy is reused by the next record: keep one per record */
+				if (grow(&r->arena, &r->arena_cap, arena_len + rec->len))
+					return -ENOMEM;
+				if (npatch == r->patch_cap) {
+					size_t ncap = r->patch_cap ? r->patch_cap * 2 : 16;
+					void *p = realloc(r->patch, ncap * sizeof(*r->patch));
+					if (!p)
+						return -ENOMEM;
+					r->patch = p;
+					r->patch_cap = ncap;
+				}
+				memcpy(r->arena + arena_len, rec->data, rec->len);
+				r->patch[npatch].rec = n;
+				r->patch[npatch++].off = arena_len;
+				arena_len += align8(rec->len);
+			}
+			/* converted now, with the clock pairs read so far, as a caller
+			 * of tape_chunk_reader__next() converts after each record */
+			r->batch_real[n] = clock_list_to_real_hint(&r->src->clocks, rec->ts,
+								   r->src->pub.hdr.created_boot_ns,
+								   r->src->pub.hdr.created_real_ns,
+								   &r->clock_hint);
+			n++;
+		}
+		if (rc < 0)
+			return rc;
+		if (!n)
+			continue;
+		for (size_t i = 0; i < npatch; i++)
+			r->batch[r->patch[i].rec].data = r->arena + r->patch[i].off;
+		b->rec = r->batch;
+		b->real = r->batch_real;
+		b->n = n;
+		b->frame_offset = r->batch[0].frame_offset;
+		return 1;
+	}
+}
+
 int tape_chunk_reader__seek_time(struct tape_chunk_reader *r, uint64_t ts)
 {
 	struct frame_hdr fh;
@@ -779,6 +883,10 @@ void tape_chunk_reader__free(struct tape_chunk_reader *r)
 	free(r->raw);
 	free(r->disk);
 	free(r->scratch);
+	free(r->batch);
+	free(r->batch_real);
+	free(r->arena);
+	free(r->patch);
 	free(r->dmg);
 	free(r);
 }

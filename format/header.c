@@ -163,15 +163,11 @@ int clock_list_add(struct clock_list *cl, uint64_t boot, uint64_t real)
 	return 0;
 }
 
-uint64_t clock_list_to_real(const struct clock_list *cl, uint64_t boot, uint64_t hboot,
-			    uint64_t hreal)
+/* Index of the last pair with pair.boot <= boot, or 0 when there is none. */
+static size_t clock_list_find(const struct clock_list *cl, uint64_t boot)
 {
-	size_t lo = 0, hi;
+	size_t lo = 0, hi = cl->n;
 
-	if (!cl || !cl->n)
-		return pair_apply(boot, hboot, hreal);
-	hi = cl->n;
-	/* last pair with pair.boot <= boot */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (cl->v[mid].boot <= boot)
@@ -179,9 +175,31 @@ uint64_t clock_list_to_real(const struct clock_list *cl, uint64_t boot, uint64_t
 		else
 			hi = mid;
 	}
-	if (lo == 0)
-		return pair_apply(boot, cl->v[0].boot, cl->v[0].real);
-	return pair_apply(boot, cl->v[lo - 1].boot, cl->v[lo - 1].real);
+	return lo ? lo - 1 : 0;
+}
+
+uint64_t clock_list_to_real(const struct clock_list *cl, uint64_t boot, uint64_t hboot,
+			    uint64_t hreal)
+{
+	size_t i;
+
+	if (!cl || !cl->n)
+		return pair_apply(boot, hboot, hreal);
+	i = clock_list_find(cl, boot);
+	return pair_apply(boot, cl->v[i].boot, cl->v[i].real);
+}
+
+uint64_t clock_list_to_real_hint(const struct clock_list *cl, uint64_t boot, uint64_t hboot,
+				 uint64_t hreal, size_t *hint)
+{
+	size_t i = *hint;
+
+	if (!cl || !cl->n)
+		return pair_apply(boot, hboot, hreal);
+	/* the hint is right when its pair is the last one at or below boot */
+	if (!(i < cl->n && cl->v[i].boot <= boot && (i + 1 == cl->n || cl->v[i + 1].boot > boot)))
+		*hint = i = clock_list_find(cl, boot);
+	return pair_apply(boot, cl->v[i].boot, cl->v[i].real);
 }
 
 void clock_list_free(struct clock_list *cl)

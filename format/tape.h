@@ -311,6 +311,30 @@ const struct tape_source *tape_chunk_reader__source(const struct tape_chunk_read
  * and goes on; everything before the damage has been returned. */
 int tape_chunk_reader__next(struct tape_chunk_reader *r, struct tape_record *rec);
 
+/* A whole frame's records at once (the batch reader). */
+struct tape_batch {
+	const struct tape_record *rec; /* n records in stored order */
+	const uint64_t *real;        /* n values: tape_record_realtime(&rec[i]) as it was
+				      * when rec[i] was read (the chunk's clock pairs up to
+				      * and including that record) */
+	size_t n;                    /* >= 1 */
+	uint64_t frame_offset;       /* the frame's file offset (= rec[i].frame_offset) */
+};
+
+/* The records of the next frame (or the rest of the current one, after
+ * tape_chunk_reader__next()), decoded into one array: the same records, in
+ * the same order, with metadata applied to the source and damage recorded the
+ * same way as tape_chunk_reader__next() would, but one call per frame and no
+ * copy per record (short records still get a zero-extended copy each).
+ * A metadata record (nt_rec_is_meta) is only ever the first of a batch: a
+ * frame that holds some is returned in several batches, so that while the
+ * caller works through a batch the source's metadata is what
+ * tape_chunk_reader__next() would have left after each of its records.
+ * Frames without records are skipped. Returns 1 with *b filled, 0 at the
+ * end, or a negative code for errors that stop reading (ENOMEM, EIO). The
+ * arrays and payloads belong to r and stay valid until the next call on r. */
+int tape_chunk_reader__next_batch(struct tape_chunk_reader *r, struct tape_batch *b);
+
 /* Next frame header without decompressing it (for info/verify without
  * decoding: pass decode=0) or with full checking (decode=1: decompress and
  * check CRC and record framing). Returns 1, 0 at end, <0 fatal. */

@@ -147,6 +147,11 @@ struct clock_list {
 int clock_list_add(struct clock_list *cl, uint64_t boot, uint64_t real);
 uint64_t clock_list_to_real(const struct clock_list *cl, uint64_t boot, uint64_t hboot,
 			    uint64_t hreal);
+/* As clock_list_to_real(), with *hint (start at 0) the index of the pair that
+ * served the previous call: records of a frame use the same pair, so most calls
+ * check one pair instead of searching. The result does not depend on *hint. */
+uint64_t clock_list_to_real_hint(const struct clock_list *cl, uint64_t boot, uint64_t hboot,
+				 uint64_t hreal, size_t *hint);
 void clock_list_free(struct clock_list *cl);
 /* The header's own pair only. */
 uint64_t header_to_realtime(const struct tape_header *h, uint64_t boot_ns);

@@ -15,6 +15,7 @@ nettape_format_unit(test_rotation)
 nettape_format_unit(test_damage)
 nettape_format_unit(test_delta)
 nettape_format_unit(test_names_pins)
+nettape_format_unit(test_batch)
 
 # Fuzzing: a plain driver replays the corpus under ctest (always built); with
 # clang, a libFuzzer binary over a coverage-instrumented copy of the library,

@@ -232,10 +232,15 @@ const char nt_schema_indexes[] =
 	"CREATE INDEX IF NOT EXISTS packets_conn ON packets (conn_id, ts);\n"
 	"CREATE INDEX IF NOT EXISTS connections_cookie ON connections (host_id, cookie);\n";
 
+/* samples_edges is kept (and made, in a new database) for the load: it holds only
+ * the samples with kind <> 0 (zero-window edges, a few per thousand), so keeping
+ * it costs one comparison per inserted sample, while building it afterwards
+ * scans every sample row (bulk tape, 10 M events: 0.3-0.5 CPU s, 8 % of the import). */
 const char nt_schema_drop_indexes[] =
+	"CREATE INDEX IF NOT EXISTS samples_edges ON samples (conn_id, ts) WHERE kind <> 0;\n"
 	"DROP INDEX IF EXISTS drops_conn; DROP INDEX IF EXISTS drops_ts;\n"
 	"DROP INDEX IF EXISTS retransmits_conn; DROP INDEX IF EXISTS cong_conn;\n"
-	"DROP INDEX IF EXISTS states_conn; DROP INDEX IF EXISTS samples_edges;\n"
+	"DROP INDEX IF EXISTS states_conn;\n"
 	"DROP INDEX IF EXISTS resets_conn; DROP INDEX IF EXISTS stalls_conn;\n"
 	"DROP INDEX IF EXISTS buffers_conn; DROP INDEX IF EXISTS listens_conn;\n"
 	"DROP INDEX IF EXISTS packets_conn;\n";

@@ -111,6 +111,8 @@ int nt_store_bulk(struct nt_store *st, char *err);
 
 /* Drops (build = 0) or creates (build = 1) the secondary indexes of the
  * schema: a bulk load drops them first and builds them once at the end.
+ * Small partial indexes (samples_edges) are not dropped but made before the
+ * load: maintained during it they cost less than the scan that builds them.
  * 0, or -1 with err (may be NULL, as for nt_store_exec()). */
 int nt_store_indexes(struct nt_store *st, int build, char *err);
 /* Refreshes the query planner's statistics after a bulk load. 0, or -1 with

@@ -71,6 +71,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sink += consume(&rec);
 		tape_chunk_reader__free(r);
 	}
+	/* the batch reader (the import's path): the same records as one by one */
+	r = tape_chunk_reader__open(path, &err);
+	if (r) {
+		struct tape_chunk_reader *one = tape_chunk_reader__open(path, &err);
+		struct tape_batch b;
+		long nb = 0, n1 = 0;
+		while (nb < 100000 && tape_chunk_reader__next_batch(r, &b) == 1) {
+			for (size_t k = 0; k < b.n; k++) {
+				sink += consume(&b.rec[k]) + (unsigned)b.real[k];
+				if (one && tape_chunk_reader__next(one, &rec) == 1) {
+					n1++;
+					if (rec.type != b.rec[k].type || rec.len != b.rec[k].len || rec.ts != b.rec[k].ts ||
+					    memcmp(rec.data, b.rec[k].data, rec.len) || tape_record_realtime(&rec) != b.real[k])
+						__builtin_trap();
+				}
+			}
+			nb += (long)b.n;
+		}
+		if (one && nb < 100000 && tape_chunk_reader__next(one, &rec) == 1)
+			__builtin_trap(); /* one by one found a record the batches did not */
+		if (one && n1 != nb)
+			__builtin_trap();
+		tape_chunk_reader__free(one);
+		tape_chunk_reader__free(r);
+	}
 	/* frames, decoded and checked (verify's path) */
 	r = tape_chunk_reader__open(path, &err);
 	if (r) {
