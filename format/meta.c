@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mix.h"
 #include "tape_int.h"
 
 struct meta_ent {
@@ -42,15 +43,7 @@ int meta_is_snapshot_type(uint16_t type)
 	return type != NT_REC_LOSS && type != NT_REC_PIN;
 }
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return x;
-}
+
 
 static uint64_t str_hash(const uint8_t *s, size_t n)
 {
@@ -112,7 +105,7 @@ static long tab_find(const struct meta_tab *t, uint16_t type, uint64_t key, cons
 	if (!t->nslots)
 		return -1;
 	mask = t->nslots - 1;
-	for (i = mix64(key) & mask;; i = (i + 1) & mask) {
+	for (i = nt_mix64(key) & mask;; i = (i + 1) & mask) {
 		uint32_t s = t->slots[i];
 		if (!s)
 			return -1;
@@ -124,7 +117,7 @@ static long tab_find(const struct meta_tab *t, uint16_t type, uint64_t key, cons
 static void slot_insert(struct meta_tab *t, uint64_t key, uint32_t idx)
 {
 	size_t mask = t->nslots - 1, i;
-	for (i = mix64(key) & mask; t->slots[i]; i = (i + 1) & mask)
+	for (i = nt_mix64(key) & mask; t->slots[i]; i = (i + 1) & mask)
 		;
 	t->slots[i] = idx + 1;
 }

@@ -467,7 +467,7 @@ void capture__set_output(struct capture *c, struct tape_writer *w, struct kmeta 
 
 static struct owner_slot *owner_slot(struct capture *c, uint64_t cookie)
 {
-	return &c->owners[mix64(cookie) & (OWNER_CACHE - 1)];
+	return &c->owners[nt_mix64(cookie) & (OWNER_CACHE - 1)];
 }
 
 static void append(struct capture *c, uint16_t type, uint64_t ts, const void *data, uint32_t len)
@@ -675,7 +675,7 @@ void capture__loss_poll(struct capture *c)
 static int listen_record(struct capture *c, struct tape_writer *w, const struct ntb_sockdump *d,
 			 const struct nt_conn *conn, uint64_t ts, int only_busy)
 {
-	struct listen_slot *ls = &c->listeners[mix64(d->s.c.cookie) & (LISTEN_CACHE - 1)];
+	struct listen_slot *ls = &c->listeners[nt_mix64(d->s.c.cookie) & (LISTEN_CACHE - 1)];
 	struct nt_ev_listen l;
 	uint32_t over = ls->cookie == d->s.c.cookie ? d->s.drops - ls->drops : 0;
 	int err;

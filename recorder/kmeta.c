@@ -598,7 +598,7 @@ void kmeta__note_iface(struct kmeta *k, uint32_t netns, uint32_t ifindex, const 
 
 	if (!ifindex || !n)
 		return;
-	if (u64set_add(&k->if_seen, ((uint64_t)netns << 32 | ifindex) ^ mix64(name[0] + 31ULL * n)) != 1)
+	if (u64set_add(&k->if_seen, ((uint64_t)netns << 32 | ifindex) ^ nt_mix64(name[0] + 31ULL * n)) != 1)
 		return;
 	memcpy(buf, &r, sizeof(r));
 	memcpy(buf + sizeof(r), name, n);
@@ -862,7 +862,7 @@ void kmeta__note_process(struct kmeta *k, uint32_t pid, const char *comm, uint64
 		return;
 	for (i = 0; i < 16 && comm[i]; i++)
 		h = h * 131 + (unsigned char)comm[i];
-	key = mix64(((uint64_t)pid << 32) ^ mix64(cgroup) ^ h);
+	key = nt_mix64(((uint64_t)pid << 32) ^ nt_mix64(cgroup) ^ h);
 	if (u64set_add(&k->proc_seen, key) != 1)
 		return;
 	kmeta__note_cgroup(k, cgroup, ts);

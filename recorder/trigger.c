@@ -70,7 +70,7 @@ static uint64_t conn_key(const struct nt_conn *c)
 	uint64_t h = 0xcbf29ce484222325ULL;
 
 	if (c->cookie)
-		return mix64(c->cookie) | 1;
+		return nt_mix64(c->cookie) | 1;
 	memcpy(a, c->saddr, 16);
 	memcpy(a + 16, &c->sport, 2);
 	memcpy(b, c->daddr, 16);
@@ -84,12 +84,12 @@ static uint64_t conn_key(const struct nt_conn *c)
 		h = hash_bytes(h, b, sizeof(b));
 		h = hash_bytes(h, a, sizeof(a));
 	}
-	return mix64(h) | 1;
+	return nt_mix64(h) | 1;
 }
 
 static uint64_t port_key(uint32_t netns, uint16_t port, uint64_t salt)
 {
-	return mix64(((uint64_t)netns << 20) ^ ((uint64_t)port << 2) ^ salt) | 1;
+	return nt_mix64(((uint64_t)netns << 20) ^ ((uint64_t)port << 2) ^ salt) | 1;
 }
 
 const char *trigger_kind_name(uint16_t kind)
@@ -297,7 +297,7 @@ static int burst_add(struct burst *tab, uint64_t key, uint64_t ts, uint32_t n, u
 static int detect(struct trigger *t, uint16_t kind, uint64_t ts, const struct nt_conn *c,
 		  uint64_t key, const char *what)
 {
-	uint64_t ck = mix64(key ^ ((uint64_t)kind << 56)) | 1;
+	uint64_t ck = nt_mix64(key ^ ((uint64_t)kind << 56)) | 1;
 	struct cool *cs = &t->cool[ck & (COOL_SLOTS - 1)];
 	struct trigger_fire f;
 	char tuple[2 * (INET6_ADDRSTRLEN + 10) + 8];

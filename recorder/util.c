@@ -131,7 +131,7 @@ static int u64set_grow(struct u64set *s)
 
 		if (!k)
 			continue;
-		for (j = mix64(k) & (ncap - 1); nk[j]; j = (j + 1) & (ncap - 1))
+		for (j = nt_mix64(k) & (ncap - 1); nk[j]; j = (j + 1) & (ncap - 1))
 			;
 		nk[j] = k;
 	}
@@ -149,7 +149,7 @@ int u64set_has(const struct u64set *s, uint64_t key)
 		return s->has_zero;
 	if (!s->cap)
 		return 0;
-	for (j = mix64(key) & (s->cap - 1); s->keys[j]; j = (j + 1) & (s->cap - 1))
+	for (j = nt_mix64(key) & (s->cap - 1); s->keys[j]; j = (j + 1) & (s->cap - 1))
 		if (s->keys[j] == key)
 			return 1;
 	return 0;
@@ -169,7 +169,7 @@ int u64set_add(struct u64set *s, uint64_t key)
 		return 0;
 	if ((s->n + 1) * 4 > s->cap * 3 && u64set_grow(s))
 		return -ENOMEM;
-	for (j = mix64(key) & (s->cap - 1); s->keys[j]; j = (j + 1) & (s->cap - 1))
+	for (j = nt_mix64(key) & (s->cap - 1); s->keys[j]; j = (j + 1) & (s->cap - 1))
 		;
 	s->keys[j] = key;
 	s->n++;
@@ -186,7 +186,7 @@ void u64set_del(struct u64set *s, uint64_t key)
 	}
 	if (!s->cap)
 		return;
-	for (j = mix64(key) & (s->cap - 1); s->keys[j]; j = (j + 1) & (s->cap - 1))
+	for (j = nt_mix64(key) & (s->cap - 1); s->keys[j]; j = (j + 1) & (s->cap - 1))
 		if (s->keys[j] == key)
 			break;
 	if (!s->keys[j])

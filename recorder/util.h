@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mix.h"
+
 /* "64M", "1G", "4096", "512K" (powers of 1024; an optional trailing "B" or
  * "iB" is accepted). Returns 0 and *out, or -EINVAL. */
 int parse_size(const char *s, uint64_t *out);
@@ -39,14 +41,5 @@ int u64set_has(const struct u64set *s, uint64_t key);
 void u64set_del(struct u64set *s, uint64_t key);
 void u64set_free(struct u64set *s);
 
-/* 64-bit mix (splitmix64 finaliser), for hashing keys. */
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
+/* Keys are hashed with format's nt_mix64 (mix.h). */
 #endif /* NETTAPE_RECORDER_UTIL_H */

@@ -144,6 +144,17 @@ out:
 	return ret;
 }
 
+/* A finding's connection, owner and time from the first five columns of a
+ * connections row: conn_id, host_id, pid, first_ts, last_ts. */
+static void conn_cols(struct nt_finding *f, struct nt_stmt *s)
+{
+	f->conn_id = nt_col_int(s, 0);
+	f->host_id = nt_col_int(s, 1);
+	f->pid = (uint32_t)nt_col_int(s, 2);
+	f->t_start = nt_col_int(s, 3);
+	f->t_end = nt_col_int(s, 4);
+}
+
 int nt_detect_no_wscale(struct nt_detect_ctx *c)
 {
 	struct nt_stmt *s;
@@ -162,11 +173,7 @@ int nt_detect_no_wscale(struct nt_detect_ctx *c)
 		struct nt_finding *f = nt_findings_add(c->out, NT_F_NO_WSCALE);
 		if (!f)
 			break;
-		f->conn_id = nt_col_int(s, 0);
-		f->host_id = nt_col_int(s, 1);
-		f->pid = (uint32_t)nt_col_int(s, 2);
-		f->t_start = nt_col_int(s, 3);
-		f->t_end = nt_col_int(s, 4);
+		conn_cols(f, s);
 		f->count = 1;
 		f->value = 65535;
 		snprintf(f->what, sizeof(f->what), "window scaling not negotiated");
@@ -206,11 +213,7 @@ int nt_detect_rwnd_limited(struct nt_detect_ctx *c)
 		double n, l;
 		if (!f)
 			break;
-		f->conn_id = nt_col_int(s, 0);
-		f->host_id = nt_col_int(s, 1);
-		f->pid = (uint32_t)nt_col_int(s, 2);
-		f->t_start = nt_col_int(s, 3);
-		f->t_end = nt_col_int(s, 4);
+		conn_cols(f, s);
 		snprintf(f->what, sizeof(f->what), "sender limited by the receiver's window");
 		if (nt_col_int(s, 8) > 0) {
 			/* The kernel's own accounting (ss -ti busy / rwnd_limited). */

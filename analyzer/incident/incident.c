@@ -1123,11 +1123,26 @@ static uint64_t pair_key(const char *x, const char *y)
  * sides of one connection become one incident, named after the larger.
  * Linear in the number of connections (a map of local|remote -> incident).
  */
+/* Removes the incidents left without findings (merged or folded into others). */
+static void compact_incidents(struct nt_analysis *a)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < a->ninc; i++) {
+		if (a->inc[i].nfind) {
+			a->inc[w++] = a->inc[i];
+		} else {
+			free(a->inc[i].find);
+			free(a->inc[i].conns);
+		}
+	}
+	a->ninc = w;
+}
+
 static int merge_peers(struct nt_analysis *a, int64_t gap)
 {
 	struct hmap fwd;
 	size_t *alias = calloc(a->ninc ? a->ninc : 1, sizeof(*alias));
-	size_t w = 0;
 	int ret = -1;
 
 	hmap_init(&fwd);
@@ -1170,15 +1185,7 @@ static int merge_peers(struct nt_analysis *a, int64_t gap)
 				goto out;
 		}
 	}
-	for (size_t i = 0; i < a->ninc; i++) {
-		if (a->inc[i].nfind) {
-			a->inc[w++] = a->inc[i];
-		} else {
-			free(a->inc[i].find);
-			free(a->inc[i].conns);
-		}
-	}
-	a->ninc = w;
+	compact_incidents(a);
 	ret = 0;
 out:
 	hmap_free(&fwd);
@@ -1202,17 +1209,7 @@ static int fold_into(struct nt_analysis *a, struct nt_incident *into, struct nt_
  * the connections (folded findings may name new ones). */
 static int drop_emptied(struct nt_analysis *a, struct nt_store *db, char *err)
 {
-	size_t w = 0;
-
-	for (size_t i = 0; i < a->ninc; i++) {
-		if (a->inc[i].nfind) {
-			a->inc[w++] = a->inc[i];
-		} else {
-			free(a->inc[i].find);
-			free(a->inc[i].conns);
-		}
-	}
-	a->ninc = w;
+	compact_incidents(a);
 	free(a->conns);
 	a->conns = NULL;
 	a->nconns = 0;

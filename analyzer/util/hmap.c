@@ -5,6 +5,8 @@
 
 #include "util/hmap.h"
 
+/* MurmurHash3's fmix64, not format's nt_mix64: hash_mix also names what is
+ * stored (pcap_import.c's capture identity), so its constants stay. */
 uint64_t hash_mix(uint64_t x)
 {
 	x ^= x >> 33;
