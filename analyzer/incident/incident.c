@@ -498,7 +498,8 @@ static void wscale_fix(struct nt_store *db, const struct nt_analysis *a, struct 
 		 "unscaled (its peers offered the option). Set net.ipv4.tcp_window_scaling=1 there (sysctl -w, and in "
 		 "/etc/sysctl.d)%s", who, cu->addrs[0] ? cu->addrs : "?", where, cu->host[0] ? cu->host : "?", cu->setting,
 		 (long long)cu->unscaled, (long long)cu->connections, cu->connections == 1 ? "" : "s",
-		 cu->unscaled == cu->connections ? (cu->connections > 2 ? "are all" : "are") : "are", then);
+		 cu->connections == 1 ? "is" : cu->unscaled == cu->connections && cu->connections > 2 ? "are all" : "are",
+		 then);
 }
 
 /* "; the queue was filled by PROC (container C): N connections sending X MB toward D in the same window". */
