@@ -18,3 +18,17 @@ expect_rc() {
 		grep -q "^nettape $CMD: " err.txt || fail "'$*': error does not name the command"
 	fi
 }
+
+# tshark_workdir W GEN: the pcap export tests' start: skip (77) without
+# tshark, a fresh work dir W as the current directory, GEN's synthetic tape
+# written there and its variables (FROM TO T_SYN NPKT_WINDOW) set.
+tshark_workdir() {
+	command -v tshark >/dev/null || { echo "SKIP: tshark not installed (apt-get install tshark)"; exit 77; }
+	rm -rf "$1"
+	mkdir -p "$1"
+	cd "$1"
+	eval "$("$2" tape)"
+}
+
+# ts CAPTURE ARGS...: tshark -r CAPTURE ARGS, its complaints dropped.
+ts() { tshark -r "$1" "${@:2}" 2>/dev/null; }

@@ -4,15 +4,9 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NT=$1 GEN=$2 W=$4
-command -v tshark >/dev/null || { echo "SKIP: tshark not installed (apt-get install tshark)"; exit 77; }
-rm -rf "$W"
-mkdir -p "$W"
-cd "$W"
-eval "$("$GEN" tape)"   # FROM TO T_SYN NPKT_WINDOW
-
 CMD=pcap
 . "$HERE/../lib_cli.sh"
-ts() { tshark -r "$1" "${@:2}" 2>/dev/null; }
+tshark_workdir "$W" "$GEN"   # FROM TO T_SYN NPKT_WINDOW
 
 # 1. everything, pcapng
 expect_rc 0 "$NT" pcap tape -o all.pcapng

@@ -4,15 +4,9 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NT=$1 GEN=$2 CAP=$3 W=$4 GENPCAP=${5:-}
-command -v tshark >/dev/null || { echo "SKIP: tshark not installed (apt-get install tshark)"; exit 77; }
-rm -rf "$W"
-mkdir -p "$W"
-cd "$W"
-eval "$("$GEN" tape)"   # FROM TO T_SYN NPKT_WINDOW
-
 CMD=pcap
 . "$HERE/../lib_cli.sh"
-ts() { tshark -r "$1" "${@:2}" 2>/dev/null; }
+tshark_workdir "$W" "$GEN"   # FROM TO T_SYN NPKT_WINDOW
 # The packet list compared between two captures: times to the ns, raw TCP numbers, flags,
 # addresses, lengths, and (pcapng) interface names and directions.
 FIELDS=(-T fields -e frame.time_epoch -e tcp.seq_raw -e tcp.ack_raw -e tcp.window_size_value
