@@ -103,7 +103,7 @@ int nt_detect_opts_set(struct nt_detect_opts *o, const char *kv, char *err)
 void nt_detect_opts_print(FILE *f, const struct nt_detect_opts *o)
 {
 	for (size_t i = 0; i < NOPTS; i++)
-		fprintf(f, "%-28s %-8g %s\n", opt_defs[i].name, *(const double *)((const char *)o + opt_defs[i].off),
+		fprintf(f, "%-28s %-8.10g %s\n", opt_defs[i].name, *(const double *)((const char *)o + opt_defs[i].off),
 			opt_defs[i].help);
 }
 
